@@ -1,0 +1,197 @@
+#include "io.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "reactor_internal.h"
+
+static bool bad_cx(const struct rt_cx *cx)
+{
+    return !cx || !cx->waker || !rt_waker_is_set(cx->waker);
+}
+
+/* EAGAIN: the edge is used up. Clear the bit, leave the waker, park. */
+static enum rt_poll park(struct rt_reactor *r, struct rt__io *io,
+                         unsigned bit, const struct rt_cx *cx)
+{
+    io->ready &= (uint8_t)~bit;
+    rt__reactor_io_wait(r, bit == RT_IO_READABLE ? &io->rd : &io->wr,
+                        cx->waker);
+    return RT_PENDING;
+}
+
+enum rt_poll rt_poll_read(struct rt_reactor *r, int fd, void *buf, size_t len,
+                          struct rt_cx *cx, ssize_t *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || bad_cx(cx) || (!buf && len) || len > SSIZE_MAX) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io) {
+        *res = -EBADF;
+        return RT_READY;
+    }
+    if (!(io->ready & RT_IO_READABLE))
+        return park(r, io, RT_IO_READABLE, cx);
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+        if (n >= 0) {
+            *res = n;
+            return RT_READY;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return park(r, io, RT_IO_READABLE, cx);
+        if (errno != EINTR) {
+            *res = -errno;
+            return RT_READY;
+        }
+    }
+}
+
+enum rt_poll rt_poll_write(struct rt_reactor *r, int fd, const void *buf,
+                           size_t len, struct rt_cx *cx, ssize_t *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || bad_cx(cx) || (!buf && len) || len > SSIZE_MAX) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io) {
+        *res = -EBADF;
+        return RT_READY;
+    }
+    if (!(io->ready & RT_IO_WRITABLE))
+        return park(r, io, RT_IO_WRITABLE, cx);
+    for (;;) {
+        ssize_t n = io->socket ? send(fd, buf, len, MSG_NOSIGNAL)
+                               : write(fd, buf, len);
+        if (n >= 0) {
+            *res = n;
+            return RT_READY;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return park(r, io, RT_IO_WRITABLE, cx);
+        if (errno != EINTR) {
+            *res = -errno;
+            return RT_READY;
+        }
+    }
+}
+
+enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
+                            socklen_t *alen, struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || bad_cx(cx) || (addr && !alen)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io) {
+        *res = -EBADF;
+        return RT_READY;
+    }
+    if (!(io->ready & RT_IO_READABLE))
+        return park(r, io, RT_IO_READABLE, cx);
+    for (;;) {
+        int c = accept4(fd, addr, alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c >= 0) {
+            int rc = rt_reactor_register(r, c);
+            if (rc < 0) {
+                close(c);
+                *res = rc;
+            } else {
+                *res = c;
+            }
+            return RT_READY;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return park(r, io, RT_IO_READABLE, cx);
+        /* ECONNABORTED and friends: the next connection may be fine, but the
+         * caller decides; only EINTR is ours to retry. */
+        if (errno != EINTR) {
+            *res = -errno;
+            return RT_READY;
+        }
+    }
+}
+
+enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
+                             const struct sockaddr *addr, socklen_t alen,
+                             struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || bad_cx(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io) {
+        *res = -EBADF;
+        return RT_READY;
+    }
+    if (!io->connecting) {
+        if (!addr) {
+            *res = -EINVAL;
+            return RT_READY;
+        }
+        if (connect(fd, addr, alen) == 0) {
+            *res = 0;
+            return RT_READY;
+        }
+        /* An interrupted connect goes on in the background, exactly like
+         * one in progress; calling connect again would say EALREADY. */
+        if (errno != EINPROGRESS && errno != EINTR) {
+            *res = -errno;
+            return RT_READY;
+        }
+        /* In flight: the writable edge says it ended, SO_ERROR how. */
+        io->connecting = 1;
+        return park(r, io, RT_IO_WRITABLE, cx);
+    }
+    if (!(io->ready & RT_IO_WRITABLE))
+        return park(r, io, RT_IO_WRITABLE, cx);
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+        err = errno;
+    io->connecting = 0;
+    *res = -err;
+    return RT_READY;
+}
+
+enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
+                                 uint64_t deadline, struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || !t || bad_cx(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (rt_now_ns() >= deadline) {
+        rt_reactor_timer_cancel(r, t);
+        *res = 0;
+        return RT_READY;
+    }
+    /* Already armed for this deadline: only the waker may have changed. */
+    if (rt_timer_armed(t) && t->deadline == deadline) {
+        rt_waker_store(&t->waker, cx->waker);
+        return RT_PENDING;
+    }
+    int rc = rt_reactor_timer_arm(r, t, deadline, cx->waker);
+    if (rc < 0) {
+        *res = rc;
+        return RT_READY;
+    }
+    return RT_PENDING;
+}

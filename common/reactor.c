@@ -1,0 +1,423 @@
+#include "reactor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "clock.h"
+#include "reactor_internal.h"
+
+/* epoll's data word: the fd in the low half, its registration's generation
+ * in the high half. The eventfd uses a value no fd can have. */
+#define NOTIFY_TOKEN UINT64_MAX
+#define MAX_EVENTS 256
+
+struct rt_reactor {
+    int epfd;                    /* the one epoll instance */
+    int evfd;                    /* eventfd for rt_reactor_notify */
+    atomic_int notified;         /* a notify is pending: skip the write */
+    _Atomic(struct rt_remote *) remote; /* LIFO pushed by any thread */
+    atomic_size_t holds;         /* rt_reactor_hold minus release */
+    struct rt__io *io;           /* registrations indexed by fd */
+    size_t io_cap;               /* entries in io */
+    size_t fds;                  /* registered fds */
+    size_t io_waiters;           /* stored rd + wr wakers */
+    struct rt_timers timers;     /* the one timer heap */
+    uint64_t turns;
+    uint64_t woken;
+    struct epoll_event events[MAX_EVENTS];
+};
+
+int rt_reactor_new(struct rt_reactor **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    struct rt_reactor *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (r->epfd < 0) {
+        int err = errno;
+        free(r);
+        return -err;
+    }
+    r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = NOTIFY_TOKEN};
+    if (r->evfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev) < 0) {
+        int err = errno;
+        if (r->evfd >= 0)
+            close(r->evfd);
+        close(r->epfd);
+        free(r);
+        return -err;
+    }
+    atomic_init(&r->notified, 0);
+    atomic_init(&r->remote, NULL);
+    atomic_init(&r->holds, 0);
+    rt_timers_init(&r->timers);
+    *out = r;
+    return 0;
+}
+
+void rt_reactor_free(struct rt_reactor *r)
+{
+    if (!r)
+        return;
+    for (size_t fd = 0; fd < r->io_cap; fd++) {
+        rt_waker_drop(&r->io[fd].rd);
+        rt_waker_drop(&r->io[fd].wr);
+    }
+    rt_timers_fini(&r->timers);
+    free(r->io);
+    close(r->evfd);
+    close(r->epfd);
+    free(r);
+}
+
+/* Grows the table so that `fd` has an entry. */
+static int reserve_fd(struct rt_reactor *r, int fd)
+{
+    size_t need = (size_t)fd + 1;
+    if (need <= r->io_cap)
+        return 0;
+    size_t cap = r->io_cap ? r->io_cap : 64;
+    while (cap < need)
+        cap *= 2;
+    struct rt__io *io = realloc(r->io, cap * sizeof(*io));
+    if (!io)
+        return -ENOMEM;
+    for (size_t i = r->io_cap; i < cap; i++)
+        io[i] = (struct rt__io){.gen = 0, .rd = RT_WAKER_NONE,
+                                .wr = RT_WAKER_NONE};
+    r->io = io;
+    r->io_cap = cap;
+    return 0;
+}
+
+struct rt__io *rt__reactor_io(struct rt_reactor *r, int fd)
+{
+    if (fd < 0 || (size_t)fd >= r->io_cap || !r->io[fd].registered)
+        return NULL;
+    return &r->io[fd];
+}
+
+void rt__reactor_io_wait(struct rt_reactor *r, struct rt_waker *slot,
+                         const struct rt_waker *w)
+{
+    if (!rt_waker_is_set(slot))
+        r->io_waiters++;
+    rt_waker_store(slot, w);
+    if (!rt_waker_is_set(slot))
+        r->io_waiters--;
+}
+
+/* Wakes (consumes) a stored IO waker; returns 1 if there was one. */
+static int wake_slot(struct rt_reactor *r, struct rt_waker *slot)
+{
+    if (!rt_waker_is_set(slot))
+        return 0;
+    r->io_waiters--;
+    rt_waker_wake(slot);
+    return 1;
+}
+
+/* Clears a registration and wakes its waiters. */
+static void unregister(struct rt_reactor *r, struct rt__io *io)
+{
+    io->registered = 0;
+    io->ready = 0;
+    io->connecting = 0;
+    r->fds--;
+    wake_slot(r, &io->rd);
+    wake_slot(r, &io->wr);
+}
+
+int rt_reactor_register(struct rt_reactor *r, int fd)
+{
+    if (!r)
+        return -EINVAL;
+    if (fd < 0)
+        return -EBADF;
+    int fl = fcntl(fd, F_GETFL);
+    struct stat sb;
+    if (fl < 0 || fstat(fd, &sb) < 0)
+        return -errno;
+    int rc = reserve_fd(r, fd);
+    if (rc < 0)
+        return rc;
+    struct rt__io *io = &r->io[fd];
+    uint32_t gen = io->gen + 1;
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.u64 = ((uint64_t)gen << 32) | (uint32_t)fd,
+    };
+    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno; /* EEXIST when genuinely registered, EPERM, ... */
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        int err = errno;
+        epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return -err;
+    }
+    /* The add succeeded although our table says "registered": the old fd was
+     * closed behind our back and epoll forgot it. Its waiters must not sleep
+     * forever. */
+    if (io->registered)
+        unregister(r, io);
+    io->gen = gen;
+    io->registered = 1;
+    io->ready = RT_IO_READABLE | RT_IO_WRITABLE;
+    io->connecting = 0;
+    io->socket = S_ISSOCK(sb.st_mode) ? 1 : 0;
+    r->fds++;
+    return 0;
+}
+
+int rt_reactor_deregister(struct rt_reactor *r, int fd)
+{
+    if (!r)
+        return -EINVAL;
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io)
+        return -EBADF;
+    /* EBADF/ENOENT here mean the fd was closed first: nothing to remove. */
+    (void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+    unregister(r, io);
+    return 0;
+}
+
+int rt_reactor_close(struct rt_reactor *r, int fd)
+{
+    if (!r)
+        return -EINVAL;
+    int rc = rt_reactor_deregister(r, fd);
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+int rt_reactor_readiness(const struct rt_reactor *r, int fd)
+{
+    if (!r)
+        return -EINVAL;
+    if (fd < 0 || (size_t)fd >= r->io_cap || !r->io[fd].registered)
+        return -EBADF;
+    return r->io[fd].ready;
+}
+
+int rt_reactor_notify(struct rt_reactor *r)
+{
+    if (!r)
+        return -EINVAL;
+    if (atomic_exchange_explicit(&r->notified, 1, memory_order_acq_rel))
+        return 0; /* a write is already pending; the turn will see it */
+    uint64_t one = 1;
+    while (write(r->evfd, &one, sizeof(one)) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN) /* counter full: certainly readable */
+            break;
+        return -errno;
+    }
+    return 0;
+}
+
+void rt_remote_init(struct rt_remote *node, void (*run)(struct rt_remote *))
+{
+    node->run = run;
+    node->next = NULL;
+    atomic_init(&node->queued, 0);
+}
+
+int rt_reactor_remote(struct rt_reactor *r, struct rt_remote *node)
+{
+    if (!r || !node || !node->run)
+        return -EINVAL;
+    if (atomic_exchange_explicit(&node->queued, 1, memory_order_acq_rel))
+        return 0;
+    struct rt_remote *head =
+        atomic_load_explicit(&r->remote, memory_order_relaxed);
+    do {
+        node->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &r->remote, &head, node, memory_order_release, memory_order_relaxed));
+    (void)rt_reactor_notify(r);
+    return 1;
+}
+
+void rt_reactor_hold(struct rt_reactor *r)
+{
+    atomic_fetch_add_explicit(&r->holds, 1, memory_order_relaxed);
+}
+
+void rt_reactor_release(struct rt_reactor *r)
+{
+    size_t old = atomic_fetch_sub_explicit(&r->holds, 1, memory_order_release);
+    RT_ASSERT(old > 0);
+    (void)rt_reactor_notify(r); /* a scheduler may be waiting on this */
+}
+
+int rt_reactor_timer_arm(struct rt_reactor *r, struct rt_timer *t,
+                         uint64_t deadline, const struct rt_waker *w)
+{
+    if (!r)
+        return -EINVAL;
+    return rt_timers_arm(&r->timers, t, deadline, w);
+}
+
+void rt_reactor_timer_cancel(struct rt_reactor *r, struct rt_timer *t)
+{
+    if (r)
+        rt_timers_cancel(&r->timers, t);
+}
+
+int rt_reactor_stats(const struct rt_reactor *r, struct rt_reactor_stats *st)
+{
+    if (!r || !st)
+        return -EINVAL;
+    st->fds = r->fds;
+    st->io_waiters = r->io_waiters;
+    st->timers = rt_timers_len(&r->timers);
+    st->holds = atomic_load_explicit(&r->holds, memory_order_acquire);
+    st->turns = r->turns;
+    st->woken = r->woken;
+    return 0;
+}
+
+int rt_reactor_has_waiters(const struct rt_reactor *r)
+{
+    return r->io_waiters > 0 || rt_timers_len(&r->timers) > 0 ||
+           atomic_load_explicit(&r->holds, memory_order_acquire) > 0 ||
+           atomic_load_explicit(&r->remote, memory_order_acquire) != NULL;
+}
+
+/* Phase: how long epoll may block, in ns (-1: forever). */
+static int64_t wait_budget(struct rt_reactor *r, int64_t timeout_ns,
+                           uint64_t now)
+{
+    if (atomic_load_explicit(&r->remote, memory_order_acquire) != NULL)
+        return 0;
+    uint64_t next = rt_timers_next(&r->timers);
+    if (next == UINT64_MAX)
+        return timeout_ns;
+    int64_t until = next <= now ? 0 : (int64_t)(next - now);
+    if (until > INT64_MAX / 2)
+        until = INT64_MAX / 2;
+    return timeout_ns < 0 || until < timeout_ns ? until : timeout_ns;
+}
+
+/* Phase: one epoll wait, EINTR retried against the original budget. */
+static int wait_events(struct rt_reactor *r, int64_t budget_ns)
+{
+    uint64_t start = rt_now_ns();
+    for (;;) {
+        struct timespec ts, *tsp = NULL;
+        if (budget_ns >= 0) {
+            uint64_t spent = rt_now_ns() - start;
+            int64_t left = (uint64_t)budget_ns > spent
+                               ? budget_ns - (int64_t)spent
+                               : 0;
+            ts.tv_sec = left / 1000000000;
+            ts.tv_nsec = left % 1000000000;
+            tsp = &ts;
+        }
+        int n = epoll_pwait2(r->epfd, r->events, MAX_EVENTS, tsp, NULL);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == ENOSYS) {
+            /* Kernels before 5.11: millisecond timeout, rounded up so a
+             * timer is never woken early. */
+            int ms = -1;
+            if (tsp) {
+                int64_t left = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+                int64_t msl = (left + 999999) / 1000000;
+                ms = msl > 1000000000 ? 1000000000 : (int)msl;
+            }
+            n = epoll_wait(r->epfd, r->events, MAX_EVENTS, ms);
+            if (n >= 0)
+                return n;
+            if (errno == EINTR)
+                continue;
+        }
+        return -errno;
+    }
+}
+
+/* Phase: translate epoll bits into ours and wake the waiters. This is the
+ * only place that knows epoll's bits. */
+static int dispatch_io(struct rt_reactor *r, int n)
+{
+    int woken = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t token = r->events[i].data.u64;
+        uint32_t ev = r->events[i].events;
+        if (token == NOTIFY_TOKEN) {
+            uint64_t v;
+            atomic_store_explicit(&r->notified, 0, memory_order_release);
+            while (read(r->evfd, &v, sizeof(v)) < 0 && errno == EINTR)
+                ;
+            continue;
+        }
+        int fd = (int)(uint32_t)token;
+        struct rt__io *io = rt__reactor_io(r, fd);
+        if (!io || io->gen != (uint32_t)(token >> 32))
+            continue; /* deregistered since: a stale event */
+        if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            io->ready |= RT_IO_READABLE;
+            woken += wake_slot(r, &io->rd);
+        }
+        if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+            io->ready |= RT_IO_WRITABLE;
+            woken += wake_slot(r, &io->wr);
+        }
+    }
+    return woken;
+}
+
+/* Phase: run the nodes other threads queued, in the order they came. */
+static int run_remote(struct rt_reactor *r)
+{
+    struct rt_remote *n =
+        atomic_exchange_explicit(&r->remote, NULL, memory_order_acquire);
+    struct rt_remote *fifo = NULL;
+    while (n) { /* reverse the LIFO */
+        struct rt_remote *next = n->next;
+        n->next = fifo;
+        fifo = n;
+        n = next;
+    }
+    int ran = 0;
+    while (fifo) {
+        struct rt_remote *next = fifo->next;
+        /* Clear first: a wake that races with run queues it again. */
+        atomic_store_explicit(&fifo->queued, 0, memory_order_release);
+        fifo->run(fifo);
+        fifo = next;
+        ran++;
+    }
+    return ran;
+}
+
+int rt_reactor_turn(struct rt_reactor *r, int64_t timeout_ns)
+{
+    if (!r)
+        return -EINVAL;
+    int64_t budget = wait_budget(r, timeout_ns, rt_now_ns());
+    int n = wait_events(r, budget);
+    if (n < 0)
+        return n;
+    int woken = dispatch_io(r, n);
+    woken += run_remote(r);
+    woken += (int)rt_timers_expire(&r->timers, rt_now_ns());
+    r->turns++;
+    r->woken += (uint64_t)woken;
+    return woken;
+}

@@ -1,0 +1,90 @@
+/* Timers: a 4-ary min-heap of caller-owned timer nodes.
+ *
+ * Invariants:
+ * - A timer is armed exactly when its idx is a valid heap slot; an idle timer
+ *   has idx == RT_TIMER_IDLE and holds no waker.
+ * - The heap is ordered by (deadline, seq). seq grows with every arm, so
+ *   timers with equal deadlines fire in the order they were armed.
+ * - An armed timer owns one waker (a clone taken at arm time); firing wakes
+ *   and consumes it, cancelling drops it.
+ *
+ * Costs: arm, re-arm and cancel are O(log4 n) with no allocation except when
+ * the heap array grows (amortised, doubling). docs/architecture.md has the
+ * measurement (bench_timers) that chose a 4-ary heap.
+ *
+ * The nodes are embedded by their owners (a future's frame, a green thread's
+ * stack); the heap keeps only pointers to them, so a node must stay at the
+ * same address and be cancelled or fired before its memory goes away.
+ */
+#ifndef RT_COMMON_TIMER_H
+#define RT_COMMON_TIMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "waker.h"
+
+#define RT_TIMER_IDLE SIZE_MAX
+
+struct rt_timer {
+    /* private: written only by the functions below */
+    uint64_t deadline;     /* monotonic ns (rt_now_ns scale) */
+    uint64_t seq;          /* arming order, the tie-break */
+    size_t idx;            /* heap slot, RT_TIMER_IDLE when not armed */
+    struct rt_waker waker; /* woken when the deadline passes */
+};
+
+struct rt_timers {
+    /* private */
+    struct rt_timer **heap; /* heap[0] is the earliest */
+    size_t len;
+    size_t cap;
+    uint64_t seq; /* next arming sequence number */
+};
+
+/* Makes `t` an idle timer. Call once before first use; after that a timer is
+ * idle again whenever it has fired or been cancelled. */
+void rt_timer_init(struct rt_timer *t);
+
+/* True when `t` is armed (its deadline has not yet fired). */
+static inline bool rt_timer_armed(const struct rt_timer *t)
+{
+    return t->idx != RT_TIMER_IDLE;
+}
+
+/* Initialises an empty heap. Allocates nothing. */
+void rt_timers_init(struct rt_timers *h);
+
+/* Drops the waker of every armed timer (they become idle without firing) and
+ * frees the heap array. The heap may be initialised again afterwards. */
+void rt_timers_fini(struct rt_timers *h);
+
+/* Arms `t` to wake a clone of `w` at `deadline` (ns, rt_now_ns scale). An
+ * armed timer is re-armed: its old waker is dropped and it moves to its new
+ * place, after every timer already armed for the same deadline.
+ * Returns 0, -EINVAL when h, t or w is NULL or w holds no waker, or -ENOMEM
+ * when the heap could not grow (then `t` is left as it was). */
+int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
+                  const struct rt_waker *w);
+
+/* Disarms `t` and drops its waker. A no-op for an idle timer (one that
+ * already fired, was cancelled, or was never armed). */
+void rt_timers_cancel(struct rt_timers *h, struct rt_timer *t);
+
+/* The earliest armed deadline, or UINT64_MAX when no timer is armed. */
+uint64_t rt_timers_next(const struct rt_timers *h);
+
+/* Number of armed timers. */
+static inline size_t rt_timers_len(const struct rt_timers *h)
+{
+    return h->len;
+}
+
+/* Fires, in (deadline, seq) order, every timer whose deadline is <= now and
+ * that was armed before this call: each becomes idle, then its waker is woken
+ * (consumed). A waker may re-arm or cancel any timer; a timer re-armed during
+ * the call fires no earlier than the next call. Returns how many fired. */
+size_t rt_timers_expire(struct rt_timers *h, uint64_t now);
+
+#endif
