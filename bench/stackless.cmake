@@ -1,0 +1,1 @@
+# Native benchmarks of the futures backend.
