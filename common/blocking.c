@@ -1,0 +1,193 @@
+#include "blocking.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "check.h"
+#include "list.h"
+
+#define IDLE_EXIT_S 10
+#define DEFAULT_THREADS 4
+
+enum { JOB_PENDING, JOB_DONE };
+
+struct rt_blocking {
+    struct rt_list link;     /* on the pool's queue until a worker takes it */
+    rt_blocking_fn fn;
+    void *arg;
+    struct rt_reactor *r;    /* held from submit until poll/cancel ends */
+    pthread_mutex_t lock;    /* guards the fields below */
+    int state;
+    bool abandoned;          /* cancelled: the worker frees the job */
+    intptr_t result;
+    struct rt_waker waker;   /* stored by poll, woken by the worker */
+};
+
+/* The process-wide pool. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work;
+    struct rt_list queue;
+    int threads; /* started and not exited */
+    int idle;    /* waiting for work */
+    int max;
+    bool ready;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
+
+/* Runs one job and completes it. The wake happens under the job's lock, so
+ * the scheduler cannot see JOB_DONE, finish, and free what the wake still
+ * uses before the wake has returned. */
+static void run_job(struct rt_blocking *job)
+{
+    intptr_t v = job->fn(job->arg);
+    pthread_mutex_lock(&job->lock);
+    job->result = v;
+    job->state = JOB_DONE;
+    rt_waker_wake(&job->waker);
+    bool abandoned = job->abandoned;
+    pthread_mutex_unlock(&job->lock);
+    if (abandoned) {
+        pthread_mutex_destroy(&job->lock);
+        free(job);
+    }
+}
+
+static void *worker(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        struct rt_list *n = rt_list_pop_front(&pool.queue);
+        if (n) {
+            struct rt_blocking *job =
+                RT_CONTAINER_OF(n, struct rt_blocking, link);
+            pthread_mutex_unlock(&pool.lock);
+            run_job(job);
+            pthread_mutex_lock(&pool.lock);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += IDLE_EXIT_S;
+        pool.idle++;
+        int rc = pthread_cond_timedwait(&pool.work, &pool.lock, &until);
+        pool.idle--;
+        if (rc == ETIMEDOUT && rt_list_empty(&pool.queue))
+            break;
+    }
+    pool.threads--;
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+/* Called with pool.lock held. */
+static int start_worker(void)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&th, &attr, worker, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
+        return -rc;
+    pool.threads++;
+    return 0;
+}
+
+int rt_blocking_submit(struct rt_reactor *r, rt_blocking_fn fn, void *arg,
+                       struct rt_blocking **out)
+{
+    if (!r || !fn || !out)
+        return -EINVAL;
+    struct rt_blocking *job = malloc(sizeof(*job));
+    if (!job)
+        return -ENOMEM;
+    *job = (struct rt_blocking){.fn = fn, .arg = arg, .r = r,
+                                .state = JOB_PENDING, .waker = RT_WAKER_NONE};
+    rt_list_init(&job->link);
+    pthread_mutex_init(&job->lock, NULL);
+
+    pthread_mutex_lock(&pool.lock);
+    if (!pool.ready) {
+        rt_list_init(&pool.queue);
+        const char *env = getenv("RT_BLOCKING_THREADS");
+        pool.max = env ? atoi(env) : DEFAULT_THREADS;
+        if (pool.max < 1 || pool.max > 1024)
+            pool.max = DEFAULT_THREADS;
+        pool.ready = true;
+    }
+    int rc = 0;
+    if (pool.idle == 0 && pool.threads < pool.max)
+        rc = start_worker();
+    if (rc < 0 && pool.threads > 0)
+        rc = 0; /* the existing workers will get to it */
+    if (rc == 0) {
+        rt_list_push_back(&pool.queue, &job->link);
+        pthread_cond_signal(&pool.work);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    if (rc < 0) {
+        pthread_mutex_destroy(&job->lock);
+        free(job);
+        return rc == -EAGAIN ? -EAGAIN : rc;
+    }
+    rt_reactor_hold(r);
+    *out = job;
+    return 0;
+}
+
+enum rt_poll rt_blocking_poll(struct rt_blocking *job, struct rt_cx *cx,
+                              intptr_t *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!job || !cx || !cx->waker || !rt_waker_is_set(cx->waker)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    pthread_mutex_lock(&job->lock);
+    if (job->state != JOB_DONE) {
+        rt_waker_store(&job->waker, cx->waker);
+        pthread_mutex_unlock(&job->lock);
+        return RT_PENDING;
+    }
+    *res = job->result;
+    pthread_mutex_unlock(&job->lock);
+    rt_reactor_release(job->r);
+    pthread_mutex_destroy(&job->lock);
+    free(job);
+    return RT_READY;
+}
+
+void rt_blocking_cancel(struct rt_blocking *job)
+{
+    if (!job)
+        return;
+    struct rt_reactor *r = job->r;
+    bool free_now = false;
+    /* Still queued: take it off the queue, it never runs. */
+    pthread_mutex_lock(&pool.lock);
+    if (rt_list_linked(&job->link)) { /* the link is pool.lock's */
+        rt_list_remove(&job->link);
+        free_now = true;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    if (!free_now) {
+        pthread_mutex_lock(&job->lock);
+        rt_waker_drop(&job->waker);
+        free_now = job->state == JOB_DONE;
+        job->abandoned = !free_now;
+        pthread_mutex_unlock(&job->lock);
+    } else {
+        rt_waker_drop(&job->waker);
+    }
+    rt_reactor_release(r);
+    if (free_now) {
+        pthread_mutex_destroy(&job->lock);
+        free(job);
+    }
+}

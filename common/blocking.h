@@ -1,0 +1,48 @@
+/* spawn_blocking: run a blocking or CPU-heavy function on a small pool of
+ * OS threads, and let a task await its result without stalling its
+ * scheduler.
+ *
+ * The pool is process-wide and lazy: workers start on demand, up to
+ * RT_BLOCKING_THREADS (environment; default 4), and exit after 10 s idle.
+ * A job is heap-allocated once per submit (a thread hand-off costs far more
+ * than a malloc, so this is no hot path).
+ *
+ * The waiting side is a poll function: the worker wakes the stored waker
+ * from its own thread, which each backend routes to the scheduler through
+ * rt_reactor_remote. While a job is outstanding, the reactor holds a count
+ * (rt_reactor_hold) so a scheduler with nothing else to do waits instead of
+ * reporting a deadlock.
+ */
+#ifndef RT_COMMON_BLOCKING_H
+#define RT_COMMON_BLOCKING_H
+
+#include <stdint.h>
+
+#include "poll.h"
+#include "reactor.h"
+
+struct rt_blocking;
+
+/* The function a job runs on a worker thread. */
+typedef intptr_t (*rt_blocking_fn)(void *arg);
+
+/* Queues fn(arg) on the pool for a task of the scheduler that turns `r`.
+ * On success *out is the job, owned by the caller until rt_blocking_poll
+ * returns RT_READY (which frees it) or rt_blocking_cancel. Returns 0,
+ * -EINVAL (NULL argument), -ENOMEM, or -EAGAIN when no worker thread could
+ * be started and none exists. Call on `r`'s thread. */
+int rt_blocking_submit(struct rt_reactor *r, rt_blocking_fn fn, void *arg,
+                       struct rt_blocking **out);
+
+/* RT_READY with *res = fn's return value once the job has run; the job is
+ * freed then and must not be used again. RT_PENDING before that, with
+ * cx's waker stored to be woken (from the worker's thread) when it ends. */
+enum rt_poll rt_blocking_poll(struct rt_blocking *job, struct rt_cx *cx,
+                              intptr_t *res);
+
+/* Gives up waiting: the function still runs to its end (a thread cannot be
+ * stopped safely), its result is discarded and the job freed. NULL is a
+ * no-op. */
+void rt_blocking_cancel(struct rt_blocking *job);
+
+#endif

@@ -1,0 +1,158 @@
+#include "chan.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+/* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or
+ * WOKEN by close. A receiver goes IDLE -> QUEUED -> WOKEN (a sender or close
+ * asked it to look again). */
+
+int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
+{
+    if (!ch || elem == 0 || (cap && elem > SIZE_MAX / cap))
+        return -EINVAL;
+    ch->ring = NULL;
+    if (cap) {
+        ch->ring = malloc(cap * elem);
+        if (!ch->ring)
+            return -ENOMEM;
+    }
+    ch->elem = elem;
+    ch->cap = cap;
+    ch->head = 0;
+    ch->count = 0;
+    rt_list_init(&ch->senders);
+    rt_list_init(&ch->receivers);
+    ch->closed = false;
+    return 0;
+}
+
+void rt_chan_fini(struct rt_chan *ch)
+{
+    if (!ch)
+        return;
+    RT_ASSERT(rt_list_empty(&ch->senders) && rt_list_empty(&ch->receivers));
+    free(ch->ring);
+    ch->ring = NULL;
+}
+
+void rt_chan_op_init(struct rt_chan_op *op)
+{
+    rt_waiter_init(&op->w);
+    op->msg = NULL;
+}
+
+static unsigned char *slot(struct rt_chan *ch, size_t i)
+{
+    return ch->ring + ((ch->head + i) % ch->cap) * ch->elem;
+}
+
+enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
+                               const void *msg, struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!ch || !op || !msg || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (op->w.state == RT_WAIT_DONE) { /* a receiver took it meanwhile */
+        rt_waiter_reset(&op->w);
+        *res = 0;
+        return RT_READY;
+    }
+    if (ch->closed) {
+        rt_waiter_reset(&op->w);
+        op->msg = NULL;
+        *res = -EPIPE;
+        return RT_READY;
+    }
+    if (op->w.state == RT_WAIT_QUEUED) /* still waiting: maybe a new waker */
+        return rt_waitq_park(&ch->senders, &op->w, cx);
+    /* Only a sender with no one queued ahead of it may use the ring. */
+    if (ch->count < ch->cap && rt_list_empty(&ch->senders)) {
+        memcpy(slot(ch, ch->count), msg, ch->elem);
+        ch->count++;
+        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+        *res = 0;
+        return RT_READY;
+    }
+    op->msg = msg;
+    rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN); /* come and take it */
+    return rt_waitq_park(&ch->senders, &op->w, cx);
+}
+
+/* Copies the first waiting sender's message to `dst` and completes its
+ * send. Returns false when no sender waits. */
+static bool take_from_sender(struct rt_chan *ch, void *dst)
+{
+    if (rt_list_empty(&ch->senders))
+        return false;
+    struct rt_chan_op *s =
+        RT_CONTAINER_OF(ch->senders.next, struct rt_chan_op, w.link);
+    memcpy(dst, s->msg, ch->elem);
+    s->msg = NULL;
+    rt_waitq_wake_one(&ch->senders, RT_WAIT_DONE);
+    return true;
+}
+
+enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
+                               void *out, struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!ch || !op || !out || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (ch->count) {
+        memcpy(out, slot(ch, 0), ch->elem);
+        ch->head = (ch->head + 1) % ch->cap;
+        ch->count--;
+        /* A slot opened: the first waiting sender moves into the ring. */
+        if (take_from_sender(ch, slot(ch, ch->count)))
+            ch->count++;
+        *res = 1;
+    } else if (take_from_sender(ch, out)) {
+        *res = 1;
+    } else if (ch->closed) {
+        *res = 0;
+    } else {
+        return rt_waitq_park(&ch->receivers, &op->w, cx);
+    }
+    rt_waiter_reset(&op->w);
+    /* More left and more receivers waiting: let the next one look. */
+    if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
+        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+    return RT_READY;
+}
+
+bool rt_chan_op_cancel(struct rt_chan *ch, struct rt_chan_op *op)
+{
+    if (!ch || !op)
+        return false;
+    int old = rt_waiter_reset(&op->w);
+    op->msg = NULL;
+    /* A receiver asked to take a message that never will: pass it on. */
+    if (old == RT_WAIT_WOKEN && (ch->count || !rt_list_empty(&ch->senders)))
+        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+    return old == RT_WAIT_DONE;
+}
+
+void rt_chan_close(struct rt_chan *ch)
+{
+    if (!ch || ch->closed)
+        return;
+    ch->closed = true;
+    rt_waitq_wake_all(&ch->senders, RT_WAIT_WOKEN);
+    rt_waitq_wake_all(&ch->receivers, RT_WAIT_WOKEN);
+}
+
+size_t rt_chan_len(const struct rt_chan *ch)
+{
+    return ch ? ch->count : 0;
+}

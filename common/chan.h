@@ -1,0 +1,91 @@
+/* Bounded MPMC channel as poll functions, shared by both backends.
+ *
+ * A channel carries fixed-size messages (elem bytes each) through a ring of
+ * `cap` slots allocated once at init: sending and receiving never allocate.
+ * cap == 0 makes a rendezvous channel: a send completes only when a receiver
+ * has taken the message.
+ *
+ * Waiting: each pending operation has a struct rt_chan_op, owned by the
+ * caller (in a future's frame or on a green thread's stack), that links it
+ * into the channel's queue of senders or of receivers. A waiting sender's
+ * message stays in the caller's memory until a receiver copies it out, so
+ * the message pointer must stay valid while the op is pending. Queues are
+ * FIFO.
+ *
+ * Cancellation: an op that will not be polled again (a dropped future, a
+ * select loser) must be given to rt_chan_op_cancel, which unlinks it and, if
+ * it had been woken to receive, passes that wake on to the next receiver so
+ * that no message is stranded.
+ *
+ * Close: after rt_chan_close, sends fail with -EPIPE (including senders that
+ * were waiting: their messages were not sent, and they are told so);
+ * receivers first drain what is buffered, then get "closed".
+ *
+ * Single-threaded: a channel belongs to one scheduler's thread.
+ */
+#ifndef RT_COMMON_CHAN_H
+#define RT_COMMON_CHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "list.h"
+#include "poll.h"
+#include "waitq.h"
+
+struct rt_chan {
+    /* private */
+    unsigned char *ring; /* cap * elem bytes, NULL when cap == 0 */
+    size_t elem;
+    size_t cap;
+    size_t head;  /* index of the oldest message */
+    size_t count; /* messages in the ring */
+    struct rt_list senders;   /* rt_chan_op waiting to send */
+    struct rt_list receivers; /* rt_chan_op waiting to receive */
+    bool closed;
+};
+
+struct rt_chan_op {
+    /* private: written by the channel functions */
+    struct rt_waiter w; /* on senders or receivers while queued */
+    const void *msg;    /* a waiting sender's message */
+};
+
+/* Prepares `ch` for messages of `elem` bytes with room for `cap` of them.
+ * Returns 0, -EINVAL (ch NULL, elem 0, or cap * elem overflowing) or
+ * -ENOMEM. The caller owns `ch` and ends it with rt_chan_fini. */
+int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap);
+
+/* Frees the ring. Every op must have completed or been cancelled. */
+void rt_chan_fini(struct rt_chan *ch);
+
+/* Makes `op` idle; call before its first use in a send or receive. */
+void rt_chan_op_init(struct rt_chan_op *op);
+
+/* Sends the `elem` bytes at `msg`. RT_READY with *res = 0 once the message
+ * is in the ring or in a receiver's hands; *res = -EPIPE when the channel is
+ * closed (the message was not sent); -EINVAL for NULL arguments. RT_PENDING
+ * while the ring is full (or, for cap 0, until a receiver takes it): `msg`
+ * must stay valid and unchanged until the op completes or is cancelled. */
+enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
+                               const void *msg, struct rt_cx *cx, int *res);
+
+/* Receives one message into `out` (elem bytes). RT_READY with *res = 1 when
+ * a message was copied, *res = 0 when the channel is closed and empty,
+ * -EINVAL for NULL arguments. RT_PENDING while empty and open. */
+enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
+                               void *out, struct rt_cx *cx, int *res);
+
+/* Gives up a pending op (a no-op for an idle one). Returns true when the
+ * operation had in fact completed: a send whose message a receiver already
+ * took. */
+bool rt_chan_op_cancel(struct rt_chan *ch, struct rt_chan_op *op);
+
+/* Closes the channel and wakes every waiting sender and receiver. Closing
+ * twice is a no-op. */
+void rt_chan_close(struct rt_chan *ch);
+
+/* Messages in the ring now (not counting waiting senders). */
+size_t rt_chan_len(const struct rt_chan *ch);
+
+#endif

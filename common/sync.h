@@ -1,0 +1,127 @@
+/* Synchronisation for tasks on one scheduler: semaphore, mutex, condition
+ * variable (notify) and wait group, as poll functions over wait queues, so
+ * both backends share them.
+ *
+ * Every waiting operation uses a caller-owned struct rt_waiter (waitq.h),
+ * initialised with rt_waiter_init, that stays valid while the operation is
+ * pending. An operation abandoned while pending (a dropped future) must be
+ * given to the matching *_cancel function, which hands on whatever it had
+ * been granted, so no permit or wake-up is lost.
+ *
+ * Fairness: permits and the mutex are handed directly to the first waiter
+ * (FIFO), so a task that releases and re-acquires in a loop cannot starve
+ * the others. None of these may be used from two OS threads.
+ */
+#ifndef RT_COMMON_SYNC_H
+#define RT_COMMON_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "list.h"
+#include "poll.h"
+#include "waitq.h"
+
+/* A counting semaphore. */
+struct rt_sem {
+    /* private */
+    size_t permits;
+    struct rt_list waiters;
+};
+
+/* Initialises `s` with `permits` permits. */
+void rt_sem_init(struct rt_sem *s, size_t permits);
+
+/* Takes one permit: RT_READY (*res = 0) when it has one, RT_PENDING while
+ * none is free. *res = -EINVAL for NULL arguments. */
+enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
+                                 struct rt_cx *cx, int *res);
+
+/* Takes a permit without waiting: true when one was taken. */
+bool rt_sem_try_acquire(struct rt_sem *s);
+
+/* Returns one permit: hands it to the first waiter, if any. */
+void rt_sem_release(struct rt_sem *s);
+
+/* Abandons a pending acquire; a permit it had been handed is released. */
+void rt_sem_cancel(struct rt_sem *s, struct rt_waiter *w);
+
+/* A mutex: a semaphore with one permit, plus an owner check in RT_DEBUG. */
+struct rt_mutex {
+    /* private */
+    struct rt_sem sem;
+};
+
+void rt_mutex_init(struct rt_mutex *m);
+/* Locks `m`: RT_READY (*res = 0) when held. See rt_sem_poll_acquire. */
+enum rt_poll rt_mutex_poll_lock(struct rt_mutex *m, struct rt_waiter *w,
+                                struct rt_cx *cx, int *res);
+/* True when the lock was free and is now held. */
+bool rt_mutex_try_lock(struct rt_mutex *m);
+/* Unlocks `m`, handing it to the first waiter. */
+void rt_mutex_unlock(struct rt_mutex *m);
+/* Abandons a pending lock (an acquired-but-unseen lock is unlocked). */
+void rt_mutex_cancel(struct rt_mutex *m, struct rt_waiter *w);
+
+/* A condition variable: tasks wait for a notify. */
+struct rt_cond {
+    /* private */
+    struct rt_list waiters;
+};
+
+/* A pending wait on a condition: first queued on the condition, then, once
+ * notified, re-acquiring the mutex. */
+struct rt_cond_waiter {
+    /* private */
+    struct rt_waiter w;
+    bool locking; /* notified; now waiting for the mutex */
+};
+
+void rt_cond_init(struct rt_cond *c);
+
+/* Makes `cw` idle; call once before its first use. */
+void rt_cond_waiter_init(struct rt_cond_waiter *cw);
+
+/* Waits on `c` while holding `m`: the first poll queues the waiter and
+ * unlocks `m`; once notified the poll re-locks `m` and returns RT_READY
+ * (*res = 0) with `m` held again. As with pthreads, re-check the condition
+ * in a loop. *res = -EINVAL for NULL arguments. */
+enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
+                               struct rt_cond_waiter *cw, struct rt_cx *cx,
+                               int *res);
+
+/* Wakes the first waiter; returns true if there was one. */
+bool rt_cond_notify_one(struct rt_cond *c);
+
+/* Wakes every waiter; returns how many. */
+int rt_cond_notify_all(struct rt_cond *c);
+
+/* Abandons a pending wait. A waiter that had been notified passes the
+ * notify on to the next; one that had been handed the mutex unlocks it. */
+void rt_cond_cancel(struct rt_cond *c, struct rt_mutex *m,
+                    struct rt_cond_waiter *cw);
+
+/* A wait group: a counter that tasks can wait to reach zero. */
+struct rt_wg {
+    /* private */
+    size_t count;
+    struct rt_list waiters;
+};
+
+void rt_wg_init(struct rt_wg *g);
+
+/* Adds `n` to the counter. */
+void rt_wg_add(struct rt_wg *g, size_t n);
+
+/* Subtracts one; at zero every waiter is woken. Returns 0, or -EINVAL when
+ * the counter already was zero (a done without a matching add). */
+int rt_wg_done(struct rt_wg *g);
+
+/* RT_READY (*res = 0) once the counter is zero. */
+enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
+                             struct rt_cx *cx, int *res);
+
+/* Abandons a pending wait. */
+void rt_wg_cancel(struct rt_wg *g, struct rt_waiter *w);
+
+#endif

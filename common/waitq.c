@@ -1,0 +1,52 @@
+#include "waitq.h"
+
+#include <stddef.h>
+
+#include "check.h"
+
+void rt_waiter_init(struct rt_waiter *w)
+{
+    rt_list_init(&w->link);
+    w->waker = RT_WAKER_NONE;
+    w->state = RT_WAIT_IDLE;
+}
+
+enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
+                           const struct rt_cx *cx)
+{
+    if (w->state != RT_WAIT_QUEUED) {
+        w->state = RT_WAIT_QUEUED;
+        rt_list_push_back(q, &w->link);
+    }
+    rt_waker_store(&w->waker, cx->waker);
+    return RT_PENDING;
+}
+
+struct rt_waiter *rt_waitq_wake_one(struct rt_list *q, int state)
+{
+    struct rt_list *n = rt_list_pop_front(q);
+    if (!n)
+        return NULL;
+    struct rt_waiter *w = RT_CONTAINER_OF(n, struct rt_waiter, link);
+    w->state = state;
+    rt_waker_wake(&w->waker);
+    return w;
+}
+
+int rt_waitq_wake_all(struct rt_list *q, int state)
+{
+    int n = 0;
+    while (rt_waitq_wake_one(q, state))
+        n++;
+    return n;
+}
+
+int rt_waiter_reset(struct rt_waiter *w)
+{
+    int old = w->state;
+    if (old == RT_WAIT_QUEUED)
+        rt_list_remove(&w->link);
+    rt_waker_drop(&w->waker);
+    w->state = RT_WAIT_IDLE;
+    return old;
+}
