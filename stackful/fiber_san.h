@@ -1,0 +1,102 @@
+/* Switch annotations for the tools that watch stacks: AddressSanitizer must
+ * be told before and after every stack switch (or it reports false stack
+ * errors and loses its fake stacks), and Valgrind must know which memory is
+ * a stack (or it takes a switch for a huge stack-pointer move).
+ *
+ * Each helper compiles to nothing when its tool is absent, so the switch in
+ * sched.c calls them unconditionally.
+ */
+#ifndef RT_STACKFUL_FIBER_SAN_H
+#define RT_STACKFUL_FIBER_SAN_H
+
+#include <stddef.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GT__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GT__ASAN 1
+#endif
+#endif
+#ifndef GT__ASAN
+#define GT__ASAN 0
+#endif
+
+#if GT__ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GT__VALGRIND 1
+#endif
+#endif
+#ifndef GT__VALGRIND
+#define GT__VALGRIND 0
+#endif
+
+/* Before a jump: `save` receives the leaving fiber's fake-stack handle, or
+ * is NULL when the leaving fiber will never run again (ASan frees its fake
+ * stack); [bottom, bottom + size) is the stack being entered. */
+static inline void gt__san_start(void **save, const void *bottom, size_t size)
+{
+#if GT__ASAN
+    __sanitizer_start_switch_fiber(save, bottom, size);
+#else
+    (void)save;
+    (void)bottom;
+    (void)size;
+#endif
+}
+
+/* After landing: `save` is what gt__san_start stored for this fiber (NULL on
+ * its first entry); old_bottom and old_size receive the stack just left. */
+static inline void gt__san_finish(void *save, const void **old_bottom,
+                                  size_t *old_size)
+{
+#if GT__ASAN
+    __sanitizer_finish_switch_fiber(save, old_bottom, old_size);
+#else
+    (void)save;
+    (void)old_bottom;
+    (void)old_size;
+#endif
+}
+
+/* A reused stack may carry poison from frames that never returned (an
+ * entry function never does); clear it before new frames live there. */
+static inline void gt__san_unpoison(void *p, size_t len)
+{
+#if GT__ASAN
+    ASAN_UNPOISON_MEMORY_REGION(p, len);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+/* Tells Valgrind that [lo, hi) is a stack; returns its id (0 without). */
+static inline unsigned gt__vg_register(void *lo, void *hi)
+{
+#if GT__VALGRIND
+    return VALGRIND_STACK_REGISTER(lo, hi);
+#else
+    (void)lo;
+    (void)hi;
+    return 0;
+#endif
+}
+
+/* Forgets the stack registered as `id`. */
+static inline void gt__vg_deregister(unsigned id)
+{
+#if GT__VALGRIND
+    VALGRIND_STACK_DEREGISTER(id);
+#else
+    (void)id;
+#endif
+}
+
+#endif

@@ -1,0 +1,193 @@
+/* gt: green threads on Boost.Context, the native blocking-style API.
+ *
+ * A green thread owns a machine stack; a suspended one is a saved stack
+ * pointer (stackful/fcontext.h). Code on it reads like blocking code: gt_read
+ * waits for data, gt_sleep for time, gt_join for another thread, and any
+ * depth of calls may block because locals live on the stack.
+ *
+ * Model: one scheduler per OS thread. gt_run starts it, runs the root thread
+ * and every thread spawned from there, and returns when all have ended. All
+ * functions below except gt_run must be called from a green thread of the
+ * calling OS thread's scheduler (inside gt_run); outside one they return
+ * -EPERM (or do nothing for the void ones). Errors are negative errno values;
+ * errno is never an output channel.
+ *
+ * Thread function: `void *fn(void *arg)`; its return value is the thread's
+ * result, handed out once by gt_join.
+ *
+ * Handles: a thread is named by an int64_t id (1, 2, 3, ... per scheduler,
+ * never reused). gt_join ends the handle; a second join of the same id is
+ * reported (-ESRCH), never a use after free.
+ *
+ * Waking: every green thread has one waker (common/waker.h) with the
+ * stackful vtable; waking it makes a parked thread runnable, and a wake that
+ * arrives while the thread runs is remembered, so the next gt_park returns at
+ * once (no lost wake-ups). Wakes from another OS thread go through
+ * rt_reactor_remote and are safe. Every poll function of common/ can be
+ * awaited as
+ *
+ *     struct rt_cx cx = gt_cx();
+ *     while (rt_poll_x(gt_reactor(), ..., &cx, &res) == RT_PENDING)
+ *         gt_park("x");
+ *
+ * Deadlock: when nothing is runnable and the reactor can wake no one
+ * (rt_reactor_has_waiters false) while threads are parked, gt_run prints the
+ * stuck threads and returns -EDEADLK. A thread that waits for a wake from
+ * another OS thread must therefore be covered by rt_reactor_hold(gt_reactor())
+ * until that wake is sent (rt_reactor_release afterwards).
+ */
+#ifndef RT_STACKFUL_GT_H
+#define RT_STACKFUL_GT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "poll.h"
+#include "reactor.h"
+#include "waker.h"
+
+/* Default usable stack per thread (the control block, about 256 bytes,
+ * lives at its top). 64 KiB holds glibc's printf family and a few KiB of
+ * locals with room to spare; a parked thread with a shallow stack touches one
+ * 4 KiB page of it (bench_sf_park). */
+#define GT_STACK_DEFAULT (64u * 1024u)
+/* Smallest accepted stack: room for the control block, printf, and a signal
+ * frame delivered on the thread's stack. */
+#define GT_STACK_MIN (16u * 1024u)
+/* Longest name kept (longer names are cut). */
+#define GT_NAME_MAX 31
+
+/* Per-spawn options; a NULL opts means all defaults. */
+struct gt_opts {
+    size_t stack_size; /* usable bytes; 0: GT_STACK_DEFAULT; rounded up to
+                          whole pages; below GT_STACK_MIN: -EINVAL */
+    const char *name;  /* optional, copied (up to GT_NAME_MAX bytes); used in
+                          overflow and deadlock reports */
+};
+
+/* Per-scheduler configuration for gt_run; NULL means all defaults. */
+struct gt_config {
+    size_t pool_max;    /* freed stacks kept for reuse (default 64; the
+                           pool holds at most this many) */
+    size_t guarded_max; /* stacks that get their own mapping and guard
+                           before spawns switch to slab mode; 0: default
+                           (vm.max_map_count / 4), SIZE_MAX: never slabs */
+    size_t slab_bytes;  /* slab size in slab mode (default 16 MiB) */
+    int slab_only;      /* nonzero: every stack comes from a slab */
+};
+
+/* Counters of the calling thread's scheduler, measured not estimated. */
+struct gt_stats {
+    size_t threads_live;         /* spawned and not yet ended */
+    size_t threads_parked;       /* in gt_park (incl. read/write/sleep/join) */
+    size_t threads_runnable;     /* on the ready queue */
+    uint64_t switches;           /* jump_fcontext calls by this scheduler */
+    uint64_t spawned;            /* gt_spawn successes */
+    size_t stacks_guarded;       /* live stacks with their own guard mapping */
+    size_t stacks_slab;          /* live stacks carved from slabs */
+    size_t slabs;                /* mapped slabs */
+    size_t stacks_pooled;        /* freed stacks kept for reuse */
+    size_t stack_bytes_reserved; /* address space of all stacks incl. guards,
+                                    slabs and the pool */
+    size_t stack_bytes_touched;  /* resident bytes of live threads' stacks
+                                    (mincore) */
+    size_t stack_high_water; /* the largest gt_stack_used of a live thread */
+};
+
+/* Runs a scheduler on the calling OS thread: spawns fn(arg) as the root
+ * green thread (named "main"), runs until every green thread has ended, then
+ * frees everything (stacks of threads never joined included). *result (if
+ * not NULL) gets the root's result. cfg may be NULL.
+ * Returns 0; -EINVAL (fn NULL or a bad cfg); -EBUSY (a scheduler already
+ * runs on this OS thread); -ENOMEM (no memory for the reactor or the first
+ * stack); -EDEADLK after printing the stuck threads to stderr (the parked
+ * threads are then freed without being resumed, so their stacks unwind
+ * nothing: memory they malloc'ed leaks). May switch stacks. */
+int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
+           void **result);
+
+/* Creates a green thread that will run fn(arg), queued behind the runnable
+ * ones (the caller keeps running). Returns its id (> 0), or -EINVAL (fn
+ * NULL, stack size below GT_STACK_MIN), -ENOMEM (no stack memory or no
+ * mapping left: never a crash), -EPERM (not on a green thread). The caller
+ * owns the id until gt_join. Never switches stacks. */
+int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts);
+
+/* Waits for thread `id` to end, stores its result in *result (if not NULL)
+ * and ends the id. Returns 0, -ESRCH (no such thread: never spawned, or
+ * already joined), -EDEADLK (id is the caller itself), -EINVAL (another
+ * thread already waits to join it), -EPERM. May switch stacks. */
+int gt_join(int64_t id, void **result);
+
+/* Lets every other runnable thread run once (round robin), then returns.
+ * Now and then it also lets the reactor look for IO without blocking, so a
+ * yielding loop cannot starve IO. No-op outside a green thread. May switch
+ * stacks. */
+void gt_yield(void);
+
+/* Suspends the caller for at least `ns` nanoseconds (0: a gt_yield).
+ * Returns 0, -ENOMEM (timer heap could not grow), -EPERM. May switch. */
+int gt_sleep(uint64_t ns);
+
+/* The calling green thread's id, or 0 outside one. */
+int64_t gt_self(void);
+
+/* Parks the calling thread until its waker is woken; returns at once when a
+ * wake came since the last park (consuming it). A wake is a hint: callers
+ * re-check their condition (re-poll). `what` (a string that outlives the
+ * park, e.g. a literal) is what deadlock reports say it waits on. No-op
+ * outside a green thread. May switch stacks. */
+void gt_park(const char *what);
+
+/* The calling OS thread's reactor, or NULL outside gt_run. Owned by gt_run;
+ * valid until it returns. */
+struct rt_reactor *gt_reactor(void);
+
+/* The calling green thread's waker, borrowed: valid while the thread lives
+ * (clone it to keep it; clones keep the thread's control block alive until
+ * dropped, and must be dropped before gt_run returns). NULL outside one. */
+const struct rt_waker *gt_waker(void);
+
+/* A poll context holding gt_waker() (cx.waker NULL outside a green thread,
+ * which every poll function rejects with -EINVAL). */
+struct rt_cx gt_cx(void);
+
+/* Registers `fd` with the reactor (edge-triggered, O_NONBLOCK): needed once
+ * before gt_read/gt_write/gt_connect/gt_accept on it (gt_accept registers the
+ * fds it returns). Returns 0 or -EBADF, -EEXIST, -EPERM, -ENOMEM. */
+int gt_register(int fd);
+
+/* Deregisters `fd` (waking its waiters with -EBADF) and closes it. Returns 0
+ * or a negative errno. */
+int gt_close(int fd);
+
+/* Reads up to len bytes, parking until data or EOF. Returns the count (0 at
+ * EOF) or -errno (-EBADF: fd not registered). May switch stacks. */
+ssize_t gt_read(int fd, void *buf, size_t len);
+
+/* Writes up to len bytes, parking while the fd is full. Returns the count
+ * (may be short) or -errno (-EPIPE: peer closed). May switch stacks. */
+ssize_t gt_write(int fd, const void *buf, size_t len);
+
+/* Accepts a connection on listening socket `fd`, parking until one comes.
+ * The new fd is registered and owned by the caller (end it with gt_close).
+ * addr/alen may be NULL. Returns the fd or -errno. May switch stacks. */
+int gt_accept(int fd, struct sockaddr *addr, socklen_t *alen);
+
+/* Connects registered socket `fd`, parking until done. Returns 0 or -errno
+ * (e.g. -ECONNREFUSED). May switch stacks. */
+int gt_connect(int fd, const struct sockaddr *addr, socklen_t alen);
+
+/* Bytes of thread `id`'s stack that are in use or were, page-granular: the
+ * distance from the stack's top down to its lowest resident page (mincore,
+ * so no paint pass costs memory at spawn). A pooled stack remembers pages an
+ * earlier owner touched. Returns the bytes or -ESRCH, -EPERM. */
+int64_t gt_stack_used(int64_t id);
+
+/* Fills *st with the calling scheduler's counters. Walks every live stack
+ * (one mincore each), so it costs O(threads). Returns 0, -EINVAL, -EPERM. */
+int gt_stats(struct gt_stats *st);
+
+#endif

@@ -1,0 +1,103 @@
+/* Green-thread scheduler internals, shared by sched.c and gt_io.c only.
+ *
+ * Invariant: exactly one context runs per scheduler, s->current; every other
+ * live thread is on s->ready (RUNNABLE), parked (PARKED), or finished (DONE).
+ * A thread's control block sits at the top of its own stack, so a spawn
+ * costs no malloc, and it lives until its last reference is gone: one held
+ * by the scheduler until the thread has switched away for the last time, one
+ * by its id until gt_join, one per waker clone.
+ */
+#ifndef RT_STACKFUL_GT_INTERNAL_H
+#define RT_STACKFUL_GT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fcontext.h"
+#include "gt.h"
+#include "list.h"
+#include "reactor.h"
+#include "stack.h"
+
+enum gt__state {
+    GT__RUNNING,  /* s->current */
+    GT__RUNNABLE, /* on s->ready */
+    GT__PARKED,   /* waits for its waker */
+    GT__DONE,     /* fn returned; kept until joined and unreferenced */
+};
+
+struct gt__sched;
+
+struct gt__thread {
+    fcontext_t ctx;       /* saved context; written by whoever lands after
+                             this thread jumped away (switch_to/entry) */
+    struct rt_list link;  /* s->ready while RUNNABLE; self-linked else */
+    struct rt_list all;   /* s->threads while not DONE */
+    struct gt__sched *s;  /* owner; fixed at spawn */
+    enum gt__state state; /* written on the owner's OS thread only */
+    bool notified;        /* a wake came while not parked; park consumes */
+    atomic_int refs;      /* see the file comment; any thread */
+    int64_t id;           /* > 0; 0 for the scheduler's own context */
+    void *(*fn)(void *);  /* set at spawn */
+    void *arg;
+    void *result;              /* fn's return, read by gt_join */
+    struct gt__thread *joiner; /* the thread parked in gt_join on us */
+    const char *waiting;       /* gt_park's `what`, for deadlock reports */
+    int waiting_fd;            /* fd of an IO wait, -1 otherwise */
+    struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
+    struct rt_remote remote;   /* foreign-thread wakes and frees */
+    struct gt__stack stack;    /* the memory this block sits in */
+    /* ASan bookkeeping: the fake stack saved at switch-out, and for the
+     * scheduler's own context its stack bounds as ASan reported them. */
+    void *san_fake;
+    const void *san_bottom;
+    size_t san_size;
+    char name[GT_NAME_MAX + 1];
+};
+
+/* Id -> thread table entry (open addressing, linear probing). */
+struct gt__slot {
+    int64_t id; /* 0: empty */
+    struct gt__thread *t;
+};
+
+struct gt__sched {
+    struct gt__thread *current; /* the running context (maybe &main) */
+    struct gt__thread main;     /* gt_run's own context (the scheduler) */
+    struct rt_list ready;       /* RUNNABLE threads, FIFO */
+    struct rt_list threads;     /* every thread not DONE, spawn order */
+    struct rt_reactor *reactor;
+    struct gt__stacks stacks;
+    struct gt__slot *slots; /* id table, power-of-two capacity */
+    size_t nslots;
+    size_t nids; /* ids not yet joined */
+    int64_t next_id;
+    size_t live;     /* threads not DONE */
+    size_t parked;   /* threads PARKED */
+    size_t runnable; /* threads RUNNABLE */
+    unsigned budget; /* direct handoffs left before a reactor
+                        look; reset by the scheduler loop */
+    uint64_t switches;
+    uint64_t spawned;
+};
+
+/* The calling OS thread's scheduler, NULL outside gt_run. */
+extern _Thread_local struct gt__sched *gt__current_sched;
+
+/* The running green thread of this OS thread, NULL when none. */
+static inline struct gt__thread *gt__self(void)
+{
+    struct gt__sched *s = gt__current_sched;
+    if (!s || s->current == &s->main)
+        return NULL;
+    return s->current;
+}
+
+/* Installs the overflow reporter (process-wide, once) and an alternate
+ * signal stack for the calling OS thread. Returns 0 or -ENOMEM; *altstack
+ * is what gt__overflow_fini frees. */
+int gt__overflow_init(void **altstack);
+void gt__overflow_fini(void *altstack);
+
+#endif

@@ -1,0 +1,98 @@
+/* Stack-overflow reporter: a SIGSEGV handler that runs on an alternate
+ * signal stack (the faulting stack has no room left, by definition).
+ *
+ * A fault whose address lies in the guard below the running green thread's
+ * stack is an overflow: one line naming the thread and its stack size goes
+ * to stderr, then abort(). Any other fault is not ours: the previous action
+ * (SIG_DFL unless a sanitizer installed one) is restored and the handler
+ * returns, so the faulting instruction runs again and gets it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "gt_internal.h"
+
+#define ALTSTACK_BYTES (64u * 1024u)
+
+static struct sigaction old_segv;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int install_rc;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    struct gt__sched *s = gt__current_sched;
+    struct gt__thread *t = s ? s->current : NULL;
+    if (t && t != &s->main) {
+        char *lo, *hi;
+        gt__stack_guard(&s->stacks, &t->stack, &lo, &hi);
+        char *a = si->si_addr;
+        if (a >= lo && a < hi) {
+            /* snprintf of integers and strings does not allocate in glibc;
+             * we abort right after, so no lock can be held for long. */
+            char line[160];
+            int n = snprintf(line, sizeof(line),
+                             "stackful: stack overflow in green thread %lld "
+                             "%s%s%s(stack size %zu bytes, fault at %p)\n",
+                             (long long)t->id, t->name[0] ? "\"" : "", t->name,
+                             t->name[0] ? "\" " : "", t->stack.size, (void *)a);
+            if (n > 0) {
+                ssize_t w = write(STDERR_FILENO, line,
+                                  (size_t)n < sizeof(line) ? (size_t)n
+                                                           : sizeof(line) - 1);
+                (void)w;
+            }
+            abort();
+        }
+    }
+    sigaction(SIGSEGV, &old_segv, NULL);
+}
+
+static void install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    install_rc = sigaction(SIGSEGV, &sa, &old_segv) == 0 ? 0 : -errno;
+}
+
+int gt__overflow_init(void **altstack)
+{
+    *altstack = NULL;
+    pthread_once(&once, install);
+    if (install_rc)
+        return install_rc;
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+        return 0; /* this OS thread has one already (e.g. a sanitizer's) */
+    void *p = mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    stack_t ss = {.ss_sp = p, .ss_size = ALTSTACK_BYTES, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0) {
+        int err = -errno;
+        munmap(p, ALTSTACK_BYTES);
+        return err;
+    }
+    *altstack = p;
+    return 0;
+}
+
+void gt__overflow_fini(void *altstack)
+{
+    if (!altstack)
+        return;
+    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    munmap(altstack, ALTSTACK_BYTES);
+}

@@ -1,0 +1,606 @@
+/* The green-thread scheduler: spawn, the one switch, park/wake, join, run.
+ *
+ * Invariant: switch_to is the only caller of jump_fcontext, and every
+ * context that gets control again runs land() first, which stores the handle
+ * of the context it came from (a handle is good for one jump) and releases a
+ * thread that has just run for the last time.
+ *
+ * Handoffs are direct, task to task: a yielding or parking thread jumps
+ * straight to the next runnable one. The scheduler's own context (s->main,
+ * the stack gt_run was called on) gets control only when nothing is runnable
+ * (it turns the reactor) or every BUDGET handoffs (it lets the reactor look
+ * for IO without blocking, so yield loops cannot starve IO). bench_sf_switch
+ * measured both: through the scheduler a handoff costs two jumps.
+ */
+#include "gt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "clock.h"
+#include "fiber_san.h"
+#include "gt_internal.h"
+#include "io.h"
+#include "timer.h"
+
+#define BUDGET 256u
+
+_Thread_local struct gt__sched *gt__current_sched;
+
+static const struct rt_waker_vtable waker_vt;
+
+/* ---- id table: open addressing, linear probing, backward-shift delete */
+
+static size_t id_home(int64_t id, size_t mask)
+{
+    uint64_t h = (uint64_t)id * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & mask;
+}
+
+static struct gt__slot *ids_find(struct gt__sched *s, int64_t id)
+{
+    if (!s->nslots || id <= 0)
+        return NULL;
+    size_t mask = s->nslots - 1;
+    for (size_t i = id_home(id, mask);; i = (i + 1) & mask) {
+        if (s->slots[i].id == id)
+            return &s->slots[i];
+        if (s->slots[i].id == 0)
+            return NULL;
+    }
+}
+
+static void ids_insert(struct gt__sched *s, int64_t id, struct gt__thread *t)
+{
+    size_t mask = s->nslots - 1;
+    size_t i = id_home(id, mask);
+    while (s->slots[i].id != 0)
+        i = (i + 1) & mask;
+    s->slots[i].id = id;
+    s->slots[i].t = t;
+}
+
+/* Makes room for one more id (load factor <= 1/2). Returns 0 or -ENOMEM. */
+static int ids_reserve(struct gt__sched *s)
+{
+    if ((s->nids + 1) * 2 <= s->nslots)
+        return 0;
+    size_t n = s->nslots ? s->nslots * 2 : 64;
+    struct gt__slot *old = s->slots;
+    size_t oldn = s->nslots;
+    s->slots = calloc(n, sizeof(*s->slots));
+    if (!s->slots) {
+        s->slots = old;
+        return -ENOMEM;
+    }
+    s->nslots = n;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i].id)
+            ids_insert(s, old[i].id, old[i].t);
+    free(old);
+    return 0;
+}
+
+static void ids_delete(struct gt__sched *s, struct gt__slot *hole)
+{
+    size_t mask = s->nslots - 1;
+    size_t i = (size_t)(hole - s->slots);
+    for (size_t j = (i + 1) & mask; s->slots[j].id; j = (j + 1) & mask) {
+        size_t home = id_home(s->slots[j].id, mask);
+        /* Move j into the hole unless its home lies cyclically in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
+    }
+    s->slots[i].id = 0;
+    s->slots[i].t = NULL;
+    s->nids--;
+}
+
+/* ---- lifetime */
+
+static void describe(const struct gt__thread *t, char *buf, size_t len)
+{
+    snprintf(buf, len, "green thread %lld%s%s%s", (long long)t->id,
+             t->name[0] ? " \"" : "", t->name, t->name[0] ? "\"" : "");
+}
+
+/* Gives the block (and the stack it sits in) back; owner thread only. */
+static void thread_free(struct gt__thread *t)
+{
+    struct gt__sched *s = t->s;
+    char who[GT_NAME_MAX + 48];
+    describe(t, who, sizeof(who));
+    rt_list_remove(&t->all);
+    if (rt_list_linked(&t->link)) {
+        rt_list_remove(&t->link);
+        s->runnable--;
+    }
+    if (t->state == GT__PARKED)
+        s->parked--;
+    if (t->state != GT__DONE)
+        s->live--;
+    gt__stack_free(&s->stacks, &t->stack, who);
+}
+
+static void remote_free(struct rt_remote *n)
+{
+    thread_free(RT_CONTAINER_OF(n, struct gt__thread, remote));
+}
+
+static void unref(struct gt__thread *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (gt__current_sched == t->s) {
+        thread_free(t);
+        return;
+    }
+    /* Last waker dropped on a foreign OS thread: the stack allocator is
+     * the owner's, so hand the free over. No wake is queued (each holds a
+     * reference), so the node is free to reuse. */
+    rt_remote_init(&t->remote, remote_free);
+    (void)rt_reactor_remote(t->s->reactor, &t->remote);
+}
+
+/* ---- the switch */
+
+/* Runs first in every context that gets control: see the file comment. */
+static void land(transfer_t tr)
+{
+    struct gt__sched *s = gt__current_sched;
+    struct gt__thread *self = s->current;
+    struct gt__thread *prev = tr.data;
+    const void *bottom = NULL;
+    size_t size = 0;
+    gt__san_finish(self->san_fake, &bottom, &size);
+    if (prev == &s->main) {
+        s->main.san_bottom = bottom;
+        s->main.san_size = size;
+    }
+    prev->ctx = tr.fctx;
+    self->state = GT__RUNNING;
+    if (prev->state == GT__DONE)
+        unref(prev); /* the scheduler's reference: it never runs again */
+}
+
+/* Suspends `from` (the running context) and resumes `to`. Allocates
+ * nothing; returns when someone switches back to `from`. */
+static void switch_to(struct gt__sched *s, struct gt__thread *from,
+                      struct gt__thread *to)
+{
+    s->current = to;
+    s->switches++;
+    gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
+                  to == &s->main ? s->main.san_bottom : to->stack.lo,
+                  to == &s->main ? s->main.san_size : to->stack.size);
+    transfer_t tr = jump_fcontext(to->ctx, from);
+    land(tr);
+}
+
+/* The next context to run: the head of the ready queue, or the scheduler
+ * when the queue is empty or the handoff budget is spent. */
+static struct gt__thread *pick(struct gt__sched *s)
+{
+    if (s->budget == 0 || rt_list_empty(&s->ready))
+        return &s->main;
+    s->budget--;
+    struct rt_list *n = rt_list_pop_front(&s->ready);
+    s->runnable--;
+    return RT_CONTAINER_OF(n, struct gt__thread, link);
+}
+
+static void make_runnable(struct gt__sched *s, struct gt__thread *t)
+{
+    t->state = GT__RUNNABLE;
+    rt_list_push_back(&s->ready, &t->link);
+    s->runnable++;
+}
+
+static void wake_local(struct gt__thread *t)
+{
+    switch (t->state) {
+    case GT__PARKED:
+        t->s->parked--;
+        make_runnable(t->s, t);
+        break;
+    case GT__DONE:
+        break;
+    case GT__RUNNING:
+    case GT__RUNNABLE:
+        t->notified = true; /* the next park returns at once */
+        break;
+    }
+}
+
+_Noreturn static void entry(transfer_t tr)
+{
+    land(tr);
+    struct gt__sched *s = gt__current_sched;
+    struct gt__thread *self = s->current;
+    self->result = self->fn(self->arg);
+    self->state = GT__DONE;
+    s->live--;
+    if (self->joiner)
+        wake_local(self->joiner);
+    switch_to(s, self, pick(s));
+    RT_UNREACHABLE(); /* nobody holds a handle to a DONE thread */
+}
+
+/* ---- the waker: data is the thread; clones count as references */
+
+static struct rt_waker w_clone(void *data)
+{
+    struct gt__thread *t = data;
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    return (struct rt_waker){&waker_vt, t};
+}
+
+static void remote_wake(struct rt_remote *n)
+{
+    struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, remote);
+    wake_local(t);
+    unref(t); /* taken by w_wake_by_ref when it queued the node */
+}
+
+static void w_wake_by_ref(void *data)
+{
+    struct gt__thread *t = data;
+    if (gt__current_sched == t->s) {
+        wake_local(t);
+        return;
+    }
+    /* Another OS thread: the scheduler's lists are not ours to touch. The
+     * queued node keeps the block alive until it has run. */
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    if (rt_reactor_remote(t->s->reactor, &t->remote) != 1)
+        unref(t); /* already queued: that run wakes once for both */
+}
+
+static void w_wake(void *data)
+{
+    w_wake_by_ref(data);
+    unref(data);
+}
+
+static void w_drop(void *data)
+{
+    unref(data);
+}
+
+static const struct rt_waker_vtable waker_vt = {
+    .clone = w_clone,
+    .wake = w_wake,
+    .wake_by_ref = w_wake_by_ref,
+    .drop = w_drop,
+};
+
+/* ---- spawn */
+
+static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
+                     const struct gt_opts *opts)
+{
+    if (!fn)
+        return -EINVAL;
+    size_t size =
+        opts && opts->stack_size ? opts->stack_size : (size_t)GT_STACK_DEFAULT;
+    if (size < GT_STACK_MIN)
+        return -EINVAL;
+    size_t page = s->stacks.page;
+    if (size > SIZE_MAX / 2)
+        return -ENOMEM;
+    size = (size + page - 1) & ~(page - 1);
+    int rc = ids_reserve(s);
+    if (rc)
+        return rc;
+    struct gt__stack st;
+    rc = gt__stack_alloc(&s->stacks, size, &st);
+    if (rc)
+        return rc;
+    /* The block takes the top of the stack; frames start below it. */
+    size_t cb = (sizeof(struct gt__thread) + 63) & ~(size_t)63;
+    struct gt__thread *t = (struct gt__thread *)(void *)(st.lo + size - cb);
+    memset(t, 0, sizeof(*t));
+    t->stack = st;
+    t->s = s;
+    t->id = s->next_id++;
+    t->fn = fn;
+    t->arg = arg;
+    t->waiting_fd = -1;
+    t->waker = (struct rt_waker){&waker_vt, t};
+    atomic_init(&t->refs, 2); /* the scheduler's and the id's */
+    rt_remote_init(&t->remote, remote_wake);
+    rt_list_init(&t->link);
+    if (opts && opts->name) {
+        strncpy(t->name, opts->name, GT_NAME_MAX);
+        t->name[GT_NAME_MAX] = '\0';
+    }
+    t->ctx = make_fcontext(t, (size_t)((char *)t - st.lo), entry);
+    ids_insert(s, t->id, t);
+    s->nids++;
+    rt_list_push_back(&s->threads, &t->all);
+    s->live++;
+    s->spawned++;
+    make_runnable(s, t);
+    return t->id;
+}
+
+int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts)
+{
+    struct gt__sched *s = gt__current_sched;
+    if (!s)
+        return -EPERM;
+    return spawn(s, fn, arg, opts);
+}
+
+/* ---- blocking primitives */
+
+void gt_park(const char *what)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return;
+    if (self->notified) {
+        self->notified = false;
+        return;
+    }
+    struct gt__sched *s = self->s;
+    self->state = GT__PARKED;
+    self->waiting = what;
+    s->parked++;
+    switch_to(s, self, pick(s));
+    self->waiting = NULL;
+    self->notified = false; /* the wake that resumed us may also have set it */
+}
+
+void gt_yield(void)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return;
+    struct gt__sched *s = self->s;
+    if (rt_list_empty(&s->ready)) {
+        if (!rt_reactor_has_waiters(s->reactor))
+            return;    /* nobody else could run */
+        s->budget = 0; /* let the scheduler look at the reactor */
+    }
+    make_runnable(s, self);
+    switch_to(s, self, pick(s));
+}
+
+int gt_sleep(uint64_t ns)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return -EPERM;
+    if (ns == 0) {
+        gt_yield();
+        return 0;
+    }
+    struct rt_timer tm;
+    rt_timer_init(&tm);
+    uint64_t deadline = rt_now_ns() + ns;
+    struct rt_cx cx = {&self->waker};
+    int res = 0;
+    while (rt_poll_sleep_until(self->s->reactor, &tm, deadline, &cx, &res) ==
+           RT_PENDING)
+        gt_park("sleep");
+    return res;
+}
+
+int gt_join(int64_t id, void **result)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return -EPERM;
+    if (id == self->id)
+        return -EDEADLK;
+    struct gt__sched *s = self->s;
+    struct gt__slot *slot = ids_find(s, id);
+    if (!slot)
+        return -ESRCH;
+    struct gt__thread *t = slot->t;
+    if (t->joiner)
+        return -EINVAL;
+    t->joiner = self;
+    while (t->state != GT__DONE)
+        gt_park("join");
+    if (result)
+        *result = t->result;
+    ids_delete(s, ids_find(s, id)); /* the table may have moved */
+    unref(t);
+    return 0;
+}
+
+int64_t gt_self(void)
+{
+    struct gt__thread *self = gt__self();
+    return self ? self->id : 0;
+}
+
+struct rt_reactor *gt_reactor(void)
+{
+    struct gt__sched *s = gt__current_sched;
+    return s ? s->reactor : NULL;
+}
+
+const struct rt_waker *gt_waker(void)
+{
+    struct gt__thread *self = gt__self();
+    return self ? &self->waker : NULL;
+}
+
+struct rt_cx gt_cx(void)
+{
+    return (struct rt_cx){gt_waker()};
+}
+
+/* ---- stats */
+
+int64_t gt_stack_used(int64_t id)
+{
+    struct gt__sched *s = gt__current_sched;
+    if (!s)
+        return -EPERM;
+    struct gt__slot *slot = ids_find(s, id);
+    if (!slot)
+        return -ESRCH;
+    return (int64_t)gt__stack_used(&s->stacks, &slot->t->stack);
+}
+
+int gt_stats(struct gt_stats *st)
+{
+    struct gt__sched *s = gt__current_sched;
+    if (!st)
+        return -EINVAL;
+    if (!s)
+        return -EPERM;
+    memset(st, 0, sizeof(*st));
+    st->threads_live = s->live;
+    st->threads_parked = s->parked;
+    st->threads_runnable = s->runnable;
+    st->switches = s->switches;
+    st->spawned = s->spawned;
+    st->stacks_guarded = s->stacks.guarded_live;
+    st->stacks_slab = s->stacks.slab_live;
+    st->slabs = s->stacks.slabs;
+    st->stacks_pooled = s->stacks.pooled;
+    st->stack_bytes_reserved = s->stacks.reserved;
+    for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
+        struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+        if (t->state == GT__DONE)
+            continue;
+        st->stack_bytes_touched += gt__stack_resident(&s->stacks, &t->stack);
+        size_t used = gt__stack_used(&s->stacks, &t->stack);
+        if (used > st->stack_high_water)
+            st->stack_high_water = used;
+    }
+    return 0;
+}
+
+/* ---- the run loop */
+
+static void report_deadlock(struct gt__sched *s)
+{
+    fprintf(stderr,
+            "stackful: deadlock: %zu green thread(s) parked and nothing can "
+            "wake them (no timer, IO waiter, remote wake or hold):\n",
+            s->parked);
+    for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
+        struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+        if (t->state != GT__PARKED)
+            continue;
+        char who[GT_NAME_MAX + 48];
+        describe(t, who, sizeof(who));
+        if (t->waiting_fd >= 0)
+            fprintf(stderr, "  %s waiting on %s (fd %d)\n", who,
+                    t->waiting ? t->waiting : "?", t->waiting_fd);
+        else
+            fprintf(stderr, "  %s waiting on %s\n", who,
+                    t->waiting ? t->waiting : "?");
+    }
+}
+
+/* Phases: run what is ready (the reactor gets a non-blocking look when it
+ * has waiters and was not just turned), else stop when all ended, else
+ * declare a deadlock when nothing can wake anyone, else block in a turn. */
+static int loop(struct gt__sched *s)
+{
+    bool turned = false;
+    for (;;) {
+        if (!rt_list_empty(&s->ready)) {
+            if (!turned && rt_reactor_has_waiters(s->reactor)) {
+                int rc = rt_reactor_turn(s->reactor, 0);
+                if (rc < 0)
+                    return rc;
+            }
+            turned = false;
+            s->budget = BUDGET;
+            struct rt_list *n = rt_list_pop_front(&s->ready);
+            s->runnable--;
+            switch_to(s, &s->main, RT_CONTAINER_OF(n, struct gt__thread, link));
+            continue;
+        }
+        if (s->live == 0)
+            return 0;
+        if (!rt_reactor_has_waiters(s->reactor)) {
+            report_deadlock(s);
+            return -EDEADLK;
+        }
+        int rc = rt_reactor_turn(s->reactor, -1);
+        if (rc < 0)
+            return rc;
+        turned = true;
+    }
+}
+
+static void teardown(struct gt__sched *s)
+{
+    /* Stored wakers go first: dropping them may free blocks. */
+    rt_reactor_free(s->reactor);
+    s->reactor = NULL;
+    struct rt_list *n;
+    while ((n = rt_list_pop_front(&s->threads))) {
+        struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+        rt_list_init(&t->all);
+        thread_free(t);
+    }
+    gt__stacks_fini(&s->stacks);
+    free(s->slots);
+}
+
+int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
+           void **result)
+{
+    if (!fn)
+        return -EINVAL;
+    if (gt__current_sched)
+        return -EBUSY;
+    struct gt_config def = {.pool_max = 64};
+    if (!cfg)
+        cfg = &def;
+    struct gt__sched *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    int rc = rt_reactor_new(&s->reactor);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    rc = gt__stacks_init(&s->stacks, cfg->pool_max, cfg->guarded_max,
+                         cfg->slab_bytes, cfg->slab_only != 0);
+    void *altstack = NULL;
+    if (rc == 0)
+        rc = gt__overflow_init(&altstack);
+    if (rc) {
+        gt__stacks_fini(&s->stacks);
+        rt_reactor_free(s->reactor);
+        free(s);
+        return rc;
+    }
+    rt_list_init(&s->ready);
+    rt_list_init(&s->threads);
+    rt_list_init(&s->main.link);
+    rt_list_init(&s->main.all);
+    s->main.s = s;
+    s->main.state = GT__RUNNING;
+    s->current = &s->main;
+    s->next_id = 1;
+    gt__current_sched = s;
+
+    int64_t root = spawn(s, fn, arg, &(struct gt_opts){0, "main"});
+    rc = root < 0 ? (int)root : loop(s);
+    if (result) {
+        struct gt__slot *slot = rc == 0 ? ids_find(s, root) : NULL;
+        *result = slot ? slot->t->result : NULL;
+    }
+    teardown(s);
+    gt__overflow_fini(altstack);
+    gt__current_sched = NULL;
+    free(s);
+    return rc;
+}

@@ -1,0 +1,305 @@
+/* Stack allocator: guarded mappings under a mapping budget, slabs beyond it,
+ * a bounded pool in front of both. The picture and the protection each mode
+ * gives are in stack.h; the measured costs in docs/stackful.md.
+ * Invariant: every byte this file maps is counted in a->reserved.
+ */
+#include "stack.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "check.h"
+#include "fiber_san.h"
+
+#define GUARD_BYTES (64u * 1024u)
+#define SLAB_BYTES  (16u * 1024u * 1024u)
+#define SLOTS_MAX   65536u
+
+struct gt__slab {
+    struct rt_list link;  /* on a->partial or a->full */
+    char *base;           /* the mapping; slot 0's gap is the guard */
+    size_t len;           /* bytes mapped */
+    size_t size;          /* usable bytes of each stack */
+    size_t stride;        /* gap + size */
+    unsigned count;       /* slots */
+    unsigned used;        /* slots handed out or pooled */
+    unsigned fresh;       /* slots [fresh, count) were never handed out */
+    unsigned nfree;       /* entries in free_slots */
+    unsigned *free_slots; /* returned slots, LIFO */
+};
+
+/* vm.max_map_count, or the kernel default when it cannot be read. */
+static size_t max_map_count(void)
+{
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    unsigned long n = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &n) != 1)
+            n = 0;
+        fclose(f);
+    }
+    return n ? (size_t)n : 65530u;
+}
+
+int gt__stacks_init(struct gt__stacks *a, size_t pool_max, size_t guarded_max,
+                    size_t slab_bytes, bool slab_only)
+{
+    memset(a, 0, sizeof(*a));
+    a->page = (size_t)sysconf(_SC_PAGESIZE);
+    a->guard = GUARD_BYTES;
+    a->pool_max = pool_max;
+    /* A quarter of the mapping limit: leaves the rest to malloc, the
+     * loader, sanitizers and the user's own mappings. */
+    a->guarded_max = guarded_max ? guarded_max : max_map_count() / 4;
+    a->slab_bytes = slab_bytes ? slab_bytes : SLAB_BYTES;
+    a->slab_only = slab_only;
+    rt_list_init(&a->partial);
+    rt_list_init(&a->full);
+    if (pool_max) {
+        a->pool = malloc(pool_max * sizeof(*a->pool));
+        if (!a->pool)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void slab_unmap(struct gt__stacks *a, struct gt__slab *sl)
+{
+    rt_list_remove(&sl->link);
+    gt__san_unpoison(sl->base, sl->len);
+    munmap(sl->base, sl->len);
+    a->reserved -= sl->len;
+    a->slabs--;
+    free(sl->free_slots);
+    free(sl);
+}
+
+static void release(struct gt__stacks *a, const struct gt__stack *s);
+
+void gt__stacks_fini(struct gt__stacks *a)
+{
+    while (a->pooled)
+        release(a, &a->pool[--a->pooled]);
+    free(a->pool);
+    a->pool = NULL;
+    struct rt_list *n;
+    while ((n = rt_list_pop_front(&a->partial)))
+        slab_unmap(a, RT_CONTAINER_OF(n, struct gt__slab, link));
+    while ((n = rt_list_pop_front(&a->full)))
+        slab_unmap(a, RT_CONTAINER_OF(n, struct gt__slab, link));
+}
+
+static int alloc_guarded(struct gt__stacks *a, size_t size,
+                         struct gt__stack *out)
+{
+    size_t len = a->guard + size;
+    char *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    if (mprotect(p, a->guard, PROT_NONE) != 0) {
+        munmap(p, len); /* ENOMEM here: the split hit max_map_count */
+        return -ENOMEM;
+    }
+    a->reserved += len;
+    a->guarded_live++;
+    out->lo = p + a->guard;
+    out->size = size;
+    out->slab = NULL;
+    out->slot = 0;
+    return 0;
+}
+
+static struct gt__slab *slab_new(struct gt__stacks *a, size_t size)
+{
+    size_t stride = a->page + size;
+    size_t count = a->slab_bytes / stride;
+    if (count < 1)
+        count = 1;
+    if (count > SLOTS_MAX)
+        count = SLOTS_MAX;
+    struct gt__slab *sl = calloc(1, sizeof(*sl));
+    unsigned *slots = malloc(count * sizeof(unsigned));
+    if (!sl || !slots)
+        goto fail;
+    size_t len = count * stride;
+    char *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+        goto fail;
+    if (mprotect(p, a->page, PROT_NONE) != 0) {
+        munmap(p, len);
+        goto fail;
+    }
+    sl->base = p;
+    sl->len = len;
+    sl->size = size;
+    sl->stride = stride;
+    sl->count = (unsigned)count;
+    sl->free_slots = slots;
+    a->reserved += len;
+    a->slabs++;
+    rt_list_push_front(&a->partial, &sl->link);
+    return sl;
+fail:
+    free(slots);
+    free(sl);
+    return NULL;
+}
+
+static int alloc_slab(struct gt__stacks *a, size_t size, struct gt__stack *out)
+{
+    struct gt__slab *sl = NULL;
+    for (struct rt_list *n = a->partial.next; n != &a->partial; n = n->next) {
+        struct gt__slab *c = RT_CONTAINER_OF(n, struct gt__slab, link);
+        if (c->size == size) {
+            sl = c;
+            break;
+        }
+    }
+    if (!sl && !(sl = slab_new(a, size)))
+        return -ENOMEM;
+    unsigned slot = sl->nfree ? sl->free_slots[--sl->nfree] : sl->fresh++;
+    if (++sl->used == sl->count) {
+        rt_list_remove(&sl->link);
+        rt_list_push_back(&a->full, &sl->link);
+    }
+    a->slab_live++;
+    out->lo = sl->base + (size_t)slot * sl->stride + a->page;
+    out->size = size;
+    out->slab = sl;
+    out->slot = slot;
+    return 0;
+}
+
+int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
+{
+    int rc = -ENOMEM;
+    for (size_t i = a->pooled; i-- > 0;) {
+        if (a->pool[i].size == size) {
+            *out = a->pool[i];
+            a->pool[i] = a->pool[--a->pooled];
+            rc = 0;
+            break;
+        }
+    }
+    if (rc != 0 && !a->slab_only && a->guarded_live < a->guarded_max)
+        rc = alloc_guarded(a, size, out);
+    if (rc != 0) /* over budget, or the guarded mapping failed */
+        rc = alloc_slab(a, size, out);
+    if (rc != 0)
+        return rc;
+    gt__san_unpoison(out->lo, out->size);
+    out->vg_id = gt__vg_register(out->lo, out->lo + out->size);
+    return 0;
+}
+
+/* Gives the memory back for good (no pool). */
+static void release(struct gt__stacks *a, const struct gt__stack *s)
+{
+    struct gt__slab *sl = s->slab;
+    gt__san_unpoison(s->lo, s->size);
+    if (!sl) {
+        munmap(s->lo - a->guard, a->guard + s->size);
+        a->reserved -= a->guard + s->size;
+        a->guarded_live--;
+        return;
+    }
+    a->slab_live--;
+    if (sl->used == sl->count) {
+        rt_list_remove(&sl->link);
+        rt_list_push_front(&a->partial, &sl->link);
+    }
+    if (--sl->used == 0) {
+        slab_unmap(a, sl);
+        return;
+    }
+    /* Give the pages back but keep the slot mapped (no new mapping). */
+    madvise(s->lo - a->page, s->size + a->page, MADV_DONTNEED);
+    sl->free_slots[sl->nfree++] = s->slot;
+}
+
+/* A resident gap page below a slab stack means it overflowed into it. */
+static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
+                      const char *who)
+{
+    if (!s->slab || s->slot == 0)
+        return; /* slot 0's gap is a real guard */
+    unsigned char v = 0;
+    if (mincore(s->lo - a->page, a->page, &v) != 0 || !(v & 1))
+        return;
+    fprintf(stderr,
+            "stackful: stack overflow detected after the fact: %s overran "
+            "its %zu-byte stack (slab mode)\n",
+            who ? who : "a green thread", s->size);
+    abort();
+}
+
+void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s,
+                    const char *who)
+{
+    struct gt__stack copy = *s; /* s may live in the stack we give back */
+    check_gap(a, &copy, who);
+    gt__vg_deregister(copy.vg_id);
+    if (a->pooled < a->pool_max) {
+        a->pool[a->pooled++] = copy;
+        return;
+    }
+    release(a, &copy);
+}
+
+void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,
+                     char **lo, char **hi)
+{
+    *hi = s->lo;
+    if (!s->slab)
+        *lo = s->lo - a->guard;
+    else if (s->slot == 0)
+        *lo = s->lo - a->page;
+    else
+        *lo = s->lo;
+}
+
+/* Calls back with the residency vector of s, chunk by chunk. */
+static size_t scan(const struct gt__stacks *a, const struct gt__stack *s,
+                   bool lowest)
+{
+    unsigned char v[256];
+    size_t pages = s->size / a->page;
+    size_t resident = 0;
+    size_t low = pages; /* index of the lowest resident page */
+    for (size_t first = 0; first < pages; first += sizeof(v)) {
+        size_t n = pages - first < sizeof(v) ? pages - first : sizeof(v);
+        if (mincore(s->lo + first * a->page, n * a->page, v) != 0)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!(v[i] & 1))
+                continue;
+            resident++;
+            if (low == pages)
+                low = first + i;
+        }
+        if (lowest && low != pages)
+            break;
+    }
+    if (lowest)
+        return low == pages ? 0 : (pages - low) * a->page;
+    return resident * a->page;
+}
+
+size_t gt__stack_used(const struct gt__stacks *a, const struct gt__stack *s)
+{
+    return scan(a, s, true);
+}
+
+size_t gt__stack_resident(const struct gt__stacks *a, const struct gt__stack *s)
+{
+    return scan(a, s, false);
+}

@@ -1,0 +1,100 @@
+/* Stacks for green threads: mmap'ed, guarded, pooled (folder-internal).
+ *
+ * Two modes, chosen per allocation, because vm.max_map_count (65530 by
+ * default) caps the number of mappings and a guarded stack costs two:
+ *
+ * guarded (while fewer than guarded_max guarded stacks are live):
+ *
+ *     high  +---------------------------+ <- hi = lo + size
+ *           | control block (gt__thread)|    make_fcontext's sp is just below
+ *           | frames, growing down      |
+ *           |            ...            |
+ *           +---------------------------+ <- lo
+ *           | guard, PROT_NONE, 64 KiB  |    any touch faults: SIGSEGV, the
+ *     low   +---------------------------+    handler names the thread
+ *
+ * slab (beyond the budget, or always with slab_only): one mapping holds many
+ * slots; each slot is a gap page below a stack. Slot 0's gap is PROT_NONE
+ * (the slab's guard: two mappings per slab, not per stack); the other gaps
+ * stay read-write but are never legitimately touched, so when a thread ends
+ * its gap is checked with mincore: a resident gap page means the stack
+ * overflowed into it (reported, then abort). An overflow deeper than the gap
+ * reaches the neighbour slot unseen until that check: slab mode detects
+ * after the fact, guarded mode stops the fault where it happens.
+ *
+ *     [guard|stack 0][gap|stack 1][gap|stack 2] ... [gap|stack n-1]
+ *
+ * Freed stacks go to a bounded pool (reused by spawns of the same size); past
+ * the pool a guarded stack is unmapped and a slab slot is given back with
+ * MADV_DONTNEED, the slab being unmapped when its last slot is free.
+ */
+#ifndef RT_STACKFUL_STACK_H
+#define RT_STACKFUL_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "list.h"
+
+struct gt__slab;
+
+/* One stack, as the control block at its top records it. */
+struct gt__stack {
+    char *lo;              /* lowest usable byte */
+    size_t size;           /* usable bytes: [lo, lo + size) */
+    struct gt__slab *slab; /* NULL: guarded mode (own mapping) */
+    unsigned slot;         /* index in the slab */
+    unsigned vg_id;        /* Valgrind stack id */
+};
+
+struct gt__stacks {
+    size_t page;        /* system page size */
+    size_t guard;       /* guard bytes of a guarded stack */
+    size_t pool_max;    /* pool capacity */
+    size_t guarded_max; /* guarded stacks allowed at once */
+    size_t slab_bytes;  /* target mapping size of one slab */
+    bool slab_only;
+    /* written by alloc/free */
+    size_t guarded_live;    /* guarded stacks handed out */
+    size_t slab_live;       /* slab slots handed out */
+    size_t slabs;           /* mapped slabs */
+    size_t reserved;        /* bytes mapped for stacks, guards, slabs */
+    struct rt_list partial; /* slabs with a free slot */
+    struct rt_list full;    /* slabs without one */
+    struct gt__stack *pool; /* pool_max entries, [0, pooled) in use */
+    size_t pooled;
+};
+
+/* Sets up an allocator. pool_max, guarded_max (0: vm.max_map_count / 4) and
+ * slab_bytes (0: 16 MiB) come from the caller. Returns 0 or -ENOMEM. */
+int gt__stacks_init(struct gt__stacks *a, size_t pool_max, size_t guarded_max,
+                    size_t slab_bytes, bool slab_only);
+
+/* Unmaps the pool and every slab; stacks still handed out become invalid. */
+void gt__stacks_fini(struct gt__stacks *a);
+
+/* Hands out a stack of `size` usable bytes (a multiple of the page size):
+ * from the pool, else guarded while under budget, else from a slab. The
+ * memory is zero or left by a previous owner. Returns 0 or -ENOMEM. */
+int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out);
+
+/* Takes back a stack: to the pool when there is room, else unmapped or
+ * returned to its slab. `s` may live inside the stack (it is copied first).
+ * In slab mode, checks the gap below the stack and aborts with a report
+ * naming `who` when the stack overflowed into it. */
+void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s,
+                    const char *who);
+
+/* The PROT_NONE range below `s`, if it has one: *lo..*hi, else lo == hi. */
+void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,
+                     char **lo, char **hi);
+
+/* Bytes from the top of `s` down to its lowest resident page (mincore), or
+ * 0 when that cannot be read. */
+size_t gt__stack_used(const struct gt__stacks *a, const struct gt__stack *s);
+
+/* Resident bytes of `s` (mincore). */
+size_t gt__stack_resident(const struct gt__stacks *a,
+                          const struct gt__stack *s);
+
+#endif

@@ -1,0 +1,135 @@
+/* Spawn/join with results, round-robin yield order, sleep order, and the
+ * documented errors for bad input. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "gt.h"
+
+static void *times_two(void *arg)
+{
+    return (void *)((intptr_t)arg * 2);
+}
+
+static void *yield_then_return(void *arg)
+{
+    gt_yield();
+    return arg;
+}
+
+/* Round robin: each of the threads appends its index once per turn. */
+#define RR_THREADS 4
+#define RR_ROUNDS  5
+static int rr_log[RR_THREADS * RR_ROUNDS];
+static int rr_len;
+
+static void *rr_worker(void *arg)
+{
+    for (int i = 0; i < RR_ROUNDS; i++) {
+        rr_log[rr_len++] = (int)(intptr_t)arg;
+        gt_yield();
+    }
+    return NULL;
+}
+
+static int sleep_log[3];
+static int sleep_len;
+
+static void *sleeper(void *arg)
+{
+    int ms = (int)(intptr_t)arg;
+    CHECK_OK(gt_sleep((uint64_t)ms * 1000000u));
+    sleep_log[sleep_len++] = ms;
+    return NULL;
+}
+
+static void *root(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(gt_self(), 1);
+
+    /* Results come back through join. */
+    int64_t ids[10];
+    for (int i = 0; i < 10; i++) {
+        ids[i] = gt_spawn(times_two, (void *)(intptr_t)i, NULL);
+        CHECK_GT(ids[i], 0);
+    }
+    for (int i = 9; i >= 0; i--) {
+        void *res = NULL;
+        CHECK_OK(gt_join(ids[i], &res));
+        CHECK_EQ((intptr_t)res, 2 * i);
+    }
+    /* Joining a thread that is still running parks until it ends. */
+    int64_t y = gt_spawn(yield_then_return, (void *)(intptr_t)7,
+                         &(struct gt_opts){.name = "yielder"});
+    void *res = NULL;
+    CHECK_OK(gt_join(y, &res));
+    CHECK_EQ((intptr_t)res, 7);
+
+    /* Round robin over 4 threads (the root waits in join meanwhile). */
+    int64_t rr[RR_THREADS];
+    for (int i = 0; i < RR_THREADS; i++)
+        rr[i] = gt_spawn(rr_worker, (void *)(intptr_t)i, NULL);
+    for (int i = 0; i < RR_THREADS; i++)
+        CHECK_OK(gt_join(rr[i], NULL));
+    CHECK_EQ(rr_len, RR_THREADS * RR_ROUNDS);
+    for (int i = 0; i < rr_len; i++)
+        CHECK_EQ(rr_log[i], i % RR_THREADS);
+
+    /* Sleeps end in deadline order, whatever the spawn order. */
+    int64_t s30 = gt_spawn(sleeper, (void *)(intptr_t)30, NULL);
+    int64_t s10 = gt_spawn(sleeper, (void *)(intptr_t)10, NULL);
+    int64_t s20 = gt_spawn(sleeper, (void *)(intptr_t)20, NULL);
+    CHECK_OK(gt_join(s30, NULL));
+    CHECK_OK(gt_join(s10, NULL));
+    CHECK_OK(gt_join(s20, NULL));
+    CHECK_EQ(sleep_len, 3);
+    CHECK_EQ(sleep_log[0], 10);
+    CHECK_EQ(sleep_log[1], 20);
+    CHECK_EQ(sleep_log[2], 30);
+
+    /* Bad input. */
+    CHECK_EQ(gt_spawn(NULL, NULL, NULL), -EINVAL);
+    CHECK_EQ(gt_spawn(times_two, NULL,
+                      &(struct gt_opts){.stack_size = GT_STACK_MIN - 1}),
+             -EINVAL);
+    CHECK_EQ(
+        gt_spawn(times_two, NULL, &(struct gt_opts){.stack_size = SIZE_MAX}),
+        -ENOMEM);
+    int64_t once = gt_spawn(times_two, NULL, NULL);
+    CHECK_OK(gt_join(once, NULL));
+    CHECK_EQ(gt_join(once, NULL), -ESRCH);
+    CHECK_EQ(gt_join(12345, NULL), -ESRCH);
+    CHECK_EQ(gt_join(gt_self(), NULL), -EDEADLK);
+    CHECK_EQ(gt_stack_used(once), -ESRCH);
+    return (void *)(intptr_t)42;
+}
+
+static void *nested_run(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(gt_run(NULL, times_two, NULL, NULL), -EBUSY);
+    return NULL;
+}
+
+int main(void)
+{
+    /* Outside a scheduler. */
+    CHECK_EQ(gt_spawn(times_two, NULL, NULL), -EPERM);
+    CHECK_EQ(gt_join(1, NULL), -EPERM);
+    CHECK_EQ(gt_self(), 0);
+    CHECK(gt_reactor() == NULL);
+    CHECK(gt_waker() == NULL);
+    gt_yield();
+    gt_park("nothing");
+    CHECK_EQ(gt_run(NULL, NULL, NULL, NULL), -EINVAL);
+
+    void *res = NULL;
+    CHECK_OK(gt_run(NULL, root, NULL, &res));
+    CHECK_EQ((intptr_t)res, 42);
+    CHECK_OK(gt_run(NULL, nested_run, NULL, NULL));
+    /* A scheduler can run again on the same OS thread. */
+    CHECK_OK(gt_run(NULL, times_two, (void *)(intptr_t)5, &res));
+    CHECK_EQ((intptr_t)res, 10);
+    return 0;
+}
