@@ -1,0 +1,262 @@
+/* The executor: one per thread, a FIFO of ready tasks and the run loop.
+ *
+ * The loop has three named phases: poll the root future if its waker fired,
+ * poll ready tasks (at most FUT_BUDGET in a row), then turn the reactor:
+ * without blocking when tasks are still ready (so a task that keeps waking
+ * itself cannot starve IO and timers), blocking otherwise. When nothing is
+ * ready, something is still pending and the reactor has nobody to wake, the
+ * program is deadlocked: the loop says so instead of blocking forever.
+ */
+#include "task.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "task_internal.h"
+
+/* Task polls between two looks at the reactor when tasks stay ready.
+ * Rust: tokio's event_interval (61) plays the same role. A look costs a
+ * syscall only when the reactor has waiters (see serve_reactor). */
+#define FUT_BUDGET 128
+
+void fut__polled_after_done(const char *file, int line)
+{
+    rt_panic(file, line, "future polled after it completed");
+}
+
+int fut_executor_new(struct fut_executor **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (fut__current)
+        return -EBUSY;
+    struct fut_executor *ex = calloc(1, sizeof(*ex));
+    if (!ex)
+        return -ENOMEM;
+    int rc = rt_reactor_new(&ex->reactor);
+    if (rc < 0) {
+        free(ex);
+        return rc;
+    }
+    rt_list_init(&ex->ready);
+    rt_list_init(&ex->tasks);
+    atomic_init(&ex->root_woken, 0);
+    fut__current = ex;
+    *out = ex;
+    return 0;
+}
+
+void fut_executor_free(struct fut_executor *ex)
+{
+    if (!ex)
+        return;
+    RT_ASSERT(ex == fut__current && !ex->running);
+    /* Drop unfinished frames first: their drops cancel timers and release
+     * join handles and children while the reactor is still there. */
+    while (!rt_list_empty(&ex->tasks)) {
+        struct fut__task *t =
+            RT_CONTAINER_OF(ex->tasks.next, struct fut__task, node);
+        fut__task_cancel(ex, t);
+    }
+    /* Drops the IO wakers left in fd slots; a waker that was the last
+     * reference frees its task here. Remote frees queued by other threads
+     * run in a last turn. */
+    (void)rt_reactor_turn(ex->reactor, 0);
+    rt_reactor_free(ex->reactor);
+    ex->reactor = NULL;
+    if (ex->allocated)
+        fprintf(stderr,
+                "fut: executor freed with %zu task(s) still referenced "
+                "(a waker or join handle outlived it)\n",
+                ex->allocated);
+    else
+        free(ex);
+    fut__current = NULL;
+}
+
+struct fut_executor *fut_executor_current(void)
+{
+    return fut__current;
+}
+
+struct rt_reactor *fut_reactor(void)
+{
+    return fut__current ? fut__current->reactor : NULL;
+}
+
+int fut_stats(struct fut_stats *st)
+{
+    if (!st)
+        return -EINVAL;
+    struct fut_executor *ex = fut__current;
+    if (!ex)
+        return -ENXIO;
+    st->tasks_pending = ex->pending;
+    st->tasks_allocated = ex->allocated;
+    st->task_bytes = ex->bytes;
+    st->spawned = ex->spawned;
+    st->polls = ex->polls;
+    st->remote_wakes = ex->remote_wakes;
+    st->yields = ex->yields;
+    return 0;
+}
+
+int fut_register(int fd)
+{
+    struct rt_reactor *r = fut_reactor();
+    return r ? rt_reactor_register(r, fd) : -ENXIO;
+}
+
+int fut_close(int fd)
+{
+    struct rt_reactor *r = fut_reactor();
+    return r ? rt_reactor_close(r, fd) : -ENXIO;
+}
+
+/* ---- The root future's waker: data is the executor ---- */
+
+static const struct rt_waker_vtable root_vt;
+
+static struct rt_waker root_clone(void *data)
+{
+    return (struct rt_waker){&root_vt, data};
+}
+
+static void root_wake_by_ref(void *data)
+{
+    struct fut_executor *ex = data;
+    atomic_store_explicit(&ex->root_woken, 1, memory_order_release);
+    if (fut__current != ex)
+        (void)rt_reactor_notify(ex->reactor);
+}
+
+static void root_drop(void *data)
+{
+    (void)data;
+}
+
+/* The executor outlives every root waker (see fut_executor_free), so the
+ * root waker needs no reference count. */
+static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
+                                               root_wake_by_ref, root_drop};
+
+/* ---- Deadlock report ---- */
+
+static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
+{
+    fprintf(stderr,
+            "fut: deadlock: nothing is runnable and the reactor has nobody "
+            "to wake, but %zu task(s)%s still pending:\n",
+            ex->pending, root ? " and the root future are" : " are");
+    if (root)
+        fprintf(stderr, "  root future (%s)\n",
+                root->vt->name ? root->vt->name : "unnamed");
+    for (struct rt_list *n = ex->tasks.next; n != &ex->tasks; n = n->next) {
+        struct fut__task *t = RT_CONTAINER_OF(n, struct fut__task, node);
+        const struct fut_vtable *vt = fut__task_frame(t)->vt;
+        const char *wait = NULL;
+#if defined(RT_DEBUG) && RT_DEBUG
+        wait = t->wait_on;
+#endif
+        fprintf(stderr, "  task %u (%s)%s%s\n", t->id,
+                vt && vt->name ? vt->name : "unnamed",
+                wait ? " last waited on: " : "", wait ? wait : "");
+    }
+}
+
+/* ---- The run loop ---- */
+
+/* Phase: look at the reactor without blocking. Skipped when it has no
+ * waiters at all: then nothing could be woken, and a busy ping-pong of
+ * tasks costs no syscall. */
+static int serve_reactor(struct fut_executor *ex)
+{
+    ex->yields++;
+    if (!rt_reactor_has_waiters(ex->reactor))
+        return 0;
+    int rc = rt_reactor_turn(ex->reactor, 0);
+    return rc < 0 ? rc : 0;
+}
+
+static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
+{
+    struct rt_waker rw = {&root_vt, ex};
+    struct rt_cx rcx = {&rw};
+    ex->running = 1;
+    if (root)
+        atomic_store_explicit(&ex->root_woken, 1, memory_order_relaxed);
+    int rc;
+    for (;;) {
+        /* Phase 1: the root future, when its waker fired. */
+        if (root && atomic_exchange_explicit(&ex->root_woken, 0,
+                                             memory_order_acq_rel)) {
+            if (fut_poll(root, &rcx, out) == RT_READY) {
+                rc = 0;
+                break;
+            }
+        }
+        /* Phase 2: ready tasks, FIFO, bounded. */
+        for (unsigned n = 0; n < FUT_BUDGET; n++) {
+            struct rt_list *l = rt_list_pop_front(&ex->ready);
+            if (!l)
+                break;
+            fut__task_run(ex, RT_CONTAINER_OF(l, struct fut__task, q.ready));
+        }
+        if (root && atomic_load_explicit(&ex->root_woken, memory_order_relaxed))
+            continue;
+        if (!root && ex->pending == 0) {
+            rc = 0;
+            break;
+        }
+        /* Phase 3: the reactor. */
+        if (!rt_list_empty(&ex->ready)) {
+            rc = serve_reactor(ex);
+            if (rc < 0)
+                break;
+            continue;
+        }
+        if (!rt_reactor_has_waiters(ex->reactor)) {
+            report_deadlock(ex, root);
+            rc = -EDEADLK;
+            break;
+        }
+        rc = rt_reactor_turn(ex->reactor, -1);
+        if (rc < 0)
+            break;
+    }
+    ex->running = 0;
+    return rc;
+}
+
+int fut_block_on(struct fut_future *root, void *out)
+{
+    if (!root || !root->vt || !root->vt->poll)
+        return -EINVAL;
+    struct fut_executor *ex = fut__current;
+    if (ex && ex->running)
+        return -EBUSY;
+    int own = 0;
+    if (!ex) {
+        int rc = fut_executor_new(&ex);
+        if (rc < 0)
+            return rc;
+        own = 1;
+    }
+    int rc = run_loop(ex, root, out);
+    if (own)
+        fut_executor_free(ex);
+    return rc;
+}
+
+int fut_run(void)
+{
+    struct fut_executor *ex = fut__current;
+    if (!ex)
+        return -ENXIO;
+    if (ex->running)
+        return -EBUSY;
+    return run_loop(ex, NULL, NULL);
+}

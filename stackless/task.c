@@ -1,0 +1,319 @@
+/* Tasks: allocation, reference counting, the task waker, join handles.
+ *
+ * A task lives as long as its reference count is above zero: one reference
+ * belongs to the scheduler until the future is done, one to the join handle
+ * until it is joined or dropped, one to every waker clone. Everything but
+ * the final free happens on the executor's thread; a foreign thread only
+ * flips `notified` and hands the task over through its remote node.
+ */
+#include "task.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "task_internal.h"
+
+_Thread_local struct fut_executor *fut__current;
+_Thread_local const char *fut__wait_note;
+
+/* Put `t` (notified just flipped 0 -> 1 by us, on the owner thread) at the
+ * tail of the ready queue. No allocation: the link is in the header. */
+static void push_ready(struct fut_executor *ex, struct fut__task *t)
+{
+    rt_list_push_back(&ex->ready, &t->q.ready);
+    t->flags |= FUT__IN_READY;
+}
+
+static void really_free(struct fut__task *t)
+{
+    struct fut_executor *ex = t->ex;
+    ex->allocated--;
+    ex->bytes -= (size_t)t->out_off + t->out_size;
+    free(t);
+}
+
+/* Runs on the owner thread, called by the reactor's turn: a foreign wake. */
+static void remote_run(struct rt_remote *node)
+{
+    struct fut__task *t = RT_CONTAINER_OF(node, struct fut__task, q.remote);
+    t->ex->remote_wakes++;
+    if (!(t->flags & FUT__COMPLETE))
+        push_ready(t->ex, t);
+    fut__task_unref(t); /* the reference the foreign waker took for us */
+}
+
+/* Runs on the owner thread: the last reference went away elsewhere. */
+static void remote_free(struct rt_remote *node)
+{
+    really_free(RT_CONTAINER_OF(node, struct fut__task, q.remote));
+}
+
+void fut__task_unref(struct fut__task *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (fut__current == t->ex) {
+        really_free(t);
+        return;
+    }
+    /* A finished task keeps notified == 1, so nobody else uses q now. */
+    t->q.remote.run = remote_free;
+    (void)rt_reactor_remote(t->ex->reactor, &t->q.remote);
+}
+
+/* The NOTIFIED transition. Many wakes before a poll give one poll. */
+static void task_wake(struct fut__task *t)
+{
+    /* Cheap early out for a burst of wakes: no locked instruction. */
+    if (atomic_load_explicit(&t->notified, memory_order_relaxed))
+        return;
+    if (atomic_exchange_explicit(&t->notified, 1, memory_order_acq_rel))
+        return;
+    struct fut_executor *ex = t->ex;
+    if (fut__current == ex) {
+        push_ready(ex, t);
+        return;
+    }
+    /* Another thread: the reactor carries the task over. Keep it alive
+     * until remote_run has run. */
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    t->q.remote.run = remote_run;
+    (void)rt_reactor_remote(ex->reactor, &t->q.remote);
+}
+
+static struct rt_waker waker_clone(void *data)
+{
+    struct fut__task *t = data;
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    return (struct rt_waker){&fut__task_waker_vt, t};
+}
+
+static void waker_wake(void *data)
+{
+    task_wake(data);
+    fut__task_unref(data);
+}
+
+static void waker_wake_by_ref(void *data)
+{
+    task_wake(data);
+}
+
+static void waker_drop(void *data)
+{
+    fut__task_unref(data);
+}
+
+const struct rt_waker_vtable fut__task_waker_vt = {
+    waker_clone, waker_wake, waker_wake_by_ref, waker_drop};
+
+/* The frame is done (or abandoned): release it and everyone waiting. */
+static void finish(struct fut_executor *ex, struct fut__task *t)
+{
+    fut_drop(fut__task_frame(t));
+    t->flags |= FUT__COMPLETE;
+    /* Pin notified at 1; if the task was queued meanwhile, unqueue it. A
+     * remote node in flight sees FUT__COMPLETE and just drops its ref. */
+    if (atomic_exchange_explicit(&t->notified, 1, memory_order_acq_rel) &&
+        (t->flags & FUT__IN_READY)) {
+        rt_list_remove(&t->q.ready);
+        t->flags &= (uint8_t)~FUT__IN_READY;
+    }
+    rt_list_remove(&t->node);
+    ex->pending--;
+    rt_waker_wake(&t->join);
+    fut__task_unref(t); /* the scheduler's reference */
+}
+
+void fut__task_run(struct fut_executor *ex, struct fut__task *t)
+{
+    t->flags &= (uint8_t)~FUT__IN_READY;
+    /* Clear before polling: a wake during the poll queues the task again.
+     * Rust: tokio's transition_to_running. */
+    atomic_exchange_explicit(&t->notified, 0, memory_order_acq_rel);
+    struct rt_waker w = {&fut__task_waker_vt, t}; /* borrowed, no ref */
+    struct rt_cx cx = {&w};
+    ex->cur = t;
+    ex->polls++;
+    fut__wait_note = NULL;
+    enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
+    ex->cur = NULL;
+    if (r == RT_READY) {
+        finish(ex, t);
+        return;
+    }
+#if defined(RT_DEBUG) && RT_DEBUG
+    t->wait_on = fut__wait_note;
+#endif
+}
+
+void fut__task_cancel(struct fut_executor *ex, struct fut__task *t)
+{
+    t->flags |= FUT__CANCELLED;
+    finish(ex, t);
+}
+
+/* ---- Spawning ---- */
+
+struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
+{
+    struct fut_executor *ex = fut__current;
+    if (!ex || frame_size < sizeof(struct fut_future) ||
+        out_size > UINT16_MAX || frame_size > UINT32_MAX / 2)
+        return NULL;
+    size_t head = offsetof(struct fut__task, frame);
+    size_t align = _Alignof(max_align_t);
+    size_t out_off = head + frame_size;
+    if (out_size)
+        out_off = (out_off + align - 1) / align * align;
+    size_t size = out_off + out_size;
+    struct fut__task *t = malloc(size);
+    if (!t)
+        return NULL;
+    rt_list_init(&t->node);
+    rt_remote_init(&t->q.remote, remote_run);
+    t->ex = ex;
+    t->join = RT_WAKER_NONE;
+    atomic_init(&t->refs, 1);
+    atomic_init(&t->notified, 0);
+    t->flags = 0;
+    t->out_size = (uint16_t)out_size;
+    t->id = 0;
+    t->out_off = (uint32_t)out_off;
+#if defined(RT_DEBUG) && RT_DEBUG
+    t->wait_on = NULL;
+#endif
+    ex->allocated++;
+    ex->bytes += size;
+    return fut__task_frame(t);
+}
+
+void fut_frame_discard(struct fut_future *frame)
+{
+    if (frame)
+        really_free(fut__task_of(frame));
+}
+
+static const struct fut_vtable join_vt;
+
+int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
+{
+    if (!frame || !frame->vt || !frame->vt->poll)
+        return -EINVAL;
+    struct fut__task *t = fut__task_of(frame);
+    struct fut_executor *ex = t->ex;
+    RT_ASSERT(ex == fut__current);
+    t->id = ++ex->next_id;
+    rt_list_push_back(&ex->tasks, &t->node);
+    ex->pending++;
+    ex->spawned++;
+    if (join) {
+        atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+        t->flags |= FUT__JOIN;
+        join->base.vt = &join_vt;
+        join->task = t;
+        join->err = 0;
+    }
+    atomic_store_explicit(&t->notified, 1, memory_order_relaxed);
+    push_ready(ex, t);
+    return 0;
+}
+
+int fut_spawn(const struct fut_future *frame, size_t frame_size,
+              size_t out_size, struct fut_join *join)
+{
+    if (!frame || !frame->vt || !frame->vt->poll ||
+        frame_size < sizeof(struct fut_future))
+        return -EINVAL;
+    if (!fut__current)
+        return -ENXIO;
+    struct fut_future *f = fut_frame_alloc(frame_size, out_size);
+    if (!f)
+        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    memcpy(f, frame, frame_size);
+    return fut_frame_spawn(f, join);
+}
+
+int fut_spawn_with(size_t frame_size, size_t out_size, fut_init_fn init,
+                   void *arg, struct fut_join *join)
+{
+    if (!init || frame_size < sizeof(struct fut_future))
+        return -EINVAL;
+    if (!fut__current)
+        return -ENXIO;
+    struct fut_future *f = fut_frame_alloc(frame_size, out_size);
+    if (!f)
+        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    f->vt = NULL;
+    int rc = init(f, arg);
+    if (rc == 0 && (!f->vt || !f->vt->poll))
+        rc = -EINVAL;
+    if (rc < 0) {
+        fut_frame_discard(f);
+        return rc;
+    }
+    return fut_frame_spawn(f, join);
+}
+
+/* ---- Join handles ---- */
+
+static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
+                              void *out)
+{
+    struct fut_join *j = (struct fut_join *)self;
+    struct fut__task *t = j->task;
+    if (!t) {
+        if (j->err == 0)
+            j->err = -EALREADY;
+        return RT_READY;
+    }
+    RT_ASSERT(t->ex == fut__current); /* join on the task's own thread */
+    if (!(t->flags & FUT__COMPLETE)) {
+        rt_waker_store(&t->join, cx->waker);
+        fut__wait_note = "join";
+        return RT_PENDING;
+    }
+    if (t->flags & FUT__CANCELLED)
+        j->err = -ECANCELED;
+    else if (out && t->out_size)
+        memcpy(out, fut__task_out(t), t->out_size);
+    j->task = NULL;
+    t->flags &= (uint8_t)~FUT__JOIN;
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+    return RT_READY;
+}
+
+/* Detach: the task runs on, its output is thrown away. */
+static void join_drop(struct fut_future *self)
+{
+    struct fut_join *j = (struct fut_join *)self;
+    struct fut__task *t = j->task;
+    if (!t)
+        return;
+    j->task = NULL;
+    t->flags &= (uint8_t)~FUT__JOIN;
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+}
+
+static const struct fut_vtable join_vt = {join_poll, join_drop, "join"};
+
+void fut_join_init(struct fut_join *join)
+{
+    join->base.vt = &join_vt;
+    join->task = NULL;
+    join->err = -EINVAL;
+}
+
+int fut_join(struct fut_join *join, void *out)
+{
+    if (!join || join->base.vt != &join_vt)
+        return -EINVAL;
+    if (!join->task)
+        return join->err == 0 ? -EALREADY : join->err;
+    int rc = fut_block_on(&join->base, out);
+    return rc < 0 ? rc : join->err;
+}
