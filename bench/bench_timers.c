@@ -19,7 +19,7 @@
 #ifndef RT_TIMER_ARITY
 #define RT_TIMER_ARITY 4
 #endif
-#define OPS 200000
+#define OPS  200000
 #define RUNS 7
 #define SPAN 1000000000u
 

@@ -9,21 +9,21 @@
 #include "check.h"
 #include "list.h"
 
-#define IDLE_EXIT_S 10
+#define IDLE_EXIT_S     10
 #define DEFAULT_THREADS 4
 
 enum { JOB_PENDING, JOB_DONE };
 
 struct rt_blocking {
-    struct rt_list link;     /* on the pool's queue until a worker takes it */
+    struct rt_list link; /* on the pool's queue until a worker takes it */
     rt_blocking_fn fn;
     void *arg;
-    struct rt_reactor *r;    /* held from submit until poll/cancel ends */
-    pthread_mutex_t lock;    /* guards the fields below */
+    struct rt_reactor *r; /* held from submit until poll/cancel ends */
+    pthread_mutex_t lock; /* guards the fields below */
     int state;
-    bool abandoned;          /* cancelled: the worker frees the job */
+    bool abandoned; /* cancelled: the worker frees the job */
     intptr_t result;
-    struct rt_waker waker;   /* stored by poll, woken by the worker */
+    struct rt_waker waker; /* stored by poll, woken by the worker */
 };
 
 /* The process-wide pool. */
@@ -106,8 +106,11 @@ int rt_blocking_submit(struct rt_reactor *r, rt_blocking_fn fn, void *arg,
     struct rt_blocking *job = malloc(sizeof(*job));
     if (!job)
         return -ENOMEM;
-    *job = (struct rt_blocking){.fn = fn, .arg = arg, .r = r,
-                                .state = JOB_PENDING, .waker = RT_WAKER_NONE};
+    *job = (struct rt_blocking){.fn = fn,
+                                .arg = arg,
+                                .r = r,
+                                .state = JOB_PENDING,
+                                .waker = RT_WAKER_NONE};
     rt_list_init(&job->link);
     pthread_mutex_init(&job->lock, NULL);
 

@@ -38,8 +38,8 @@ struct rt_chan {
     unsigned char *ring; /* cap * elem bytes, NULL when cap == 0 */
     size_t elem;
     size_t cap;
-    size_t head;  /* index of the oldest message */
-    size_t count; /* messages in the ring */
+    size_t head;              /* index of the oldest message */
+    size_t count;             /* messages in the ring */
     struct rt_list senders;   /* rt_chan_op waiting to send */
     struct rt_list receivers; /* rt_chan_op waiting to receive */
     bool closed;

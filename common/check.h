@@ -11,7 +11,7 @@
 /* Prints "file:line: message" to stderr and aborts. Never returns. */
 _Noreturn void rt_panic(const char *file, int line, const char *msg);
 
-#define RT_ASSERT(x)                                                           \
+#define RT_ASSERT(x) \
     ((x) ? (void)0 : rt_panic(__FILE__, __LINE__, "assertion failed: " #x))
 
 #if defined(RT_DEBUG) && RT_DEBUG
@@ -23,7 +23,7 @@ _Noreturn void rt_panic(const char *file, int line, const char *msg);
 #define RT_UNREACHABLE() rt_panic(__FILE__, __LINE__, "unreachable")
 
 /* The struct that holds `member` at address `ptr` (kernel container_of). */
-#define RT_CONTAINER_OF(ptr, type, member)                                     \
-    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define RT_CONTAINER_OF(ptr, type, member) \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

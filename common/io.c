@@ -13,8 +13,8 @@ static bool bad_cx(const struct rt_cx *cx)
 }
 
 /* EAGAIN: the edge is used up. Clear the bit, leave the waker, park. */
-static enum rt_poll park(struct rt_reactor *r, struct rt__io *io,
-                         unsigned bit, const struct rt_cx *cx)
+static enum rt_poll park(struct rt_reactor *r, struct rt__io *io, unsigned bit,
+                         const struct rt_cx *cx)
 {
     io->ready &= (uint8_t)~bit;
     rt__reactor_io_wait(r, bit == RT_IO_READABLE ? &io->rd : &io->wr,
@@ -70,8 +70,8 @@ enum rt_poll rt_poll_write(struct rt_reactor *r, int fd, const void *buf,
     if (!(io->ready & RT_IO_WRITABLE))
         return park(r, io, RT_IO_WRITABLE, cx);
     for (;;) {
-        ssize_t n = io->socket ? send(fd, buf, len, MSG_NOSIGNAL)
-                               : write(fd, buf, len);
+        ssize_t n =
+            io->socket ? send(fd, buf, len, MSG_NOSIGNAL) : write(fd, buf, len);
         if (n >= 0) {
             *res = n;
             return RT_READY;

@@ -16,19 +16,19 @@
 /* epoll's data word: the fd in the low half, its registration's generation
  * in the high half. The eventfd uses a value no fd can have. */
 #define NOTIFY_TOKEN UINT64_MAX
-#define MAX_EVENTS 256
+#define MAX_EVENTS   256
 
 struct rt_reactor {
-    int epfd;                    /* the one epoll instance */
-    int evfd;                    /* eventfd for rt_reactor_notify */
-    atomic_int notified;         /* a notify is pending: skip the write */
+    int epfd;            /* the one epoll instance */
+    int evfd;            /* eventfd for rt_reactor_notify */
+    atomic_int notified; /* a notify is pending: skip the write */
     _Atomic(struct rt_remote *) remote; /* LIFO pushed by any thread */
-    atomic_size_t holds;         /* rt_reactor_hold minus release */
-    struct rt__io *io;           /* registrations indexed by fd */
-    size_t io_cap;               /* entries in io */
-    size_t fds;                  /* registered fds */
-    size_t io_waiters;           /* stored rd + wr wakers */
-    struct rt_timers timers;     /* the one timer heap */
+    atomic_size_t holds;                /* rt_reactor_hold minus release */
+    struct rt__io *io;                  /* registrations indexed by fd */
+    size_t io_cap;                      /* entries in io */
+    size_t fds;                         /* registered fds */
+    size_t io_waiters;                  /* stored rd + wr wakers */
+    struct rt_timers timers;            /* the one timer heap */
     uint64_t turns;
     uint64_t woken;
     struct epoll_event events[MAX_EVENTS];
@@ -94,8 +94,8 @@ static int reserve_fd(struct rt_reactor *r, int fd)
     if (!io)
         return -ENOMEM;
     for (size_t i = r->io_cap; i < cap; i++)
-        io[i] = (struct rt__io){.gen = 0, .rd = RT_WAKER_NONE,
-                                .wr = RT_WAKER_NONE};
+        io[i] =
+            (struct rt__io){.gen = 0, .rd = RT_WAKER_NONE, .wr = RT_WAKER_NONE};
     r->io = io;
     r->io_cap = cap;
     return 0;
@@ -320,9 +320,8 @@ static int wait_events(struct rt_reactor *r, int64_t budget_ns)
         struct timespec ts, *tsp = NULL;
         if (budget_ns >= 0) {
             uint64_t spent = rt_now_ns() - start;
-            int64_t left = (uint64_t)budget_ns > spent
-                               ? budget_ns - (int64_t)spent
-                               : 0;
+            int64_t left =
+                (uint64_t)budget_ns > spent ? budget_ns - (int64_t)spent : 0;
             ts.tv_sec = left / 1000000000;
             ts.tv_nsec = left % 1000000000;
             tsp = &ts;

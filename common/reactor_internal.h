@@ -7,13 +7,13 @@
 #include "reactor.h"
 
 struct rt__io {
-    uint32_t gen;        /* bumped at every register: stale epoll events miss */
-    uint8_t registered;  /* written by register/deregister */
-    uint8_t ready;       /* RT_IO_* bits: set by turn, cleared by io.c */
-    uint8_t connecting;  /* a non-blocking connect is in flight (io.c) */
-    uint8_t socket;      /* fd is a socket: writes use MSG_NOSIGNAL */
-    struct rt_waker rd;  /* who waits to read: stored by io.c, woken by turn */
-    struct rt_waker wr;  /* who waits to write */
+    uint32_t gen;       /* bumped at every register: stale epoll events miss */
+    uint8_t registered; /* written by register/deregister */
+    uint8_t ready;      /* RT_IO_* bits: set by turn, cleared by io.c */
+    uint8_t connecting; /* a non-blocking connect is in flight (io.c) */
+    uint8_t socket;     /* fd is a socket: writes use MSG_NOSIGNAL */
+    struct rt_waker rd; /* who waits to read: stored by io.c, woken by turn */
+    struct rt_waker wr; /* who waits to write */
 };
 
 /* The registration of `fd`, or NULL when it is not registered. */

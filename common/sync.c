@@ -21,9 +21,8 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
     }
     /* A permit handed to us by rt_sem_release, or a free one nobody queued
      * ahead of us waits for. */
-    if (w->state == RT_WAIT_DONE ||
-        (w->state != RT_WAIT_QUEUED && s->permits &&
-         rt_list_empty(&s->waiters))) {
+    if (w->state == RT_WAIT_DONE || (w->state != RT_WAIT_QUEUED && s->permits &&
+                                     rt_list_empty(&s->waiters))) {
         if (w->state != RT_WAIT_DONE)
             s->permits--;
         rt_waiter_reset(w);
@@ -95,7 +94,7 @@ void rt_cond_init(struct rt_cond *c)
 void rt_cond_waiter_init(struct rt_cond_waiter *cw)
 {
     rt_waiter_init(&cw->w);
-    cw->locking = false;
+    cw->locking = NULL;
 }
 
 enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
@@ -118,13 +117,13 @@ enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
             return rt_waitq_park(&c->waiters, &cw->w, cx);
         default: /* notified: take the mutex back */
             rt_waiter_reset(&cw->w);
-            cw->locking = true;
+            cw->locking = m;
             break;
         }
     }
     enum rt_poll p = rt_mutex_poll_lock(m, &cw->w, cx, res);
     if (p == RT_READY)
-        cw->locking = false;
+        cw->locking = NULL;
     return p;
 }
 
@@ -138,14 +137,13 @@ int rt_cond_notify_all(struct rt_cond *c)
     return c ? rt_waitq_wake_all(&c->waiters, RT_WAIT_WOKEN) : 0;
 }
 
-void rt_cond_cancel(struct rt_cond *c, struct rt_mutex *m,
-                    struct rt_cond_waiter *cw)
+void rt_cond_cancel(struct rt_cond *c, struct rt_cond_waiter *cw)
 {
-    if (!c || !m || !cw)
+    if (!c || !cw)
         return;
     if (cw->locking) {
-        rt_mutex_cancel(m, &cw->w);
-        cw->locking = false;
+        rt_mutex_cancel(cw->locking, &cw->w);
+        cw->locking = NULL;
     } else if (rt_waiter_reset(&cw->w) == RT_WAIT_WOKEN) {
         rt_cond_notify_one(c); /* pass the notify on */
     }

@@ -74,7 +74,7 @@ struct rt_cond {
 struct rt_cond_waiter {
     /* private */
     struct rt_waiter w;
-    bool locking; /* notified; now waiting for the mutex */
+    struct rt_mutex *locking; /* notified; now re-acquiring this mutex */
 };
 
 void rt_cond_init(struct rt_cond *c);
@@ -98,8 +98,7 @@ int rt_cond_notify_all(struct rt_cond *c);
 
 /* Abandons a pending wait. A waiter that had been notified passes the
  * notify on to the next; one that had been handed the mutex unlocks it. */
-void rt_cond_cancel(struct rt_cond *c, struct rt_mutex *m,
-                    struct rt_cond_waiter *cw);
+void rt_cond_cancel(struct rt_cond *c, struct rt_cond_waiter *cw);
 
 /* A wait group: a counter that tasks can wait to reach zero. */
 struct rt_wg {

@@ -27,8 +27,8 @@ static void poke_drop(void *data)
 {
     (void)data;
 }
-static const struct rt_waker_vtable poke_vt = {poke_clone, poke_wake,
-                                               poke_wake, poke_drop};
+static const struct rt_waker_vtable poke_vt = {poke_clone, poke_wake, poke_wake,
+                                               poke_drop};
 static struct rt_waker poke_clone(void *data)
 {
     return (struct rt_waker){&poke_vt, data};

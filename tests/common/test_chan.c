@@ -34,7 +34,7 @@ static void test_buffered(void)
         CHECK_EQ(rt_chan_poll_recv(&ch, &rop, &v, &cx, &res), RT_READY);
         CHECK_EQ(res, 1);
         CHECK_EQ(v, i); /* FIFO, the waiting sender's message last */
-        if (i == 0) /* the first receive moved the sender into the ring */
+        if (i == 0)     /* the first receive moved the sender into the ring */
             CHECK_EQ(atomic_load(&tw.wakes), wakes + 1);
     }
     CHECK_EQ(rt_chan_poll_send(&ch, &blocked, &four, &cx, &res), RT_READY);

@@ -41,9 +41,9 @@ static void test_write_read_backpressure(void)
     size_t sent = 0;
     ssize_t res;
     for (;;) {
-        enum rt_poll p = rt_poll_write(r, sv[0], out + sent % sizeof out,
-                                       sizeof out - sent % sizeof out, &cx,
-                                       &res);
+        enum rt_poll p =
+            rt_poll_write(r, sv[0], out + sent % sizeof out,
+                          sizeof out - sent % sizeof out, &cx, &res);
         if (p == RT_PENDING)
             break;
         CHECK_GT(res, 0);

@@ -27,7 +27,7 @@ static void test_mutex_handoff(void)
     rt_mutex_unlock(&m); /* handed to b, not to whoever asks next */
     CHECK(!rt_mutex_try_lock(&m));
     CHECK_EQ(rt_mutex_poll_lock(&m, &b, &cx, &res), RT_READY);
-    rt_mutex_unlock(&m); /* handed to c... */
+    rt_mutex_unlock(&m);     /* handed to c... */
     rt_mutex_cancel(&m, &c); /* ...which is dropped: the lock is free */
     CHECK(rt_mutex_try_lock(&m));
     rt_mutex_unlock(&m);
@@ -79,14 +79,14 @@ static void test_cond(void)
     CHECK_EQ(rt_cond_poll_wait(&c, &m, &cw1, &cx, &res), RT_READY);
     CHECK_EQ(res, 0);
     rt_mutex_unlock(&m); /* handed to cw2, which is dropped */
-    rt_cond_cancel(&c, &m, &cw2);
+    rt_cond_cancel(&c, &cw2);
     CHECK(rt_mutex_try_lock(&m));
     /* A notified waiter that is dropped passes the notify on. */
     CHECK_EQ(rt_cond_poll_wait(&c, &m, &cw1, &cx, &res), RT_PENDING);
     CHECK(rt_mutex_try_lock(&m));
     CHECK_EQ(rt_cond_poll_wait(&c, &m, &cw2, &cx, &res), RT_PENDING);
     CHECK(rt_cond_notify_one(&c));
-    rt_cond_cancel(&c, &m, &cw1);
+    rt_cond_cancel(&c, &cw1);
     CHECK(rt_mutex_try_lock(&m));
     CHECK_EQ(rt_cond_poll_wait(&c, &m, &cw2, &cx, &res), RT_PENDING);
     rt_mutex_unlock(&m);

@@ -10,10 +10,10 @@
 #include "waker.h"
 
 struct tw {
-    atomic_int wakes;  /* wake + wake_by_ref */
+    atomic_int wakes; /* wake + wake_by_ref */
     atomic_int clones;
     atomic_int drops;
-    atomic_int live;   /* clones not yet consumed */
+    atomic_int live; /* clones not yet consumed */
 };
 
 /* Zeroes the counters and returns the test's waker for them. */

@@ -1,0 +1,295 @@
+/* The portable task API: one source, two backends.
+ *
+ * A portable task is a function over a frame struct, written with
+ * resume-point macros. Built with RT_BACKEND=stackless the macros make the
+ * function a state machine polled as a future; built with RT_BACKEND=stackful
+ * the same macros become straight-line code on a green thread that parks on
+ * RT_PENDING. Link rt::portable; it defines which backend this header uses.
+ *
+ * Rules of a portable task (each has a test in tests/portable/):
+ *  1. The frame struct's FIRST member is RT_FRAME; the function has the
+ *     type enum rt_poll fn(void *self) and casts self to its frame.
+ *  2. The body is RT_BEGIN(f) ... RT_END(f); every RT_AWAIT_* stands between
+ *     them (elsewhere it does not compile), at most one per source line.
+ *  3. Any value that must survive an await lives in the frame (f->i, not a
+ *     local): on stackless a local is gone when the task is resumed.
+ *  4. Buffers handed to an await (read/write/send/recv) live in the frame
+ *     or on the heap, never in a local array, for the same reason.
+ *  5. A child task's frame is a field of its parent's frame, set with a
+ *     compound literal (which zeroes its RT_FRAME) right before
+ *     RT_AWAIT_CALL; the child's result is then child.rt.ret.
+ *  6. No `switch` around an await and no `return` inside the body: use
+ *     RT_RETURN(f, value) (stackless resumes through a switch of its own).
+ *  7. rt_spawn copies the frame: the caller's copy is only a template.
+ *
+ *   struct counter { RT_FRAME; int i; };
+ *   static enum rt_poll count(void *self)
+ *   {
+ *       struct counter *f = self;
+ *       RT_BEGIN(f);
+ *       for (f->i = 0; f->i < 3; f->i++)
+ *           RT_AWAIT_SLEEP(f, 1000000);          // 1 ms, three times
+ *       RT_RETURN(f, f->i);
+ *       RT_END(f);
+ *   }
+ *   ... struct counter c = {0}; intptr_t v; rt_run(count, &c, sizeof c, &v);
+ *
+ * docs/portable.md shows what each macro becomes on each backend.
+ */
+#ifndef RT_COMMON_RT_H
+#define RT_COMMON_RT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "blocking.h"
+#include "chan.h"
+#include "clock.h"
+#include "io.h"
+#include "poll.h"
+#include "reactor.h"
+#include "sync.h"
+#include "timer.h"
+
+/* A task function: advances the task whose frame is `self`. Stackless: a
+ * poll (RT_PENDING means "resume me later"); stackful: runs to the end and
+ * returns RT_READY. Written with the macros, never by hand. */
+typedef enum rt_poll (*rt_task_fn)(void *self);
+
+/* Which leaf operation a frame is suspended in (for cancellation). */
+enum rt__op {
+    RT__OP_NONE,
+    RT__OP_SLEEP,
+    RT__OP_SEND,
+    RT__OP_RECV,
+    RT__OP_LOCK,
+    RT__OP_SEM,
+    RT__OP_COND,
+    RT__OP_WG,
+    RT__OP_BLOCKING,
+    RT__OP_JOIN,
+    RT__OP_CHILD,
+    RT__OP_YIELD,
+};
+
+#if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
+#include "rt_stackful.h"
+#elif defined(RT_BACKEND_STACKLESS) && RT_BACKEND_STACKLESS
+#include "rt_stackless.h"
+#else
+#error \
+    "rt.h needs a backend: link rt::portable (or rt_portable_stackful / rt_portable_stackless)"
+#endif
+
+/* The header of every task frame; see RT_FRAME. Fields are the macros'. */
+struct rt_frame {
+    RT__FRAME_BASE      /* stackless: the struct fut_future */
+        unsigned state; /* stackless resume point; 0 before the start */
+    unsigned op;        /* enum rt__op in flight */
+    rt_task_fn fn;      /* the task function (set by spawn/call) */
+    intptr_t ret;       /* the task's result (RT_RETURN) */
+    void *obj;          /* the channel/mutex/... of the op in flight */
+    union {             /* the result of the op that just completed */
+        ssize_t s;
+        intptr_t p;
+        int i;
+    } r;
+    union { /* the state of the op in flight */
+        struct {
+            struct rt_timer t;
+            uint64_t deadline;
+        } sleep;
+        struct rt_chan_op chan;
+        struct rt_waiter w;
+        struct rt_cond_waiter cw;
+        struct rt_blocking *job;
+        struct rt_frame *child;
+        struct rt_join *join;
+        int yielded;
+    } u;
+};
+
+/* The first member of every task frame. */
+#define RT_FRAME struct rt_frame rt
+
+/* ---- Awaits (between RT_BEGIN and RT_END) ------------------------------
+ * Each waits for its operation, parking the task meanwhile, then stores the
+ * result in `res` (an lvalue; may be a local, used before the next await).
+ * Results are those of the common poll functions named. */
+
+/* Sleeps at least `ns` nanoseconds (rt_poll_sleep_until). */
+#define RT_AWAIT_SLEEP(f, ns)                                            \
+    do {                                                                 \
+        rt__h->u.sleep.deadline = rt_now_ns() + (uint64_t)(ns);          \
+        rt_timer_init(&rt__h->u.sleep.t);                                \
+        rt__h->op = RT__OP_SLEEP;                                        \
+        RT__AWAIT(rt_poll_sleep_until(rt__reactor(), &rt__h->u.sleep.t,  \
+                                      rt__h->u.sleep.deadline, rt__cx(), \
+                                      &rt__h->r.i),                      \
+                  "sleep");                                              \
+        rt__h->op = RT__OP_NONE;                                         \
+    } while (0)
+
+/* res = bytes read, 0 at EOF, or -errno (rt_poll_read). */
+#define RT_AWAIT_READ(f, res, fd, buf, len)                                 \
+    do {                                                                    \
+        RT__AWAIT(rt_poll_read(rt__reactor(), (fd), (buf), (len), rt__cx(), \
+                               &rt__h->r.s),                                \
+                  "read");                                                  \
+        (res) = rt__h->r.s;                                                 \
+    } while (0)
+
+/* res = bytes written (maybe short) or -errno (rt_poll_write). */
+#define RT_AWAIT_WRITE(f, res, fd, buf, len)                                 \
+    do {                                                                     \
+        RT__AWAIT(rt_poll_write(rt__reactor(), (fd), (buf), (len), rt__cx(), \
+                                &rt__h->r.s),                                \
+                  "write");                                                  \
+        (res) = rt__h->r.s;                                                  \
+    } while (0)
+
+/* res = a new registered fd, or -errno (rt_poll_accept). */
+#define RT_AWAIT_ACCEPT(f, res, fd)                                         \
+    do {                                                                    \
+        RT__AWAIT(rt_poll_accept(rt__reactor(), (fd), NULL, NULL, rt__cx(), \
+                                 &rt__h->r.i),                              \
+                  "accept");                                                \
+        (res) = rt__h->r.i;                                                 \
+    } while (0)
+
+/* res = 0 or -errno (rt_poll_connect); fd must be registered. */
+#define RT_AWAIT_CONNECT(f, res, fd, addr, alen)                       \
+    do {                                                               \
+        RT__AWAIT(rt_poll_connect(rt__reactor(), (fd), (addr), (alen), \
+                                  rt__cx(), &rt__h->r.i),              \
+                  "connect");                                          \
+        (res) = rt__h->r.i;                                            \
+    } while (0)
+
+/* Sends *msg on channel ch; res = 0 or -EPIPE (rt_chan_poll_send). */
+#define RT_AWAIT_SEND(f, res, ch, msg)                                     \
+    do {                                                                   \
+        rt_chan_op_init(&rt__h->u.chan);                                   \
+        rt__h->obj = (ch);                                                 \
+        rt__h->op = RT__OP_SEND;                                           \
+        RT__AWAIT(rt_chan_poll_send((ch), &rt__h->u.chan, (msg), rt__cx(), \
+                                    &rt__h->r.i),                          \
+                  "channel send");                                         \
+        rt__h->op = RT__OP_NONE;                                           \
+        (res) = rt__h->r.i;                                                \
+    } while (0)
+
+/* Receives into *out; res = 1 (a message), 0 (closed), or -errno. */
+#define RT_AWAIT_RECV(f, res, ch, out)                                     \
+    do {                                                                   \
+        rt_chan_op_init(&rt__h->u.chan);                                   \
+        rt__h->obj = (ch);                                                 \
+        rt__h->op = RT__OP_RECV;                                           \
+        RT__AWAIT(rt_chan_poll_recv((ch), &rt__h->u.chan, (out), rt__cx(), \
+                                    &rt__h->r.i),                          \
+                  "channel recv");                                         \
+        rt__h->op = RT__OP_NONE;                                           \
+        (res) = rt__h->r.i;                                                \
+    } while (0)
+
+/* Locks rt_mutex m (unlock with rt_mutex_unlock). */
+#define RT_AWAIT_LOCK(f, m)                                                    \
+    do {                                                                       \
+        rt_waiter_init(&rt__h->u.w);                                           \
+        rt__h->obj = (m);                                                      \
+        rt__h->op = RT__OP_LOCK;                                               \
+        RT__AWAIT(rt_mutex_poll_lock((m), &rt__h->u.w, rt__cx(), &rt__h->r.i), \
+                  "mutex");                                                    \
+        rt__h->op = RT__OP_NONE;                                               \
+    } while (0)
+
+/* Takes a permit of rt_sem s (give it back with rt_sem_release). */
+#define RT_AWAIT_SEM(f, s)                                                \
+    do {                                                                  \
+        rt_waiter_init(&rt__h->u.w);                                      \
+        rt__h->obj = (s);                                                 \
+        rt__h->op = RT__OP_SEM;                                           \
+        RT__AWAIT(                                                        \
+            rt_sem_poll_acquire((s), &rt__h->u.w, rt__cx(), &rt__h->r.i), \
+            "semaphore");                                                 \
+        rt__h->op = RT__OP_NONE;                                          \
+    } while (0)
+
+/* Waits on rt_cond c with rt_mutex m held; returns with m held. */
+#define RT_AWAIT_COND(f, c, m)                                                \
+    do {                                                                      \
+        rt_cond_waiter_init(&rt__h->u.cw);                                    \
+        rt__h->obj = (c);                                                     \
+        rt__h->op = RT__OP_COND;                                              \
+        RT__AWAIT(                                                            \
+            rt_cond_poll_wait((c), (m), &rt__h->u.cw, rt__cx(), &rt__h->r.i), \
+            "condition");                                                     \
+        rt__h->op = RT__OP_NONE;                                              \
+    } while (0)
+
+/* Waits until rt_wg g's counter is zero. */
+#define RT_AWAIT_WG(f, g)                                                   \
+    do {                                                                    \
+        rt_waiter_init(&rt__h->u.w);                                        \
+        rt__h->obj = (g);                                                   \
+        rt__h->op = RT__OP_WG;                                              \
+        RT__AWAIT(rt_wg_poll_wait((g), &rt__h->u.w, rt__cx(), &rt__h->r.i), \
+                  "wait group");                                            \
+        rt__h->op = RT__OP_NONE;                                            \
+    } while (0)
+
+/* Runs fn(arg) on the blocking pool; res = its return value, or a negative
+ * errno when it could not be submitted (rt_blocking_submit). */
+#define RT_AWAIT_BLOCKING(f, res, fn, arg)                                   \
+    do {                                                                     \
+        rt__h->r.i =                                                         \
+            rt_blocking_submit(rt__reactor(), (fn), (arg), &rt__h->u.job);   \
+        if (rt__h->r.i == 0) {                                               \
+            rt__h->op = RT__OP_BLOCKING;                                     \
+            RT__AWAIT(rt_blocking_poll(rt__h->u.job, rt__cx(), &rt__h->r.p), \
+                      "blocking pool");                                      \
+            rt__h->op = RT__OP_NONE;                                         \
+        }                                                                    \
+        (res) = rt__h->r.p;                                                  \
+    } while (0)
+
+/* Ends the task with result `v` (what join returns). */
+#define RT_RETURN(f, v)             \
+    do {                            \
+        rt__h->ret = (intptr_t)(v); \
+        RT__FINISH();               \
+    } while (0)
+
+/* ---- Tasks -------------------------------------------------------------- */
+
+/* Runs a scheduler of the selected backend on the calling thread: starts a
+ * copy of `frame` (size bytes, first member RT_FRAME) as the root task
+ * running fn, and returns when the root and every task spawned from it have
+ * ended. *ret (if not NULL) gets the root's result. Returns 0, -EINVAL (fn
+ * or frame NULL, size too small), -EBUSY (a scheduler already runs on this
+ * thread), -ENOMEM, or -EDEADLK when tasks are stuck with nothing left that
+ * could wake them (they are listed on stderr). */
+int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
+
+/* Spawns a copy of `frame` as a new task running fn; it starts after the
+ * caller next waits. With `join` not NULL the task must be joined once
+ * (RT_AWAIT_JOIN); with NULL it is detached. Returns 0, -EINVAL, -ENOMEM,
+ * or -EPERM (not inside rt_run). Never suspends the caller. */
+int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
+             struct rt_join *join);
+
+/* Registers fd with the current scheduler's reactor (rt_reactor_register).
+ * Needed once before reads and writes (accepted fds come registered). */
+int rt_register(int fd);
+
+/* Deregisters fd, waking its waiters, and closes it (rt_reactor_close). */
+int rt_close(int fd);
+
+/* The current scheduler's reactor, or NULL outside rt_run. */
+struct rt_reactor *rt_reactor_current(void);
+
+/* The backend's name: "stackful" or "stackless". */
+const char *rt_backend_name(void);
+
+#endif

@@ -1,0 +1,72 @@
+/* The stackful side of the portable task API (included by common/rt.h).
+ *
+ * A portable task runs on its own green thread, so the macros become plain
+ * code: RT_BEGIN/RT_END are braces, an await calls the poll function and
+ * parks the thread while it says RT_PENDING, and awaiting a child task is
+ * an ordinary call. Resuming a task suspended D calls deep is one stack
+ * switch, whatever D is.
+ */
+#ifndef RT_STACKFUL_RT_STACKFUL_H
+#define RT_STACKFUL_RT_STACKFUL_H
+
+#include "gt.h"
+
+/* A join handle: the task's green-thread id, and its result once joined. */
+struct rt_join {
+    int64_t id;
+    intptr_t ret; /* the task's RT_RETURN value, set by RT_AWAIT_JOIN */
+};
+
+#define RT__FRAME_BASE
+
+/* The calling green thread's context: a compound literal that lives for
+ * the enclosing await statement. */
+#define rt__cx()      (&(struct rt_cx){gt_waker()})
+#define rt__reactor() gt_reactor()
+
+int rt__sf_join(struct rt_join *join);
+
+#define RT_BEGIN(f)                        \
+    {                                      \
+        struct rt_frame *rt__h = &(f)->rt; \
+        (void)rt__h;                       \
+        {
+
+#define RT__AWAIT(expr, what)        \
+    do {                             \
+        while ((expr) == RT_PENDING) \
+            gt_park(what);           \
+    } while (0)
+
+#define RT__FINISH() return RT_READY
+
+#define RT_END(f)    \
+    }                \
+    return RT_READY; \
+    }
+
+/* Lets every other runnable green thread run once. */
+#define RT_AWAIT_YIELD(f) \
+    do {                  \
+        (void)rt__h;      \
+        gt_yield();       \
+    } while (0)
+
+/* Runs the child task task_fn over the frame `child_` to its end: a plain call
+ * on this green thread's stack. */
+#define RT_AWAIT_CALL(f, task_fn, child_) \
+    do {                                  \
+        (void)rt__h;                      \
+        (child_)->rt.fn = (task_fn);      \
+        (void)(child_)->rt.fn(child_);    \
+    } while (0)
+
+/* Waits for the task of `join_` to end; rc = 0 (its result is then in
+ * join_->ret) or -ESRCH (the handle is empty or was joined already). */
+#define RT_AWAIT_JOIN(f, rc, join_) \
+    do {                            \
+        (void)rt__h;                \
+        (rc) = rt__sf_join(join_);  \
+    } while (0)
+
+#endif

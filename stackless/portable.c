@@ -1,0 +1,194 @@
+/* The stackless side of rt.h: a portable task is a future whose poll calls
+ * the task function with the poll's context at hand. */
+#include "rt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+_Thread_local struct rt_cx *rt__sl_cx;
+
+static enum rt_poll portable_poll(struct fut_future *self, struct rt_cx *cx,
+                                  void *out)
+{
+    struct rt_frame *h = (struct rt_frame *)self;
+    struct rt_cx *outer = rt__sl_cx; /* block_on may nest a poll */
+    rt__sl_cx = cx;
+    enum rt_poll p = h->fn(h);
+    rt__sl_cx = outer;
+    if (p == RT_READY && out)
+        memcpy(out, &h->ret, sizeof(h->ret));
+    return p;
+}
+
+/* Cancels whatever the frame is suspended in, the child chain first. This
+ * is what makes dropping a portable task safe: no timer, waiter or job is
+ * left pointing into the freed frame. */
+static void cancel_op(struct rt_frame *h)
+{
+    switch (h->op) {
+    case RT__OP_SLEEP:
+        rt_reactor_timer_cancel(fut_reactor(), &h->u.sleep.t);
+        break;
+    case RT__OP_SEND:
+    case RT__OP_RECV:
+        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
+        break;
+    case RT__OP_LOCK:
+        rt_mutex_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_SEM:
+        rt_sem_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_COND:
+        rt_cond_cancel(h->obj, &h->u.cw);
+        break;
+    case RT__OP_WG:
+        rt_wg_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_BLOCKING:
+        rt_blocking_cancel(h->u.job);
+        break;
+    case RT__OP_JOIN:
+        fut_drop(&h->u.join->j.base);
+        break;
+    case RT__OP_CHILD:
+        cancel_op(h->u.child);
+        break;
+    default:
+        break;
+    }
+    h->op = RT__OP_NONE;
+}
+
+static void portable_drop(struct fut_future *self)
+{
+    cancel_op((struct rt_frame *)self);
+}
+
+static const struct fut_vtable portable_vt = {
+    .poll = portable_poll,
+    .drop = portable_drop,
+    .name = "portable task",
+};
+
+enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
+{
+    if (h->u.yielded)
+        return RT_READY;
+    h->u.yielded = 1;
+    rt_waker_wake_by_ref(rt__sl_cx->waker);
+    return RT_PENDING;
+}
+
+enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
+{
+    if (!join || fut_dropped(&join->j.base)) {
+        h->r.i = -ESRCH;
+        return RT_READY;
+    }
+    intptr_t v = 0;
+    if (fut_poll(&join->j.base, rt__sl_cx, &v) == RT_PENDING)
+        return RT_PENDING;
+    int err = fut_join_error(&join->j);
+    fut_drop(&join->j.base);
+    if (err) {
+        h->r.i = -ESRCH;
+    } else {
+        join->ret = v;
+        h->r.i = 0;
+    }
+    return RT_READY;
+}
+
+void rt__sl_polled_after_end(void)
+{
+    rt_panic(__FILE__, __LINE__, "portable task resumed after RT_END");
+}
+
+/* Builds the task's frame in its final place: the template's bytes, then
+ * the header fields only we may set. */
+static struct fut_future *make_task(rt_task_fn fn, const void *frame,
+                                    size_t size)
+{
+    struct fut_future *ff = fut_frame_alloc(size, sizeof(intptr_t));
+    if (!ff)
+        return NULL;
+    memcpy(ff, frame, size);
+    struct rt_frame *h = (struct rt_frame *)ff;
+    h->base.vt = &portable_vt;
+    h->state = 0;
+    h->op = RT__OP_NONE;
+    h->fn = fn;
+    h->ret = 0;
+    return ff;
+}
+
+int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
+             struct rt_join *join)
+{
+    if (join) {
+        fut_join_init(&join->j);
+        join->ret = 0;
+    }
+    if (!fn || !frame || size < sizeof(struct rt_frame))
+        return -EINVAL;
+    if (!fut_executor_current())
+        return -EPERM;
+    struct fut_future *ff = make_task(fn, frame, size);
+    if (!ff)
+        return -ENOMEM;
+    int rc = fut_frame_spawn(ff, join ? &join->j : NULL);
+    if (rc < 0)
+        fut_frame_discard(ff);
+    return rc;
+}
+
+int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
+{
+    if (!fn || !frame || size < sizeof(struct rt_frame))
+        return -EINVAL;
+    if (fut_executor_current())
+        return -EBUSY;
+    struct fut_executor *ex;
+    int rc = fut_executor_new(&ex);
+    if (rc < 0)
+        return rc;
+    struct rt_join root;
+    rc = rt_spawn(fn, frame, size, &root);
+    intptr_t v = 0;
+    if (rc == 0)
+        rc = fut_join(&root.j, &v);
+    if (rc == 0)
+        rc = fut_run(); /* the tasks the root left behind */
+    fut_drop(&root.j.base);
+    fut_executor_free(ex);
+    if (rc == 0 && ret)
+        *ret = v;
+    return rc;
+}
+
+int rt_register(int fd)
+{
+    int rc = fut_register(fd);
+    return rc == -ENXIO ? -EPERM : rc;
+}
+
+int rt_close(int fd)
+{
+    int rc = fut_close(fd);
+    return rc == -ENXIO ? -EPERM : rc;
+}
+
+struct rt_reactor *rt_reactor_current(void)
+{
+    return fut_reactor();
+}
+
+const char *rt_backend_name(void)
+{
+    return "stackless";
+}

@@ -1,0 +1,104 @@
+/* The stackless side of the portable task API (included by common/rt.h).
+ *
+ * A portable task is a future: its frame starts with a struct fut_future
+ * whose vtable polls the task function. RT_BEGIN opens a switch on the
+ * frame's state, each await is a `case` (the source line number) that
+ * returns RT_PENDING upward while its poll function is pending, and RT_END
+ * closes the switch. Awaiting a child task polls the child's function in
+ * place, so resuming a task suspended D calls deep re-enters D frames.
+ */
+#ifndef RT_STACKLESS_RT_STACKLESS_H
+#define RT_STACKLESS_RT_STACKLESS_H
+
+#include "future.h"
+#include "task.h"
+
+struct rt_frame;
+
+/* A join handle: the task's join future, and its result once joined. */
+struct rt_join {
+    struct fut_join j;
+    intptr_t ret; /* the task's RT_RETURN value, set by RT_AWAIT_JOIN */
+};
+
+#define RT__FRAME_BASE struct fut_future base;
+#define RT__DONE       0xffffffffu
+
+/* The context of the task being polled on this thread (set by the portable
+ * poll for the duration of one poll). */
+extern _Thread_local struct rt_cx *rt__sl_cx;
+
+static inline struct rt_cx *rt__cx(void)
+{
+    return rt__sl_cx;
+}
+
+#define rt__reactor() fut_reactor()
+
+enum rt_poll rt__sl_poll_yield(struct rt_frame *h);
+enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
+void rt__sl_polled_after_end(void);
+
+#define RT_BEGIN(f)                        \
+    {                                      \
+        struct rt_frame *rt__h = &(f)->rt; \
+        switch (rt__h->state) {            \
+        case 0:
+
+#define RT__AWAIT(expr, what)     \
+    do {                          \
+        rt__h->state = __LINE__;  \
+        if (0) {                  \
+        case __LINE__:;           \
+        }                         \
+        if ((expr) == RT_PENDING) \
+            return RT_PENDING;    \
+    } while (0)
+
+#define RT__FINISH()             \
+    do {                         \
+        rt__h->state = RT__DONE; \
+        return RT_READY;         \
+    } while (0)
+
+#define RT_END(f)                  \
+    RT__FINISH();                  \
+    default:                       \
+        rt__sl_polled_after_end(); \
+        return RT_READY;           \
+        }                          \
+        }
+
+/* Lets every other ready task run once: wakes itself, returns RT_PENDING
+ * once, and is ready at the next poll. */
+#define RT_AWAIT_YIELD(f)                             \
+    do {                                              \
+        rt__h->u.yielded = 0;                         \
+        rt__h->op = RT__OP_YIELD;                     \
+        RT__AWAIT(rt__sl_poll_yield(rt__h), "yield"); \
+        rt__h->op = RT__OP_NONE;                      \
+    } while (0)
+
+/* Runs the child task task_fn over the frame `child_` (a field of this frame)
+ * to its end: polls it in place at every poll of this task. */
+#define RT_AWAIT_CALL(f, task_fn, child_)            \
+    do {                                             \
+        (child_)->rt.fn = (task_fn);                 \
+        rt__h->u.child = &(child_)->rt;              \
+        rt__h->op = RT__OP_CHILD;                    \
+        RT__AWAIT((child_)->rt.fn(child_), "child"); \
+        rt__h->op = RT__OP_NONE;                     \
+    } while (0)
+
+/* Waits for the task of `join_` to end; rc = 0 (its result is then in
+ * join_->ret) or -ESRCH (the handle is empty or was joined already). */
+#define RT_AWAIT_JOIN(f, rc, join_)                          \
+    do {                                                     \
+        rt__h->u.join = (join_);                             \
+        rt__h->op = RT__OP_JOIN;                             \
+        RT__AWAIT(rt__sl_poll_join(rt__h, (join_)), "join"); \
+        rt__h->op = RT__OP_NONE;                             \
+        (rc) = rt__h->r.i;                                   \
+    } while (0)
+
+#endif

@@ -1,0 +1,111 @@
+/* Portable basics on either backend: spawn and join with results, sleep
+ * order, child tasks awaited in place, yield, join errors. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "rt.h"
+
+/* Records the order in which sleepers wake. */
+static int order[8];
+static int norder;
+
+struct sleeper {
+    RT_FRAME;
+    int id;
+    uint64_t ns;
+};
+
+static enum rt_poll sleeper(void *self)
+{
+    struct sleeper *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_SLEEP(f, f->ns);
+    order[norder++] = f->id;
+    RT_RETURN(f, f->id * 10);
+    RT_END(f);
+}
+
+/* A child that sleeps and returns a value; its parent nests it twice. */
+struct leaf {
+    RT_FRAME;
+    int x;
+};
+
+static enum rt_poll leaf(void *self)
+{
+    struct leaf *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_YIELD(f);
+    RT_AWAIT_SLEEP(f, 1000);
+    RT_RETURN(f, f->x + 1);
+    RT_END(f);
+}
+
+struct mid {
+    RT_FRAME;
+    struct leaf child;
+    int x;
+};
+
+static enum rt_poll mid(void *self)
+{
+    struct mid *f = self;
+    RT_BEGIN(f);
+    f->child = (struct leaf){.x = f->x};
+    RT_AWAIT_CALL(f, leaf, &f->child);
+    RT_RETURN(f, f->child.rt.ret * 2);
+    RT_END(f);
+}
+
+struct root {
+    RT_FRAME;
+    struct rt_join j[4];
+    struct mid m;
+    int i;
+    int rc;
+};
+
+static enum rt_poll root(void *self)
+{
+    struct root *f = self;
+    RT_BEGIN(f);
+    /* Spawned out of order; they must wake in deadline order. */
+    static const uint64_t ns[4] = {4000000, 1000000, 3000000, 2000000};
+    for (f->i = 0; f->i < 4; f->i++) {
+        struct sleeper s = {.id = f->i, .ns = ns[f->i]};
+        CHECK_OK(rt_spawn(sleeper, &s, sizeof s, &f->j[f->i]));
+    }
+    for (f->i = 0; f->i < 4; f->i++) {
+        RT_AWAIT_JOIN(f, f->rc, &f->j[f->i]);
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(f->j[f->i].ret, f->i * 10);
+    }
+    /* Joining twice is an error, not a crash. */
+    RT_AWAIT_JOIN(f, f->rc, &f->j[0]);
+    CHECK_EQ(f->rc, -ESRCH);
+
+    f->m = (struct mid){.x = 20};
+    RT_AWAIT_CALL(f, mid, &f->m);
+    CHECK_EQ(f->m.rt.ret, 42);
+    RT_RETURN(f, 7);
+    RT_END(f);
+}
+
+int main(void)
+{
+    struct root r = {0};
+    intptr_t ret = 0;
+    CHECK_EQ(rt_run(NULL, &r, sizeof r, &ret), -EINVAL);
+    CHECK_EQ(rt_run(root, &r, 3, &ret), -EINVAL);
+    CHECK_EQ(rt_spawn(root, &r, sizeof r, NULL), -EPERM); /* not running */
+    CHECK_OK(rt_run(root, &r, sizeof r, &ret));
+    CHECK_EQ(ret, 7);
+    CHECK_EQ(norder, 4);
+    CHECK_EQ(order[0], 1);
+    CHECK_EQ(order[1], 3);
+    CHECK_EQ(order[2], 2);
+    CHECK_EQ(order[3], 0);
+    printf("%s: ok\n", rt_backend_name());
+    return 0;
+}
