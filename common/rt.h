@@ -12,7 +12,9 @@
  *  2. The body is RT_BEGIN(f) ... RT_END(f); every RT_AWAIT_* stands between
  *     them (elsewhere it does not compile), at most one per source line.
  *  3. Any value that must survive an await lives in the frame (f->i, not a
- *     local): on stackless a local is gone when the task is resumed.
+ *     local): on stackless a local is gone when the task is resumed. That
+ *     includes an await's own arguments, which are evaluated again at every
+ *     resume: pass frame fields or constants, not locals set before it.
  *  4. Buffers handed to an await (read/write/send/recv) live in the frame
  *     or on the heap, never in a local array, for the same reason.
  *  5. A child task's frame is a field of its parent's frame, set with a

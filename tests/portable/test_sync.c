@@ -1,0 +1,133 @@
+/* Mutex exclusion (a yield inside the critical section cannot let another
+ * task in), a condition with a producer/consumer pair, a semaphore bounding
+ * concurrency, and a wait group, on either backend. */
+#include "check.h"
+#include "rt.h"
+
+#define WORKERS 16
+#define ROUNDS  200
+
+static struct rt_mutex mu;
+static int inside; /* tasks inside the critical section now */
+static long counter;
+
+struct locker {
+    RT_FRAME;
+    int i;
+    long seen;
+};
+
+static enum rt_poll locker(void *self)
+{
+    struct locker *f = self;
+    RT_BEGIN(f);
+    for (f->i = 0; f->i < ROUNDS; f->i++) {
+        RT_AWAIT_LOCK(f, &mu);
+        CHECK_EQ(inside, 0);
+        inside++;
+        f->seen = counter;
+        RT_AWAIT_YIELD(f); /* everyone else runs now, but cannot get in */
+        CHECK_EQ(counter, f->seen);
+        counter = f->seen + 1;
+        inside--;
+        rt_mutex_unlock(&mu);
+    }
+    RT_END(f);
+}
+
+/* Semaphore of 3: never more than 3 holders at once. */
+static struct rt_sem sem;
+static int holders, max_holders;
+static struct rt_wg wg;
+
+struct limited {
+    RT_FRAME;
+};
+
+static enum rt_poll limited(void *self)
+{
+    struct limited *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_SEM(f, &sem);
+    holders++;
+    if (holders > max_holders)
+        max_holders = holders;
+    RT_AWAIT_SLEEP(f, 100000);
+    holders--;
+    rt_sem_release(&sem);
+    CHECK_OK(rt_wg_done(&wg));
+    RT_END(f);
+}
+
+/* Condition: the consumer waits until the producer has set `ready`. */
+static struct rt_cond cond;
+static int ready;
+
+struct waiter {
+    RT_FRAME;
+};
+
+static enum rt_poll waiter(void *self)
+{
+    struct waiter *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_LOCK(f, &mu);
+    while (!ready)
+        RT_AWAIT_COND(f, &cond, &mu);
+    CHECK_EQ(ready, 1);
+    rt_mutex_unlock(&mu);
+    CHECK_OK(rt_wg_done(&wg));
+    RT_END(f);
+}
+
+struct root {
+    RT_FRAME;
+    struct rt_join j[WORKERS];
+    int i;
+    int rc;
+};
+
+static enum rt_poll root(void *self)
+{
+    struct root *f = self;
+    RT_BEGIN(f);
+    for (f->i = 0; f->i < WORKERS; f->i++) {
+        struct locker l = {0};
+        CHECK_OK(rt_spawn(locker, &l, sizeof l, &f->j[f->i]));
+    }
+    for (f->i = 0; f->i < WORKERS; f->i++) {
+        RT_AWAIT_JOIN(f, f->rc, &f->j[f->i]);
+        CHECK_EQ(f->rc, 0);
+    }
+    CHECK_EQ(counter, (long)WORKERS * ROUNDS);
+
+    rt_wg_add(&wg, 12);
+    for (f->i = 0; f->i < 10; f->i++) {
+        struct limited l = {0};
+        CHECK_OK(rt_spawn(limited, &l, sizeof l, NULL));
+    }
+    for (f->i = 0; f->i < 2; f->i++) {
+        struct waiter w = {0};
+        CHECK_OK(rt_spawn(waiter, &w, sizeof w, NULL));
+    }
+    RT_AWAIT_YIELD(f); /* let the waiters block on the condition */
+    RT_AWAIT_LOCK(f, &mu);
+    ready = 1;
+    CHECK_EQ(rt_cond_notify_all(&cond), 2);
+    rt_mutex_unlock(&mu);
+    RT_AWAIT_WG(f, &wg);
+    CHECK_EQ(max_holders, 3);
+    CHECK_EQ(holders, 0);
+    RT_END(f);
+}
+
+int main(void)
+{
+    rt_mutex_init(&mu);
+    rt_sem_init(&sem, 3);
+    rt_cond_init(&cond);
+    rt_wg_init(&wg);
+    struct root r = {0};
+    CHECK_OK(rt_run(root, &r, sizeof r, NULL));
+    return 0;
+}
