@@ -8,7 +8,7 @@
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4, the parent of i is
  * (i-1)/4. Compared with a binary heap it halves the depth, and the four
  * children sit next to each other in the pointer array, so a sift-down reads
- * one cache line per level. Measured in bench/bench_timers.c. */
+ * one cache line per level. Measured in bench/bench_timer_heap.c. */
 #ifndef RT_TIMER_ARITY
 #define RT_TIMER_ARITY 4 /* the bench builds a binary variant to compare */
 #endif

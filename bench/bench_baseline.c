@@ -1,0 +1,247 @@
+/* In-process floors that the backends are compared with, measured in the
+ * same run as the workloads.
+ *
+ *   bench_baseline fcontext [N]  raw jump_fcontext ping-pong between two
+ *                                contexts: ns per one-way switch
+ *   bench_baseline ucontext [N]  the same with swapcontext (which also
+ *                                saves the signal mask: a syscall each)
+ *   bench_baseline pthread [N]   two OS threads handing off through a
+ *                                futex: ns per handoff
+ *   bench_baseline call [N]      an indirect call of a poll function: the
+ *                                floor of any poll-based design
+ *   bench_baseline park [N ...]  N OS threads with 64 KiB stacks blocked on
+ *                                a futex: RSS delta / N, in a child process
+ * All take --runs R. Rows are reported as the workload they bound
+ * (handoff or park) with backend baseline:<name>. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "fcontext.h"
+#include "harness.h"
+#include "poll.h"
+
+#define STACK (64 * 1024)
+
+/* ---- fcontext ---- */
+
+static fcontext_t fc_main;
+static long fc_n;
+
+static void fc_entry(transfer_t t)
+{
+    fc_main = t.fctx;
+    for (;;) {
+        t = jump_fcontext(fc_main, NULL);
+        fc_main = t.fctx;
+    }
+}
+
+static double run_fcontext(long n)
+{
+    void *stack = malloc(STACK);
+    if (!stack)
+        bh_fail("fcontext: out of memory");
+    fcontext_t ctx = make_fcontext((char *)stack + STACK, STACK, fc_entry);
+    transfer_t t = jump_fcontext(ctx, NULL); /* start it; it comes back */
+    ctx = t.fctx;
+    uint64_t t0 = bh_now_ns();
+    for (long i = 0; i < n; i++) {
+        t = jump_fcontext(ctx, NULL);
+        ctx = t.fctx;
+    }
+    double ns = (double)(bh_now_ns() - t0) / (2.0 * (double)n);
+    free(stack); /* ctx is parked in its loop forever: never resumed */
+    (void)fc_n;
+    return ns;
+}
+
+/* ---- ucontext ---- */
+
+static ucontext_t uc_main, uc_other;
+
+static void uc_entry(void)
+{
+    for (;;)
+        swapcontext(&uc_other, &uc_main);
+}
+
+static double run_ucontext(long n)
+{
+    void *stack = malloc(STACK);
+    if (!stack)
+        bh_fail("ucontext: out of memory");
+    getcontext(&uc_other);
+    uc_other.uc_stack.ss_sp = stack;
+    uc_other.uc_stack.ss_size = STACK;
+    uc_other.uc_link = NULL;
+    makecontext(&uc_other, uc_entry, 0);
+    swapcontext(&uc_main, &uc_other);
+    uint64_t t0 = bh_now_ns();
+    for (long i = 0; i < n; i++)
+        swapcontext(&uc_main, &uc_other);
+    double ns = (double)(bh_now_ns() - t0) / (2.0 * (double)n);
+    free(stack);
+    return ns;
+}
+
+/* ---- pthread handoff through a futex ---- */
+
+static atomic_int turn;
+static long pt_n;
+
+static void futex_wait(atomic_int *addr, int val)
+{
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(atomic_int *addr)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Thread `me` waits for turn == me, then passes the turn to the other. */
+static void pass(int me)
+{
+    for (long i = 0; i < pt_n; i++) {
+        int v;
+        while ((v = atomic_load(&turn)) != me)
+            futex_wait(&turn, v);
+        atomic_store(&turn, 1 - me);
+        futex_wake(&turn);
+    }
+}
+
+static void *pt_other(void *arg)
+{
+    (void)arg;
+    pass(1);
+    return NULL;
+}
+
+static double run_pthread(long n)
+{
+    pt_n = n;
+    atomic_store(&turn, 0);
+    pthread_t th;
+    uint64_t t0 = bh_now_ns();
+    if (pthread_create(&th, NULL, pt_other, NULL) != 0)
+        bh_fail("pthread: create");
+    pass(0);
+    pthread_join(th, NULL);
+    return (double)(bh_now_ns() - t0) / (2.0 * (double)n);
+}
+
+/* ---- an indirect call of a poll function ---- */
+
+static long calls;
+
+static enum rt_poll counting_poll(void *self, struct rt_cx *cx)
+{
+    (void)self;
+    (void)cx;
+    calls++;
+    return RT_READY;
+}
+
+static double run_call(long n)
+{
+    enum rt_poll (*volatile fn)(void *, struct rt_cx *) = counting_poll;
+    uint64_t t0 = bh_now_ns();
+    for (long i = 0; i < n; i++)
+        fn(NULL, NULL);
+    double ns = (double)(bh_now_ns() - t0) / (double)n;
+    if (calls < n)
+        bh_fail("call: calls went missing");
+    return ns;
+}
+
+/* ---- bytes per parked OS thread ---- */
+
+static atomic_int release_all;
+static atomic_int parked_count;
+
+static void *parked_thread(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&parked_count, 1);
+    while (!atomic_load(&release_all))
+        futex_wait(&release_all, 0);
+    return NULL;
+}
+
+static double park_bytes(long long n)
+{
+    pthread_t *th = malloc((size_t)n * sizeof(*th));
+    if (!th)
+        bh_fail("park: out of memory");
+    memset(th, 0, (size_t)n * sizeof(*th));
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, STACK);
+    size_t rss0 = bh_rss_bytes();
+    for (long long i = 0; i < n; i++)
+        if (pthread_create(&th[i], &attr, parked_thread, NULL) != 0)
+            bh_fail("park: pthread_create failed");
+    while (atomic_load(&parked_count) < n)
+        sched_yield();
+    size_t grown = bh_rss_bytes() - rss0;
+    atomic_store(&release_all, 1);
+    syscall(SYS_futex, &release_all, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL,
+            0);
+    for (long long i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    return (double)grown / (double)n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        bh_fail("usage: bench_baseline fcontext|ucontext|pthread|call|park "
+                "[--runs R] [N ...]");
+    const char *what = argv[1];
+    struct bh_args a;
+    double s[BH_MAX_RUNS];
+    if (strcmp(what, "park") == 0) {
+        static const long long defaults[] = {1000, 10000, -1};
+        bh_parse(argc - 1, argv + 1, defaults, &a);
+        for (int p = 0; p < a.nparams; p++) {
+            for (int r = 0; r < a.runs; r++)
+                s[r] = bh_in_child(park_bytes, a.params[p]);
+            bh_row("park", "baseline:pthread", a.params[p], "bytes_per_task",
+                   "bytes", s, a.runs);
+        }
+        return 0;
+    }
+    double (*fn)(long) = NULL;
+    long long def = 10000000;
+    if (strcmp(what, "fcontext") == 0)
+        fn = run_fcontext;
+    else if (strcmp(what, "ucontext") == 0)
+        fn = run_ucontext, def = 2000000;
+    else if (strcmp(what, "pthread") == 0)
+        fn = run_pthread, def = 200000;
+    else if (strcmp(what, "call") == 0)
+        fn = run_call, def = 100000000;
+    else
+        bh_fail("unknown baseline (fcontext, ucontext, pthread, call, park)");
+    const long long defaults[] = {def, -1};
+    bh_parse(argc - 1, argv + 1, defaults, &a);
+    char backend[32] = "baseline:";
+    strncat(backend, what, sizeof backend - strlen(backend) - 1);
+    for (int p = 0; p < a.nparams; p++) {
+        for (int r = 0; r < a.runs; r++)
+            s[r] = fn((long)a.params[p]);
+        bh_row("handoff", backend, a.params[p],
+               strcmp(what, "call") == 0 ? "ns_per_call" : "ns_per_handoff",
+               "ns", s, a.runs);
+    }
+    return 0;
+}

@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""The comparison runner: builds the portable workloads once per backend
+(two Ninja build trees, -DRT_BACKEND=stackful and =stackless), runs every
+workload on each backend and every in-process baseline, and prints one
+side-by-side table. Writes bench/results/latest.csv, docs/results.md and
+PNG plots (docs/img/, when gnuplot is available). Python 3, standard
+library only.
+
+    bench/compare            default size (under 3 minutes)
+    bench/compare --quick    smoke size (under a minute), what CI runs
+    bench/compare --full     more repetitions and the largest parameters
+"""
+import argparse
+import csv
+import io
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLUMNS = ["workload", "backend", "param", "metric", "value", "unit",
+           "runs", "min", "max"]
+BACKENDS = ["stackful", "stackless"]
+WORKLOADS = ["handoff", "yield", "spawn", "park", "depth", "timers",
+             "channel"]
+
+# Parameters and repetitions per size. Each workload program documents its
+# parameters; the runner only chooses them.
+SIZES = {
+    "quick": {
+        "runs": 3,
+        "handoff": [1000000], "yield": [2, 1000, 10000],
+        "spawn": [100000], "park": [1000, 10000],
+        "depth": [1, 4, 16, 64], "timers": [10000],
+        "channel": [0, 1, 1024], "baseline_park": [1000],
+    },
+    "default": {
+        "runs": 5,
+        "handoff": [10000000], "yield": [2, 1000, 100000],
+        "spawn": [1000000], "park": [1000, 10000, 100000],
+        "depth": [1, 4, 16, 64], "timers": [100000],
+        "channel": [0, 1, 1024], "baseline_park": [1000, 10000],
+    },
+    "full": {
+        "runs": 9,
+        "handoff": [10000000], "yield": [2, 1000, 100000],
+        "spawn": [1000000], "park": [1000, 10000, 100000, 1000000],
+        "depth": [1, 4, 16, 64], "timers": [100000, 1000000],
+        "channel": [0, 1, 1024], "baseline_park": [1000, 10000],
+    },
+}
+
+# Which baseline a backend figure is divided by, per (workload, metric);
+# match_param: compare with the baseline at the same parameter only.
+BASELINE_FOR = {
+    ("handoff", "ns_per_handoff"): ("baseline:fcontext", False),
+    ("park", "bytes_per_task"): ("baseline:pthread", True),
+}
+
+NOTES = {
+    "handoff": "ping-pong over two rendezvous channels; baselines: raw "
+               "jump_fcontext and swapcontext one-way switches, an OS-thread "
+               "futex handoff, an indirect call of a poll function",
+    "yield": "N tasks each yield 4e6/N times",
+    "spawn": "spawn 32 empty tasks, join them, repeat",
+    "park": "N tasks parked on a channel at once: RSS delta / N",
+    "depth": "a task suspended D nested frames deep: resume cost, and RSS "
+             "per task of 10,000 parked at depth D",
+    "timers": "N tasks sleep random 0-20 ms: process CPU time per timer, "
+              "spawn and join included",
+    "channel": "one producer, one consumer, 2e6 messages; param = capacity",
+}
+
+
+def say(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def parse_rows(text):
+    """Parses benchmark output: CSV rows in COLUMNS order, '#' notes and
+    blank lines. Returns (rows, notes); raises ValueError on a bad row."""
+    rows, notes = [], []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            notes.append(line.lstrip("#").strip())
+            continue
+        fields = next(csv.reader([line]))
+        if len(fields) != len(COLUMNS):
+            raise ValueError("expected %d fields, got %d: %r"
+                             % (len(COLUMNS), len(fields), line))
+        row = dict(zip(COLUMNS, fields))
+        if row["param"] and not row["param"].isdigit():
+            raise ValueError("param must be a plain integer: %r" % line)
+        for k in ("value", "min", "max"):
+            row[k] = float(row[k])
+        row["runs"] = int(row["runs"])
+        if not row["min"] <= row["value"] <= row["max"]:
+            raise ValueError("median outside [min, max]: %r" % line)
+        rows.append(row)
+    return rows, notes
+
+
+def fmt(v):
+    """A figure with three significant digits, or '-' when missing."""
+    if v is None:
+        return "-"
+    if abs(v) >= 100:
+        return "{:,.0f}".format(v)
+    if abs(v) >= 10:
+        return "{:.1f}".format(v)
+    return "{:.2f}".format(v)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def build_table(rows):
+    """One line per (workload, param, metric) measured on the backends, with
+    its baseline and ratios, in workload order."""
+    by_key = {}
+    for r in rows:
+        by_key[(r["workload"], r["backend"], r["param"], r["metric"])] = r
+    keys = []
+    for r in rows:
+        k = (r["workload"], r["param"], r["metric"])
+        if r["backend"] in BACKENDS and k not in keys:
+            keys.append(k)
+    order = {w: i for i, w in enumerate(WORKLOADS)}
+    keys.sort(key=lambda k: (order.get(k[0], 99), k[2],
+                             int(k[1]) if k[1] else -1))
+    table = []
+    for w, p, m in keys:
+        sf = by_key.get((w, "stackful", p, m))
+        sl = by_key.get((w, "stackless", p, m))
+        base_name, base = None, None
+        if (w, m) in BASELINE_FOR:
+            base_name, match = BASELINE_FOR[(w, m)]
+            cands = [r for r in rows if r["workload"] == w and
+                     r["backend"] == base_name and r["metric"] == m and
+                     (not match or r["param"] == p)]
+            base = cands[0]["value"] if cands else None
+        sfv = sf["value"] if sf else None
+        slv = sl["value"] if sl else None
+        table.append({
+            "workload": w, "param": p, "metric": m,
+            "unit": (sf or sl)["unit"],
+            "stackful": sfv, "stackless": slv,
+            "baseline": base_name.split(":", 1)[1] if base_name else None,
+            "base": base,
+            "sf_base": ratio(sfv, base), "sl_base": ratio(slv, base),
+            "sl_sf": ratio(slv, sfv),
+        })
+    return table
+
+
+def baseline_rows(rows):
+    return [r for r in rows if r["backend"].startswith("baseline:")]
+
+
+HEAD = ["workload", "param", "metric", "stackful", "stackless", "baseline",
+        "sf/base", "sl/base", "sl/sf"]
+
+
+def table_cells(t):
+    base = "%s %s" % (fmt(t["base"]), t["baseline"]) if t["baseline"] else "-"
+    return [t["workload"], t["param"] or "-", t["metric"], fmt(t["stackful"]),
+            fmt(t["stackless"]), base,
+            fmt(t["sf_base"]) + ("x" if t["sf_base"] else ""),
+            fmt(t["sl_base"]) + ("x" if t["sl_base"] else ""),
+            fmt(t["sl_sf"]) + ("x" if t["sl_sf"] else "")]
+
+
+def format_table(table):
+    """The table as aligned text for a terminal."""
+    lines = [HEAD] + [table_cells(t) for t in table]
+    widths = [max(len(l[i]) for l in lines) for i in range(len(HEAD))]
+    out = []
+    for n, l in enumerate(lines):
+        out.append("  ".join(c.rjust(widths[i]) if i >= 3 else
+                             c.ljust(widths[i]) for i, c in enumerate(l)))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def markdown_table(table):
+    out = ["| " + " | ".join(HEAD) + " |",
+           "|" + "|".join(["---"] * 3 + ["---:"] * 6) + "|"]
+    for t in table:
+        out.append("| " + " | ".join(table_cells(t)) + " |")
+    return "\n".join(out)
+
+
+def write_csv(rows, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow([r["workload"], r["backend"], r["param"], r["metric"],
+                        "%.6g" % r["value"], r["unit"], r["runs"],
+                        "%.6g" % r["min"], "%.6g" % r["max"]])
+
+
+def machine_info():
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        cc = subprocess.run(["cc", "--version"], capture_output=True,
+                            text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        cc = "unknown"
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "compiler": cc}
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build(backend, tree):
+    """Configures and builds the workloads of one backend with Ninja."""
+    run(["cmake", "-S", ROOT, "-B", tree, "-G", "Ninja",
+         "-DCMAKE_BUILD_TYPE=Release", "-DRT_BACKEND=" + backend,
+         "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
+        stdout=subprocess.DEVNULL)
+    targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline"]
+    run(["cmake", "--build", tree, "--target"] + targets,
+        stdout=subprocess.DEVNULL)
+
+
+def jobs(size, trees):
+    """The list of (label, argv) to run, workloads first, both backends."""
+    s = SIZES[size]
+    runs = ["--runs", str(s["runs"])]
+    out = []
+    for w in WORKLOADS:
+        for b in BACKENDS:
+            exe = os.path.join(trees[b], "bench", "bench_" + w)
+            out.append(("%s on %s" % (w, b),
+                        [exe] + runs + [str(p) for p in s[w]]))
+    base = os.path.join(trees["stackful"], "bench", "bench_baseline")
+    for name in ("fcontext", "ucontext", "pthread", "call"):
+        out.append(("baseline " + name, [base, name] + runs))
+    out.append(("baseline park",
+                [base, "park"] + runs + [str(p) for p in s["baseline_park"]]))
+    return out
+
+
+def plot(rows, outdir):
+    """PNG plots with gnuplot; returns the files written, or None when
+    gnuplot is not installed."""
+    gp = shutil.which("gnuplot")
+    if not gp:
+        return None
+    os.makedirs(outdir, exist_ok=True)
+    files = []
+    series = {
+        "park.png": ("park", "bytes_per_task", "tasks parked (N)",
+                     "bytes per parked task", True,
+                     ["stackful", "stackless", "baseline:pthread"]),
+        "depth.png": ("depth", "ns_per_resume", "await depth D",
+                      "ns per resume", True, ["stackful", "stackless"]),
+        "yield.png": ("yield", "ns_per_yield", "tasks (N)", "ns per yield",
+                      False, ["stackful", "stackless"]),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (w, m, xl, yl, logy, backends) in series.items():
+            plots = []
+            for b in backends:
+                pts = sorted((int(r["param"]), r["value"], r["min"], r["max"])
+                             for r in rows if r["workload"] == w and
+                             r["metric"] == m and r["backend"] == b and
+                             r["param"])
+                if not pts:
+                    continue
+                data = os.path.join(tmp, "%s-%s.dat" % (w, b.replace(":", "_")))
+                with open(data, "w") as f:
+                    for p in pts:
+                        f.write("%d %g %g %g\n" % p)
+                plots.append("'%s' using 1:2:3:4 with yerrorlines title '%s'"
+                             % (data, b))
+            if not plots:
+                continue
+            path = os.path.join(outdir, name)
+            script = "\n".join([
+                "set terminal png size 800,480",
+                "set output '%s'" % path,
+                "set logscale x", "set logscale y" if logy else "",
+                "set xlabel '%s'" % xl, "set ylabel '%s'" % yl,
+                "set key top left", "set grid",
+                "plot " + ", ".join(plots), ""])
+            subprocess.run([gp], input=script, text=True, check=True)
+            files.append(path)
+    return files
+
+
+def write_results_md(path, table, rows, notes, info, command, plots_done,
+                     seconds):
+    base = baseline_rows(rows)
+    out = ["# Results", "",
+           "Written by `bench/compare`; do not edit by hand. Reproduce with:",
+           "", "```sh", command, "```", "",
+           "Machine: %s, %s cores, Linux %s, %s. Run took %.0f s on %s."
+           % (info["cpu"], info["cores"], info["kernel"], info["compiler"],
+              seconds, time.strftime("%Y-%m-%d")),
+           "",
+           "Each figure is the median of the runs (the CSV has runs, min and "
+           "max). Ratios: `sf/base` and `sl/base` divide a backend's median "
+           "by the baseline measured in the same run; `sl/sf` is stackless "
+           "over stackful (below 1: stackless is cheaper).", "",
+           markdown_table(table), "",
+           "Baselines measured in the same run:", "",
+           "| baseline | param | metric | median | min | max |",
+           "|---|---:|---|---:|---:|---:|"]
+    for r in base:
+        out.append("| %s | %s | %s | %s | %s | %s |"
+                   % (r["backend"].split(":", 1)[1], r["param"] or "-",
+                      r["metric"], fmt(r["value"]), fmt(r["min"]),
+                      fmt(r["max"])))
+    out += ["", "What each workload does:", ""]
+    for w in WORKLOADS:
+        out.append("- `%s`: %s (`bench/bench_%s.c`)." % (w, NOTES[w], w))
+    if notes:
+        out += ["", "Notes printed by the workloads:", ""]
+        out += ["- " + n for n in notes]
+    if plots_done:
+        out += [""]
+        for p in plots_done:
+            rel = os.path.relpath(p, os.path.dirname(path))
+            out.append("![%s](%s)" % (os.path.basename(p), rel))
+    elif plots_done is None:
+        out += ["", "(No plots: gnuplot was not available.)"]
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true",
+                   help="smoke size, under a minute")
+    g.add_argument("--full", action="store_true",
+                   help="largest parameters and more repetitions")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
+                    help="where the two build trees go (default: build/)")
+    ap.add_argument("--no-docs", action="store_true",
+                    help="do not rewrite docs/results.md and docs/img/")
+    args = ap.parse_args(argv)
+    size = "quick" if args.quick else "full" if args.full else "default"
+    start = time.time()
+    trees = {b: os.path.join(args.build_dir, "compare-" + b)
+             for b in BACKENDS}
+    for i, b in enumerate(BACKENDS):
+        say("[build %d/2] %s (-DRT_BACKEND=%s) in %s"
+            % (i + 1, b, b, trees[b]))
+        build(b, trees[b])
+    rows, notes = [], []
+    todo = jobs(size, trees)
+    for i, (label, cmd) in enumerate(todo):
+        say("[%d/%d] %s: %s" % (i + 1, len(todo), label,
+                                " ".join(os.path.basename(c) if j == 0 else c
+                                         for j, c in enumerate(cmd))))
+        t0 = time.time()
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode != 0:
+            say(res.stderr)
+            say("bench/compare: %s failed (exit %d)" % (label, res.returncode))
+            return 1
+        r, n = parse_rows(res.stdout)
+        if not r:
+            say("bench/compare: %s printed no result" % label)
+            return 1
+        rows += r
+        notes += n
+        say("        %.1f s" % (time.time() - t0))
+    table = build_table(rows)
+    print(format_table(table))
+    print()
+    for r in baseline_rows(rows):
+        print("baseline %-9s %-10s %-15s %s" % (r["backend"].split(":")[1],
+                                                r["param"], r["metric"],
+                                                fmt(r["value"])))
+    for n in notes:
+        print("note: " + n)
+    csv_path = os.path.join(ROOT, "bench", "results", "latest.csv")
+    write_csv(rows, csv_path)
+    say("wrote %s" % os.path.relpath(csv_path, ROOT))
+    if not args.no_docs:
+        plots_done = plot(rows, os.path.join(ROOT, "docs", "img"))
+        if plots_done is None:
+            say("bench/compare: gnuplot not found; skipping plots")
+        command = "bench/compare" + {"quick": " --quick", "full": " --full",
+                                     "default": ""}[size]
+        md = os.path.join(ROOT, "docs", "results.md")
+        write_results_md(md, table, rows, notes, machine_info(), command,
+                         plots_done, time.time() - start)
+        say("wrote docs/results.md")
+    say("done in %.0f s" % (time.time() - start))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Tests of the comparison runner's parsing, table and file output
+(bench/compare.py), run by CTest with label `bench`."""
+import csv
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "bench"))
+import compare  # noqa: E402
+
+SAMPLE = """\
+# note park stackful 1000: 1000 guarded stacks
+handoff,stackful,1000,ns_per_handoff,40,ns,3,38,45
+handoff,stackless,1000,ns_per_handoff,20,ns,3,19,30
+handoff,baseline:fcontext,5000,ns_per_handoff,10,ns,3,9,11
+park,stackful,1000,bytes_per_task,4300,bytes,3,4200,4400
+park,stackless,1000,bytes_per_task,200,bytes,3,190,210
+park,stackful,100000,bytes_per_task,4250,bytes,3,4250,4250
+park,baseline:pthread,1000,bytes_per_task,8600,bytes,3,8500,8700
+spawn,stackless,,ns_per_spawn_join,30,ns,3,29,31
+"""
+
+
+class ParseRows(unittest.TestCase):
+    def test_rows_and_notes(self):
+        rows, notes = compare.parse_rows(SAMPLE)
+        self.assertEqual(len(rows), 8)
+        self.assertEqual(notes, ["note park stackful 1000: 1000 guarded stacks"])
+        self.assertEqual(rows[0]["value"], 40.0)
+        self.assertEqual(rows[0]["runs"], 3)
+        self.assertEqual(rows[7]["param"], "")
+
+    def test_bad_rows_are_refused(self):
+        for bad in ["a,b,c",
+                    "handoff,stackful,1e5,ns,1,ns,3,1,1",    # not an integer
+                    "handoff,stackful,10,ns,5,ns,3,6,9",     # median < min
+                    "handoff,stackful,10,ns,x,ns,3,1,9"]:   # not a number
+            with self.assertRaises(ValueError, msg=bad):
+                compare.parse_rows(bad)
+
+
+class Table(unittest.TestCase):
+    def setUp(self):
+        self.rows, _ = compare.parse_rows(SAMPLE)
+        self.table = compare.build_table(self.rows)
+
+    def find(self, w, p):
+        return [t for t in self.table if t["workload"] == w and
+                t["param"] == p][0]
+
+    def test_ratios_against_the_same_runs_baseline(self):
+        h = self.find("handoff", "1000")
+        self.assertEqual(h["baseline"], "fcontext")  # any param for handoff
+        self.assertAlmostEqual(h["sf_base"], 4.0)
+        self.assertAlmostEqual(h["sl_base"], 2.0)
+        self.assertAlmostEqual(h["sl_sf"], 0.5)
+
+    def test_park_baseline_needs_the_same_param(self):
+        self.assertAlmostEqual(self.find("park", "1000")["sf_base"],
+                               4300 / 8600)
+        big = self.find("park", "100000")
+        self.assertIsNone(big["base"])
+        self.assertIsNone(big["sl_sf"])  # no stackless row at 100000
+
+    def test_order_and_baselines_kept_out_of_main_rows(self):
+        self.assertEqual([t["workload"] for t in self.table],
+                         ["handoff", "spawn", "park", "park"])
+        text = compare.format_table(self.table)
+        self.assertIn("4.00x", text)
+        self.assertNotIn("baseline:fcontext", text)
+        md = compare.markdown_table(self.table)
+        self.assertEqual(md.count("\n"), len(self.table) + 1)
+
+    def test_csv_has_exactly_the_columns(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "r", "latest.csv")
+            compare.write_csv(self.rows, path)
+            with open(path) as f:
+                got = list(csv.reader(f))
+        self.assertEqual(got[0], ["workload", "backend", "param", "metric",
+                                  "value", "unit", "runs", "min", "max"])
+        self.assertEqual(len(got), len(self.rows) + 1)
+        self.assertEqual(got[1][:4],
+                         ["handoff", "stackful", "1000", "ns_per_handoff"])
+
+    def test_results_page_names_the_command(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "results.md")
+            info = {"cpu": "cpu", "cores": 2, "kernel": "k", "compiler": "cc"}
+            compare.write_results_md(path, self.table, self.rows, ["n"], info,
+                                     "bench/compare --quick", None, 1.0)
+            with open(path) as f:
+                text = f.read()
+        self.assertIn("bench/compare --quick", text)
+        self.assertIn("No plots", text)
+        self.assertIn("| fcontext |", text)
+
+
+class Plan(unittest.TestCase):
+    def test_every_workload_runs_on_both_backends(self):
+        trees = {"stackful": "/sf", "stackless": "/sl"}
+        for size in compare.SIZES:
+            labels = [j[0] for j in compare.jobs(size, trees)]
+            for w in compare.WORKLOADS:
+                for b in compare.BACKENDS:
+                    self.assertIn("%s on %s" % (w, b), labels)
+            # Parameters are plain integers (100000, never 1e5).
+            for j in compare.jobs(size, trees):
+                for a in j[1][1:]:
+                    if a[0].isdigit():
+                        self.assertTrue(a.isdigit(), a)
+
+
+if __name__ == "__main__":
+    unittest.main()
