@@ -42,7 +42,7 @@ int fut_executor_new(struct fut_executor **out)
         return rc;
     }
     rt_list_init(&ex->ready);
-    rt_list_init(&ex->tasks);
+    rt_list_init(&ex->chunks);
     atomic_init(&ex->root_woken, 0);
     fut__current = ex;
     *out = ex;
@@ -56,11 +56,7 @@ void fut_executor_free(struct fut_executor *ex)
     RT_ASSERT(ex == fut__current && !ex->running);
     /* Drop unfinished frames first: their drops cancel timers and release
      * join handles and children while the reactor is still there. */
-    while (!rt_list_empty(&ex->tasks)) {
-        struct fut__task *t =
-            RT_CONTAINER_OF(ex->tasks.next, struct fut__task, node);
-        fut__task_cancel(ex, t);
-    }
+    fut__for_each_pending(ex, fut__task_cancel);
     /* Drops the IO wakers left in fd slots; a waker that was the last
      * reference frees its task here. Remote frees queued by other threads
      * run in a last turn. */
@@ -72,8 +68,10 @@ void fut_executor_free(struct fut_executor *ex)
                 "fut: executor freed with %zu task(s) still referenced "
                 "(a waker or join handle outlived it)\n",
                 ex->allocated);
-    else
+    else {
+        fut__slabs_free(ex);
         free(ex);
+    }
     fut__current = NULL;
 }
 
@@ -145,6 +143,19 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 
 /* ---- Deadlock report ---- */
 
+static void report_task(struct fut_executor *ex, struct fut__task *t)
+{
+    const struct fut_vtable *vt = fut__task_frame(t)->vt;
+    const char *wait = NULL;
+    (void)ex;
+#if defined(RT_DEBUG) && RT_DEBUG
+    wait = t->wait_on;
+#endif
+    fprintf(stderr, "  task %u (%s)%s%s\n", t->id,
+            vt && vt->name ? vt->name : "unnamed",
+            wait ? " last waited on: " : "", wait ? wait : "");
+}
+
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
 {
     fprintf(stderr,
@@ -154,17 +165,7 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
     if (root)
         fprintf(stderr, "  root future (%s)\n",
                 root->vt->name ? root->vt->name : "unnamed");
-    for (struct rt_list *n = ex->tasks.next; n != &ex->tasks; n = n->next) {
-        struct fut__task *t = RT_CONTAINER_OF(n, struct fut__task, node);
-        const struct fut_vtable *vt = fut__task_frame(t)->vt;
-        const char *wait = NULL;
-#if defined(RT_DEBUG) && RT_DEBUG
-        wait = t->wait_on;
-#endif
-        fprintf(stderr, "  task %u (%s)%s%s\n", t->id,
-                vt && vt->name ? vt->name : "unnamed",
-                wait ? " last waited on: " : "", wait ? wait : "");
-    }
+    fut__for_each_pending(ex, report_task);
 }
 
 /* ---- The run loop ---- */

@@ -26,12 +26,123 @@ static void push_ready(struct fut_executor *ex, struct fut__task *t)
     t->flags |= FUT__IN_READY;
 }
 
+/* ---- Slots ---- */
+
+static size_t slot_size(size_t bytes)
+{
+    return (bytes + FUT__SLOT_STEP - 1) / FUT__SLOT_STEP * FUT__SLOT_STEP;
+}
+
+static int own_chunk(size_t slot);
+
+static struct fut__chunk *chunk_new(struct fut_executor *ex, size_t slot)
+{
+    size_t data = own_chunk(slot) ? slot : FUT__CHUNK_BYTES;
+    struct fut__chunk *c = malloc(sizeof(*c) + data);
+    if (!c)
+        return NULL;
+    c->slot = (uint32_t)slot;
+    c->used = 0;
+    c->cap = (uint32_t)(data / slot);
+    rt_list_push_back(&ex->chunks, &c->link);
+    return c;
+}
+
+/* A task too big for the slabs (or any task under ASan): its own chunk. */
+static int own_chunk(size_t slot)
+{
+    return !FUT__SLAB || slot > FUT__SLOT_MAX;
+}
+
+static void *slot_alloc(struct fut_executor *ex, size_t slot)
+{
+    if (own_chunk(slot)) {
+        struct fut__chunk *c = chunk_new(ex, slot);
+        if (!c)
+            return NULL;
+        c->used = 1;
+        return c->data;
+    }
+    size_t cls = slot / FUT__SLOT_STEP - 1;
+    void *p = ex->free_slots[cls];
+    if (p) {
+        memcpy(&ex->free_slots[cls], p, sizeof(void *));
+        return p;
+    }
+    struct fut__chunk *c = ex->carving[cls];
+    if (!c || c->used == c->cap) {
+        c = chunk_new(ex, slot);
+        if (!c)
+            return NULL;
+        ex->carving[cls] = c;
+    }
+    return (char *)c->data + (size_t)c->used++ * slot;
+}
+
+static void slot_free(struct fut_executor *ex, void *p, size_t slot)
+{
+    if (own_chunk(slot)) {
+        struct fut__chunk *c = RT_CONTAINER_OF(p, struct fut__chunk, data);
+        if (ex->walking) { /* a walk may hold it: swept after the walk */
+            c->used = 0;
+            return;
+        }
+        rt_list_remove(&c->link);
+        free(c);
+        return;
+    }
+    size_t cls = slot / FUT__SLOT_STEP - 1;
+    memcpy(p, &ex->free_slots[cls], sizeof(void *));
+    ex->free_slots[cls] = p;
+}
+
+void fut__for_each_pending(struct fut_executor *ex,
+                           void (*fn)(struct fut_executor *,
+                                      struct fut__task *))
+{
+    RT_ASSERT(!ex->walking);
+    ex->walking = 1;
+    for (struct rt_list *n = ex->chunks.next; n != &ex->chunks; n = n->next) {
+        struct fut__chunk *c = RT_CONTAINER_OF(n, struct fut__chunk, link);
+        for (uint32_t i = 0; i < c->used; i++) {
+            struct fut__task *t =
+                (struct fut__task *)(void *)((char *)c->data +
+                                             (size_t)i * c->slot);
+            if ((t->flags & (FUT__SPAWNED | FUT__COMPLETE)) == FUT__SPAWNED)
+                fn(ex, t);
+        }
+    }
+    ex->walking = 0;
+    /* Sweep the own chunks whose task was freed during the walk. */
+    struct rt_list *n = ex->chunks.next;
+    while (n != &ex->chunks) {
+        struct rt_list *next = n->next;
+        struct fut__chunk *c = RT_CONTAINER_OF(n, struct fut__chunk, link);
+        if (c->used == 0 && own_chunk(c->slot)) {
+            rt_list_remove(&c->link);
+            free(c);
+        }
+        n = next;
+    }
+}
+
+void fut__slabs_free(struct fut_executor *ex)
+{
+    struct rt_list *n;
+    while ((n = rt_list_pop_front(&ex->chunks)))
+        free(RT_CONTAINER_OF(n, struct fut__chunk, link));
+    memset(ex->free_slots, 0, sizeof(ex->free_slots));
+    memset(ex->carving, 0, sizeof(ex->carving));
+}
+
 static void really_free(struct fut__task *t)
 {
     struct fut_executor *ex = t->ex;
+    size_t slot = slot_size((size_t)t->out_off + t->out_size);
     ex->allocated--;
-    ex->bytes -= (size_t)t->out_off + t->out_size;
-    free(t);
+    ex->bytes -= slot;
+    t->flags = 0; /* a free slot: the chunk walk skips it */
+    slot_free(ex, t, slot);
 }
 
 /* Runs on the owner thread, called by the reactor's turn: a foreign wake. */
@@ -121,7 +232,6 @@ static void finish(struct fut_executor *ex, struct fut__task *t)
         rt_list_remove(&t->q.ready);
         t->flags &= (uint8_t)~FUT__IN_READY;
     }
-    rt_list_remove(&t->node);
     ex->pending--;
     rt_waker_wake(&t->join);
     fut__task_unref(t); /* the scheduler's reference */
@@ -168,11 +278,10 @@ struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
     size_t out_off = head + frame_size;
     if (out_size)
         out_off = (out_off + align - 1) / align * align;
-    size_t size = out_off + out_size;
-    struct fut__task *t = malloc(size);
+    size_t slot = slot_size(out_off + out_size);
+    struct fut__task *t = slot_alloc(ex, slot);
     if (!t)
         return NULL;
-    rt_list_init(&t->node);
     rt_remote_init(&t->q.remote, remote_run);
     t->ex = ex;
     t->join = RT_WAKER_NONE;
@@ -186,7 +295,7 @@ struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
     t->wait_on = NULL;
 #endif
     ex->allocated++;
-    ex->bytes += size;
+    ex->bytes += slot;
     return fut__task_frame(t);
 }
 
@@ -206,7 +315,7 @@ int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
     struct fut_executor *ex = t->ex;
     RT_ASSERT(ex == fut__current);
     t->id = ++ex->next_id;
-    rt_list_push_back(&ex->tasks, &t->node);
+    t->flags |= FUT__SPAWNED;
     ex->pending++;
     ex->spawned++;
     if (join) {

@@ -18,32 +18,34 @@
 #include "list.h"
 #include "reactor.h"
 
-/* Owner-thread-only bits of fut__task.flags. */
+/* Owner-thread-only bits of fut__task.flags. A free slot has flags 0. */
 enum {
+    FUT__SPAWNED = 1u << 4,   /* fut_frame_spawn ran: counts as a task */
     FUT__IN_READY = 1u << 0,  /* linked on ex->ready through q.ready */
     FUT__COMPLETE = 1u << 1,  /* frame dropped; output (if any) written */
     FUT__JOIN = 1u << 2,      /* a join handle refers to the task */
     FUT__CANCELLED = 1u << 3, /* dropped unfinished by fut_executor_free */
 };
 
-/* Layout of one task allocation (x86-64, release build):
+/* Layout of one task (x86-64, release build), a slot of a slab chunk:
  *
  *   offset  size  field
- *        0    16  node      all tasks of the executor (deadlock report)
- *       16    24  q         ready-queue link OR cross-thread wake node
- *       40     8  ex        owning executor
- *       48    16  join      waker of whoever awaits the join handle
- *       64     4  refs      reference count
- *       68     1  notified  queued or about to be (the NOTIFIED bit)
- *       69     1  flags     FUT__* bits
- *       70     2  out_size  output bytes
- *       72     4  id        spawn number, for diagnostics
- *       76     4  out_off   where the output slot starts
- *       80     -  frame     the future, first member a struct fut_future
+ *        0    24  q         ready-queue link OR cross-thread wake node
+ *       24     8  ex        owning executor
+ *       32    16  join      waker of whoever awaits the join handle
+ *       48     4  refs      reference count
+ *       52     1  notified  queued or about to be (the NOTIFIED bit)
+ *       53     1  flags     FUT__* bits
+ *       54     2  out_size  output bytes
+ *       56     4  id        spawn number, for diagnostics
+ *       60     4  out_off   where the output slot starts
+ *       64     -  frame     the future, first member a struct fut_future
  *   out_off  out_size       the output slot
+ *
+ * There is no list of all tasks: the deadlock report and the executor's
+ * teardown walk the slab chunks instead (16 bytes per task saved).
  */
 struct fut__task {
-    struct rt_list node; /* owner: linked at spawn, unlinked at completion */
     /* The ready link and the remote node are never in use at the same time
      * (see the invariant above), so they share storage: 16 bytes per task
      * saved, measured by bench_sl_parked. The remote node's `queued` word
@@ -67,17 +69,54 @@ struct fut__task {
     max_align_t frame[]; /* the future's frame, then the output slot */
 };
 
+/* Task slots come from slab chunks, one slot size per chunk, sizes in
+ * steps of FUT__SLOT_STEP up to FUT__SLOT_MAX; a bigger task gets a chunk
+ * of its own, freed with it. A freed slot goes on its size's free list (its
+ * first word is the link), so spawn and free cost a pop and a push: no
+ * malloc in the steady state. Chunks go back to malloc when the executor is
+ * freed. Rust: tokio boxes each task; a slab is what a C runtime can do
+ * without a general allocator's per-object header. */
+#define FUT__SLOT_STEP    16u
+#define FUT__SLOT_MAX     4096u
+#define FUT__SLOT_CLASSES (FUT__SLOT_MAX / FUT__SLOT_STEP)
+#define FUT__CHUNK_BYTES  (256u * 1024u)
+
+/* Under AddressSanitizer every task gets a chunk of its own, so that ASan
+ * sees each task as one malloc block and catches a use after free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FUT__SLAB 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUT__SLAB 0
+#endif
+#endif
+#ifndef FUT__SLAB
+#define FUT__SLAB 1
+#endif
+
+struct fut__chunk {
+    struct rt_list link; /* on ex->chunks */
+    uint32_t slot;       /* slot size */
+    uint32_t used;       /* slots carved so far (bump pointer) */
+    uint32_t cap;        /* slots that fit */
+    uint32_t pad_;
+    max_align_t data[];
+};
+
 struct fut_executor {
     struct rt_reactor *reactor; /* owned */
     struct rt_list ready;       /* FIFO of runnable tasks (q.ready) */
-    struct rt_list tasks;       /* every unfinished task (node) */
-    struct fut__task *cur;      /* the task being polled, or NULL */
-    atomic_int root_woken;      /* the block_on root's waker fired */
-    int running;                /* inside fut_block_on / fut_run */
+    struct rt_list chunks;      /* every slab chunk (fut__chunk.link) */
+    void *free_slots[FUT__SLOT_CLASSES];           /* per size: freed slots */
+    struct fut__chunk *carving[FUT__SLOT_CLASSES]; /* per size: bump chunk */
+    struct fut__task *cur; /* the task being polled, or NULL */
+    atomic_int root_woken; /* the block_on root's waker fired */
+    int running;           /* inside fut_block_on / fut_run */
+    int walking;           /* inside fut__for_each_pending */
     uint32_t next_id;
     size_t pending;   /* unfinished tasks */
     size_t allocated; /* task allocations not yet freed */
-    size_t bytes;     /* their malloc request sizes */
+    size_t bytes;     /* their slot sizes */
     uint64_t spawned;
     uint64_t polls;
     uint64_t remote_wakes;
@@ -114,6 +153,15 @@ void fut__task_run(struct fut_executor *ex, struct fut__task *t);
 
 /* Drops the frame of an unfinished task without output (executor free). */
 void fut__task_cancel(struct fut_executor *ex, struct fut__task *t);
+
+/* Calls fn(ex, t) for every spawned task whose future is not done, by
+ * walking the slab chunks. fn may finish tasks (free slots) but not spawn. */
+void fut__for_each_pending(struct fut_executor *ex,
+                           void (*fn)(struct fut_executor *,
+                                      struct fut__task *));
+
+/* Frees every slab chunk (the executor's teardown). */
+void fut__slabs_free(struct fut_executor *ex);
 
 /* Takes one reference away; frees the task when it was the last. */
 void fut__task_unref(struct fut__task *t);
