@@ -50,6 +50,7 @@ struct fut_yield {
     int polled; /* set by the first poll */
 };
 
+/* Makes `f` a yield that has not been polled. Never fails. */
 void fut_yield_init(struct fut_yield *f);
 
 /* read(2). Output: ssize_t, bytes read (0 at EOF) or -errno. */
@@ -61,6 +62,9 @@ struct fut_read {
     size_t len;
 };
 
+/* Makes `f` read at most `len` bytes of registered `fd` into `buf` (which
+ * must stay valid while `f` is pending). Never fails; bad arguments come
+ * out as the output (-EINVAL, -EBADF for an unregistered fd). */
 void fut_read_init(struct fut_read *f, int fd, void *buf, size_t len);
 
 /* write(2), possibly short. Output: ssize_t, bytes written or -errno. */
@@ -72,6 +76,8 @@ struct fut_write {
     size_t len;
 };
 
+/* Makes `f` write at most `len` bytes of `buf` to registered `fd`. Never
+ * fails; errors come out as the output. */
 void fut_write_init(struct fut_write *f, int fd, const void *buf, size_t len);
 
 /* Reads until `len` bytes arrived or EOF. Output: ssize_t, bytes read
@@ -85,6 +91,7 @@ struct fut_read_exact {
     size_t done; /* bytes read so far, kept across polls */
 };
 
+/* Makes `f` read exactly `len` bytes (fewer only at EOF) into `buf`. */
 void fut_read_exact_init(struct fut_read_exact *f, int fd, void *buf,
                          size_t len);
 
@@ -98,6 +105,7 @@ struct fut_write_all {
     size_t done; /* bytes written so far */
 };
 
+/* Makes `f` write all `len` bytes of `buf` to `fd`. */
 void fut_write_all_init(struct fut_write_all *f, int fd, const void *buf,
                         size_t len);
 
@@ -112,6 +120,9 @@ struct fut_accept {
     socklen_t *alen;
 };
 
+/* Makes `f` accept one connection on listening `fd`; the peer address goes
+ * to addr/alen when they are not NULL. Never fails; errors come out as the
+ * output. An accepted fd whose output is discarded (out NULL) is closed. */
 void fut_accept_init(struct fut_accept *f, int fd, struct sockaddr *addr,
                      socklen_t *alen);
 
@@ -127,6 +138,8 @@ struct fut_connect {
     struct sockaddr_storage addr;
 };
 
+/* Makes `f` connect `fd`; the address is copied now, the connect happens
+ * at the first poll. Never fails; errors come out as the output. */
 void fut_connect_init(struct fut_connect *f, int fd,
                       const struct sockaddr *addr, socklen_t alen);
 

@@ -8,7 +8,10 @@
  *
  * One executor per OS thread, reachable as the thread's "current" executor.
  * Everything here must be called on that thread, except waking a task's
- * waker (any thread) and rt_reactor_hold/release on fut_reactor().
+ * waker (any thread) and rt_reactor_hold/release on fut_reactor(). A thread
+ * that keeps a task's waker to wake it later is invisible to the reactor:
+ * cover it with rt_reactor_hold(fut_reactor()) until it is done, or an idle
+ * executor reports a deadlock.
  *
  * Errors are negative errno values. A spawn that fails never polls or drops
  * the frame it was given (the caller still owns it).
