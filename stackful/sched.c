@@ -28,6 +28,10 @@
 
 #define BUDGET 256u
 
+#ifndef GT_JUMP_ONLY
+#define GT_JUMP_ONLY 0
+#endif
+
 _Thread_local struct gt__sched *gt__current_sched;
 
 static const struct rt_waker_vtable waker_vt;
@@ -168,8 +172,30 @@ static void land(transfer_t tr)
         unref(prev); /* the scheduler's reference: it never runs again */
 }
 
+#if !GT_JUMP_ONLY
+/* Runs on the resumed context's stack, as if it were its first act after
+ * its own switch (ontop_fcontext calls it there), then returns into it. */
+static transfer_t on_top(transfer_t tr)
+{
+    land(tr);
+    return tr;
+}
+#endif
+
 /* Suspends `from` (the running context) and resumes `to`. Allocates
- * nothing; returns when someone switches back to `from`. */
+ * nothing; returns when someone switches back to `from`, which has landed
+ * by then.
+ *
+ * Two Boost calls, one contract. A context that has never run is entered
+ * with jump_fcontext (its start trampoline wants the transfer in argument
+ * registers; entry() lands). A context suspended here is resumed with
+ * ontop_fcontext(ctx, from, on_top): the same register save and restore as
+ * jump_fcontext, but the resumed side gets back into its switch_to through
+ * on_top's `ret` instead of an indirect `jmp`. That keeps the CPU's return
+ * stack buffer balanced (every call of a switch is matched by one ret), so
+ * the `ret`s that follow a switch are predicted; with jump_fcontext alone
+ * each handoff costs one mispredicted return. bench_sf_switch measures
+ * both; -DRT_STACKFUL_JUMP_ONLY=ON builds the jump_fcontext-only switch. */
 static void switch_to(struct gt__sched *s, struct gt__thread *from,
                       struct gt__thread *to)
 {
@@ -178,8 +204,16 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,
                   to == &s->main ? s->main.san_size : to->stack.size);
-    transfer_t tr = jump_fcontext(to->ctx, from);
-    land(tr);
+#if GT_JUMP_ONLY
+    land(jump_fcontext(to->ctx, from));
+#else
+    if (to->started) {
+        (void)ontop_fcontext(to->ctx, from, on_top);
+        return;
+    }
+    to->started = true;
+    (void)jump_fcontext(to->ctx, from); /* resumed via ontop: landed */
+#endif
 }
 
 /* The next context to run: the head of the ready queue, or the scheduler
@@ -588,6 +622,7 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt_list_init(&s->main.all);
     s->main.s = s;
     s->main.state = GT__RUNNING;
+    s->main.started = true; /* it is suspended inside switch_to */
     s->current = &s->main;
     s->next_id = 1;
     gt__current_sched = s;
