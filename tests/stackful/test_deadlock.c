@@ -26,7 +26,6 @@ static void *root(void *arg)
     static int64_t g, w;
     g = gt_spawn(gate, NULL, &(struct gt_opts){.name = "gatekeeper"});
     w = gt_spawn(waiter, &g, &(struct gt_opts){.name = "joiner"});
-    /* Also an fd that is registered but has no waiter: not a wake source. */
     gt_join(w, NULL);
     return NULL;
 }
