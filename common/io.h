@@ -60,4 +60,15 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
 enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
                                  uint64_t deadline, struct rt_cx *cx, int *res);
 
+/* rt_poll_read with a deadline: while no data comes, `t` (caller-owned,
+ * initialised with rt_timer_init) is armed for `deadline` with the same
+ * waker, so whichever comes first wakes the caller. RT_READY with *res =
+ * -ETIMEDOUT once the deadline has passed without data; otherwise as
+ * rt_poll_read. When the result is RT_READY the timer is idle. A caller
+ * that gives up early must cancel `t` (rt_reactor_timer_cancel). */
+enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
+                                size_t len, struct rt_timer *t,
+                                uint64_t deadline, struct rt_cx *cx,
+                                ssize_t *res);
+
 #endif

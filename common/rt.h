@@ -142,6 +142,21 @@ struct rt_frame {
         (res) = rt__h->r.s;                                                 \
     } while (0)
 
+/* rt_poll_read_until: as RT_AWAIT_READ, but res = -ETIMEDOUT when no data
+ * came before `deadline` (rt_now_ns scale; evaluated once, at the start). */
+#define RT_AWAIT_READ_UNTIL(f, res, fd, buf, len, deadline_)                 \
+    do {                                                                    \
+        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */          \
+        rt_timer_init(&rt__h->u.sleep.t);                                   \
+        rt__h->op = RT__OP_SLEEP;                                           \
+        RT__AWAIT(rt_poll_read_until(                                       \
+                      rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
+                      rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
+                  "read");                                                  \
+        rt__h->op = RT__OP_NONE;                                            \
+        (res) = rt__h->r.s;                                                 \
+    } while (0)
+
 /* res = bytes written (maybe short) or -errno (rt_poll_write). */
 #define RT_AWAIT_WRITE(f, res, fd, buf, len)                                 \
     do {                                                                     \

@@ -195,7 +195,8 @@ static transfer_t on_top(transfer_t tr)
  * stack buffer balanced (every call of a switch is matched by one ret), so
  * the `ret`s that follow a switch are predicted; with jump_fcontext alone
  * each handoff costs one mispredicted return. bench_sf_switch measures
- * both; -DRT_STACKFUL_JUMP_ONLY=ON builds the jump_fcontext-only switch. */
+ * both. The default build is jump_fcontext only (GT_JUMP_ONLY);
+ * -DRT_STACKFUL_ONTOP=ON builds the ontop_fcontext resume. */
 static void switch_to(struct gt__sched *s, struct gt__thread *from,
                       struct gt__thread *to)
 {

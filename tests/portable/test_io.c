@@ -1,5 +1,6 @@
 /* Socketpair IO on either backend: 1 MiB each way at once between two
  * pairs of tasks, byte-exact, with partial reads and writes. */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -105,9 +106,41 @@ static enum rt_poll root(void *self)
     RT_END(f);
 }
 
+/* A read with a deadline: times out with no data, returns data that comes
+ * in time, and leaves no armed timer behind either way. */
+struct timed {
+    RT_FRAME;
+    int sv[2];
+    char c;
+    ssize_t n;
+};
+
+static enum rt_poll timed(void *self)
+{
+    struct timed *f = self;
+    RT_BEGIN(f);
+    CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv));
+    CHECK_OK(rt_register(f->sv[0]));
+    RT_AWAIT_READ_UNTIL(f, f->n, f->sv[0], &f->c, 1, rt_now_ns() + 2000000);
+    CHECK_EQ(f->n, -ETIMEDOUT);
+    CHECK_EQ(write(f->sv[1], "z", 1), 1);
+    RT_AWAIT_READ_UNTIL(f, f->n, f->sv[0], &f->c, 1,
+                        rt_now_ns() + 60000000000ull);
+    CHECK_EQ(f->n, 1);
+    CHECK_EQ(f->c, 'z');
+    struct rt_reactor_stats st;
+    CHECK_OK(rt_reactor_stats(rt_reactor_current(), &st));
+    CHECK_EQ(st.timers, 0);
+    CHECK_OK(rt_close(f->sv[0]));
+    close(f->sv[1]);
+    RT_END(f);
+}
+
 int main(void)
 {
     struct root r = {0};
     CHECK_OK(rt_run(root, &r, sizeof r, NULL));
+    struct timed t = {0};
+    CHECK_OK(rt_run(timed, &t, sizeof t, NULL));
     return 0;
 }
