@@ -65,6 +65,12 @@ struct gt_opts {
                           whole pages; below GT_STACK_MIN: -EINVAL */
     const char *name;  /* optional, copied (up to GT_NAME_MAX bytes); used in
                           overflow and deadlock reports */
+    size_t arg_size;   /* 0: fn gets `arg` as given. Otherwise arg_size
+                          bytes at `arg` are copied to the top of the new
+                          thread's own stack and fn gets the copy, so the
+                          caller's bytes may go away after gt_spawn (no
+                          malloc; the copy dies with the thread). At most a
+                          quarter of the stack: more is -EINVAL */
 };
 
 /* Per-scheduler configuration for gt_run; NULL means all defaults. */

@@ -101,4 +101,9 @@ static inline struct gt__thread *gt__self(void)
 int gt__overflow_init(void **altstack);
 void gt__overflow_fini(void *altstack);
 
+/* The argument thread `id` will get (its copy, when spawned with
+ * arg_size), or NULL. For stackful/portable.c, which fills in the header of
+ * a frame copied onto the thread's stack before the thread first runs. */
+void *gt__spawned_arg(int64_t id);
+
 #endif

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The thread's frame is a heap copy of the template, freed at its end. */
-static void *entry(void *arg)
+#include "gt_internal.h"
+
+/* The root's frame is a heap copy (gt_run takes no argument copy); every
+ * spawned task's frame is copied onto its green thread's own stack. */
+static void *root_entry(void *arg)
 {
     struct rt_frame *h = arg;
     (void)h->fn(h);
@@ -16,18 +19,19 @@ static void *entry(void *arg)
     return (void *)v;
 }
 
-static struct rt_frame *copy_frame(rt_task_fn fn, const void *frame,
-                                   size_t size)
+static void *task_entry(void *arg)
 {
-    struct rt_frame *h = malloc(size);
-    if (!h)
-        return NULL;
-    memcpy(h, frame, size);
+    struct rt_frame *h = arg;
+    (void)h->fn(h);
+    return (void *)h->ret;
+}
+
+static void init_header(struct rt_frame *h, rt_task_fn fn)
+{
     h->state = 0;
     h->op = RT__OP_NONE;
     h->fn = fn;
     h->ret = 0;
-    return h;
 }
 
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
@@ -41,14 +45,11 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!gt_reactor())
         return -EPERM;
-    struct rt_frame *h = copy_frame(fn, frame, size);
-    if (!h)
-        return -ENOMEM;
-    int64_t id = gt_spawn(entry, h, NULL);
-    if (id < 0) {
-        free(h);
+    struct gt_opts opts = {.arg_size = size};
+    int64_t id = gt_spawn(task_entry, (void *)(uintptr_t)frame, &opts);
+    if (id < 0)
         return (int)id;
-    }
+    init_header(gt__spawned_arg(id), fn); /* the copy; it has not run yet */
     if (join)
         join->id = id;
     return 0;
@@ -73,11 +74,13 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
         return -EINVAL;
     if (gt_reactor())
         return -EBUSY;
-    struct rt_frame *h = copy_frame(fn, frame, size);
+    struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;
+    memcpy(h, frame, size);
+    init_header(h, fn);
     void *v = NULL;
-    int rc = gt_run(NULL, entry, h, &v);
+    int rc = gt_run(NULL, root_entry, h, &v);
     if (rc == 0 && ret)
         *ret = (intptr_t)v;
     return rc;

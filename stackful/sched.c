@@ -117,8 +117,6 @@ static void describe(const struct gt__thread *t, char *buf, size_t len)
 static void thread_free(struct gt__thread *t)
 {
     struct gt__sched *s = t->s;
-    char who[GT_NAME_MAX + 48];
-    describe(t, who, sizeof(who));
     rt_list_remove(&t->all);
     if (rt_list_linked(&t->link)) {
         rt_list_remove(&t->link);
@@ -128,7 +126,7 @@ static void thread_free(struct gt__thread *t)
         s->parked--;
     if (t->state != GT__DONE)
         s->live--;
-    gt__stack_free(&s->stacks, &t->stack, who);
+    gt__stack_free(&s->stacks, &t->stack, t->id, t->name);
 }
 
 static void remote_free(struct rt_remote *n)
@@ -329,6 +327,9 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     if (size > SIZE_MAX / 2)
         return -ENOMEM;
     size = (size + page - 1) & ~(page - 1);
+    size_t arg_size = opts ? opts->arg_size : 0;
+    if (arg_size > size / 4 || (arg_size && !arg))
+        return -EINVAL;
     int rc = ids_reserve(s);
     if (rc)
         return rc;
@@ -354,7 +355,15 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
         strncpy(t->name, opts->name, GT_NAME_MAX);
         t->name[GT_NAME_MAX] = '\0';
     }
-    t->ctx = make_fcontext(t, (size_t)((char *)t - st.lo), entry);
+    /* A copied argument sits right below the block, 64-byte aligned; the
+     * thread's first frame starts below it. */
+    char *top = (char *)t;
+    if (arg_size) {
+        top = (char *)((uintptr_t)(top - arg_size) & ~(uintptr_t)63);
+        memcpy(top, arg, arg_size);
+        t->arg = top;
+    }
+    t->ctx = make_fcontext(top, (size_t)(top - st.lo), entry);
     ids_insert(s, t->id, t);
     s->nids++;
     rt_list_push_back(&s->threads, &t->all);
@@ -362,6 +371,13 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     s->spawned++;
     make_runnable(s, t);
     return t->id;
+}
+
+void *gt__spawned_arg(int64_t id)
+{
+    struct gt__sched *s = gt__current_sched;
+    struct gt__slot *slot = s ? ids_find(s, id) : NULL;
+    return slot ? slot->t->arg : NULL;
 }
 
 int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts)
@@ -628,7 +644,7 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     s->next_id = 1;
     gt__current_sched = s;
 
-    int64_t root = spawn(s, fn, arg, &(struct gt_opts){0, "main"});
+    int64_t root = spawn(s, fn, arg, &(struct gt_opts){.name = "main"});
     rc = root < 0 ? (int)root : loop(s);
     if (result) {
         struct gt__slot *slot = rc == 0 ? ids_find(s, root) : NULL;

@@ -228,7 +228,7 @@ static void release(struct gt__stacks *a, const struct gt__stack *s)
 
 /* A resident gap page below a slab stack means it overflowed into it. */
 static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
-                      const char *who)
+                      int64_t id, const char *name)
 {
     if (!s->slab || s->slot == 0)
         return; /* slot 0's gap is a real guard */
@@ -236,17 +236,18 @@ static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
     if (mincore(s->lo - a->page, a->page, &v) != 0 || !(v & 1))
         return;
     fprintf(stderr,
-            "stackful: stack overflow detected after the fact: %s overran "
-            "its %zu-byte stack (slab mode)\n",
-            who ? who : "a green thread", s->size);
+            "stackful: stack overflow detected after the fact: green "
+            "thread %lld%s%s%s overran its %zu-byte stack (slab mode)\n",
+            (long long)id, name && name[0] ? " \"" : "", name ? name : "",
+            name && name[0] ? "\"" : "", s->size);
     abort();
 }
 
-void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s,
-                    const char *who)
+void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
+                    const char *name)
 {
-    struct gt__stack copy = *s; /* s may live in the stack we give back */
-    check_gap(a, &copy, who);
+    struct gt__stack copy = *s;    /* s may live in the stack we give back */
+    check_gap(a, &copy, id, name); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
     if (a->pooled < a->pool_max) {
         a->pool[a->pooled++] = copy;

@@ -1,6 +1,7 @@
 /* Spawn/join with results, round-robin yield order, sleep order, and the
  * documented errors for bad input. */
 #include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -41,6 +42,17 @@ static void *sleeper(void *arg)
     CHECK_OK(gt_sleep((uint64_t)ms * 1000000u));
     sleep_log[sleep_len++] = ms;
     return NULL;
+}
+
+/* Checks it got an intact copy that lives on its own stack. */
+static void *check_copy(void *arg)
+{
+    char *copy = arg;
+    CHECK(strcmp(copy, "copied onto the stack") == 0);
+    int local;
+    CHECK_LT((char *)&local, copy); /* below the copy: same stack */
+    CHECK_LT(copy - (char *)&local, 4096);
+    return copy;
 }
 
 static void *root(void *arg)
@@ -88,8 +100,22 @@ static void *root(void *arg)
     CHECK_EQ(sleep_log[1], 20);
     CHECK_EQ(sleep_log[2], 30);
 
+    /* arg_size: the thread gets its own copy, on its own stack. */
+    char msg[32] = "copied onto the stack";
+    int64_t c = gt_spawn(check_copy, msg, &(struct gt_opts){.arg_size = 32});
+    CHECK_GT(c, 0);
+    memset(msg, 'x', sizeof msg); /* after spawn: the copy is unaffected */
+    void *where = NULL;
+    CHECK_OK(gt_join(c, &where));
+    CHECK(where != (void *)msg);
+
     /* Bad input. */
     CHECK_EQ(gt_spawn(NULL, NULL, NULL), -EINVAL);
+    CHECK_EQ(gt_spawn(check_copy, NULL, &(struct gt_opts){.arg_size = 8}),
+             -EINVAL);
+    CHECK_EQ(gt_spawn(check_copy, msg,
+                      &(struct gt_opts){.arg_size = GT_STACK_DEFAULT}),
+             -EINVAL);
     CHECK_EQ(gt_spawn(times_two, NULL,
                       &(struct gt_opts){.stack_size = GT_STACK_MIN - 1}),
              -EINVAL);
