@@ -1,0 +1,67 @@
+/* An HTTP/1.1 request-head parser with a pure function interface.
+ *
+ * It reads no sockets and allocates nothing: the caller appends bytes to a
+ * buffer and calls http_parse_request on the whole buffer after each read.
+ * A small struct http_parser remembers how far it has scanned, so a head
+ * that arrives one byte at a time costs O(n) in total, not O(n^2). Once the
+ * head is complete it is checked line by line and described in a struct
+ * http_request whose strings point into the caller's buffer.
+ *
+ * Invariant: between http_parser_init and a result other than
+ * HTTP_PARSE_MORE, every call passes the same buffer, only ever longer
+ * (bytes are appended, never changed).
+ */
+#ifndef HTTP_PARSE_H
+#define HTTP_PARSE_H
+
+#include <stddef.h>
+
+/* Results of http_parse_request. */
+enum http_parse_result {
+    HTTP_PARSE_DONE = 0,        /* a complete head; *req describes it */
+    HTTP_PARSE_MORE = 1,        /* no error so far; append bytes and retry */
+    HTTP_PARSE_BAD = 2,         /* malformed: answer 400 and close */
+    HTTP_PARSE_TOO_LARGE = 3,   /* head longer than the limit: 431, close */
+    HTTP_PARSE_UNSUPPORTED = 4, /* Transfer-Encoding or a bad version: 501 */
+};
+
+enum http_method {
+    HTTP_METHOD_GET,
+    HTTP_METHOD_HEAD,
+    HTTP_METHOD_OTHER, /* a valid token we do not serve (405) */
+};
+
+/* Scan state kept between calls; set up with http_parser_init. */
+struct http_parser {
+    size_t scanned;    /* bytes already searched for the end of the head */
+    size_t line_start; /* where the line being scanned starts */
+    size_t line_end;   /* end of the request line once seen, else 0 */
+    size_t max_head;   /* limit on the head, terminating blank line included */
+};
+
+/* One parsed request head. Pointers point into the parsed buffer. */
+struct http_request {
+    enum http_method method;
+    const char *target; /* request-target, not NUL-terminated */
+    size_t target_len;
+    int minor;             /* HTTP/1.<minor>: 0 or 1 */
+    int keep_alive;        /* 1 unless the version/Connection says close */
+    size_t content_length; /* body bytes that follow the head (0: none) */
+    size_t head_len;       /* bytes of the head, blank line included */
+};
+
+/* Prepares `p` for a new request head of at most max_head bytes. */
+void http_parser_init(struct http_parser *p, size_t max_head);
+
+/* Parses the request head at the start of buf[0..len). Returns
+ * HTTP_PARSE_DONE (then *req is filled and req->head_len bytes of buf are
+ * the head), HTTP_PARSE_MORE when the head is not complete yet and nothing
+ * seen so far is wrong, or HTTP_PARSE_BAD / _TOO_LARGE / _UNSUPPORTED. A
+ * malformed request line is reported as soon as the line is complete,
+ * without waiting for the rest of the head. Lines end in CRLF or a bare LF.
+ * Pure: no IO, no allocation, no global state. */
+enum http_parse_result http_parse_request(struct http_parser *p,
+                                          const char *buf, size_t len,
+                                          struct http_request *req);
+
+#endif

@@ -1,0 +1,535 @@
+/* The HTTP server's tasks: one acceptor, one task per connection, and an
+ * optional watcher of the stop fd. Written once on common/rt.h.
+ *
+ * Invariant: a connection task is linked in s->conns from its first step to
+ * its last, and `idle` is 1 exactly while it waits for the first byte of a
+ * next request with nothing buffered; http_server_stop relies on both.
+ * Frames never move once a task has started (rt_spawn, rule 7), so the
+ * list may point into them.
+ */
+#include "http_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "http_parse.h"
+
+#define SEC_NS     1000000000ull
+#define MS_NS      1000000ull
+#define OUT_MAX    8192
+#define RESP_ROOM  512 /* what one non-file response needs at most */
+#define DRAIN_POLL (2 * MS_NS)
+
+/* One connection's task frame. */
+struct http_conn {
+    RT_FRAME;
+    struct http_server *s;
+    int fd;
+    int idle;             /* see the file comment */
+    int close_after;      /* end once the queued output is written */
+    int linger;           /* an error answer: drain input before close */
+    int file_fd;          /* a static file being sent, or -1 */
+    struct rt_list link;  /* in s->conns */
+    struct http_parser p; /* the head being parsed */
+    struct http_request req;
+    int rc;             /* the last enum http_parse_result */
+    size_t in_len;      /* bytes in `in` */
+    size_t out_len;     /* bytes queued in `out` */
+    size_t out_off;     /* bytes of `out` already written */
+    size_t want;        /* the length of the read or write in flight */
+    uint64_t body_left; /* body bytes still to discard */
+    uint64_t file_left; /* file bytes still to send */
+    off_t file_off;
+    uint64_t deadline; /* of the read in flight */
+    ssize_t n;         /* result of the last read or write */
+    ssize_t w;         /* result of the last file-chunk write */
+    char *in;          /* HTTP_MAX_HEAD bytes, then `out` (one malloc:
+                          a frame stays small, see rt_spawn) */
+    char *out;         /* OUT_MAX bytes */
+};
+
+/* The stop watcher's frame. */
+struct stop_watch {
+    RT_FRAME;
+    struct http_server *s;
+    ssize_t n;
+    char buf[128]; /* a struct signalfd_siginfo, or an eventfd's 8 bytes */
+};
+
+int http_server_init(struct http_server *s,
+                     const struct http_server_config *cfg)
+{
+    if (!s || !cfg || cfg->port < 0 || cfg->port > 65535)
+        return -EINVAL;
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    if (!s->cfg.addr)
+        s->cfg.addr = "127.0.0.1";
+    if (!s->cfg.header_timeout_ns)
+        s->cfg.header_timeout_ns = 10 * SEC_NS;
+    if (!s->cfg.idle_timeout_ns)
+        s->cfg.idle_timeout_ns = 60 * SEC_NS;
+    if (!s->cfg.drain_timeout_ns)
+        s->cfg.drain_timeout_ns = 5 * SEC_NS;
+    rt_list_init(&s->conns);
+    s->listen_fd = -1;
+    s->root_fd = -1;
+
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)cfg->port)};
+    if (inet_pton(AF_INET, s->cfg.addr, &sa.sin_addr) != 1)
+        return -EINVAL;
+    if (s->cfg.root) {
+        s->root_fd = open(s->cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->root_fd < 0)
+            return -errno;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    int one = 1;
+    socklen_t alen = sizeof sa;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(fd, SOMAXCONN) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &alen) < 0)
+        goto fail;
+    s->listen_fd = fd;
+    s->port = ntohs(sa.sin_port);
+    return 0;
+fail:;
+    int err = -errno;
+    if (fd >= 0)
+        close(fd);
+    if (s->root_fd >= 0)
+        close(s->root_fd);
+    s->root_fd = -1;
+    return err;
+}
+
+void http_server_fini(struct http_server *s)
+{
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->root_fd >= 0)
+        close(s->root_fd);
+    s->listen_fd = -1;
+    s->root_fd = -1;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    if (s->listen_fd >= 0) {
+        /* Deregisters first, so the acceptor wakes with -EBADF. */
+        (void)rt_close(s->listen_fd);
+        s->listen_fd = -1;
+    }
+    for (struct rt_list *n = s->conns.next; n != &s->conns; n = n->next) {
+        struct http_conn *c = RT_CONTAINER_OF(n, struct http_conn, link);
+        if (c->idle)
+            (void)shutdown(c->fd, SHUT_RD); /* its read sees EOF */
+    }
+}
+
+static enum rt_poll stop_watch(void *self)
+{
+    struct stop_watch *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_READ(f, f->n, f->s->cfg.stop_fd, f->buf, sizeof f->buf);
+    if (f->n > 0)
+        http_server_stop(f->s);
+    RT_END(f);
+}
+
+/* ---- Responses ---------------------------------------------------------- */
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    default:
+        return "Error";
+    }
+}
+
+/* Queues a status line and headers (and `body` unless HEAD) in c->out.
+ * There is always RESP_ROOM free when this is called. */
+static void queue_response(struct http_conn *c, int status, const char *body,
+                           uint64_t body_len, int with_body)
+{
+    const char *conn = "";
+    if (c->close_after || !c->req.keep_alive)
+        conn = "Connection: close\r\n";
+    else if (c->req.minor == 0)
+        conn = "Connection: keep-alive\r\n";
+    int n = snprintf(c->out + c->out_len, OUT_MAX - c->out_len,
+                     "HTTP/1.1 %d %s\r\nServer: greenfut\r\n"
+                     "Content-Length: %llu\r\n%s%s\r\n%s",
+                     status, reason(status), (unsigned long long)body_len,
+                     status == 405 ? "Allow: GET, HEAD\r\n" : "", conn,
+                     with_body && body ? body : "");
+    RT_ASSERT(n > 0 && (size_t)n < OUT_MAX - c->out_len);
+    c->out_len += (size_t)n;
+    c->s->stats.requests++;
+}
+
+static void queue_error(struct http_conn *c, int status)
+{
+    static const char *const bodies[] = {"bad request\n", "timeout\n",
+                                         "header too large\n",
+                                         "not implemented\n"};
+    const char *body = status == 400   ? bodies[0]
+                       : status == 408 ? bodies[1]
+                       : status == 431 ? bodies[2]
+                                       : bodies[3];
+    c->close_after = 1;
+    c->linger = 1;
+    c->req.keep_alive = 0;
+    queue_response(c, status, body, strlen(body), 1);
+}
+
+/* Opens root/rel (rel_len bytes, no leading '/') without following any
+ * symlink and without leaving the root: each component must be a plain
+ * name (not empty, ".", ".."), directories are walked one openat at a
+ * time with O_NOFOLLOW. Returns an fd of a regular file or -ENOENT. */
+static int open_static(int root_fd, const char *rel, size_t rel_len)
+{
+    char name[NAME_MAX + 1];
+    int dir = root_fd, fd = -ENOENT;
+    size_t i = 0;
+    if (root_fd < 0 || rel_len == 0)
+        return -ENOENT;
+    for (;;) {
+        size_t j = i;
+        while (j < rel_len && rel[j] != '/')
+            j++;
+        size_t n = j - i;
+        if (n == 0 || n > NAME_MAX || (n == 1 && rel[i] == '.') ||
+            (n == 2 && rel[i] == '.' && rel[i + 1] == '.')) {
+            fd = -ENOENT;
+            break;
+        }
+        memcpy(name, rel + i, n);
+        name[n] = '\0';
+        int last = j == rel_len;
+        int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+                    (last ? O_NONBLOCK : O_DIRECTORY);
+        int next = openat(dir, name, flags);
+        if (dir != root_fd)
+            close(dir);
+        dir = root_fd;
+        if (next < 0) {
+            fd = -ENOENT;
+            break;
+        }
+        if (last) {
+            struct stat st;
+            if (fstat(next, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(next);
+                fd = -ENOENT;
+            } else {
+                fd = next;
+            }
+            break;
+        }
+        dir = next;
+        i = j + 1;
+    }
+    if (dir != root_fd)
+        close(dir);
+    return fd;
+}
+
+/* Queues the answer to c->req; may open a file (c->file_fd). */
+static void answer(struct http_conn *c)
+{
+    static const char prefix[] = "/static/";
+    const char *t = c->req.target;
+    size_t len = c->req.target_len;
+    const char *q = memchr(t, '?', len);
+    if (q)
+        len = (size_t)(q - t);
+    int head = c->req.method == HTTP_METHOD_HEAD;
+    if (c->req.method == HTTP_METHOD_OTHER) {
+        queue_response(c, 405, "method not allowed\n", 19, 1);
+    } else if (len == 1 && t[0] == '/') {
+        queue_response(c, 200, HTTP_HELLO, sizeof HTTP_HELLO - 1, !head);
+    } else if (len > sizeof prefix - 1 &&
+               memcmp(t, prefix, sizeof prefix - 1) == 0) {
+        int fd = open_static(c->s->root_fd, t + sizeof prefix - 1,
+                             len - (sizeof prefix - 1));
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0) {
+            queue_response(c, 200, NULL, (uint64_t)st.st_size, 0);
+            if (!head && st.st_size > 0) {
+                c->file_fd = fd;
+                c->file_off = 0;
+                c->file_left = (uint64_t)st.st_size;
+                return;
+            }
+        } else {
+            queue_response(c, 404, "not found\n", 10, !head);
+        }
+        if (fd >= 0)
+            close(fd);
+    } else {
+        queue_response(c, 404, "not found\n", 10, !head);
+    }
+}
+
+/* Drops the head (and whatever of the body is buffered) from c->in. */
+static void consume(struct http_conn *c)
+{
+    size_t used = c->req.head_len;
+    uint64_t body = c->req.content_length;
+    size_t buffered = c->in_len - used;
+    size_t drop = body < buffered ? (size_t)body : buffered;
+    used += drop;
+    c->body_left = body - drop;
+    memmove(c->in, c->in + used, c->in_len - used);
+    c->in_len -= used;
+}
+
+/* Parses what is buffered as the start of a new head. */
+static void parse_next(struct http_conn *c)
+{
+    http_parser_init(&c->p, HTTP_MAX_HEAD);
+    c->rc = c->in_len
+                ? (int)http_parse_request(&c->p, c->in, c->in_len, &c->req)
+                : HTTP_PARSE_MORE;
+}
+
+static void conn_end(struct http_conn *c)
+{
+    free(c->in);
+    rt_list_remove(&c->link);
+    c->s->stats.conns--;
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    (void)rt_close(c->fd);
+}
+
+static enum rt_poll conn_task(void *self)
+{
+    struct http_conn *f = self;
+    RT_BEGIN(f);
+    rt_list_push_back(&f->s->conns, &f->link);
+    f->s->stats.conns++;
+    f->file_fd = -1;
+    f->in = malloc(HTTP_MAX_HEAD + OUT_MAX);
+    f->out = f->in ? f->in + HTTP_MAX_HEAD : NULL;
+    f->close_after = f->in == NULL;
+    f->in_len = 0;
+    if (f->in)
+        parse_next(f);
+    while (!f->close_after) {
+        /* Read until a head is complete (or wrong). */
+        f->idle = f->in_len == 0;
+        f->deadline = rt_now_ns() + (f->idle ? f->s->cfg.idle_timeout_ns
+                                             : f->s->cfg.header_timeout_ns);
+        while (f->rc == HTTP_PARSE_MORE && !(f->idle && f->s->stopping)) {
+            f->want = HTTP_MAX_HEAD - f->in_len;
+            RT_AWAIT_READ_UNTIL(f, f->n, f->fd, f->in + f->in_len, f->want,
+                                f->deadline);
+            if (f->n == -ETIMEDOUT && !f->idle) {
+                f->s->stats.timeouts++;
+                queue_error(f, 408);
+                break;
+            }
+            if (f->n <= 0) {
+                if (f->n == -ETIMEDOUT)
+                    f->s->stats.timeouts++;
+                f->close_after = 1; /* EOF, error or idle timeout */
+                break;
+            }
+            if (f->idle) {
+                f->idle = 0;
+                f->deadline = rt_now_ns() + f->s->cfg.header_timeout_ns;
+            }
+            f->in_len += (size_t)f->n;
+            f->rc = (int)http_parse_request(&f->p, f->in, f->in_len, &f->req);
+        }
+        if (f->out_len == 0 && f->close_after)
+            break; /* nothing to answer */
+        if (f->idle && f->s->stopping)
+            break;
+        /* Answer every complete head that is buffered (pipelining), one
+         * write for all of them, or stop at an error or a file. */
+        while (f->out_len == 0 ||
+               (f->rc == HTTP_PARSE_DONE && f->out_len + RESP_ROOM <= OUT_MAX &&
+                !f->close_after)) {
+            if (f->rc == HTTP_PARSE_BAD)
+                queue_error(f, 400);
+            else if (f->rc == HTTP_PARSE_TOO_LARGE)
+                queue_error(f, 431);
+            else if (f->rc == HTTP_PARSE_UNSUPPORTED)
+                queue_error(f, 501);
+            if (f->close_after)
+                break;
+            if (f->rc != HTTP_PARSE_DONE)
+                break;
+            answer(f);
+            consume(f);
+            if (!f->req.keep_alive || f->s->stopping)
+                f->close_after = 1;
+            if (f->file_fd >= 0 || f->body_left > 0)
+                break;
+            parse_next(f);
+        }
+        for (f->out_off = 0; f->out_off < f->out_len;) {
+            f->want = f->out_len - f->out_off;
+            RT_AWAIT_WRITE(f, f->n, f->fd, f->out + f->out_off, f->want);
+            if (f->n <= 0)
+                break;
+            f->out_off += (size_t)f->n;
+        }
+        if (f->out_off < f->out_len)
+            break; /* the peer is gone (EPIPE, ECONNRESET) */
+        f->out_len = 0;
+        /* A static file, in chunks of `out`. A regular file never says
+         * EAGAIN, so pread runs inline: the page cache makes it short. */
+        while (f->file_fd >= 0 && f->file_left > 0) {
+            f->n =
+                pread(f->file_fd, f->out,
+                      f->file_left < OUT_MAX ? (size_t)f->file_left : OUT_MAX,
+                      f->file_off);
+            if (f->n <= 0)
+                break;
+            f->file_off += f->n;
+            f->file_left -= (uint64_t)f->n;
+            for (f->out_off = 0; f->out_off < (size_t)f->n;) {
+                f->want = (size_t)f->n - f->out_off;
+                RT_AWAIT_WRITE(f, f->w, f->fd, f->out + f->out_off, f->want);
+                if (f->w <= 0)
+                    break;
+                f->out_off += (size_t)f->w;
+            }
+            if (f->out_off < (size_t)f->n)
+                break;
+        }
+        if (f->file_fd >= 0) {
+            close(f->file_fd);
+            f->file_fd = -1;
+            if (f->file_left > 0)
+                break; /* short file or peer gone: the length is a lie */
+        }
+        /* Discard a body that was not fully buffered. */
+        f->deadline = rt_now_ns() + f->s->cfg.header_timeout_ns;
+        while (f->body_left > 0 && !f->close_after) {
+            f->want = f->body_left < HTTP_MAX_HEAD ? (size_t)f->body_left
+                                                   : HTTP_MAX_HEAD;
+            RT_AWAIT_READ_UNTIL(f, f->n, f->fd, f->in, f->want, f->deadline);
+            if (f->n <= 0)
+                f->close_after = 1;
+            else
+                f->body_left -= (uint64_t)f->n;
+        }
+        parse_next(f);
+    }
+    if (f->linger) {
+        /* A lingering close after an error: stop sending, then read what
+         * the client still sends (bounded by the header timeout) so that
+         * closing with unread data does not turn our answer into a reset
+         * before the client has read it. */
+        (void)shutdown(f->fd, SHUT_WR);
+        f->deadline = rt_now_ns() + f->s->cfg.header_timeout_ns;
+        do {
+            RT_AWAIT_READ_UNTIL(f, f->n, f->fd, f->in, HTTP_MAX_HEAD,
+                                f->deadline);
+        } while (f->n > 0);
+    }
+    conn_end(f);
+    RT_END(f);
+}
+
+/* ---- The acceptor -------------------------------------------------------- */
+
+static int retryable(int err)
+{
+    return err == -EMFILE || err == -ENFILE || err == -ENOBUFS ||
+           err == -ENOMEM;
+}
+
+enum rt_poll http_server_task(void *self)
+{
+    struct http_server_task *f = self;
+    struct http_server *s = f->s;
+    int rc;
+    RT_BEGIN(f);
+    if (!s->stopping) {
+        rc = rt_register(s->listen_fd);
+        RT_ASSERT(rc == 0);
+    }
+    if (s->cfg.stop_fd >= 0 && rt_register(s->cfg.stop_fd) == 0) {
+        struct stop_watch w = {.s = s};
+        rc = rt_spawn(stop_watch, &w, sizeof w, NULL);
+        RT_ASSERT(rc == 0);
+    }
+    f->backoff = MS_NS;
+    while (!s->stopping) {
+        RT_AWAIT_ACCEPT(f, f->fd, s->listen_fd);
+        if (f->fd >= 0) {
+            int one = 1;
+            (void)setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            struct http_conn c = {.s = s, .fd = f->fd, .file_fd = -1};
+            if (rt_spawn(conn_task, &c, sizeof c, NULL) < 0)
+                (void)rt_close(f->fd);
+            else
+                s->stats.accepted++;
+            f->backoff = MS_NS;
+            continue;
+        }
+        if (s->stopping)
+            break;
+        s->stats.accept_errors++;
+        if (s->cfg.on_accept_error)
+            s->cfg.on_accept_error(s->cfg.arg, f->fd);
+        if (retryable(f->fd)) {
+            /* Out of fds or memory: the pending connection stays in the
+             * backlog; serve the open ones and try again later. */
+            RT_AWAIT_SLEEP(f, f->backoff);
+            if (f->backoff < 100 * MS_NS)
+                f->backoff *= 2;
+        }
+    }
+    /* Drain: give in-flight requests drain_timeout_ns, then cut them off. */
+    f->deadline = rt_now_ns() + s->cfg.drain_timeout_ns;
+    while (s->stats.conns > 0 && rt_now_ns() < f->deadline)
+        RT_AWAIT_SLEEP(f, DRAIN_POLL);
+    for (struct rt_list *n = s->conns.next; n != &s->conns; n = n->next) {
+        struct http_conn *c = RT_CONTAINER_OF(n, struct http_conn, link);
+        (void)shutdown(c->fd, SHUT_RDWR);
+    }
+    while (s->stats.conns > 0)
+        RT_AWAIT_SLEEP(f, DRAIN_POLL);
+    if (s->cfg.stop_fd >= 0) /* ends the watcher if it still waits */
+        (void)rt_reactor_deregister(rt_reactor_current(), s->cfg.stop_fd);
+    RT_END(f);
+}

@@ -1,0 +1,103 @@
+/* A small HTTP/1.1 server as a library of portable tasks (common/rt.h).
+ *
+ * One task accepts; each connection is one more task that parses request
+ * heads (examples/http_parse.h), answers them in order (keep-alive and
+ * pipelining), and ends when the peer closes, a timeout passes, or the
+ * server stops. Routes: `GET /` answers "hello\n"; `GET /static/<path>`
+ * serves a regular file below the configured root; the rest is 404.
+ *
+ * The same source builds on both backends (http_server_stackful and
+ * http_server_stackless). All functions except http_server_init and
+ * http_server_fini must be called from tasks of the scheduler that runs
+ * http_server_task. Tests run it in-process with short timeouts.
+ */
+#ifndef HTTP_SERVER_H
+#define HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "list.h"
+#include "rt.h"
+
+/* The body of `GET /`. */
+#define HTTP_HELLO "hello\n"
+/* The longest request head accepted; longer ones get 431. */
+#define HTTP_MAX_HEAD 8192
+
+/* What the caller chooses; zero fields mean the defaults named. */
+struct http_server_config {
+    const char *addr;           /* IPv4 address to bind; NULL: 127.0.0.1 */
+    int port;                   /* 0: let the kernel pick a free port */
+    const char *root;           /* directory served under /static/; NULL:
+                                   /static/ is always 404 */
+    uint64_t header_timeout_ns; /* first byte of a head to its last; 10 s */
+    uint64_t idle_timeout_ns;   /* keep-alive wait for a next request; 60 s */
+    uint64_t drain_timeout_ns;  /* after a stop, how long in-flight
+                                   requests may take before their sockets
+                                   are shut down; 5 s */
+    int stop_fd;                /* readable means "stop" (a signalfd, an
+                                   eventfd, a pipe); -1: none. The server
+                                   registers it and never closes it. */
+    /* Called (from the acceptor task) with a negative errno each time
+     * accept fails, e.g. -EMFILE; may be NULL. Must not suspend. */
+    void (*on_accept_error)(void *arg, int err);
+    void *arg; /* passed to on_accept_error */
+};
+
+/* Counters, written by the server's tasks, read by anyone on its thread. */
+struct http_server_stats {
+    uint64_t accepted;      /* connections accepted */
+    uint64_t requests;      /* responses queued, errors included */
+    uint64_t accept_errors; /* failed accepts (EMFILE, ENFILE, ...) */
+    uint64_t timeouts;      /* connections closed by a timeout */
+    size_t conns;           /* connections open now */
+};
+
+/* A server. Fill it with http_server_init; the fields are the library's. */
+struct http_server {
+    struct http_server_config cfg; /* copy, defaults applied */
+    int listen_fd;                 /* closed by http_server_stop */
+    int root_fd;                   /* O_PATH of cfg.root, or -1 */
+    int port;                      /* the bound port */
+    int stopping;                  /* set once by http_server_stop */
+    struct rt_list conns;          /* struct http_conn.link, open ones */
+    struct http_server_stats stats;
+};
+
+/* The frame of http_server_task. Set `s` and leave the rest zeroed. */
+struct http_server_task {
+    RT_FRAME;
+    struct http_server *s;
+    int fd;           /* the last accepted fd or -errno */
+    uint64_t backoff; /* sleep after EMFILE/ENFILE, doubling to 100 ms */
+    uint64_t deadline;
+};
+
+/* Creates the listening socket (SO_REUSEADDR, bound and listening, not yet
+ * registered with any reactor) and opens the static root. Needs no
+ * scheduler. Returns 0, -EINVAL (bad address or NULL arguments), or the
+ * negative errno of socket/bind/listen/open. On success s->port is the
+ * bound port; end with http_server_fini. */
+int http_server_init(struct http_server *s,
+                     const struct http_server_config *cfg);
+
+/* Closes what http_server_init opened and http_server_task did not. Call
+ * after the scheduler that ran the server returned. */
+void http_server_fini(struct http_server *s);
+
+/* The server as a portable task (frame: struct http_server_task): accepts
+ * and spawns one task per connection until http_server_stop, then waits
+ * for the connections to end, at most drain_timeout_ns before shutting
+ * their sockets down, and returns when all have ended. Accept errors
+ * EMFILE/ENFILE/ENOBUFS/ENOMEM back off with a sleep and retry, so open
+ * connections keep being served. May suspend. */
+enum rt_poll http_server_task(void *self);
+
+/* Stops the server: closes the listener (waking the acceptor), and shuts
+ * down the read side of every connection waiting for a next request, so
+ * it ends at once; a connection inside a request finishes it first. Call
+ * from a task of the server's scheduler. Never suspends; idempotent. */
+void http_server_stop(struct http_server *s);
+
+#endif
