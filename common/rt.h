@@ -90,13 +90,15 @@ struct rt_frame {
         unsigned state; /* stackless resume point; 0 before the start */
     unsigned op;        /* enum rt__op in flight */
     rt_task_fn fn;      /* the task function (set by spawn/call) */
-    intptr_t ret;       /* the task's result (RT_RETURN) */
     void *obj;          /* the channel/mutex/... of the op in flight */
-    union {             /* the result of the op that just completed */
-        ssize_t s;
-        intptr_t p;
-        int i;
-    } r;
+    union {
+        intptr_t ret; /* the task's result, once RT_RETURN has run */
+        union {       /* the result of the op that just completed */
+            ssize_t s;
+            intptr_t p;
+            int i;
+        } r; /* (never both in use: a returning task awaits no more) */
+    };
     union { /* the state of the op in flight */
         struct {
             struct rt_timer t;
@@ -144,9 +146,9 @@ struct rt_frame {
 
 /* rt_poll_read_until: as RT_AWAIT_READ, but res = -ETIMEDOUT when no data
  * came before `deadline` (rt_now_ns scale; evaluated once, at the start). */
-#define RT_AWAIT_READ_UNTIL(f, res, fd, buf, len, deadline_)                 \
+#define RT_AWAIT_READ_UNTIL(f, res, fd, buf, len, deadline_)                \
     do {                                                                    \
-        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */          \
+        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */         \
         rt_timer_init(&rt__h->u.sleep.t);                                   \
         rt__h->op = RT__OP_SLEEP;                                           \
         RT__AWAIT(rt_poll_read_until(                                       \
