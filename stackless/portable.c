@@ -104,11 +104,6 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
     return RT_READY;
 }
 
-void rt__sl_polled_after_end(void)
-{
-    rt_panic(__FILE__, __LINE__, "portable task resumed after RT_END");
-}
-
 /* Builds the task's frame in its final place: the template's bytes, then
  * the header fields only we may set. */
 static struct fut_future *make_task(rt_task_fn fn, const void *frame,

@@ -22,7 +22,6 @@ struct rt_join {
 };
 
 #define RT__FRAME_BASE struct fut_future base;
-#define RT__DONE       0xffffffffu
 
 /* The context of the task being polled on this thread (set by the portable
  * poll for the duration of one poll). */
@@ -37,37 +36,21 @@ static inline struct rt_cx *rt__cx(void)
 
 enum rt_poll rt__sl_poll_yield(struct rt_frame *h);
 enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
-void rt__sl_polled_after_end(void);
 
+/* The portable macros are the stackless backend's own (future.h), over the
+ * frame header's state field. */
 #define RT_BEGIN(f)                        \
     {                                      \
         struct rt_frame *rt__h = &(f)->rt; \
-        switch (rt__h->state) {            \
-        case 0:
+        FUT_BEGIN(rt__h->state)
 
-#define RT__AWAIT(expr, what)     \
-    do {                          \
-        rt__h->state = __LINE__;  \
-        if (0) {                  \
-        case __LINE__:;           \
-        }                         \
-        if ((expr) == RT_PENDING) \
-            return RT_PENDING;    \
-    } while (0)
+#define RT__AWAIT(expr, what) FUT_AWAIT_POLL(expr)
 
-#define RT__FINISH()             \
-    do {                         \
-        rt__h->state = RT__DONE; \
-        return RT_READY;         \
-    } while (0)
+#define RT__FINISH() FUT_RETURN()
 
-#define RT_END(f)                  \
-    RT__FINISH();                  \
-    default:                       \
-        rt__sl_polled_after_end(); \
-        return RT_READY;           \
-        }                          \
-        }
+#define RT_END(f) \
+    FUT_END       \
+    }
 
 /* Lets every other ready task run once: wakes itself, returns RT_PENDING
  * once, and is ready at the next poll. */
