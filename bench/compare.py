@@ -27,6 +27,8 @@ COLUMNS = ["workload", "backend", "param", "metric", "value", "unit",
 BACKENDS = ["stackful", "stackless"]
 WORKLOADS = ["handoff", "yield", "spawn", "park", "depth", "timers",
              "channel"]
+# Workloads measured by bench/net.py (the examples/ servers under load).
+NET_WORKLOADS = ["http", "idle_conn"]
 
 # Parameters and repetitions per size. Each workload program documents its
 # parameters; the runner only chooses them.
@@ -59,6 +61,10 @@ SIZES = {
 BASELINE_FOR = {
     ("handoff", "ns_per_handoff"): ("baseline:fcontext", False),
     ("park", "bytes_per_task"): ("baseline:pthread", True),
+    ("http", "requests_per_s"): ("baseline:nginx", True),
+    ("http", "cpu_us_per_request"): ("baseline:nginx", True),
+    ("http", "p99_ms"): ("baseline:nginx", True),
+    ("http", "p50_ms"): ("baseline:nginx", True),
 }
 
 NOTES = {
@@ -73,6 +79,10 @@ NOTES = {
     "timers": "N tasks sleep random 0-20 ms: process CPU time per timer, "
               "spawn and join included",
     "channel": "one producer, one consumer, 2e6 messages; param = capacity",
+    "http": "examples/http.c under wrk, GET / keep-alive; param = "
+            "connections; baseline: nginx, 1 worker, same body",
+    "idle_conn": "N keep-alive connections that send nothing: server RSS "
+                 "delta / N",
 }
 
 
@@ -133,7 +143,7 @@ def build_table(rows):
         k = (r["workload"], r["param"], r["metric"])
         if r["backend"] in BACKENDS and k not in keys:
             keys.append(k)
-    order = {w: i for i, w in enumerate(WORKLOADS)}
+    order = {w: i for i, w in enumerate(WORKLOADS + NET_WORKLOADS)}
     keys.sort(key=lambda k: (order.get(k[0], 99), k[2],
                              int(k[1]) if k[1] else -1))
     table = []
@@ -239,7 +249,8 @@ def build(backend, tree):
          "-DCMAKE_BUILD_TYPE=Release", "-DRT_BACKEND=" + backend,
          "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
         stdout=subprocess.DEVNULL)
-    targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline"]
+    targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline",
+                                                   "http_" + backend]
     run(["cmake", "--build", tree, "--target"] + targets,
         stdout=subprocess.DEVNULL)
 
@@ -336,6 +347,8 @@ def write_results_md(path, table, rows, notes, info, command, plots_done,
     out += ["", "What each workload does:", ""]
     for w in WORKLOADS:
         out.append("- `%s`: %s (`bench/bench_%s.c`)." % (w, NOTES[w], w))
+    for w in NET_WORKLOADS:
+        out.append("- `%s`: %s (`bench/net.py`)." % (w, NOTES[w]))
     if notes:
         out += ["", "Notes printed by the workloads:", ""]
         out += ["- " + n for n in notes]
@@ -389,6 +402,13 @@ def main(argv=None):
         rows += r
         notes += n
         say("        %.1f s" % (time.time() - t0))
+    import net  # bench/net.py: the HTTP example under wrk, idle connections
+    say("[net] http and idle_conn (bench/net.py)")
+    t0 = time.time()
+    r, n = net.run(size, trees, say)
+    rows += r
+    notes += n
+    say("        %.1f s" % (time.time() - t0))
     table = build_table(rows)
     print(format_table(table))
     print()
