@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "list.h"
+#include "sys.h"
 
 #define IDLE_EXIT_S     10
 #define DEFAULT_THREADS 4
@@ -86,12 +87,7 @@ static void *worker(void *unused)
 /* Called with pool.lock held. */
 static int start_worker(void)
 {
-    pthread_attr_t attr;
-    pthread_t th;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&th, &attr, worker, NULL);
-    pthread_attr_destroy(&attr);
+    int rc = rt_sys_thread_start(worker, NULL);
     if (rc != 0)
         return -rc;
     pool.threads++;
@@ -103,7 +99,7 @@ int rt_blocking_submit(struct rt_reactor *r, rt_blocking_fn fn, void *arg,
 {
     if (!r || !fn || !out)
         return -EINVAL;
-    struct rt_blocking *job = malloc(sizeof(*job));
+    struct rt_blocking *job = rt_sys_malloc(sizeof(*job));
     if (!job)
         return -ENOMEM;
     *job = (struct rt_blocking){.fn = fn,

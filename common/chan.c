@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "sys.h"
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or
  * WOKEN by close. A receiver goes IDLE -> QUEUED -> WOKEN (a sender or close
@@ -17,7 +18,7 @@ int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
         return -EINVAL;
     ch->ring = NULL;
     if (cap) {
-        ch->ring = malloc(cap * elem);
+        ch->ring = rt_sys_malloc(cap * elem);
         if (!ch->ring)
             return -ENOMEM;
     }

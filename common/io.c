@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "reactor_internal.h"
+#include "sys.h"
 
 static bool bad_cx(const struct rt_cx *cx)
 {
@@ -39,7 +40,7 @@ enum rt_poll rt_poll_read(struct rt_reactor *r, int fd, void *buf, size_t len,
     if (!(io->ready & RT_IO_READABLE))
         return park(r, io, RT_IO_READABLE, cx);
     for (;;) {
-        ssize_t n = read(fd, buf, len);
+        ssize_t n = rt_sys_read(fd, buf, len);
         if (n >= 0) {
             *res = n;
             return RT_READY;
@@ -71,7 +72,8 @@ enum rt_poll rt_poll_write(struct rt_reactor *r, int fd, const void *buf,
         return park(r, io, RT_IO_WRITABLE, cx);
     for (;;) {
         ssize_t n =
-            io->socket ? send(fd, buf, len, MSG_NOSIGNAL) : write(fd, buf, len);
+            io->socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
+                       : rt_sys_write(fd, buf, len);
         if (n >= 0) {
             *res = n;
             return RT_READY;
@@ -102,7 +104,7 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
     if (!(io->ready & RT_IO_READABLE))
         return park(r, io, RT_IO_READABLE, cx);
     for (;;) {
-        int c = accept4(fd, addr, alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int c = rt_sys_accept4(fd, addr, alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c >= 0) {
             int rc = rt_reactor_register(r, c);
             if (rc < 0) {
@@ -144,7 +146,7 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
             *res = -EINVAL;
             return RT_READY;
         }
-        if (connect(fd, addr, alen) == 0) {
+        if (rt_sys_connect(fd, addr, alen) == 0) {
             *res = 0;
             return RT_READY;
         }

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "clock.h"
 #include "reactor_internal.h"
+#include "sys.h"
 
 /* epoll's data word: the fd in the low half, its registration's generation
  * in the high half. The eventfd uses a value no fd can have. */
@@ -39,18 +40,18 @@ int rt_reactor_new(struct rt_reactor **out)
     if (!out)
         return -EINVAL;
     *out = NULL;
-    struct rt_reactor *r = calloc(1, sizeof(*r));
+    struct rt_reactor *r = rt_sys_calloc(1, sizeof(*r));
     if (!r)
         return -ENOMEM;
-    r->epfd = epoll_create1(EPOLL_CLOEXEC);
+    r->epfd = rt_sys_epoll_create1(EPOLL_CLOEXEC);
     if (r->epfd < 0) {
         int err = errno;
         free(r);
         return -err;
     }
-    r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    r->evfd = rt_sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = NOTIFY_TOKEN};
-    if (r->evfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev) < 0) {
+    if (r->evfd < 0 || rt_sys_epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev) < 0) {
         int err = errno;
         if (r->evfd >= 0)
             close(r->evfd);
@@ -90,7 +91,7 @@ static int reserve_fd(struct rt_reactor *r, int fd)
     size_t cap = r->io_cap ? r->io_cap : 64;
     while (cap < need)
         cap *= 2;
-    struct rt__io *io = realloc(r->io, cap * sizeof(*io));
+    struct rt__io *io = rt_sys_realloc(r->io, cap * sizeof(*io));
     if (!io)
         return -ENOMEM;
     for (size_t i = r->io_cap; i < cap; i++)
@@ -158,11 +159,11 @@ int rt_reactor_register(struct rt_reactor *r, int fd)
         .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
         .data.u64 = ((uint64_t)gen << 32) | (uint32_t)fd,
     };
-    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+    if (rt_sys_epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         return -errno; /* EEXIST when genuinely registered, EPERM, ... */
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         int err = errno;
-        epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+        rt_sys_epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
         return -err;
     }
     /* The add succeeded although our table says "registered": the old fd was
@@ -187,7 +188,7 @@ int rt_reactor_deregister(struct rt_reactor *r, int fd)
     if (!io)
         return -EBADF;
     /* EBADF/ENOENT here mean the fd was closed first: nothing to remove. */
-    (void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+    (void)rt_sys_epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
     unregister(r, io);
     return 0;
 }
@@ -218,12 +219,16 @@ int rt_reactor_notify(struct rt_reactor *r)
     if (atomic_exchange_explicit(&r->notified, 1, memory_order_acq_rel))
         return 0; /* a write is already pending; the turn will see it */
     uint64_t one = 1;
-    while (write(r->evfd, &one, sizeof(one)) < 0) {
+    while (rt_sys_eventfd_write(r->evfd, one) < 0) {
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN) /* counter full: certainly readable */
             break;
-        return -errno;
+        /* Nothing was written: let the next notify try again instead of
+         * taking the flag for a pending wake-up that never comes. */
+        int err = errno;
+        atomic_store_explicit(&r->notified, 0, memory_order_release);
+        return -err;
     }
     return 0;
 }
@@ -326,7 +331,7 @@ static int wait_events(struct rt_reactor *r, int64_t budget_ns)
             ts.tv_nsec = left % 1000000000;
             tsp = &ts;
         }
-        int n = epoll_pwait2(r->epfd, r->events, MAX_EVENTS, tsp, NULL);
+        int n = rt_sys_epoll_pwait2(r->epfd, r->events, MAX_EVENTS, tsp);
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -340,7 +345,7 @@ static int wait_events(struct rt_reactor *r, int64_t budget_ns)
                 int64_t msl = (left + 999999) / 1000000;
                 ms = msl > 1000000000 ? 1000000000 : (int)msl;
             }
-            n = epoll_wait(r->epfd, r->events, MAX_EVENTS, ms);
+            n = rt_sys_epoll_wait(r->epfd, r->events, MAX_EVENTS, ms);
             if (n >= 0)
                 return n;
             if (errno == EINTR)
@@ -361,7 +366,7 @@ static int dispatch_io(struct rt_reactor *r, int n)
         if (token == NOTIFY_TOKEN) {
             uint64_t v;
             atomic_store_explicit(&r->notified, 0, memory_order_release);
-            while (read(r->evfd, &v, sizeof(v)) < 0 && errno == EINTR)
+            while (rt_sys_eventfd_read(r->evfd, &v) < 0 && errno == EINTR)
                 ;
             continue;
         }

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "fiber_san.h"
+#include "sys.h"
 
 #define GUARD_BYTES (64u * 1024u)
 #define SLAB_BYTES  (16u * 1024u * 1024u)
@@ -61,7 +62,7 @@ int gt__stacks_init(struct gt__stacks *a, size_t pool_max, size_t guarded_max,
     rt_list_init(&a->partial);
     rt_list_init(&a->full);
     if (pool_max) {
-        a->pool = malloc(pool_max * sizeof(*a->pool));
+        a->pool = rt_sys_malloc(pool_max * sizeof(*a->pool));
         if (!a->pool)
             return -ENOMEM;
     }
@@ -99,11 +100,11 @@ static int alloc_guarded(struct gt__stacks *a, size_t size,
 {
     size_t len = a->guard + size;
     char *p =
-        mmap(NULL, len, PROT_READ | PROT_WRITE,
+        rt_sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (p == MAP_FAILED)
         return -ENOMEM;
-    if (mprotect(p, a->guard, PROT_NONE) != 0) {
+    if (rt_sys_mprotect(p, a->guard, PROT_NONE) != 0) {
         munmap(p, len); /* ENOMEM here: the split hit max_map_count */
         return -ENOMEM;
     }
@@ -124,17 +125,17 @@ static struct gt__slab *slab_new(struct gt__stacks *a, size_t size)
         count = 1;
     if (count > SLOTS_MAX)
         count = SLOTS_MAX;
-    struct gt__slab *sl = calloc(1, sizeof(*sl));
-    unsigned *slots = malloc(count * sizeof(unsigned));
+    struct gt__slab *sl = rt_sys_calloc(1, sizeof(*sl));
+    unsigned *slots = rt_sys_malloc(count * sizeof(unsigned));
     if (!sl || !slots)
         goto fail;
     size_t len = count * stride;
     char *p =
-        mmap(NULL, len, PROT_READ | PROT_WRITE,
+        rt_sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (p == MAP_FAILED)
         goto fail;
-    if (mprotect(p, a->page, PROT_NONE) != 0) {
+    if (rt_sys_mprotect(p, a->page, PROT_NONE) != 0) {
         munmap(p, len);
         goto fail;
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "sys.h"
 #include "task_internal.h"
 
 _Thread_local struct fut_executor *fut__current;
@@ -38,7 +39,7 @@ static int own_chunk(size_t slot);
 static struct fut__chunk *chunk_new(struct fut_executor *ex, size_t slot)
 {
     size_t data = own_chunk(slot) ? slot : FUT__CHUNK_BYTES;
-    struct fut__chunk *c = malloc(sizeof(*c) + data);
+    struct fut__chunk *c = rt_sys_malloc(sizeof(*c) + data);
     if (!c)
         return NULL;
     c->slot = (uint32_t)slot;
