@@ -1,7 +1,13 @@
 /* Switch annotations for the tools that watch stacks: AddressSanitizer must
  * be told before and after every stack switch (or it reports false stack
- * errors and loses its fake stacks), and Valgrind must know which memory is
- * a stack (or it takes a switch for a huge stack-pointer move).
+ * errors and loses its fake stacks), ThreadSanitizer must be told which
+ * fiber runs (or it mixes the shadow call stacks and happens-before clocks of
+ * all green threads of one OS thread), and Valgrind must know which memory
+ * is a stack (or it takes a switch for a huge stack-pointer move).
+ *
+ * One per-thread word (gt__thread.san_fake) serves whichever of ASan and
+ * TSan is on: ASan's fake-stack handle or TSan's fiber. The two sanitizers
+ * cannot be combined in one build, so the word is never needed twice.
  *
  * Each helper compiles to nothing when its tool is absent, so the switch in
  * sched.c calls them unconditionally.
@@ -22,9 +28,23 @@
 #define GT__ASAN 0
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define GT__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GT__TSAN 1
+#endif
+#endif
+#ifndef GT__TSAN
+#define GT__TSAN 0
+#endif
+
 #if GT__ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#endif
+#if GT__TSAN
+#include <sanitizer/tsan_interface.h>
 #endif
 
 #if defined(__has_include)
@@ -48,6 +68,40 @@ static inline void gt__san_start(void **save, const void *bottom, size_t size)
     (void)save;
     (void)bottom;
     (void)size;
+#endif
+}
+
+/* Right before a jump, TSan's half: `from` is the leaving fiber's word, or
+ * NULL when it never runs again; `to` is the entered one's. A word still NULL
+ * gets its fiber here: the running context's own (the first switch away
+ * from gt_run's stack) or a new one (a green thread's first entry). The
+ * switch synchronises (no __tsan_switch_to_fiber_no_sync): what one green
+ * thread wrote before it handed over is visible to the next, as on a real
+ * single OS thread. */
+static inline void gt__tsan_switch(void **from, void **to)
+{
+#if GT__TSAN
+    if (from && !*from)
+        *from = __tsan_get_current_fiber();
+    if (!*to)
+        *to = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(*to, 0);
+#else
+    (void)from;
+    (void)to;
+#endif
+}
+
+/* Frees the TSan fiber in a green thread's word (set by gt__tsan_switch),
+ * once the thread can never run again; never the running fiber's. */
+static inline void gt__tsan_free(void **word)
+{
+#if GT__TSAN
+    if (*word)
+        __tsan_destroy_fiber(*word);
+    *word = NULL;
+#else
+    (void)word;
 #endif
 }
 

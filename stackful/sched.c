@@ -126,6 +126,7 @@ static void thread_free(struct gt__thread *t)
         s->parked--;
     if (t->state != GT__DONE)
         s->live--;
+    gt__tsan_free(&t->san_fake);
     gt__stack_free(&s->stacks, &t->stack, t->id, t->name);
 }
 
@@ -203,6 +204,8 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,
                   to == &s->main ? s->main.san_size : to->stack.size);
+    gt__tsan_switch(from->state == GT__DONE ? NULL : &from->san_fake,
+                    &to->san_fake);
 #if GT_JUMP_ONLY
     land(jump_fcontext(to->ctx, from));
 #else
