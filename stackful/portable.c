@@ -8,15 +8,15 @@
 
 #include "gt_internal.h"
 
-/* The root's frame is a heap copy (gt_run takes no argument copy); every
- * spawned task's frame is copied onto its green thread's own stack. */
+/* The root's frame is a heap copy (gt_run takes no argument copy), owned
+ * and freed by rt_run, which also covers a gt_run that fails before the
+ * root starts; every spawned task's frame is copied onto its green
+ * thread's own stack. */
 static void *root_entry(void *arg)
 {
     struct rt_frame *h = arg;
     (void)h->fn(h);
-    intptr_t v = h->ret;
-    free(h);
-    return (void *)v;
+    return (void *)h->ret;
 }
 
 static void *task_entry(void *arg)
@@ -45,11 +45,27 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!gt_reactor())
         return -EPERM;
-    struct gt_opts opts = {.arg_size = size};
-    int64_t id = gt_spawn(task_entry, (void *)(uintptr_t)frame, &opts);
-    if (id < 0)
-        return (int)id;
-    init_header(gt__spawned_arg(id), fn); /* the copy; it has not run yet */
+    /* A frame of up to a quarter of the stack is copied onto the thread's
+     * own stack; a bigger one goes to the heap, like the root's. */
+    int64_t id;
+    if (size <= GT_STACK_DEFAULT / 4) {
+        struct gt_opts opts = {.arg_size = size};
+        id = gt_spawn(task_entry, (void *)(uintptr_t)frame, &opts);
+        if (id < 0)
+            return (int)id;
+        init_header(gt__spawned_arg(id), fn); /* the copy; not run yet */
+    } else {
+        struct rt_frame *h = malloc(size);
+        if (!h)
+            return -ENOMEM;
+        memcpy(h, frame, size);
+        init_header(h, fn);
+        id = gt_spawn(root_entry, h, NULL);
+        if (id < 0) {
+            free(h);
+            return (int)id;
+        }
+    }
     if (join)
         join->id = id;
     return 0;
@@ -81,6 +97,7 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
     init_header(h, fn);
     void *v = NULL;
     int rc = gt_run(NULL, root_entry, h, &v);
+    free(h); /* every green thread is gone when gt_run returns */
     if (rc == 0 && ret)
         *ret = (intptr_t)v;
     return rc;

@@ -86,9 +86,27 @@ static enum rt_poll copied(void *self)
     RT_END(f);
 }
 
+/* A frame bigger than a quarter of a green thread's stack still spawns. */
+struct big {
+    RT_FRAME;
+    char buf[40000];
+    int i;
+};
+
+static enum rt_poll big(void *self)
+{
+    struct big *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_YIELD(f);
+    for (f->i = 0; f->i < (int)sizeof f->buf; f->i++)
+        CHECK_EQ(f->buf[f->i], (char)(f->i % 7));
+    RT_RETURN(f, 5);
+    RT_END(f);
+}
+
 struct root {
     RT_FRAME;
-    struct rt_join a, b, c;
+    struct rt_join a, b, c, d;
     int rc;
 };
 
@@ -113,6 +131,14 @@ static enum rt_poll root(void *self)
     CHECK_EQ(f->b.ret, 2);
     RT_AWAIT_JOIN(f, f->rc, &f->c);
     CHECK_EQ(f->c.ret, 45);
+    {
+        static struct big tmpl;
+        for (int i = 0; i < (int)sizeof tmpl.buf; i++)
+            tmpl.buf[i] = (char)(i % 7);
+        CHECK_OK(rt_spawn(big, &tmpl, sizeof tmpl, &f->d));
+    }
+    RT_AWAIT_JOIN(f, f->rc, &f->d);
+    CHECK_EQ(f->d.ret, 5);
     RT_END(f);
 }
 
