@@ -262,9 +262,10 @@ struct rt_frame {
  * errno when it could not be submitted (rt_blocking_submit). */
 #define RT_AWAIT_BLOCKING(f, res, fn, arg)                                   \
     do {                                                                     \
-        rt__h->r.i =                                                         \
+        /* r.p, not r.i: the whole word is the result when submit fails */   \
+        rt__h->r.p =                                                         \
             rt_blocking_submit(rt__reactor(), (fn), (arg), &rt__h->u.job);   \
-        if (rt__h->r.i == 0) {                                               \
+        if (rt__h->r.p == 0) {                                               \
             rt__h->op = RT__OP_BLOCKING;                                     \
             RT__AWAIT(rt_blocking_poll(rt__h->u.job, rt__cx(), &rt__h->r.p), \
                       "blocking pool");                                      \
