@@ -26,6 +26,17 @@ static void *task_entry(void *arg)
     return (void *)h->ret;
 }
 
+/* A spawned frame too big for the thread's stack: a heap copy that dies
+ * with the task. */
+static void *heap_entry(void *arg)
+{
+    struct rt_frame *h = arg;
+    (void)h->fn(h);
+    intptr_t v = h->ret;
+    free(h);
+    return (void *)v;
+}
+
 static void init_header(struct rt_frame *h, rt_task_fn fn)
 {
     h->state = 0;
@@ -46,7 +57,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     if (!gt_reactor())
         return -EPERM;
     /* A frame of up to a quarter of the stack is copied onto the thread's
-     * own stack; a bigger one goes to the heap, like the root's. */
+     * own stack; a bigger one goes to the heap. */
     int64_t id;
     if (size <= GT_STACK_DEFAULT / 4) {
         struct gt_opts opts = {.arg_size = size};
@@ -60,7 +71,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
             return -ENOMEM;
         memcpy(h, frame, size);
         init_header(h, fn);
-        id = gt_spawn(root_entry, h, NULL);
+        id = gt_spawn(heap_entry, h, NULL);
         if (id < 0) {
             free(h);
             return (int)id;
