@@ -31,3 +31,46 @@ function(rt_add_tests_in)
       LIBS ${T_LIBS} LABELS ${T_LABELS})
   endforeach()
 endfunction()
+
+# rt_add_valgrind_tests([TESTS t ...] [EXCLUDE t ...] [ENV VAR=value ...]):
+# registers
+# <test>_valgrind, the test's executable under valgrind memcheck (any error
+# or a definite/indirect leak fails it), for each test named, or by default
+# for every test of the current folder that is built from a target here and
+# not labelled stress (1e5+ stacks or tasks take minutes under valgrind),
+# minus the EXCLUDE list.
+# Labels: valgrind plus the test's own, minus unit/stress/tsan, so that
+# `ctest -L unit` stays fast. Not in sanitizer builds: valgrind cannot run
+# ASan or TSan binaries.
+function(rt_add_valgrind_tests)
+  cmake_parse_arguments(V "" "" "TESTS;EXCLUDE;ENV" ${ARGN})
+  find_program(RT_VALGRIND_EXE valgrind)
+  if(NOT RT_VALGRIND_EXE OR CMAKE_C_FLAGS MATCHES "-fsanitize")
+    return()
+  endif()
+  if(NOT V_TESTS)
+    get_property(V_TESTS DIRECTORY PROPERTY TESTS)
+  endif()
+  foreach(_t IN LISTS V_TESTS)
+    if(NOT TARGET ${_t} OR _t MATCHES "_valgrind$" OR _t IN_LIST V_EXCLUDE)
+      continue()
+    endif()
+    get_test_property(${_t} LABELS _labels)
+    if(NOT _labels)
+      set(_labels "")
+    endif()
+    if("stress" IN_LIST _labels)
+      continue()
+    endif()
+    list(REMOVE_ITEM _labels unit stress tsan valgrind)
+    add_test(NAME ${_t}_valgrind
+      COMMAND ${RT_VALGRIND_EXE} --error-exitcode=1 --leak-check=full
+              --errors-for-leak-kinds=definite,indirect --quiet
+              $<TARGET_FILE:${_t}>)
+    set_tests_properties(${_t}_valgrind PROPERTIES
+      LABELS "valgrind;${_labels}" TIMEOUT 300 SKIP_RETURN_CODE 77)
+    if(V_ENV)
+      set_tests_properties(${_t}_valgrind PROPERTIES ENVIRONMENT "${V_ENV}")
+    endif()
+  endforeach()
+endfunction()
