@@ -25,6 +25,7 @@
 #include "gt_internal.h"
 #include "io.h"
 #include "timer.h"
+#include "watchdog.h"
 
 #define BUDGET 256u
 
@@ -33,6 +34,9 @@
 #endif
 
 _Thread_local struct gt__sched *gt__current_sched;
+
+/* The blocking detector of this OS thread's gt_run, NULL when off. */
+static _Thread_local struct rt_watchdog *watchdog;
 
 static const struct rt_waker_vtable waker_vt;
 
@@ -201,6 +205,12 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
 {
     s->current = to;
     s->switches++;
+    if (watchdog) {
+        if (to == &s->main)
+            rt__watchdog_idle(watchdog);
+        else
+            rt__watchdog_resume(watchdog, to->id, to->name, (uintptr_t)to->fn);
+    }
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,
                   to == &s->main ? s->main.san_size : to->stack.size);
@@ -646,6 +656,7 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     s->current = &s->main;
     s->next_id = 1;
     gt__current_sched = s;
+    watchdog = rt__watchdog_start();
 
     int64_t root = spawn(s, fn, arg, &(struct gt_opts){.name = "main"});
     rc = root < 0 ? (int)root : loop(s);
@@ -653,6 +664,8 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
         struct gt__slot *slot = rc == 0 ? ids_find(s, root) : NULL;
         *result = slot ? slot->t->result : NULL;
     }
+    rt__watchdog_stop(watchdog);
+    watchdog = NULL;
     teardown(s);
     gt__overflow_fini(altstack);
     gt__current_sched = NULL;

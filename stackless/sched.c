@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "task_internal.h"
+#include "watchdog.h"
 
 /* Task polls between two looks at the reactor when tasks stay ready.
  * Rust: tokio's event_interval (61) plays the same role. A look costs a
@@ -182,11 +183,28 @@ static int serve_reactor(struct fut_executor *ex)
     return rc < 0 ? rc : 0;
 }
 
+/* The blocking detector of this thread's run, NULL when off. */
+static _Thread_local struct rt_watchdog *watchdog;
+
+/* Tells the watchdog (when on) that `f`, task `id`, is about to be polled. */
+static void watch_poll(int64_t id, struct fut_future *f)
+{
+    if (watchdog)
+        rt__watchdog_resume(watchdog, id, f->vt->name, (uintptr_t)f->vt->poll);
+}
+
+static void watch_idle(void)
+{
+    if (watchdog)
+        rt__watchdog_idle(watchdog);
+}
+
 static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
 {
     struct rt_waker rw = {&root_vt, ex};
     struct rt_cx rcx = {&rw};
     ex->running = 1;
+    watchdog = rt__watchdog_start();
     if (root)
         atomic_store_explicit(&ex->root_woken, 1, memory_order_relaxed);
     int rc;
@@ -194,7 +212,10 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         /* Phase 1: the root future, when its waker fired. */
         if (root && atomic_exchange_explicit(&ex->root_woken, 0,
                                              memory_order_acq_rel)) {
-            if (fut_poll(root, &rcx, out) == RT_READY) {
+            watch_poll(0, root);
+            enum rt_poll p = fut_poll(root, &rcx, out);
+            watch_idle();
+            if (p == RT_READY) {
                 rc = 0;
                 break;
             }
@@ -204,7 +225,10 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             struct rt_list *l = rt_list_pop_front(&ex->ready);
             if (!l)
                 break;
-            fut__task_run(ex, RT_CONTAINER_OF(l, struct fut__task, q.ready));
+            struct fut__task *t = RT_CONTAINER_OF(l, struct fut__task, q.ready);
+            watch_poll(t->id, fut__task_frame(t));
+            fut__task_run(ex, t); /* may free t */
+            watch_idle();
         }
         if (root && atomic_load_explicit(&ex->root_woken, memory_order_relaxed))
             continue;
@@ -228,6 +252,8 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         if (rc < 0)
             break;
     }
+    rt__watchdog_stop(watchdog);
+    watchdog = NULL;
     ex->running = 0;
     return rc;
 }

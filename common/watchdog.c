@@ -1,0 +1,219 @@
+/* The watchdog: a slot written by the scheduler at every resume, and a
+ * thread that samples it every threshold/2.
+ *
+ * Invariant: every field shared by the two threads is atomic. The slot is a
+ * sequence lock without fences (release stores, acquire loads): the writer
+ * makes `seq` odd, stores the fields, makes it even again; the reader keeps
+ * what it read only when `seq` was the same even number before and after.
+ */
+#include "watchdog.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+
+#define NAME_WORDS 4 /* 32 bytes: 31 characters and the NUL */
+
+struct rt_watchdog {
+    /* The slot: written by the scheduler thread only. */
+    atomic_uint_fast64_t seq;   /* odd while the fields below change */
+    atomic_uint_fast64_t since; /* rt_now_ns() at the last resume */
+    atomic_int_fast64_t id;     /* running task, or -1 when idle */
+    atomic_uintptr_t entry;     /* its function's address */
+    atomic_uint_fast64_t name[NAME_WORDS];
+    /* Set at start, read-only after. */
+    uint64_t threshold_ns;
+    pthread_t thread;
+    /* Stop request: under mu, signalled on cv. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    /* The watchdog thread's own: the sequence number last reported. */
+    uint64_t reported;
+};
+
+static atomic_uint api_ms; /* rt_watchdog_set_ms; 0: use the environment */
+
+void rt_watchdog_set_ms(unsigned ms)
+{
+    atomic_store_explicit(&api_ms, ms, memory_order_relaxed);
+}
+
+unsigned rt_watchdog_ms(void)
+{
+    unsigned ms = atomic_load_explicit(&api_ms, memory_order_relaxed);
+    if (ms)
+        return ms;
+    const char *env = getenv("RT_WATCHDOG_MS");
+    if (!env || !*env)
+        return 0;
+    char *end = NULL;
+    unsigned long v = strtoul(env, &end, 10);
+    if (*end != '\0' || v > 3600000ul)
+        return 0;
+    return (unsigned)v;
+}
+
+/* One snapshot of the slot, taken by the watchdog thread. */
+struct snap {
+    uint64_t seq;
+    uint64_t since;
+    int64_t id;
+    uintptr_t entry;
+    union {
+        uint_fast64_t w[NAME_WORDS];
+        char c[NAME_WORDS * sizeof(uint_fast64_t)];
+    } name;
+};
+
+/* Returns true when `out` is a consistent copy of the slot. */
+static bool take(struct rt_watchdog *wd, struct snap *out)
+{
+    out->seq = atomic_load_explicit(&wd->seq, memory_order_acquire);
+    if (out->seq & 1)
+        return false;
+    out->since = atomic_load_explicit(&wd->since, memory_order_acquire);
+    out->id = atomic_load_explicit(&wd->id, memory_order_acquire);
+    out->entry = atomic_load_explicit(&wd->entry, memory_order_acquire);
+    for (int i = 0; i < NAME_WORDS; i++)
+        out->name.w[i] =
+            atomic_load_explicit(&wd->name[i], memory_order_acquire);
+    out->name.c[sizeof(out->name.c) - 1] = '\0';
+    return atomic_load_explicit(&wd->seq, memory_order_acquire) == out->seq;
+}
+
+static void report(const struct rt_watchdog *wd, const struct snap *sn,
+                   uint64_t now)
+{
+    char where[256] = "?";
+    Dl_info info;
+    if (sn->entry && dladdr((void *)sn->entry, &info) && info.dli_fname) {
+        const char *file = strrchr(info.dli_fname, '/');
+        file = file ? file + 1 : info.dli_fname;
+        snprintf(where, sizeof(where), "%s (%s+0x%lx)",
+                 info.dli_sname ? info.dli_sname : "?", file,
+                 (unsigned long)(sn->entry - (uintptr_t)info.dli_fbase));
+    }
+    fprintf(stderr,
+            "rt watchdog: task %lld%s%s%s has run %llu ms without yielding "
+            "(threshold %llu ms); entry %s\n",
+            (long long)sn->id, sn->name.c[0] ? " \"" : "", sn->name.c,
+            sn->name.c[0] ? "\"" : "",
+            (unsigned long long)((now - sn->since) / 1000000u),
+            (unsigned long long)(wd->threshold_ns / 1000000u), where);
+}
+
+static void *watch(void *arg)
+{
+    struct rt_watchdog *wd = arg;
+    uint64_t period = wd->threshold_ns / 2;
+    pthread_mutex_lock(&wd->mu);
+    while (!wd->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + period;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        (void)pthread_cond_timedwait(&wd->cv, &wd->mu, &ts);
+        if (wd->stop)
+            break;
+        struct snap sn;
+        if (!take(wd, &sn) || sn.id < 0 || sn.seq == wd->reported)
+            continue;
+        uint64_t now = rt_now_ns();
+        if (now - sn.since <= wd->threshold_ns)
+            continue;
+        wd->reported = sn.seq;
+        report(wd, &sn, now);
+    }
+    pthread_mutex_unlock(&wd->mu);
+    return NULL;
+}
+
+struct rt_watchdog *rt__watchdog_start(void)
+{
+    unsigned ms = rt_watchdog_ms();
+    if (!ms)
+        return NULL;
+    struct rt_watchdog *wd = calloc(1, sizeof(*wd));
+    if (!wd) {
+        fprintf(stderr, "rt watchdog: not started: out of memory\n");
+        return NULL;
+    }
+    wd->threshold_ns = (uint64_t)ms * 1000000u;
+    atomic_init(&wd->seq, 0);
+    atomic_init(&wd->since, 0);
+    atomic_init(&wd->id, -1);
+    atomic_init(&wd->entry, 0);
+    for (int i = 0; i < NAME_WORDS; i++)
+        atomic_init(&wd->name[i], 0);
+    wd->reported = UINT64_MAX;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wd->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&wd->mu, NULL);
+    int rc = pthread_create(&wd->thread, NULL, watch, wd);
+    if (rc) {
+        fprintf(stderr, "rt watchdog: not started: %s\n", strerror(rc));
+        pthread_cond_destroy(&wd->cv);
+        pthread_mutex_destroy(&wd->mu);
+        free(wd);
+        return NULL;
+    }
+    return wd;
+}
+
+void rt__watchdog_stop(struct rt_watchdog *wd)
+{
+    if (!wd)
+        return;
+    pthread_mutex_lock(&wd->mu);
+    wd->stop = true;
+    pthread_cond_signal(&wd->cv);
+    pthread_mutex_unlock(&wd->mu);
+    pthread_join(wd->thread, NULL);
+    pthread_cond_destroy(&wd->cv);
+    pthread_mutex_destroy(&wd->mu);
+    free(wd);
+}
+
+/* Writes the slot: see the file comment for the protocol. */
+static void publish(struct rt_watchdog *wd, int64_t id, const char *name,
+                    uintptr_t entry)
+{
+    uint64_t seq = atomic_load_explicit(&wd->seq, memory_order_relaxed) + 1;
+    atomic_store_explicit(&wd->seq, seq, memory_order_relaxed); /* odd */
+    atomic_store_explicit(&wd->since, rt_now_ns(), memory_order_release);
+    atomic_store_explicit(&wd->id, id, memory_order_release);
+    atomic_store_explicit(&wd->entry, entry, memory_order_release);
+    union {
+        uint_fast64_t w[NAME_WORDS];
+        char c[NAME_WORDS * sizeof(uint_fast64_t)];
+    } buf = {{0}};
+    if (name)
+        strncpy(buf.c, name, sizeof(buf.c) - 1);
+    for (int i = 0; i < NAME_WORDS; i++)
+        atomic_store_explicit(&wd->name[i], buf.w[i], memory_order_release);
+    atomic_store_explicit(&wd->seq, seq + 1, memory_order_release);
+}
+
+void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
+                         uintptr_t entry)
+{
+    publish(wd, id, name, entry);
+}
+
+void rt__watchdog_idle(struct rt_watchdog *wd)
+{
+    publish(wd, -1, NULL, 0);
+}
