@@ -81,10 +81,14 @@ static inline size_t rt_timers_len(const struct rt_timers *h)
     return h->len;
 }
 
-/* Fires, in (deadline, seq) order, every timer whose deadline is <= now and
- * that was armed before this call: each becomes idle, then its waker is woken
- * (consumed). A waker may re-arm or cancel any timer; a timer re-armed during
- * the call fires no earlier than the next call. Returns how many fired. */
+/* Fires, in (deadline, seq) order, the timers whose deadline is <= now and
+ * that were armed before this call: each becomes idle, then its waker is
+ * woken (consumed). A waker may re-arm or cancel any timer; a timer re-armed
+ * during the call fires no earlier than the next call. When such a timer is
+ * re-armed for a deadline that has already passed, it is now the earliest,
+ * and the call stops there: the due timers behind it fire at the next call
+ * (a reactor turn does not block while a deadline has passed, so that is
+ * one turn later, and no wake is lost). Returns how many fired. */
 size_t rt_timers_expire(struct rt_timers *h, uint64_t now);
 
 #endif
