@@ -144,7 +144,7 @@ enum rt_poll rt_blocking_poll(struct rt_blocking *job, struct rt_cx *cx,
 {
     if (!res)
         return RT_READY;
-    if (!job || !cx || !cx->waker || !rt_waker_is_set(cx->waker)) {
+    if (!job || !rt_cx_ok(cx)) {
         *res = -EINVAL;
         return RT_READY;
     }

@@ -2,16 +2,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "reactor_internal.h"
 #include "sys.h"
-
-static bool bad_cx(const struct rt_cx *cx)
-{
-    return !cx || !cx->waker || !rt_waker_is_set(cx->waker);
-}
 
 /* EAGAIN: the edge is used up. Clear the bit, leave the waker, park. */
 static enum rt_poll park(struct rt_reactor *r, struct rt__io *io, unsigned bit,
@@ -23,12 +19,15 @@ static enum rt_poll park(struct rt_reactor *r, struct rt__io *io, unsigned bit,
     return RT_PENDING;
 }
 
-enum rt_poll rt_poll_read(struct rt_reactor *r, int fd, void *buf, size_t len,
-                          struct rt_cx *cx, ssize_t *res)
+/* read(2) or write(2) (send with MSG_NOSIGNAL on a socket), whichever
+ * readiness bit `bit` names: the one loop both leaf operations share. */
+static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
+                             size_t len, unsigned bit, struct rt_cx *cx,
+                             ssize_t *res)
 {
     if (!res)
         return RT_READY;
-    if (!r || bad_cx(cx) || (!buf && len) || len > SSIZE_MAX) {
+    if (!r || !rt_cx_ok(cx) || (!buf && len) || len > SSIZE_MAX) {
         *res = -EINVAL;
         return RT_READY;
     }
@@ -37,16 +36,18 @@ enum rt_poll rt_poll_read(struct rt_reactor *r, int fd, void *buf, size_t len,
         *res = -EBADF;
         return RT_READY;
     }
-    if (!(io->ready & RT_IO_READABLE))
-        return park(r, io, RT_IO_READABLE, cx);
+    if (!(io->ready & bit))
+        return park(r, io, bit, cx);
     for (;;) {
-        ssize_t n = rt_sys_read(fd, buf, len);
+        ssize_t n = bit == RT_IO_READABLE ? rt_sys_read(fd, buf, len)
+                    : io->socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
+                                 : rt_sys_write(fd, buf, len);
         if (n >= 0) {
             *res = n;
             return RT_READY;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return park(r, io, RT_IO_READABLE, cx);
+            return park(r, io, bit, cx);
         if (errno != EINTR) {
             *res = -errno;
             return RT_READY;
@@ -54,37 +55,19 @@ enum rt_poll rt_poll_read(struct rt_reactor *r, int fd, void *buf, size_t len,
     }
 }
 
+enum rt_poll rt_poll_read(struct rt_reactor *r, int fd, void *buf, size_t len,
+                          struct rt_cx *cx, ssize_t *res)
+{
+    return transfer(r, fd, buf, len, RT_IO_READABLE, cx, res);
+}
+
 enum rt_poll rt_poll_write(struct rt_reactor *r, int fd, const void *buf,
                            size_t len, struct rt_cx *cx, ssize_t *res)
 {
-    if (!res)
-        return RT_READY;
-    if (!r || bad_cx(cx) || (!buf && len) || len > SSIZE_MAX) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
-    struct rt__io *io = rt__reactor_io(r, fd);
-    if (!io) {
-        *res = -EBADF;
-        return RT_READY;
-    }
-    if (!(io->ready & RT_IO_WRITABLE))
-        return park(r, io, RT_IO_WRITABLE, cx);
-    for (;;) {
-        ssize_t n =
-            io->socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
-                       : rt_sys_write(fd, buf, len);
-        if (n >= 0) {
-            *res = n;
-            return RT_READY;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return park(r, io, RT_IO_WRITABLE, cx);
-        if (errno != EINTR) {
-            *res = -errno;
-            return RT_READY;
-        }
-    }
+    /* The buffer is only read: transfer casts const away for the one
+     * signature that serves both directions. */
+    return transfer(r, fd, (void *)(uintptr_t)buf, len, RT_IO_WRITABLE, cx,
+                    res);
 }
 
 enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
@@ -92,7 +75,7 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
 {
     if (!res)
         return RT_READY;
-    if (!r || bad_cx(cx) || (addr && !alen)) {
+    if (!r || !rt_cx_ok(cx) || (addr && !alen)) {
         *res = -EINVAL;
         return RT_READY;
     }
@@ -132,7 +115,7 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
 {
     if (!res)
         return RT_READY;
-    if (!r || bad_cx(cx)) {
+    if (!r || !rt_cx_ok(cx)) {
         *res = -EINVAL;
         return RT_READY;
     }
@@ -176,7 +159,7 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
 {
     if (!res)
         return RT_READY;
-    if (!r || !t || bad_cx(cx)) {
+    if (!r || !t || !rt_cx_ok(cx)) {
         *res = -EINVAL;
         return RT_READY;
     }

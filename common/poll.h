@@ -22,4 +22,11 @@ struct rt_cx {
     const struct rt_waker *waker; /* the waker of whoever is polling */
 };
 
+/* True when cx is usable: non-NULL, with a waker that is set. Every poll
+ * function checks this first and answers -EINVAL otherwise. */
+static inline bool rt_cx_ok(const struct rt_cx *cx)
+{
+    return cx && cx->waker && rt_waker_is_set(cx->waker);
+}
+
 #endif

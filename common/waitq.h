@@ -51,10 +51,4 @@ int rt_waitq_wake_all(struct rt_list *q, int state);
  * state it had. */
 int rt_waiter_reset(struct rt_waiter *w);
 
-/* True when cx is usable: non-NULL with a set waker. */
-static inline bool rt_cx_ok(const struct rt_cx *cx)
-{
-    return cx && cx->waker && rt_waker_is_set(cx->waker);
-}
-
 #endif
