@@ -123,9 +123,13 @@ struct rt_frame {
  * Results are those of the common poll functions named. */
 
 /* Sleeps at least `ns` nanoseconds (rt_poll_sleep_until). */
-#define RT_AWAIT_SLEEP(f, ns)                                            \
+#define RT_AWAIT_SLEEP(f, ns) \
+    RT_AWAIT_SLEEP_UNTIL(f, rt_now_ns() + (uint64_t)(ns))
+
+/* Sleeps until rt_now_ns() >= deadline_ (evaluated once, at the start). */
+#define RT_AWAIT_SLEEP_UNTIL(f, deadline_)                               \
     do {                                                                 \
-        rt__h->u.sleep.deadline = rt_now_ns() + (uint64_t)(ns);          \
+        rt__h->u.sleep.deadline = (deadline_);                           \
         rt_timer_init(&rt__h->u.sleep.t);                                \
         rt__h->op = RT__OP_SLEEP;                                        \
         RT__AWAIT(rt_poll_sleep_until(rt__reactor(), &rt__h->u.sleep.t,  \
