@@ -86,6 +86,23 @@ NOTES = {
 }
 
 
+# Single-backend and design measurements, run as they are (their own output
+# format) in the default and full sizes and kept verbatim in results.md:
+# the numbers the design pages quote. (program, what it decides)
+DESIGN = [
+    ("bench_timer_heap", "the 4-ary timer heap (docs/architecture.md)"),
+    ("bench_timer_heap_binary", "the same heap code built binary"),
+    ("bench_sf_switch", "green-thread handoff vs a raw jump_fcontext "
+                        "(docs/stackful.md)"),
+    ("bench_sf_park", "bytes per parked green thread by stack mode "
+                      "(docs/stackful.md)"),
+    ("bench_sl_handoff", "native future handoff vs an indirect call "
+                         "(docs/stackless.md)"),
+    ("bench_sl_spawn", "native spawn + join (docs/stackless.md)"),
+    ("bench_sl_parked", "bytes per parked native task (docs/stackless.md)"),
+]
+
+
 def say(msg):
     print(msg, file=sys.stderr, flush=True)
 
@@ -251,6 +268,8 @@ def build(backend, tree):
         stdout=subprocess.DEVNULL)
     targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline",
                                                    "http_" + backend]
+    if backend == BACKENDS[0]:
+        targets += [d[0] for d in DESIGN]
     run(["cmake", "--build", tree, "--target"] + targets,
         stdout=subprocess.DEVNULL)
 
@@ -321,8 +340,46 @@ def plot(rows, outdir):
     return files
 
 
+def build_ontop(tree):
+    """The stackful switch bench once more, built with ontop_fcontext
+    resumes (-DRT_STACKFUL_ONTOP=ON), for the comparison docs/stackful.md
+    makes."""
+    run(["cmake", "-S", ROOT, "-B", tree, "-G", "Ninja",
+         "-DCMAKE_BUILD_TYPE=Release", "-DRT_STACKFUL_ONTOP=ON",
+         "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
+        stdout=subprocess.DEVNULL)
+    run(["cmake", "--build", tree, "--target", "bench_sf_switch"],
+        stdout=subprocess.DEVNULL)
+
+
+def run_design(tree, ontop_tree):
+    """Runs the DESIGN programs, then the ontop build of the switch bench;
+    returns [(program, what, output)]."""
+    out = []
+    for prog, what in DESIGN:
+        say("[design] %s" % prog)
+        res = subprocess.run([os.path.join(tree, "bench", prog)],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            say(res.stderr)
+            raise RuntimeError("%s failed (exit %d)" % (prog,
+                                                        res.returncode))
+        out.append((prog, what, res.stdout.rstrip()))
+    say("[design] bench_sf_switch, -DRT_STACKFUL_ONTOP=ON")
+    build_ontop(ontop_tree)
+    res = subprocess.run([os.path.join(ontop_tree, "bench",
+                                       "bench_sf_switch")],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError("bench_sf_switch (ontop) failed")
+    out.append(("bench_sf_switch -DRT_STACKFUL_ONTOP=ON",
+                "the same, resuming with ontop_fcontext (docs/stackful.md)",
+                res.stdout.rstrip()))
+    return out
+
+
 def write_results_md(path, table, rows, notes, info, command, plots_done,
-                     seconds):
+                     seconds, design=()):
     base = baseline_rows(rows)
     out = ["# Results", "",
            "Written by `bench/compare`; do not edit by hand. Reproduce with:",
@@ -352,6 +409,13 @@ def write_results_md(path, table, rows, notes, info, command, plots_done,
     if notes:
         out += ["", "Notes printed by the workloads:", ""]
         out += ["- " + n for n in notes]
+    if design:
+        out += ["", "## Single-backend and design measurements", "",
+                "The programs below print their own format; their output is "
+                "kept as it was (built in `build/compare-stackful/bench/`)."]
+        for prog, what, text in design:
+            out += ["", "`%s`: %s." % (prog, what), "", "```text", text,
+                    "```"]
     if plots_done:
         out += [""]
         for p in plots_done:
@@ -402,6 +466,15 @@ def main(argv=None):
         rows += r
         notes += n
         say("        %.1f s" % (time.time() - t0))
+    design = []
+    if size != "quick" and not args.no_docs:
+        try:
+            design = run_design(trees[BACKENDS[0]],
+                                os.path.join(args.build_dir,
+                                             "compare-ontop"))
+        except RuntimeError as e:
+            say("bench/compare: %s" % e)
+            return 1
     import net  # bench/net.py: the HTTP example under wrk, idle connections
     say("[net] http and idle_conn (bench/net.py)")
     t0 = time.time()
@@ -429,7 +502,7 @@ def main(argv=None):
                                      "default": ""}[size]
         md = os.path.join(ROOT, "docs", "results.md")
         write_results_md(md, table, rows, notes, machine_info(), command,
-                         plots_done, time.time() - start)
+                         plots_done, time.time() - start, design)
         say("wrote docs/results.md")
     say("done in %.0f s" % (time.time() - start))
     return 0

@@ -97,6 +97,19 @@ class Table(unittest.TestCase):
         self.assertIn("No plots", text)
         self.assertIn("| fcontext |", text)
 
+    def test_design_output_is_kept_verbatim(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "results.md")
+            info = {"cpu": "cpu", "cores": 2, "kernel": "k", "compiler": "cc"}
+            raw = "raw jump_fcontext   4.75   4.72   5.08"
+            compare.write_results_md(path, self.table, self.rows, [], info,
+                                     "bench/compare", [], 1.0,
+                                     [("bench_sf_switch", "why", raw)])
+            with open(path) as f:
+                text = f.read()
+        self.assertIn("```text\n" + raw + "\n```", text)
+        self.assertIn("`bench_sf_switch`: why.", text)
+
 
 class Plan(unittest.TestCase):
     def test_every_workload_runs_on_both_backends(self):

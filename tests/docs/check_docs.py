@@ -17,7 +17,9 @@ import os
 import re
 import sys
 
-CITING = ["green-threads.md", "concepts.md", "tour.md", "README.md"]
+CITING = ["green-threads.md", "concepts.md", "tour.md", "README.md",
+          "network.md", "stackful.md", "stackless.md", "architecture.md",
+          "portable.md"]
 LINK = re.compile(r"\[`([^`]+)`\]\((\.\./[^)#\s]+)#L(\d+)\)")
 FIGURE = re.compile(r"(?<![\w.#/-])(\d[\d,]*(?:\.\d+)?)\s?(ns|bytes|x)\b")
 
