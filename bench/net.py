@@ -25,9 +25,10 @@ import time
 
 BACKENDS = ["stackful", "stackless"]
 SIZES = {
-    "quick": {"conns": [100], "seconds": 1, "idle": 2000},
-    "default": {"conns": [100, 1000], "seconds": 5, "idle": 10000},
-    "full": {"conns": [100, 1000], "seconds": 10, "idle": 10000},
+    "quick": {"conns": [100], "seconds": 1, "idle": 2000, "runs": 1},
+    "default": {"conns": [100, 1000], "seconds": 3, "idle": 10000,
+                "runs": 3},
+    "full": {"conns": [100, 1000], "seconds": 10, "idle": 10000, "runs": 5},
 }
 BODY = "hello\n"
 NGINX_CONF = """daemon off;
@@ -187,17 +188,26 @@ def wrk_point(pid, port, conns, seconds, wrk_cpu):
     return res
 
 
-def row(workload, backend, param, metric, value, unit):
+def row(workload, backend, param, metric, values, unit):
+    """A result row: the median of `values` (one or more runs) with their
+    spread."""
+    v = sorted(float(x) for x in values)
+    n = len(v)
+    med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
     return {"workload": workload, "backend": backend, "param": str(param),
-            "metric": metric, "value": float(value), "unit": unit,
-            "runs": 1, "min": float(value), "max": float(value)}
+            "metric": metric, "value": med, "unit": unit,
+            "runs": n, "min": v[0], "max": v[-1]}
 
 
-def http_rows(backend, res, conns):
-    return [row("http", backend, conns, "requests_per_s", res["rps"], "req/s"),
-            row("http", backend, conns, "p50_ms", res["p50"], "ms"),
-            row("http", backend, conns, "p99_ms", res["p99"], "ms"),
-            row("http", backend, conns, "cpu_us_per_request", res["cpu_us"],
+def http_rows(backend, results, conns):
+    """Rows for one (server, connections) point from its runs."""
+    def col(k):
+        return [r[k] for r in results]
+    return [row("http", backend, conns, "requests_per_s", col("rps"),
+                "req/s"),
+            row("http", backend, conns, "p50_ms", col("p50"), "ms"),
+            row("http", backend, conns, "p99_ms", col("p99"), "ms"),
+            row("http", backend, conns, "cpu_us_per_request", col("cpu_us"),
                 "us")]
 
 
@@ -277,24 +287,30 @@ def run(size, trees, say):
     else:
         notes.append(
             "http: GET / (6-byte body) under `wrk -t1 -cN -d%ds --latency`, "
-            "server pinned to CPU %s and wrk to CPU %s, one run per point; "
+            "server pinned to CPU %s and wrk to CPU %s, median of %d runs per "
+            "point; "
             "on 2 cores one wrk thread saturates near the server's speed, so "
             "requests_per_s mostly measures wrk and cpu_us_per_request "
             "(server user+sys CPU time over the run / requests, from "
             "/proc/<pid>/stat) is the figure that compares servers"
-            % (s["seconds"], server_cpu, wrk_cpu))
+            % (s["seconds"], server_cpu, wrk_cpu, s["runs"]))
         for b in BACKENDS:
             proc, port = start_example(exes[b], server_cpu)
             try:
                 for c in s["conns"]:
-                    say("        http %s, %d connections, %d s"
-                        % (b, c, s["seconds"]))
-                    res = wrk_point(proc.pid, port, c, s["seconds"], wrk_cpu)
-                    if res["errors"] or res["non2xx"]:
-                        notes.append("http %s %d: wrk saw %d socket errors, "
-                                     "%d non-2xx" % (b, c, res["errors"],
-                                                     res["non2xx"]))
-                    rows += http_rows(b, res, c)
+                    say("        http %s, %d connections, %d x %d s"
+                        % (b, c, s["runs"], s["seconds"]))
+                    results = []
+                    for _ in range(s["runs"]):
+                        res = wrk_point(proc.pid, port, c, s["seconds"],
+                                        wrk_cpu)
+                        if res["errors"] or res["non2xx"]:
+                            notes.append("http %s %d: wrk saw %d socket "
+                                         "errors, %d non-2xx"
+                                         % (b, c, res["errors"],
+                                            res["non2xx"]))
+                        results.append(res)
+                    rows += http_rows(b, results, c)
             finally:
                 stop(proc)
         if not nginx:
@@ -312,9 +328,10 @@ def run(size, trees, say):
                 try:
                     for c in s["conns"] if proc else []:
                         say("        http nginx, %d connections" % c)
-                        res = wrk_point(proc.pid, port, c, s["seconds"],
-                                        wrk_cpu)
-                        rows += http_rows("baseline:nginx", res, c)
+                        results = [wrk_point(proc.pid, port, c, s["seconds"],
+                                             wrk_cpu)
+                                   for _ in range(s["runs"])]
+                        rows += http_rows("baseline:nginx", results, c)
                 finally:
                     if proc:
                         stop(proc)
@@ -323,9 +340,10 @@ def run(size, trees, say):
                          "keepalive_requests 1000000; CPU time is master + "
                          "worker")
     for b in BACKENDS:
-        say("        idle_conn %s, %d connections" % (b, s["idle"]))
-        v = idle_point(exes[b], s["idle"], say)
-        rows.append(row("idle_conn", b, s["idle"], "bytes_per_conn", v,
+        say("        idle_conn %s, %d connections x %d"
+            % (b, s["idle"], s["runs"]))
+        vals = [idle_point(exes[b], s["idle"], say) for _ in range(s["runs"])]
+        rows.append(row("idle_conn", b, s["idle"], "bytes_per_conn", vals,
                         "bytes"))
     notes.append("idle_conn: N keep-alive connections that send nothing, "
                  "from a separate client process; server RSS (statm) after "
