@@ -108,7 +108,8 @@ int main(int argc, char **argv)
             size_t fired = rt_timers_expire(&h, UINT64_MAX);
             ex[run] = (double)(rt_now_ns() - t0) / (double)n;
             if (fired != n) {
-                fprintf(stderr, "bench_timer_heap: fired %zu of %zu\n", fired, n);
+                fprintf(stderr, "bench_timer_heap: fired %zu of %zu\n", fired,
+                        n);
                 return 1;
             }
             if (fill(&h, ts, n, &w) < 0)

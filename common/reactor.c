@@ -51,7 +51,8 @@ int rt_reactor_new(struct rt_reactor **out)
     }
     r->evfd = rt_sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = NOTIFY_TOKEN};
-    if (r->evfd < 0 || rt_sys_epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev) < 0) {
+    if (r->evfd < 0 ||
+        rt_sys_epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->evfd, &ev) < 0) {
         int err = errno;
         if (r->evfd >= 0)
             close(r->evfd);

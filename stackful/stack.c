@@ -99,9 +99,9 @@ static int alloc_guarded(struct gt__stacks *a, size_t size,
                          struct gt__stack *out)
 {
     size_t len = a->guard + size;
-    char *p =
-        rt_sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    char *p = rt_sys_mmap(
+        NULL, len, PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (p == MAP_FAILED)
         return -ENOMEM;
     if (rt_sys_mprotect(p, a->guard, PROT_NONE) != 0) {
@@ -130,9 +130,9 @@ static struct gt__slab *slab_new(struct gt__stacks *a, size_t size)
     if (!sl || !slots)
         goto fail;
     size_t len = count * stride;
-    char *p =
-        rt_sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    char *p = rt_sys_mmap(
+        NULL, len, PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (p == MAP_FAILED)
         goto fail;
     if (rt_sys_mprotect(p, a->page, PROT_NONE) != 0) {
