@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "clock.h"
 #include "gt.h"
 
 static void *times_two(void *arg)
@@ -36,11 +37,22 @@ static void *rr_worker(void *arg)
 static int sleep_log[3];
 static int sleep_len;
 
+/* Sleepers sleep k units of `unit_ns`; each notes when it started, so that
+ * a start delayed by more than one unit (a slow, instrumented machine) is
+ * seen and the check repeated with longer units instead of failing. */
+static uint64_t unit_ns = 10000000u;
+static uint64_t first_start, last_start;
+
 static void *sleeper(void *arg)
 {
-    int ms = (int)(intptr_t)arg;
-    CHECK_OK(gt_sleep((uint64_t)ms * 1000000u));
-    sleep_log[sleep_len++] = ms;
+    int k = (int)(intptr_t)arg;
+    uint64_t now = rt_now_ns();
+    if (!first_start || now < first_start)
+        first_start = now;
+    if (now > last_start)
+        last_start = now;
+    CHECK_OK(gt_sleep((uint64_t)k * unit_ns));
+    sleep_log[sleep_len++] = k;
     return NULL;
 }
 
@@ -89,16 +101,24 @@ static void *root(void *arg)
         CHECK_EQ(rr_log[i], i % RR_THREADS);
 
     /* Sleeps end in deadline order, whatever the spawn order. */
-    int64_t s30 = gt_spawn(sleeper, (void *)(intptr_t)30, NULL);
-    int64_t s10 = gt_spawn(sleeper, (void *)(intptr_t)10, NULL);
-    int64_t s20 = gt_spawn(sleeper, (void *)(intptr_t)20, NULL);
-    CHECK_OK(gt_join(s30, NULL));
-    CHECK_OK(gt_join(s10, NULL));
-    CHECK_OK(gt_join(s20, NULL));
+    for (;;) {
+        sleep_len = 0;
+        first_start = last_start = 0;
+        int64_t s3 = gt_spawn(sleeper, (void *)(intptr_t)3, NULL);
+        int64_t s1 = gt_spawn(sleeper, (void *)(intptr_t)1, NULL);
+        int64_t s2 = gt_spawn(sleeper, (void *)(intptr_t)2, NULL);
+        CHECK_OK(gt_join(s3, NULL));
+        CHECK_OK(gt_join(s1, NULL));
+        CHECK_OK(gt_join(s2, NULL));
+        if (last_start - first_start < unit_ns || unit_ns >= 4000000000u)
+            break;
+        unit_ns *= 4; /* the starts were too far apart to judge the order */
+    }
+    CHECK_LT(last_start - first_start, unit_ns);
     CHECK_EQ(sleep_len, 3);
-    CHECK_EQ(sleep_log[0], 10);
-    CHECK_EQ(sleep_log[1], 20);
-    CHECK_EQ(sleep_log[2], 30);
+    CHECK_EQ(sleep_log[0], 1);
+    CHECK_EQ(sleep_log[1], 2);
+    CHECK_EQ(sleep_log[2], 3);
 
     /* arg_size: the thread gets its own copy, on its own stack. */
     char msg[32] = "copied onto the stack";
