@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "sys.h"
 
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4, the parent of i is
  * (i-1)/4. Compared with a binary heap it halves the depth, and the four
@@ -113,7 +114,7 @@ int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
         unlink_timer(h, t);
     } else if (h->len == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
-        struct rt_timer **heap = realloc(h->heap, cap * sizeof(*heap));
+        struct rt_timer **heap = rt_sys_realloc(h->heap, cap * sizeof(*heap));
         if (!heap)
             return -ENOMEM;
         h->heap = heap;

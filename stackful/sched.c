@@ -25,6 +25,7 @@
 #include "gt_internal.h"
 #include "io.h"
 #include "timer.h"
+#include "sys.h"
 #include "watchdog.h"
 
 #define BUDGET 256u
@@ -79,7 +80,7 @@ static int ids_reserve(struct gt__sched *s)
     size_t n = s->nslots ? s->nslots * 2 : 64;
     struct gt__slot *old = s->slots;
     size_t oldn = s->nslots;
-    s->slots = calloc(n, sizeof(*s->slots));
+    s->slots = rt_sys_calloc(n, sizeof(*s->slots));
     if (!s->slots) {
         s->slots = old;
         return -ENOMEM;
@@ -627,7 +628,7 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     struct gt_config def = {.pool_max = 64};
     if (!cfg)
         cfg = &def;
-    struct gt__sched *s = calloc(1, sizeof(*s));
+    struct gt__sched *s = rt_sys_calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
     int rc = rt_reactor_new(&s->reactor);
