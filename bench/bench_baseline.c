@@ -227,7 +227,7 @@ int main(int argc, char **argv)
     else if (strcmp(what, "ucontext") == 0)
         fn = run_ucontext, def = 2000000;
     else if (strcmp(what, "pthread") == 0)
-        fn = run_pthread, def = 200000;
+        fn = run_pthread, def = 50000;
     else if (strcmp(what, "call") == 0)
         fn = run_call, def = 100000000;
     else
