@@ -93,6 +93,7 @@ double bh_in_child(double (*fn)(long long param), long long param)
     if (pid == 0) {
         close(fds[0]);
         double v = fn(param);
+        fflush(stdout); /* notes the child printed; _exit would drop them */
         ssize_t w = write(fds[1], &v, sizeof v);
         _exit(w == (ssize_t)sizeof v ? 0 : 1);
     }
