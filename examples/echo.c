@@ -294,6 +294,8 @@ static int load(int port, int conns, long trips, size_t bytes)
     struct rt_join *joins = calloc((size_t)conns, sizeof *joins);
     if (!l.lat || !joins) {
         fprintf(stderr, "echo: out of memory\n");
+        free(l.lat);
+        free(joins);
         return 1;
     }
     printf("echo backend=%s port=%d\n", rt_backend_name(), port);
