@@ -52,6 +52,7 @@ struct rt_mutex {
     struct rt_sem sem;
 };
 
+/* Initialises `m` unlocked. Allocates nothing; there is no fini. */
 void rt_mutex_init(struct rt_mutex *m);
 /* Locks `m`: RT_READY (*res = 0) when held. See rt_sem_poll_acquire. */
 enum rt_poll rt_mutex_poll_lock(struct rt_mutex *m, struct rt_waiter *w,
@@ -77,6 +78,7 @@ struct rt_cond_waiter {
     struct rt_mutex *locking; /* notified; now re-acquiring this mutex */
 };
 
+/* Initialises `c` with no waiters. Allocates nothing; there is no fini. */
 void rt_cond_init(struct rt_cond *c);
 
 /* Makes `cw` idle; call once before its first use. */
@@ -107,6 +109,7 @@ struct rt_wg {
     struct rt_list waiters;
 };
 
+/* Initialises `g` with a zero counter. Allocates nothing. */
 void rt_wg_init(struct rt_wg *g);
 
 /* Adds `n` to the counter. */

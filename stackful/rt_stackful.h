@@ -24,6 +24,8 @@ struct rt_join {
 #define rt__cx()      (&(struct rt_cx){gt_waker()})
 #define rt__reactor() gt_reactor()
 
+/* RT_AWAIT_JOIN's body: gt_join of the handle's thread, its result into
+ * join->ret. Returns 0 or -ESRCH (empty or already joined handle). */
 int rt__sf_join(struct rt_join *join);
 
 #define RT_BEGIN(f)                        \

@@ -27,6 +27,7 @@ struct rt_join {
  * poll for the duration of one poll). */
 extern _Thread_local struct rt_cx *rt__sl_cx;
 
+/* The context the awaits of the task being polled use. */
 static inline struct rt_cx *rt__cx(void)
 {
     return rt__sl_cx;
@@ -34,7 +35,10 @@ static inline struct rt_cx *rt__cx(void)
 
 #define rt__reactor() fut_reactor()
 
+/* RT_AWAIT_YIELD's poll: wakes itself and is pending once, then ready. */
 enum rt_poll rt__sl_poll_yield(struct rt_frame *h);
+/* RT_AWAIT_JOIN's poll: polls the join future, then drops it; h->r.i is 0
+ * (result in join->ret) or -ESRCH (empty or already joined handle). */
 enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
 
 /* The portable macros are the stackless backend's own (future.h), over the
