@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "io.h"
 #include "sys.h"
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or
@@ -129,6 +130,30 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
     /* More left and more receivers waiting: let the next one look. */
     if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
         rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+    return RT_READY;
+}
+
+enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
+                                     void *out, struct rt_reactor *r,
+                                     struct rt_timer *t, uint64_t deadline,
+                                     struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || !t) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (rt_chan_poll_recv(ch, op, out, cx, res) == RT_READY) {
+        rt_reactor_timer_cancel(r, t);
+        return RT_READY;
+    }
+    /* Queued for a message: the timer is the other way out. */
+    int trc = 0;
+    if (rt_poll_sleep_until(r, t, deadline, cx, &trc) == RT_PENDING)
+        return RT_PENDING;
+    (void)rt_chan_op_cancel(ch, op); /* the deadline won: withdraw */
+    *res = trc < 0 ? trc : -ETIMEDOUT;
     return RT_READY;
 }
 

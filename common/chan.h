@@ -31,6 +31,8 @@
 
 #include "list.h"
 #include "poll.h"
+#include "reactor.h"
+#include "timer.h"
 #include "waitq.h"
 
 struct rt_chan {
@@ -75,6 +77,21 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
  * -EINVAL for NULL arguments. RT_PENDING while empty and open. */
 enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
                                void *out, struct rt_cx *cx, int *res);
+
+/* A receive racing a deadline, the loser cancelled (a select of two): as
+ * rt_chan_poll_recv while a message can come, with `t` (caller-owned,
+ * initialised with rt_timer_init) armed on reactor `r` for `deadline` with
+ * the same waker, so whichever comes first wakes the caller. When the
+ * deadline wins: RT_READY with *res = -ETIMEDOUT, and the receive is
+ * withdrawn as by rt_chan_op_cancel, so no message is taken and a wake it
+ * had been handed goes on to the next receiver. When a message wins, the
+ * timer is cancelled. Either way `t` is idle when the result is RT_READY. A
+ * caller that gives up early cancels both (rt_chan_op_cancel,
+ * rt_reactor_timer_cancel). *res = -EINVAL for NULL r or t. */
+enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
+                                     void *out, struct rt_reactor *r,
+                                     struct rt_timer *t, uint64_t deadline,
+                                     struct rt_cx *cx, int *res);
 
 /* Gives up a pending op (a no-op for an idle one). Returns true when the
  * operation had in fact completed: a send whose message a receiver already

@@ -73,6 +73,7 @@ enum rt__op {
     RT__OP_JOIN,
     RT__OP_CHILD,
     RT__OP_YIELD,
+    RT__OP_RECV_UNTIL,
 };
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
@@ -214,6 +215,27 @@ struct rt_frame {
                   "channel recv");                                         \
         rt__h->op = RT__OP_NONE;                                           \
         (res) = rt__h->r.i;                                                \
+    } while (0)
+
+/* A receive racing a deadline (rt_chan_poll_recv_until): res = 1 (a
+ * message), 0 (closed), -ETIMEDOUT (the deadline came first; nothing was
+ * taken) or -errno. `timer_` points at a struct rt_timer in the frame, and
+ * `deadline_` must be a frame field or a constant (rule 3). The loser is
+ * cancelled either way; dropping the task cancels both. */
+#define RT_AWAIT_RECV_UNTIL(f, res, ch, out, timer_, deadline_)                \
+    do {                                                                       \
+        rt_chan_op_init(&rt__h->u.chan);                                       \
+        rt_timer_init(timer_);                                                 \
+        /* A receiver's op never uses msg: it keeps the timer, for drop. */    \
+        rt__h->u.chan.msg = (timer_);                                          \
+        rt__h->obj = (ch);                                                     \
+        rt__h->op = RT__OP_RECV_UNTIL;                                         \
+        RT__AWAIT(rt_chan_poll_recv_until((ch), &rt__h->u.chan, (out),         \
+                                          rt__reactor(), (timer_),             \
+                                          (deadline_), rt__cx(), &rt__h->r.i), \
+                  "channel recv with deadline");                               \
+        rt__h->op = RT__OP_NONE;                                               \
+        (res) = rt__h->r.i;                                                    \
     } while (0)
 
 /* Locks rt_mutex m (unlock with rt_mutex_unlock). */

@@ -37,6 +37,11 @@ static void cancel_op(struct rt_frame *h)
     case RT__OP_RECV:
         (void)rt_chan_op_cancel(h->obj, &h->u.chan);
         break;
+    case RT__OP_RECV_UNTIL:
+        rt_reactor_timer_cancel(fut_reactor(),
+                                (struct rt_timer *)(uintptr_t)h->u.chan.msg);
+        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
+        break;
     case RT__OP_LOCK:
         rt_mutex_cancel(h->obj, &h->u.w);
         break;

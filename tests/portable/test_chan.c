@@ -131,6 +131,43 @@ static enum rt_poll closing(void *self)
     RT_END(f);
 }
 
+/* A receive racing a deadline: the deadline wins on an empty channel and
+ * the receive is withdrawn (a later message waits in the ring for the next
+ * receiver); a message wins when it is there first, and the timer is
+ * cancelled. Nothing stays armed. */
+struct racing {
+    RT_FRAME;
+    struct rt_chan ch;
+    struct rt_timer t;
+    uint64_t deadline;
+    int msg, got, rc;
+};
+
+static enum rt_poll racing(void *self)
+{
+    struct racing *f = self;
+    RT_BEGIN(f);
+    CHECK_OK(rt_chan_init(&f->ch, sizeof(int), 1));
+    f->deadline = rt_now_ns() + 1000000;
+    RT_AWAIT_RECV_UNTIL(f, f->rc, &f->ch, &f->got, &f->t, f->deadline);
+    CHECK_EQ(f->rc, -ETIMEDOUT);
+    CHECK(!rt_timer_armed(&f->t));
+    f->msg = 7;
+    RT_AWAIT_SEND(f, f->rc, &f->ch, &f->msg); /* into the ring */
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(rt_chan_len(&f->ch), 1);
+    f->deadline = rt_now_ns() + 60000000000ull;
+    RT_AWAIT_RECV_UNTIL(f, f->rc, &f->ch, &f->got, &f->t, f->deadline);
+    CHECK_EQ(f->rc, 1);
+    CHECK_EQ(f->got, 7);
+    CHECK(!rt_timer_armed(&f->t));
+    struct rt_reactor_stats st;
+    CHECK_OK(rt_reactor_stats(rt_reactor_current(), &st));
+    CHECK_EQ(st.timers, 0);
+    rt_chan_fini(&f->ch);
+    RT_END(f);
+}
+
 int main(void)
 {
     static const size_t caps[] = {0, 1, 1024};
@@ -144,5 +181,7 @@ int main(void)
     }
     struct closing c = {0};
     CHECK_OK(rt_run(closing, &c, sizeof c, NULL));
+    struct racing r = {0};
+    CHECK_OK(rt_run(racing, &r, sizeof r, NULL));
     return 0;
 }
