@@ -206,6 +206,48 @@ static enum rt_poll acceptor(void *self)
     RT_END(f);
 }
 
+/* Moves IO_CHUNKS chunks from fds[1] to fds[0]: registers both, a writer
+ * task writes, this child reads; each failure is charged to its step. */
+struct transfer {
+    RT_FRAME;
+    int fds[2]; /* [0] read end, [1] write end; closed by the end */
+    enum step reg, wr, rd;
+    int rc;
+    struct rt_join j;
+    struct reader r;
+};
+
+static enum rt_poll transfer(void *self)
+{
+    struct transfer *f = self;
+    RT_BEGIN(f);
+    f->rc = rt_register(f->fds[0]);
+    if (f->rc == 0)
+        f->rc = rt_register(f->fds[1]);
+    if (f->rc < 0) {
+        fail_step(f->reg, f->rc);
+        rt_close(f->fds[0]); /* -EBADF when not registered: closes anyway */
+        rt_close(f->fds[1]);
+    } else {
+        f->rc =
+            rt_spawn(writer, &(struct writer){.fd = f->fds[1], .step = f->wr},
+                     sizeof(struct writer), &f->j);
+        if (f->rc < 0) {
+            fail_step(STEP_SPAWN, f->rc);
+            rt_close(f->fds[1]);
+            rt_close(f->fds[0]);
+        } else {
+            f->r = (struct reader){
+                .fd = f->fds[0], .step = f->rd, .want = IO_CHUNK * IO_CHUNKS};
+            RT_AWAIT_CALL(f, reader, &f->r);
+            RT_AWAIT_JOIN(f, f->rc, &f->j);
+            if (f->rc < 0)
+                fail_step(STEP_JOIN, f->rc);
+        }
+    }
+    RT_END(f);
+}
+
 static intptr_t blocking_fn(void *arg)
 {
     (void)arg;
@@ -222,6 +264,7 @@ struct root {
     int sv[2];
     int cfd;
     struct reader r;
+    struct transfer t;
     intptr_t v;
 };
 
@@ -269,61 +312,21 @@ static enum rt_poll root(void *self)
         rt_chan_fini(&g.ch);
     }
 
-    /* A socketpair: a writer task, this task reads. */
+    /* A socketpair: a writer task, the child reads. */
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->sv));
-    f->rc = rt_register(f->sv[0]);
-    if (f->rc == 0)
-        f->rc = rt_register(f->sv[1]);
-    if (f->rc < 0) {
-        fail_step(STEP_PAIR_REGISTER, f->rc);
-        rt_close(f->sv[0]); /* -EBADF when not registered: closes anyway */
-        rt_close(f->sv[1]);
-    } else {
-        f->rc = rt_spawn(
-            writer, &(struct writer){.fd = f->sv[1], .step = STEP_PAIR_WRITE},
-            sizeof(struct writer), &f->j);
-        if (f->rc < 0) {
-            fail_step(STEP_SPAWN, f->rc);
-            rt_close(f->sv[1]);
-            rt_close(f->sv[0]);
-        } else {
-            f->r = (struct reader){.fd = f->sv[0],
-                                   .step = STEP_PAIR_READ,
-                                   .want = IO_CHUNK * IO_CHUNKS};
-            RT_AWAIT_CALL(f, reader, &f->r);
-            RT_AWAIT_JOIN(f, f->rc, &f->j);
-            if (f->rc < 0)
-                fail_step(STEP_JOIN, f->rc);
-        }
-    }
+    f->t = (struct transfer){.fds = {f->sv[0], f->sv[1]},
+                             .reg = STEP_PAIR_REGISTER,
+                             .wr = STEP_PAIR_WRITE,
+                             .rd = STEP_PAIR_READ};
+    RT_AWAIT_CALL(f, transfer, &f->t);
 
     /* A pipe: write(2) rather than send(2). */
     CHECK_OK(pipe2(f->sv, O_CLOEXEC));
-    f->rc = rt_register(f->sv[0]);
-    if (f->rc == 0)
-        f->rc = rt_register(f->sv[1]);
-    if (f->rc < 0) {
-        fail_step(STEP_PIPE_REGISTER, f->rc);
-        rt_close(f->sv[0]);
-        rt_close(f->sv[1]);
-    } else {
-        f->rc = rt_spawn(
-            writer, &(struct writer){.fd = f->sv[1], .step = STEP_PIPE_WRITE},
-            sizeof(struct writer), &f->j);
-        if (f->rc < 0) {
-            fail_step(STEP_SPAWN, f->rc);
-            rt_close(f->sv[1]);
-            rt_close(f->sv[0]);
-        } else {
-            f->r = (struct reader){.fd = f->sv[0],
-                                   .step = STEP_PIPE_READ,
-                                   .want = IO_CHUNK * IO_CHUNKS};
-            RT_AWAIT_CALL(f, reader, &f->r);
-            RT_AWAIT_JOIN(f, f->rc, &f->j);
-            if (f->rc < 0)
-                fail_step(STEP_JOIN, f->rc);
-        }
-    }
+    f->t = (struct transfer){.fds = {f->sv[0], f->sv[1]},
+                             .reg = STEP_PIPE_REGISTER,
+                             .wr = STEP_PIPE_WRITE,
+                             .rd = STEP_PIPE_READ};
+    RT_AWAIT_CALL(f, transfer, &f->t);
 
     /* TCP on 127.0.0.1: an acceptor task, this task connects and reads. */
     g.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "rt.h"
 #include "watchdog.h"
 
@@ -120,32 +121,6 @@ static int child_api(void)
     rt_watchdog_set_ms(THRESHOLD_MS);
     CHECK_EQ(rt_watchdog_ms(), THRESHOLD_MS);
     return child();
-}
-
-/* Runs fn in a child with stderr captured into out (NUL-terminated). */
-static int run_child(int (*fn)(void), char *out, size_t cap)
-{
-    int p[2];
-    CHECK_EQ(pipe(p), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        dup2(p[1], STDERR_FILENO);
-        close(p[1]);
-        _exit(fn());
-    }
-    close(p[1]);
-    size_t len = 0;
-    ssize_t n;
-    while (len < cap - 1 && (n = read(p[0], out + len, cap - 1 - len)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
-    close(p[0]);
-    int status = 0;
-    CHECK_EQ(waitpid(pid, &status, 0), pid);
-    return status;
 }
 
 /* Checks the child's stderr: exactly one report of the spinner. */
