@@ -1,7 +1,7 @@
 /* Runs a function in a forked child with stderr captured, for tests that
  * expect the process to die (stack overflow) or to print a report. */
-#ifndef RT_TESTS_STACKFUL_CHILD_H
-#define RT_TESTS_STACKFUL_CHILD_H
+#ifndef RT_TESTS_CHILD_H
+#define RT_TESTS_CHILD_H
 
 #include <stdlib.h>
 #include <string.h>
