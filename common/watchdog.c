@@ -1,10 +1,12 @@
-/* The watchdog: a slot written by the scheduler at every resume, and a
- * thread that samples it every threshold/2.
+/* The watchdog: a slot written by the scheduler at every resume, a thread
+ * that samples it every threshold/2, and a table of spawn sites.
  *
  * Invariant: every field shared by the two threads is atomic. The slot is a
  * sequence lock without fences (release stores, acquire loads): the writer
  * makes `seq` odd, stores the fields, makes it even again; the reader keeps
  * what it read only when `seq` was the same even number before and after.
+ * The site table is under its own mutex; while sites are noted, every spawn
+ * writes its key, so a key reused by a later task never shows a stale site.
  */
 #include "watchdog.h"
 
@@ -28,6 +30,7 @@ struct rt_watchdog {
     atomic_uint_fast64_t since; /* rt_now_ns() at the last resume */
     atomic_int_fast64_t id;     /* running task, or -1 when idle */
     atomic_uintptr_t entry;     /* its function's address */
+    atomic_uintptr_t task;      /* its key in the site table */
     atomic_uint_fast64_t name[NAME_WORDS];
     /* Set at start, read-only after. */
     uint64_t threshold_ns;
@@ -45,6 +48,7 @@ static atomic_uint api_ms; /* rt_watchdog_set_ms; 0: use the environment */
 void rt_watchdog_set_ms(unsigned ms)
 {
     atomic_store_explicit(&api_ms, ms, memory_order_relaxed);
+    (void)rt__watchdog_sites_refresh();
 }
 
 unsigned rt_watchdog_ms(void)
@@ -62,12 +66,133 @@ unsigned rt_watchdog_ms(void)
     return (unsigned)v;
 }
 
+/* ---- Spawn sites: an open-addressing table (linear probing, deletion by
+ * backward shift) from a task's key to where it was spawned. */
+
+struct site {
+    const void *task; /* NULL: empty */
+    uintptr_t site;
+    uintptr_t entry;
+};
+
+atomic_int rt__watchdog_sites = -1;
+static pthread_mutex_t sites_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct site *sites; /* under sites_mu, and the two below */
+static size_t sites_cap;   /* a power of two, or 0 */
+static size_t sites_len;
+
+static size_t site_home(const void *task, size_t mask)
+{
+    uint64_t h = (uint64_t)(uintptr_t)task * 0x9e3779b97f4a7c15u;
+    return (size_t)(h >> 32) & mask;
+}
+
+/* The slot of `task`, or of the empty entry where it would go. */
+static struct site *site_find(const void *task)
+{
+    size_t mask = sites_cap - 1;
+    size_t i = site_home(task, mask);
+    while (sites[i].task && sites[i].task != task)
+        i = (i + 1) & mask;
+    return &sites[i];
+}
+
+/* Keeps the table at most half full. Returns false when out of memory. */
+static bool sites_grow(void)
+{
+    if (sites_cap && (sites_len + 1) * 2 <= sites_cap)
+        return true;
+    size_t cap = sites_cap ? sites_cap * 2 : 64;
+    struct site *old = sites;
+    size_t old_cap = sites_cap;
+    sites = calloc(cap, sizeof(*sites));
+    if (!sites) {
+        sites = old;
+        return false;
+    }
+    sites_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].task)
+            *site_find(old[i].task) = old[i];
+    free(old);
+    return true;
+}
+
+bool rt__watchdog_sites_refresh(void)
+{
+    bool on = rt_watchdog_ms() > 0;
+    atomic_store_explicit(&rt__watchdog_sites, on, memory_order_relaxed);
+    if (!on) {
+        pthread_mutex_lock(&sites_mu);
+        free(sites);
+        sites = NULL;
+        sites_cap = sites_len = 0;
+        pthread_mutex_unlock(&sites_mu);
+    }
+    return on;
+}
+
+void rt__watchdog_spawned(const void *task, uintptr_t site, uintptr_t entry)
+{
+    pthread_mutex_lock(&sites_mu);
+    if (task && sites_grow()) {
+        struct site *e = site_find(task);
+        if (!e->task)
+            sites_len++;
+        *e = (struct site){task, site, entry};
+    }
+    pthread_mutex_unlock(&sites_mu);
+}
+
+void rt__watchdog_forget(const void *task)
+{
+    pthread_mutex_lock(&sites_mu);
+    if (task && sites_len) {
+        size_t mask = sites_cap - 1;
+        struct site *e = site_find(task);
+        if (e->task) {
+            size_t i = (size_t)(e - sites);
+            for (size_t j = (i + 1) & mask; sites[j].task; j = (j + 1) & mask) {
+                size_t home = site_home(sites[j].task, mask);
+                /* Move j into the hole unless its home is cyclically in
+                 * (i, j]. */
+                if (((j - home) & mask) >= ((j - i) & mask)) {
+                    sites[i] = sites[j];
+                    i = j;
+                }
+            }
+            sites[i].task = NULL;
+            sites_len--;
+        }
+    }
+    pthread_mutex_unlock(&sites_mu);
+}
+
+bool rt__watchdog_site_of(const void *task, uintptr_t *site, uintptr_t *entry)
+{
+    bool found = false;
+    pthread_mutex_lock(&sites_mu);
+    if (task && sites_len) {
+        struct site *e = site_find(task);
+        if (e->task) {
+            *site = e->site;
+            *entry = e->entry;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&sites_mu);
+    return found;
+}
+
+/* ---- The watchdog thread */
+
 /* One snapshot of the slot, taken by the watchdog thread. */
 struct snap {
     uint64_t seq;
     uint64_t since;
     int64_t id;
     uintptr_t entry;
+    uintptr_t task;
     union {
         uint_fast64_t w[NAME_WORDS];
         char c[NAME_WORDS * sizeof(uint_fast64_t)];
@@ -83,6 +208,7 @@ static bool take(struct rt_watchdog *wd, struct snap *out)
     out->since = atomic_load_explicit(&wd->since, memory_order_acquire);
     out->id = atomic_load_explicit(&wd->id, memory_order_acquire);
     out->entry = atomic_load_explicit(&wd->entry, memory_order_acquire);
+    out->task = atomic_load_explicit(&wd->task, memory_order_acquire);
     for (int i = 0; i < NAME_WORDS; i++)
         out->name.w[i] =
             atomic_load_explicit(&wd->name[i], memory_order_acquire);
@@ -90,25 +216,38 @@ static bool take(struct rt_watchdog *wd, struct snap *out)
     return atomic_load_explicit(&wd->seq, memory_order_acquire) == out->seq;
 }
 
+/* Writes "symbol (file+0xoffset)" for code address `pc` into buf, or "?". */
+static void describe_pc(uintptr_t pc, char *buf, size_t len)
+{
+    Dl_info info;
+    snprintf(buf, len, "?");
+    if (pc && dladdr((void *)pc, &info) && info.dli_fname) {
+        const char *file = strrchr(info.dli_fname, '/');
+        file = file ? file + 1 : info.dli_fname;
+        snprintf(buf, len, "%s (%s+0x%lx)",
+                 info.dli_sname ? info.dli_sname : "?", file,
+                 (unsigned long)(pc - (uintptr_t)info.dli_fbase));
+    }
+}
+
 static void report(const struct rt_watchdog *wd, const struct snap *sn,
                    uint64_t now)
 {
-    char where[256] = "?";
-    Dl_info info;
-    if (sn->entry && dladdr((void *)sn->entry, &info) && info.dli_fname) {
-        const char *file = strrchr(info.dli_fname, '/');
-        file = file ? file + 1 : info.dli_fname;
-        snprintf(where, sizeof(where), "%s (%s+0x%lx)",
-                 info.dli_sname ? info.dli_sname : "?", file,
-                 (unsigned long)(sn->entry - (uintptr_t)info.dli_fbase));
+    char entry[256], site[256] = "?";
+    uintptr_t pc = sn->entry, ra = 0, noted = 0;
+    if (rt__watchdog_site_of((const void *)sn->task, &ra, &noted)) {
+        pc = noted ? noted : pc;
+        /* A return address points past the call: step back into it. */
+        describe_pc(ra ? ra - 1 : 0, site, sizeof(site));
     }
+    describe_pc(pc, entry, sizeof(entry));
     fprintf(stderr,
             "rt watchdog: task %lld%s%s%s has run %llu ms without yielding "
-            "(threshold %llu ms); entry %s\n",
+            "(threshold %llu ms); entry %s, spawned in %s\n",
             (long long)sn->id, sn->name.c[0] ? " \"" : "", sn->name.c,
             sn->name.c[0] ? "\"" : "",
             (unsigned long long)((now - sn->since) / 1000000u),
-            (unsigned long long)(wd->threshold_ns / 1000000u), where);
+            (unsigned long long)(wd->threshold_ns / 1000000u), entry, site);
 }
 
 static void *watch(void *arg)
@@ -141,6 +280,7 @@ static void *watch(void *arg)
 struct rt_watchdog *rt__watchdog_start(void)
 {
     unsigned ms = rt_watchdog_ms();
+    (void)rt__watchdog_sites_refresh();
     if (!ms)
         return NULL;
     struct rt_watchdog *wd = calloc(1, sizeof(*wd));
@@ -153,6 +293,7 @@ struct rt_watchdog *rt__watchdog_start(void)
     atomic_init(&wd->since, 0);
     atomic_init(&wd->id, -1);
     atomic_init(&wd->entry, 0);
+    atomic_init(&wd->task, 0);
     for (int i = 0; i < NAME_WORDS; i++)
         atomic_init(&wd->name[i], 0);
     wd->reported = UINT64_MAX;
@@ -189,13 +330,14 @@ void rt__watchdog_stop(struct rt_watchdog *wd)
 
 /* Writes the slot: see the file comment for the protocol. */
 static void publish(struct rt_watchdog *wd, int64_t id, const char *name,
-                    uintptr_t entry)
+                    uintptr_t entry, const void *task)
 {
     uint64_t seq = atomic_load_explicit(&wd->seq, memory_order_relaxed) + 1;
     atomic_store_explicit(&wd->seq, seq, memory_order_relaxed); /* odd */
     atomic_store_explicit(&wd->since, rt_now_ns(), memory_order_release);
     atomic_store_explicit(&wd->id, id, memory_order_release);
     atomic_store_explicit(&wd->entry, entry, memory_order_release);
+    atomic_store_explicit(&wd->task, (uintptr_t)task, memory_order_release);
     union {
         uint_fast64_t w[NAME_WORDS];
         char c[NAME_WORDS * sizeof(uint_fast64_t)];
@@ -208,12 +350,12 @@ static void publish(struct rt_watchdog *wd, int64_t id, const char *name,
 }
 
 void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
-                         uintptr_t entry)
+                         uintptr_t entry, const void *task)
 {
-    publish(wd, id, name, entry);
+    publish(wd, id, name, entry, task);
 }
 
 void rt__watchdog_idle(struct rt_watchdog *wd)
 {
-    publish(wd, -1, NULL, 0);
+    publish(wd, -1, NULL, 0, NULL);
 }

@@ -13,16 +13,26 @@
  * line on stderr per stall:
  *
  *   rt watchdog: task 2 "spinner" has run 120 ms without yielding
- *   (threshold 20 ms); entry spin_fn (test_watchdog_stackful+0x1a2b)
+ *   (threshold 20 ms); entry spin_fn (test_watchdog_stackful+0x1a2b),
+ *   spawned in spin_root (test_watchdog_stackful+0x1b40)
  *
- * "entry" is the function the task runs, resolved with dladdr: stackful,
- * the function given to gt_spawn; stackless, the future's poll function. A
- * symbol name needs the executable linked with -rdynamic (CMake property
- * ENABLE_EXPORTS); without it the file+offset form works with addr2line.
+ * "entry" is the function the task runs: the rt_task_fn given to rt_spawn
+ * or rt_run, the function given to gt_spawn, or a future's poll function.
+ * "spawned in" is the function that called the spawn, and its offset is
+ * that of the call instruction (`addr2line -e <file> <offset>` names the
+ * line). Both are resolved with dladdr: a symbol name needs the executable
+ * linked with -rdynamic (CMake property ENABLE_EXPORTS); without it the
+ * file+offset form still works with addr2line.
+ *
+ * Spawn sites are kept in a process-wide table, only while a watchdog is
+ * enabled (rt_watchdog_ms() > 0 when the task was spawned): with the
+ * watchdog off, a spawn or a free costs one relaxed load and a branch.
  */
 #ifndef RT_COMMON_WATCHDOG_H
 #define RT_COMMON_WATCHDOG_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rt_watchdog;
@@ -47,12 +57,45 @@ void rt__watchdog_stop(struct rt_watchdog *wd);
 
 /* For schedulers, right before a task gets the CPU: task `id` named `name`
  * (NULL or "" when unnamed; copied, at most 31 bytes) running `entry` (the
- * address of its function, for dladdr). Owner thread only. */
+ * address of its function, for dladdr). `task` is the key its spawn site
+ * was noted under (rt__watchdog_spawned), NULL for none; a noted entry
+ * takes the place of `entry`. Owner thread only. */
 void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
-                         uintptr_t entry);
+                         uintptr_t entry, const void *task);
 
 /* For schedulers, when control is back in the scheduler itself (no task
  * runs: waiting in the reactor is not a stall). Owner thread only. */
 void rt__watchdog_idle(struct rt_watchdog *wd);
+
+/* Spawn sites. 1 while sites are noted, 0 while not, -1 until first asked.
+ * Read it through rt__watchdog_noting(). */
+extern atomic_int rt__watchdog_sites;
+
+/* Reads the setting again (rt_watchdog_ms() > 0) into rt__watchdog_sites,
+ * forgets every noted site when it is off, and returns it. Called by
+ * rt_watchdog_set_ms, rt__watchdog_start and the first rt__watchdog_noting. */
+bool rt__watchdog_sites_refresh(void);
+
+/* Whether spawns should note their site now: one relaxed load. */
+static inline bool rt__watchdog_noting(void)
+{
+    int v = atomic_load_explicit(&rt__watchdog_sites, memory_order_relaxed);
+    return v > 0 || (v < 0 && rt__watchdog_sites_refresh());
+}
+
+/* For spawn functions, when rt__watchdog_noting(): task `task` (the key the
+ * scheduler will pass to rt__watchdog_resume) runs `entry` and was spawned
+ * by the call that returns to `site` (a __builtin_return_address(0) of the
+ * public spawn function). Replaces what was noted under the same key. Out
+ * of memory, the site is not noted (the report says "?"). Any thread. */
+void rt__watchdog_spawned(const void *task, uintptr_t site, uintptr_t entry);
+
+/* The site and entry noted for `task`: true and both stored, or false when
+ * none is noted. Any thread. */
+bool rt__watchdog_site_of(const void *task, uintptr_t *site, uintptr_t *entry);
+
+/* For schedulers, when task `task` is freed and rt__watchdog_noting():
+ * forgets its site. Any thread; an unknown key is fine. */
+void rt__watchdog_forget(const void *task);
 
 #endif

@@ -106,4 +106,19 @@ void gt__overflow_fini(void *altstack);
  * a frame copied onto the thread's stack before the thread first runs. */
 void *gt__spawned_arg(int64_t id);
 
+/* Where a thread was spawned, for the watchdog (common/watchdog.h): the
+ * return address of the public spawn call, and the function to name as the
+ * thread's entry (0: the function it runs). */
+struct gt__site {
+    uintptr_t site;
+    uintptr_t entry;
+};
+
+/* gt_spawn and gt_run with the site given by the caller: stackful/portable.c
+ * names the portable task's own function and its caller's site. */
+int64_t gt__spawn_at(void *(*fn)(void *), void *arg, const struct gt_opts *opts,
+                     const struct gt__site *at);
+int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
+               void **result, const struct gt__site *at);
+
 #endif

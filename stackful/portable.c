@@ -48,6 +48,10 @@ static void init_header(struct rt_frame *h, rt_task_fn fn)
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join)
 {
+    /* For the watchdog: the task is named by its own function and by the
+     * call to rt_spawn, not by the wrappers below. */
+    struct gt__site at = {(uintptr_t)__builtin_return_address(0),
+                          (uintptr_t)fn};
     if (join) {
         join->id = 0;
         join->ret = 0;
@@ -61,7 +65,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     int64_t id;
     if (size <= GT_STACK_DEFAULT / 4) {
         struct gt_opts opts = {.arg_size = size};
-        id = gt_spawn(task_entry, (void *)(uintptr_t)frame, &opts);
+        id = gt__spawn_at(task_entry, (void *)(uintptr_t)frame, &opts, &at);
         if (id < 0)
             return (int)id;
         init_header(gt__spawned_arg(id), fn); /* the copy; not run yet */
@@ -71,7 +75,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
             return -ENOMEM;
         memcpy(h, frame, size);
         init_header(h, fn);
-        id = gt_spawn(heap_entry, h, NULL);
+        id = gt__spawn_at(heap_entry, h, NULL, &at);
         if (id < 0) {
             free(h);
             return (int)id;
@@ -107,7 +111,9 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
     memcpy(h, frame, size);
     init_header(h, fn);
     void *v = NULL;
-    int rc = gt_run(NULL, root_entry, h, &v);
+    struct gt__site at = {(uintptr_t)__builtin_return_address(0),
+                          (uintptr_t)fn};
+    int rc = gt__run_at(NULL, root_entry, h, &v, &at);
     free(h); /* every green thread is gone when gt_run returns */
     if (rc == 0 && ret)
         *ret = (intptr_t)v;

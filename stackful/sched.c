@@ -132,6 +132,8 @@ static void thread_free(struct gt__thread *t)
     if (t->state != GT__DONE)
         s->live--;
     gt__tsan_free(&t->san_fake);
+    if (rt__watchdog_noting())
+        rt__watchdog_forget(t);
     gt__stack_free(&s->stacks, &t->stack, t->id, t->name);
 }
 
@@ -210,7 +212,8 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
         if (to == &s->main)
             rt__watchdog_idle(watchdog);
         else
-            rt__watchdog_resume(watchdog, to->id, to->name, (uintptr_t)to->fn);
+            rt__watchdog_resume(watchdog, to->id, to->name, (uintptr_t)to->fn,
+                                to);
     }
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,
@@ -329,7 +332,7 @@ static const struct rt_waker_vtable waker_vt = {
 /* ---- spawn */
 
 static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
-                     const struct gt_opts *opts)
+                     const struct gt_opts *opts, const struct gt__site *at)
 {
     if (!fn)
         return -EINVAL;
@@ -384,6 +387,9 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     s->live++;
     s->spawned++;
     make_runnable(s, t);
+    if (rt__watchdog_noting())
+        rt__watchdog_spawned(t, at->site,
+                             at->entry ? at->entry : (uintptr_t)fn);
     return t->id;
 }
 
@@ -394,12 +400,19 @@ void *gt__spawned_arg(int64_t id)
     return slot ? slot->t->arg : NULL;
 }
 
-int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts)
+int64_t gt__spawn_at(void *(*fn)(void *), void *arg, const struct gt_opts *opts,
+                     const struct gt__site *at)
 {
     struct gt__sched *s = gt__current_sched;
     if (!s)
         return -EPERM;
-    return spawn(s, fn, arg, opts);
+    return spawn(s, fn, arg, opts, at);
+}
+
+int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts)
+{
+    struct gt__site at = {(uintptr_t)__builtin_return_address(0), 0};
+    return gt__spawn_at(fn, arg, opts, &at);
 }
 
 /* ---- blocking primitives */
@@ -618,8 +631,8 @@ static void teardown(struct gt__sched *s)
     free(s->slots);
 }
 
-int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
-           void **result)
+int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
+               void **result, const struct gt__site *at)
 {
     if (!fn)
         return -EINVAL;
@@ -659,7 +672,7 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     gt__current_sched = s;
     watchdog = rt__watchdog_start();
 
-    int64_t root = spawn(s, fn, arg, &(struct gt_opts){.name = "main"});
+    int64_t root = spawn(s, fn, arg, &(struct gt_opts){.name = "main"}, at);
     rc = root < 0 ? (int)root : loop(s);
     if (result) {
         struct gt__slot *slot = rc == 0 ? ids_find(s, root) : NULL;
@@ -672,4 +685,11 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     gt__current_sched = NULL;
     free(s);
     return rc;
+}
+
+int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
+           void **result)
+{
+    struct gt__site at = {(uintptr_t)__builtin_return_address(0), 0};
+    return gt__run_at(cfg, fn, arg, result, &at);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "task_internal.h"
 
 _Thread_local struct rt_cx *rt__sl_cx;
 
@@ -127,8 +128,10 @@ static struct fut_future *make_task(rt_task_fn fn, const void *frame,
     return ff;
 }
 
-int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
-             struct rt_join *join)
+/* rt_spawn with the site the watchdog names: the task's own function and
+ * the return address of the public call (rt_spawn's or rt_run's). */
+static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
+                    struct rt_join *join, uintptr_t site)
 {
     if (join) {
         fut_join_init(&join->j);
@@ -141,10 +144,18 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     struct fut_future *ff = make_task(fn, frame, size);
     if (!ff)
         return -ENOMEM;
-    int rc = fut_frame_spawn(ff, join ? &join->j : NULL);
+    int rc =
+        fut__frame_spawn_at(ff, join ? &join->j : NULL, site, (uintptr_t)fn);
     if (rc < 0)
         fut_frame_discard(ff);
     return rc;
+}
+
+int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
+             struct rt_join *join)
+{
+    return spawn_at(fn, frame, size, join,
+                    (uintptr_t)__builtin_return_address(0));
 }
 
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
@@ -158,7 +169,8 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
     if (rc < 0)
         return rc;
     struct rt_join root;
-    rc = rt_spawn(fn, frame, size, &root);
+    rc = spawn_at(fn, frame, size, &root,
+                  (uintptr_t)__builtin_return_address(0));
     intptr_t v = 0;
     if (rc == 0)
         rc = fut_join(&root.j, &v);

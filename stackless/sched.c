@@ -190,7 +190,8 @@ static _Thread_local struct rt_watchdog *watchdog;
 static void watch_poll(int64_t id, struct fut_future *f)
 {
     if (watchdog)
-        rt__watchdog_resume(watchdog, id, f->vt->name, (uintptr_t)f->vt->poll);
+        rt__watchdog_resume(watchdog, id, f->vt->name, (uintptr_t)f->vt->poll,
+                            f);
 }
 
 static void watch_idle(void)

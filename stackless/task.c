@@ -15,6 +15,7 @@
 #include "check.h"
 #include "sys.h"
 #include "task_internal.h"
+#include "watchdog.h"
 
 _Thread_local struct fut_executor *fut__current;
 _Thread_local const char *fut__wait_note;
@@ -142,6 +143,8 @@ static void really_free(struct fut__task *t)
     size_t slot = slot_size((size_t)t->out_off + t->out_size);
     ex->allocated--;
     ex->bytes -= slot;
+    if (rt__watchdog_noting())
+        rt__watchdog_forget(fut__task_frame(t));
     t->flags = 0; /* a free slot: the chunk walk skips it */
     slot_free(ex, t, slot);
 }
@@ -308,10 +311,14 @@ void fut_frame_discard(struct fut_future *frame)
 
 static const struct fut_vtable join_vt;
 
-int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
+int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
+                        uintptr_t site, uintptr_t entry)
 {
     if (!frame || !frame->vt || !frame->vt->poll)
         return -EINVAL;
+    if (rt__watchdog_noting())
+        rt__watchdog_spawned(frame, site,
+                             entry ? entry : (uintptr_t)frame->vt->poll);
     struct fut__task *t = fut__task_of(frame);
     struct fut_executor *ex = t->ex;
     RT_ASSERT(ex == fut__current);
@@ -331,6 +338,12 @@ int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
     return 0;
 }
 
+int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
+{
+    return fut__frame_spawn_at(frame, join,
+                               (uintptr_t)__builtin_return_address(0), 0);
+}
+
 int fut_spawn(const struct fut_future *frame, size_t frame_size,
               size_t out_size, struct fut_join *join)
 {
@@ -343,7 +356,8 @@ int fut_spawn(const struct fut_future *frame, size_t frame_size,
     if (!f)
         return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
     memcpy(f, frame, frame_size);
-    return fut_frame_spawn(f, join);
+    return fut__frame_spawn_at(f, join, (uintptr_t)__builtin_return_address(0),
+                               0);
 }
 
 int fut_spawn_with(size_t frame_size, size_t out_size, fut_init_fn init,
@@ -364,7 +378,8 @@ int fut_spawn_with(size_t frame_size, size_t out_size, fut_init_fn init,
         fut_frame_discard(f);
         return rc;
     }
-    return fut_frame_spawn(f, join);
+    return fut__frame_spawn_at(f, join, (uintptr_t)__builtin_return_address(0),
+                               0);
 }
 
 /* ---- Join handles ---- */

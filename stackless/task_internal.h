@@ -76,6 +76,12 @@ struct fut__task {
  * malloc in the steady state. Chunks go back to malloc when the executor is
  * freed. Rust: tokio boxes each task; a slab is what a C runtime can do
  * without a general allocator's per-object header. */
+/* fut_frame_spawn with the site the watchdog names (common/watchdog.h):
+ * `site` is the return address of the public spawn call, `entry` the
+ * function to name as the task's (0: the frame's poll function). */
+int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
+                        uintptr_t site, uintptr_t entry);
+
 #define FUT__SLOT_STEP    16u
 #define FUT__SLOT_MAX     4096u
 #define FUT__SLOT_CLASSES (FUT__SLOT_MAX / FUT__SLOT_STEP)

@@ -1,13 +1,17 @@
 /* The blocking detector (common/watchdog.h) on this test's backend: a task
  * that spins for five thresholds without yielding is named on stderr, once,
- * with its id, name and entry function. The spin runs in a child process
- * whose stderr is a pipe; the watchdog is enabled once through the
- * environment (RT_WATCHDOG_MS) and once through rt_watchdog_set_ms. Around
- * the spin, a portable task sleeps: a parked task is not a stall.
+ * with its id, name, entry function and the function that spawned it. The
+ * spins run in a child process whose stderr is a pipe; the watchdog is
+ * enabled once through the environment (RT_WATCHDOG_MS) and once through
+ * rt_watchdog_set_ms. Before the spins, a portable task sleeps: a parked
+ * task is not a stall.
  *
- * Portable tasks carry no name, so the spinner is spawned with the
- * backend's native API (a named green thread, a future whose vtable is
- * named), the one place this file differs between backends. */
+ * Two spinners: a portable task (no name; its entry must be its own
+ * function, not the backend's wrapper) and a named one spawned with the
+ * backend's native API (a green thread, a future whose vtable is named),
+ * the one place this file differs between backends. The functions the
+ * report names are not static, and the test is linked with -rdynamic, so
+ * that dladdr finds them. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,14 +38,19 @@ static void spin(void)
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
 #include "gt.h"
 
-static void *spinner(void *arg)
+#define NATIVE_SPAWNER "spin_root"
+
+void *spinner(void *arg);
+void *spin_root(void *arg);
+
+void *spinner(void *arg)
 {
     (void)arg;
     spin();
     return NULL;
 }
 
-static void *spin_root(void *arg)
+void *spin_root(void *arg)
 {
     (void)arg;
     int64_t id = gt_spawn(spinner, NULL, &(struct gt_opts){.name = "spinner"});
@@ -57,12 +66,16 @@ static void run_spinner(void)
 #else
 #include "task.h"
 
+#define NATIVE_SPAWNER "run_spinner"
+
 struct spinner {
     struct fut_future base;
 };
 
-static enum rt_poll spinner_poll(struct fut_future *self, struct rt_cx *cx,
-                                 void *out)
+void run_spinner(void);
+enum rt_poll spinner_poll(struct fut_future *self, struct rt_cx *cx, void *out);
+
+enum rt_poll spinner_poll(struct fut_future *self, struct rt_cx *cx, void *out)
 {
     (void)self;
     (void)cx;
@@ -73,7 +86,7 @@ static enum rt_poll spinner_poll(struct fut_future *self, struct rt_cx *cx,
 
 static const struct fut_vtable spinner_vt = {spinner_poll, NULL, "spinner"};
 
-static void run_spinner(void)
+void run_spinner(void)
 {
     struct fut_executor *ex;
     CHECK_OK(fut_executor_new(&ex));
@@ -97,6 +110,41 @@ static enum rt_poll sleeper(void *self)
     RT_END(f);
 }
 
+/* The portable spinner and the task that spawns it. */
+struct portable_spinner {
+    RT_FRAME;
+};
+
+enum rt_poll portable_spin(void *self);
+enum rt_poll portable_spawner(void *self);
+
+enum rt_poll portable_spin(void *self)
+{
+    struct portable_spinner *f = self;
+    RT_BEGIN(f);
+    spin();
+    RT_RETURN(f, 2);
+    RT_END(f);
+}
+
+struct spawner {
+    RT_FRAME;
+    struct rt_join j;
+    int rc;
+};
+
+enum rt_poll portable_spawner(void *self)
+{
+    struct spawner *f = self;
+    RT_BEGIN(f);
+    struct portable_spinner s = {0};
+    CHECK_OK(rt_spawn(portable_spin, &s, sizeof s, &f->j));
+    RT_AWAIT_JOIN(f, f->rc, &f->j);
+    CHECK_OK(f->rc);
+    RT_RETURN(f, f->j.ret);
+    RT_END(f);
+}
+
 static int child(void)
 {
     struct sleeper s = {0};
@@ -104,6 +152,9 @@ static int child(void)
     CHECK_OK(rt_run(sleeper, &s, sizeof s, &ret));
     CHECK_EQ(ret, 1);
     run_spinner();
+    struct spawner sp = {0};
+    CHECK_OK(rt_run(portable_spawner, &sp, sizeof sp, &ret));
+    CHECK_EQ(ret, 2);
     return 0;
 }
 
@@ -123,22 +174,58 @@ static int child_api(void)
     return child();
 }
 
-/* Checks the child's stderr: exactly one report of the spinner. */
-static void check_report(const char *err)
+/* The line of `err` that contains `what`, checked to be the only one; its
+ * end is stored in *eol. */
+static const char *only_line(const char *err, const char *what,
+                             const char **eol)
 {
-    const char *line = strstr(err, "\"spinner\" has run ");
-    CHECK(line != NULL);
-    CHECK(strstr(line + 1, "\"spinner\" has run ") == NULL);
-    const char *start = line;
+    const char *hit = strstr(err, what);
+    CHECK(hit != NULL);
+    CHECK(strstr(hit + 1, what) == NULL);
+    const char *start = hit;
     while (start > err && start[-1] != '\n')
         start--;
-    CHECK(strncmp(start, "rt watchdog: task ", 18) == 0);
-    unsigned long ms = strtoul(line + strlen("\"spinner\" has run "), NULL, 10);
+    *eol = strchr(hit, '\n');
+    CHECK(*eol != NULL);
+    return start;
+}
+
+/* Checks that [line, eol) contains `what`. */
+static void check_has(const char *line, const char *eol, const char *what)
+{
+    const char *hit = strstr(line, what);
+    if (!hit || hit > eol)
+        fprintf(stderr, "missing \"%s\" in: %.*s\n", what, (int)(eol - line),
+                line);
+    CHECK(hit != NULL && hit < eol);
+}
+
+/* Checks one report line: the prefix, a stall past the threshold, and the
+ * entry and spawn site named. */
+static void check_line(const char *line, const char *eol, const char *entry,
+                       const char *site)
+{
+    CHECK(strncmp(line, "rt watchdog: task ", 18) == 0);
+    const char *run = strstr(line, " has run ");
+    CHECK(run != NULL && run < eol);
+    unsigned long ms = strtoul(run + strlen(" has run "), NULL, 10);
     CHECK_GE(ms, THRESHOLD_MS); /* reported only past the threshold */
-    const char *tail = strstr(line, " ms without yielding (threshold 50 ms); "
-                                    "entry ");
-    const char *eol = strchr(line, '\n');
-    CHECK(tail != NULL && eol != NULL && tail < eol);
+    check_has(line, eol, " ms without yielding (threshold 50 ms); entry ");
+    check_has(line, eol, entry);
+    check_has(line, eol, site);
+}
+
+/* Checks the child's stderr: exactly one report of each spinner. (Nothing
+ * is asserted about the sleeper: on a loaded machine its first run may
+ * itself pass the threshold.) */
+static void check_report(const char *err)
+{
+    const char *eol;
+    const char *line = only_line(err, "\"spinner\" has run ", &eol);
+    check_line(line, eol, "entry spinner", "spawned in " NATIVE_SPAWNER " (");
+    line = only_line(err, "entry portable_spin (", &eol);
+    check_line(line, eol, "entry portable_spin (",
+               "spawned in portable_spawner (");
 }
 
 int main(void)
