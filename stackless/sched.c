@@ -20,7 +20,9 @@
 /* Task polls between two looks at the reactor when tasks stay ready.
  * Rust: tokio's event_interval (61) plays the same role. A look costs a
  * syscall only when the reactor has waiters (see serve_reactor). */
+#ifndef FUT_BUDGET /* -DFUT_BUDGET=n to try others */
 #define FUT_BUDGET 128
+#endif
 
 void fut__polled_after_done(const char *file, int line)
 {
