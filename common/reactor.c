@@ -238,15 +238,13 @@ void rt_remote_init(struct rt_remote *node, void (*run)(struct rt_remote *))
 {
     node->run = run;
     node->next = NULL;
+    node->taken = 0;
     atomic_init(&node->queued, 0);
 }
 
-int rt_reactor_remote(struct rt_reactor *r, struct rt_remote *node)
+/* Pushes a node this thread has just marked queued onto the LIFO. */
+static void remote_push(struct rt_reactor *r, struct rt_remote *node)
 {
-    if (!r || !node || !node->run)
-        return -EINVAL;
-    if (atomic_exchange_explicit(&node->queued, 1, memory_order_acq_rel))
-        return 0;
     struct rt_remote *head =
         atomic_load_explicit(&r->remote, memory_order_relaxed);
     do {
@@ -254,7 +252,34 @@ int rt_reactor_remote(struct rt_reactor *r, struct rt_remote *node)
     } while (!atomic_compare_exchange_weak_explicit(
         &r->remote, &head, node, memory_order_release, memory_order_relaxed));
     (void)rt_reactor_notify(r);
+}
+
+int rt_reactor_post(struct rt_reactor *r, struct rt_remote *node, unsigned add,
+                    unsigned set)
+{
+    if (!r || !node || !node->run || add % RT_REMOTE_UNIT ||
+        set % RT_REMOTE_UNIT)
+        return -EINVAL;
+    unsigned old = atomic_load_explicit(&node->queued, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(
+        &node->queued, &old, ((old + add) | set) | RT_REMOTE_QUEUED,
+        memory_order_acq_rel, memory_order_relaxed))
+        continue;
+    if (old & RT_REMOTE_QUEUED)
+        return 0;
+    remote_push(r, node);
     return 1;
+}
+
+int rt_reactor_remote(struct rt_reactor *r, struct rt_remote *node)
+{
+    return rt_reactor_post(r, node, 0, 0);
+}
+
+void rt_remote_add(struct rt_remote *node, unsigned add)
+{
+    RT_ASSERT(add % RT_REMOTE_UNIT == 0);
+    atomic_fetch_add_explicit(&node->queued, add, memory_order_release);
 }
 
 void rt_reactor_hold(struct rt_reactor *r)
@@ -402,8 +427,11 @@ static int run_remote(struct rt_reactor *r)
     int ran = 0;
     while (fifo) {
         struct rt_remote *next = fifo->next;
-        /* Clear first: a wake that races with run queues it again. */
-        atomic_store_explicit(&fifo->queued, 0, memory_order_release);
+        /* Take the word and clear first: a post that races with run
+         * queues the node again. */
+        fifo->taken =
+            atomic_exchange_explicit(&fifo->queued, 0, memory_order_acq_rel) &
+            ~RT_REMOTE_QUEUED;
         fifo->run(fifo);
         fifo = next;
         ran++;

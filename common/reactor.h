@@ -43,13 +43,30 @@ enum {
  * sets `run` and calls rt_remote_init once; rt_reactor_remote queues the
  * node from any thread, and the next turn calls run(node) on the reactor's
  * thread. A node queued twice before it runs runs once. The node must stay
- * valid until run has been called. */
+ * valid until run has been called.
+ *
+ * A node also carries a word of the owner's own: rt_reactor_post adds to it
+ * and queues the node in one atomic step, rt_remote_add adds without
+ * queuing, and the turn takes the word (and clears it) in the same atomic
+ * step that marks the node unqueued, leaving it in `taken` for run. So what
+ * other threads posted is seen by exactly one run, and a poster whose
+ * addition came after that step queues the node again. Owners use it to
+ * count what other threads did to an object (wakes, dropped references)
+ * without a locked instruction on the owner's own path. */
 struct rt_remote {
     void (*run)(struct rt_remote *node); /* set by the owner */
     /* private: written by rt_reactor_remote and the turn */
     struct rt_remote *next;
-    atomic_int queued;
+    atomic_uint queued; /* RT_REMOTE_QUEUED | the owner's word */
+    /* The owner's word as the turn took it, for run (multiples of
+     * RT_REMOTE_UNIT, wrapping). Reactor thread only. */
+    unsigned taken;
 };
+
+/* The bit of rt_remote.queued that says "queued"; the owner's word uses
+ * the bits above it, so additions come in multiples of RT_REMOTE_UNIT. */
+#define RT_REMOTE_QUEUED 1u
+#define RT_REMOTE_UNIT   2u
 
 /* Counters, for deadlock detection and for users' stats. */
 struct rt_reactor_stats {
@@ -117,6 +134,19 @@ void rt_remote_init(struct rt_remote *node, void (*run)(struct rt_remote *));
  * Returns 1 when queued, 0 when it was already queued (it will run once), or
  * -EINVAL for a NULL argument or a node without run. */
 int rt_reactor_remote(struct rt_reactor *r, struct rt_remote *node);
+
+/* Adds `add` to the node's word, ORs `set` into it, and queues the node,
+ * as one atomic step. Both must be multiples of RT_REMOTE_UNIT; unsigned
+ * arithmetic wraps, so 0u - n subtracts. Safe from any thread, lock-free.
+ * Returns 1 when this call queued the node, 0 when it was queued already
+ * (the change is seen by the same run), or -EINVAL for a NULL argument, a
+ * node without run, or a value that is not a multiple of RT_REMOTE_UNIT. */
+int rt_reactor_post(struct rt_reactor *r, struct rt_remote *node, unsigned add,
+                    unsigned set);
+
+/* Adds `add` to the node's word without queuing it: the next run sees it.
+ * Any thread. `add` must be a multiple of RT_REMOTE_UNIT. */
+void rt_remote_add(struct rt_remote *node, unsigned add);
 
 /* Counts an outstanding wake source that the reactor cannot see, such as a
  * job on a blocking pool that will wake a task when it ends. While holds are

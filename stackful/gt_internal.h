@@ -6,6 +6,12 @@
  * costs no malloc, and it lives until its last reference is gone: one held
  * by the scheduler until the thread has switched away for the last time, one
  * by its id until gt_join, one per waker clone.
+ *
+ * `refs` and everything else but `remote` belong to the owner's OS thread.
+ * Another thread never touches them: its wakes, clones and drops go into
+ * the word of the `remote` node (common/reactor.h), which the owner applies
+ * when the reactor runs the node. So the owner's own clones and drops are
+ * plain increments, no locked instruction.
  */
 #ifndef RT_STACKFUL_GT_INTERNAL_H
 #define RT_STACKFUL_GT_INTERNAL_H
@@ -27,6 +33,12 @@ enum gt__state {
     GT__DONE,     /* fn returned; kept until joined and unreferenced */
 };
 
+/* The remote word of a thread: a wake ORs in GT__R_WAKE; a dropped
+ * reference adds GT__R_DROP, a clone subtracts it (the count wraps; the
+ * owner reads it as signed). */
+#define GT__R_WAKE RT_REMOTE_UNIT
+#define GT__R_DROP (2u * RT_REMOTE_UNIT)
+
 struct gt__sched;
 
 struct gt__thread {
@@ -38,7 +50,7 @@ struct gt__thread {
     enum gt__state state; /* written on the owner's OS thread only */
     bool notified;        /* a wake came while not parked; park consumes */
     bool started;         /* has run: resumed by ontop_fcontext from now on */
-    atomic_int refs;      /* see the file comment; any thread */
+    uint32_t refs;        /* see the file comment; owner only */
     int64_t id;           /* > 0; 0 for the scheduler's own context */
     void *(*fn)(void *);  /* set at spawn */
     void *arg;
@@ -47,7 +59,7 @@ struct gt__thread {
     const char *waiting;       /* gt_park's `what`, for deadlock reports */
     int waiting_fd;            /* fd of an IO wait, -1 otherwise */
     struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
-    struct rt_remote remote;   /* foreign-thread wakes and frees */
+    struct rt_remote remote;   /* other threads' wakes, clones and drops */
     struct gt__stack stack;    /* the memory this block sits in */
     /* ASan bookkeeping: the fake stack saved at switch-out, and for the
      * scheduler's own context its stack bounds as ASan reported them. */

@@ -141,24 +141,22 @@ static void thread_free(struct gt__thread *t)
     gt__stack_free(&s->stacks, &t->stack, t->id, t->name);
 }
 
-static void remote_free(struct rt_remote *n)
+/* Frees `t` when no reference is left anywhere: none counted here, and
+ * nothing in its remote word (a clone made by another thread and not yet
+ * seen, or a queued node, keeps it: the node's run frees it later). */
+static void free_if_unused(struct gt__thread *t)
 {
-    thread_free(RT_CONTAINER_OF(n, struct gt__thread, remote));
+    if (t->refs == 0 &&
+        atomic_load_explicit(&t->remote.queued, memory_order_acquire) == 0)
+        thread_free(t);
 }
 
+/* Drops one reference; owner thread only. */
 static void unref(struct gt__thread *t)
 {
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    if (gt__current_sched == t->s) {
-        thread_free(t);
-        return;
-    }
-    /* Last waker dropped on a foreign OS thread: the stack allocator is
-     * the owner's, so hand the free over. No wake is queued (each holds a
-     * reference), so the node is free to reuse. */
-    rt_remote_init(&t->remote, remote_free);
-    (void)rt_reactor_remote(t->s->reactor, &t->remote);
+    RT_ASSERT(gt__current_sched == t->s && t->refs > 0);
+    t->refs--;
+    free_if_unused(t);
 }
 
 /* ---- the switch */
@@ -290,40 +288,63 @@ _Noreturn static void entry(transfer_t tr)
 static struct rt_waker w_clone(void *data)
 {
     struct gt__thread *t = data;
-    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    if (gt__current_sched == t->s)
+        t->refs++;
+    else /* seen by the owner before the reference we cloned from goes */
+        rt_remote_add(&t->remote, 0u - GT__R_DROP);
     return (struct rt_waker){&waker_vt, t};
 }
 
-static void remote_wake(struct rt_remote *n)
+/* Runs on the owner thread, called by the reactor's turn: what other
+ * threads did to the thread since the last run (see gt_internal.h). */
+static void remote_run(struct rt_remote *n)
 {
     struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, remote);
-    wake_local(t);
-    unref(t); /* taken by w_wake_by_ref when it queued the node */
+    unsigned word = n->taken;
+    if (word & GT__R_WAKE)
+        wake_local(t);
+    /* Drops minus clones, as a signed count (the word wraps). */
+    int32_t drops = (int32_t)(word & ~(GT__R_DROP - 1u)) / (int32_t)GT__R_DROP;
+    t->refs = (uint32_t)((int64_t)t->refs - drops);
+    free_if_unused(t);
+}
+
+/* Hands an operation on `t` from another OS thread to the owner (the
+ * scheduler's lists are not ours to touch). The caller holds a reference
+ * until the owner has applied it (a drop hands it over), so the block
+ * stays alive until the node has run. */
+static void post(struct gt__thread *t, unsigned add, unsigned set)
+{
+    (void)rt_reactor_post(t->s->reactor, &t->remote, add, set);
 }
 
 static void w_wake_by_ref(void *data)
 {
     struct gt__thread *t = data;
-    if (gt__current_sched == t->s) {
+    if (gt__current_sched == t->s)
         wake_local(t);
-        return;
-    }
-    /* Another OS thread: the scheduler's lists are not ours to touch. The
-     * queued node keeps the block alive until it has run. */
-    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
-    if (rt_reactor_remote(t->s->reactor, &t->remote) != 1)
-        unref(t); /* already queued: that run wakes once for both */
+    else
+        post(t, 0, GT__R_WAKE);
 }
 
 static void w_wake(void *data)
 {
-    w_wake_by_ref(data);
-    unref(data);
+    struct gt__thread *t = data;
+    if (gt__current_sched == t->s) {
+        wake_local(t);
+        unref(t);
+    } else {
+        post(t, GT__R_DROP, GT__R_WAKE);
+    }
 }
 
 static void w_drop(void *data)
 {
-    unref(data);
+    struct gt__thread *t = data;
+    if (gt__current_sched == t->s)
+        unref(t);
+    else
+        post(t, GT__R_DROP, 0);
 }
 
 static const struct rt_waker_vtable waker_vt = {
@@ -369,8 +390,8 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     t->arg = arg;
     t->waiting_fd = -1;
     t->waker = (struct rt_waker){&waker_vt, t};
-    atomic_init(&t->refs, 2); /* the scheduler's and the id's */
-    rt_remote_init(&t->remote, remote_wake);
+    t->refs = 2; /* the scheduler's and the id's */
+    rt_remote_init(&t->remote, remote_run);
     rt_list_init(&t->link);
     if (opts && opts->name) {
         strncpy(t->name, opts->name, GT_NAME_MAX);

@@ -228,7 +228,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             struct rt_list *l = rt_list_pop_front(&ex->ready);
             if (!l)
                 break;
-            struct fut__task *t = RT_CONTAINER_OF(l, struct fut__task, q.ready);
+            struct fut__task *t = RT_CONTAINER_OF(l, struct fut__task, ready);
             watch_poll(t->id, fut__task_frame(t));
             fut__task_run(ex, t); /* may free t */
             watch_idle();

@@ -2,9 +2,10 @@
  *
  * A task lives as long as its reference count is above zero: one reference
  * belongs to the scheduler until the future is done, one to the join handle
- * until it is joined or dropped, one to every waker clone. Everything but
- * the final free happens on the executor's thread; a foreign thread only
- * flips `notified` and hands the task over through its remote node.
+ * until it is joined or dropped, one to every waker clone. Everything
+ * happens on the executor's thread, the free included: a foreign thread
+ * only adds to the word of the task's remote node (task_internal.h), and
+ * the owner applies it when the reactor runs the node.
  */
 #include "task.h"
 
@@ -24,7 +25,7 @@ _Thread_local const char *fut__wait_note;
  * tail of the ready queue. No allocation: the link is in the header. */
 static void push_ready(struct fut_executor *ex, struct fut__task *t)
 {
-    rt_list_push_back(&ex->ready, &t->q.ready);
+    rt_list_push_back(&ex->ready, &t->ready);
     t->flags |= FUT__IN_READY;
 }
 
@@ -149,76 +150,96 @@ static void really_free(struct fut__task *t)
     slot_free(ex, t, slot);
 }
 
-/* Runs on the owner thread, called by the reactor's turn: a foreign wake. */
-static void remote_run(struct rt_remote *node)
+/* The NOTIFIED transition, owner thread only. Many wakes before a poll
+ * give one poll. */
+static void wake_local(struct fut__task *t)
 {
-    struct fut__task *t = RT_CONTAINER_OF(node, struct fut__task, q.remote);
-    t->ex->remote_wakes++;
-    if (!(t->flags & FUT__COMPLETE))
-        push_ready(t->ex, t);
-    fut__task_unref(t); /* the reference the foreign waker took for us */
+    if (t->notified)
+        return;
+    t->notified = 1;
+    push_ready(t->ex, t);
 }
 
-/* Runs on the owner thread: the last reference went away elsewhere. */
-static void remote_free(struct rt_remote *node)
+/* Frees `t` when no reference is left anywhere: none counted here, and
+ * nothing in its remote word (a clone made by another thread and not yet
+ * seen, or a queued node, keeps it: the node's run frees it later). */
+static void free_if_unused(struct fut__task *t)
 {
-    really_free(RT_CONTAINER_OF(node, struct fut__task, q.remote));
+    if (t->refs == 0 &&
+        atomic_load_explicit(&t->remote.queued, memory_order_acquire) == 0)
+        really_free(t);
 }
 
 void fut__task_unref(struct fut__task *t)
 {
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    if (fut__current == t->ex) {
-        really_free(t);
-        return;
-    }
-    /* A finished task keeps notified == 1, so nobody else uses q now. */
-    t->q.remote.run = remote_free;
-    (void)rt_reactor_remote(t->ex->reactor, &t->q.remote);
+    RT_ASSERT(t->ex == fut__current && t->refs > 0);
+    t->refs--;
+    free_if_unused(t);
 }
 
-/* The NOTIFIED transition. Many wakes before a poll give one poll. */
-static void task_wake(struct fut__task *t)
+/* Runs on the owner thread, called by the reactor's turn: what other
+ * threads did to the task since the last run (see task_internal.h). */
+static void remote_run(struct rt_remote *node)
 {
-    /* Cheap early out for a burst of wakes: no locked instruction. */
-    if (atomic_load_explicit(&t->notified, memory_order_relaxed))
-        return;
-    if (atomic_exchange_explicit(&t->notified, 1, memory_order_acq_rel))
-        return;
-    struct fut_executor *ex = t->ex;
-    if (fut__current == ex) {
-        push_ready(ex, t);
-        return;
+    struct fut__task *t = RT_CONTAINER_OF(node, struct fut__task, remote);
+    unsigned word = node->taken;
+    if (word & FUT__R_WAKE) {
+        t->ex->remote_wakes++;
+        if (!(t->flags & FUT__COMPLETE))
+            wake_local(t);
     }
-    /* Another thread: the reactor carries the task over. Keep it alive
-     * until remote_run has run. */
-    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
-    t->q.remote.run = remote_run;
-    (void)rt_reactor_remote(ex->reactor, &t->q.remote);
+    /* Drops minus clones, as a signed count (the word wraps). */
+    int32_t drops =
+        (int32_t)(word & ~(FUT__R_DROP - 1u)) / (int32_t)FUT__R_DROP;
+    t->refs = (uint32_t)((int64_t)t->refs - drops);
+    free_if_unused(t);
+}
+
+/* Hands an operation on `t` from another thread to the owner. The caller
+ * holds a reference until the owner has applied it (a drop hands that
+ * reference over), so `t` stays alive until the node has run. */
+static void post(struct fut__task *t, unsigned add, unsigned set)
+{
+    (void)rt_reactor_post(t->ex->reactor, &t->remote, add, set);
 }
 
 static struct rt_waker waker_clone(void *data)
 {
     struct fut__task *t = data;
-    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+    if (t->ex == fut__current)
+        t->refs++;
+    else /* seen by the owner before the reference we cloned from goes */
+        rt_remote_add(&t->remote, 0u - FUT__R_DROP);
     return (struct rt_waker){&fut__task_waker_vt, t};
 }
 
 static void waker_wake(void *data)
 {
-    task_wake(data);
-    fut__task_unref(data);
+    struct fut__task *t = data;
+    if (t->ex == fut__current) {
+        wake_local(t);
+        fut__task_unref(t);
+    } else {
+        post(t, FUT__R_DROP, FUT__R_WAKE);
+    }
 }
 
 static void waker_wake_by_ref(void *data)
 {
-    task_wake(data);
+    struct fut__task *t = data;
+    if (t->ex == fut__current)
+        wake_local(t);
+    else
+        post(t, 0, FUT__R_WAKE);
 }
 
 static void waker_drop(void *data)
 {
-    fut__task_unref(data);
+    struct fut__task *t = data;
+    if (t->ex == fut__current)
+        fut__task_unref(t);
+    else
+        post(t, FUT__R_DROP, 0);
 }
 
 const struct rt_waker_vtable fut__task_waker_vt = {
@@ -229,11 +250,11 @@ static void finish(struct fut_executor *ex, struct fut__task *t)
 {
     fut_drop(fut__task_frame(t));
     t->flags |= FUT__COMPLETE;
-    /* Pin notified at 1; if the task was queued meanwhile, unqueue it. A
-     * remote node in flight sees FUT__COMPLETE and just drops its ref. */
-    if (atomic_exchange_explicit(&t->notified, 1, memory_order_acq_rel) &&
-        (t->flags & FUT__IN_READY)) {
-        rt_list_remove(&t->q.ready);
+    /* Pin notified at 1 so no wake queues the task again; if it was queued
+     * meanwhile, unqueue it. */
+    t->notified = 1;
+    if (t->flags & FUT__IN_READY) {
+        rt_list_remove(&t->ready);
         t->flags &= (uint8_t)~FUT__IN_READY;
     }
     ex->pending--;
@@ -246,7 +267,7 @@ void fut__task_run(struct fut_executor *ex, struct fut__task *t)
     t->flags &= (uint8_t)~FUT__IN_READY;
     /* Clear before polling: a wake during the poll queues the task again.
      * Rust: tokio's transition_to_running. */
-    atomic_exchange_explicit(&t->notified, 0, memory_order_acq_rel);
+    t->notified = 0;
     struct rt_waker w = {&fut__task_waker_vt, t}; /* borrowed, no ref */
     struct rt_cx cx = {&w};
     ex->cur = t;
@@ -286,11 +307,11 @@ struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
     struct fut__task *t = slot_alloc(ex, slot);
     if (!t)
         return NULL;
-    rt_remote_init(&t->q.remote, remote_run);
+    rt_remote_init(&t->remote, remote_run);
     t->ex = ex;
     t->join = RT_WAKER_NONE;
-    atomic_init(&t->refs, 1);
-    atomic_init(&t->notified, 0);
+    t->refs = 1;
+    t->notified = 0;
     t->flags = 0;
     t->out_size = (uint16_t)out_size;
     t->id = 0;
@@ -327,13 +348,13 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
     ex->pending++;
     ex->spawned++;
     if (join) {
-        atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+        t->refs++;
         t->flags |= FUT__JOIN;
         join->base.vt = &join_vt;
         join->task = t;
         join->err = 0;
     }
-    atomic_store_explicit(&t->notified, 1, memory_order_relaxed);
+    t->notified = 1;
     push_ready(ex, t);
     return 0;
 }

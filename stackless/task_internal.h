@@ -1,10 +1,12 @@
 /* The task header and the executor, shared by task.c, sched.c and leaf.c.
  * Not for use outside stackless/.
  *
- * The one invariant to keep in mind: whoever flips `notified` from 0 to 1
- * owns the task's queue node (`q`) until the executor pops the task and
- * clears `notified` again just before polling it. A finished task keeps
- * `notified` at 1 forever, so no wake can queue it again.
+ * The invariant to keep in mind: every field of a task but `remote` is the
+ * owner thread's (the executor's). Other threads never touch `notified`,
+ * `refs` or the ready link; what they do to a task (wake it, clone or drop
+ * a waker) is added to the word of its remote node and applied by the
+ * owner when the reactor runs that node. So the owner's own wakes, clones
+ * and drops are plain loads and stores, no locked instruction.
  */
 #ifndef RT_STACKLESS_TASK_INTERNAL_H
 #define RT_STACKLESS_TASK_INTERNAL_H
@@ -21,7 +23,7 @@
 /* Owner-thread-only bits of fut__task.flags. A free slot has flags 0. */
 enum {
     FUT__SPAWNED = 1u << 4,   /* fut_frame_spawn ran: counts as a task */
-    FUT__IN_READY = 1u << 0,  /* linked on ex->ready through q.ready */
+    FUT__IN_READY = 1u << 0,  /* linked on ex->ready through `ready` */
     FUT__COMPLETE = 1u << 1,  /* frame dropped; output (if any) written */
     FUT__JOIN = 1u << 2,      /* a join handle refers to the task */
     FUT__CANCELLED = 1u << 3, /* dropped unfinished by fut_executor_free */
@@ -30,36 +32,34 @@ enum {
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
  *
  *   offset  size  field
- *        0    24  q         ready-queue link OR cross-thread wake node
- *       24     8  ex        owning executor
- *       32    16  join      waker of whoever awaits the join handle
- *       48     4  refs      reference count
- *       52     1  notified  queued or about to be (the NOTIFIED bit)
- *       53     1  flags     FUT__* bits
- *       54     2  out_size  output bytes
- *       56     4  id        spawn number, for diagnostics
- *       60     4  out_off   where the output slot starts
- *       64     -  frame     the future, first member a struct fut_future
+ *        0    16  ready     ready-queue link (owner)
+ *       16    24  remote    node and word for other threads' wakes and drops
+ *       40     8  ex        owning executor
+ *       48    16  join      waker of whoever awaits the join handle
+ *       64     4  refs      reference count (owner)
+ *       68     1  notified  queued or about to be (the NOTIFIED bit; owner)
+ *       69     1  flags     FUT__* bits
+ *       70     2  out_size  output bytes
+ *       72     4  id        spawn number, for diagnostics
+ *       76     4  out_off   where the output slot starts
+ *       80     -  frame     the future, first member a struct fut_future
  *   out_off  out_size       the output slot
  *
  * There is no list of all tasks: the deadlock report and the executor's
- * teardown walk the slab chunks instead (16 bytes per task saved).
+ * teardown walk the slab chunks instead (16 bytes per task saved). The
+ * remote node costs 24 bytes that an atomic NOTIFIED bit would not (the
+ * link could then double as the node); it buys a wake, a clone and a drop
+ * without a locked instruction on the owner thread (bench_yield and
+ * bench_handoff, docs/stackless.md).
  */
 struct fut__task {
-    /* The ready link and the remote node are never in use at the same time
-     * (see the invariant above), so they share storage: 16 bytes per task
-     * saved, measured by bench_sl_parked. The remote node's `queued` word
-     * lies beyond the link and stays valid; `run` is rewritten before each
-     * cross-thread use. */
-    union {
-        struct rt_list ready;    /* owner: on ex->ready */
-        struct rt_remote remote; /* a foreign waker: in the reactor's queue */
-    } q;
+    struct rt_list ready;    /* owner: on ex->ready */
+    struct rt_remote remote; /* other threads: wakes and drops, counted */
     struct fut_executor *ex; /* set at allocation, never changes */
     struct rt_waker join;    /* owner: stored by the join handle's poll */
-    atomic_uint refs;        /* scheduler (until complete) + join + wakers */
-    atomic_uchar notified;   /* any thread: set by wake, cleared by poll */
-    uint8_t flags;           /* owner only */
+    uint32_t refs;           /* scheduler (until complete) + join + wakers */
+    uint8_t notified;        /* set by wake, cleared before each poll */
+    uint8_t flags;           /* FUT__* */
     uint16_t out_size;       /* set at allocation */
     uint32_t id;             /* set at spawn */
     uint32_t out_off;        /* set at allocation */
@@ -68,6 +68,12 @@ struct fut__task {
 #endif
     max_align_t frame[]; /* the future's frame, then the output slot */
 };
+
+/* The remote word of a task: what other threads did since the owner last
+ * looked. A wake ORs in FUT__R_WAKE; a dropped reference adds FUT__R_DROP,
+ * a clone subtracts it (the count wraps; the owner reads it as signed). */
+#define FUT__R_WAKE RT_REMOTE_UNIT
+#define FUT__R_DROP (2u * RT_REMOTE_UNIT)
 
 /* Task slots come from slab chunks, one slot size per chunk, sizes in
  * steps of FUT__SLOT_STEP up to FUT__SLOT_MAX; a bigger task gets a chunk
@@ -111,7 +117,7 @@ struct fut__chunk {
 
 struct fut_executor {
     struct rt_reactor *reactor; /* owned */
-    struct rt_list ready;       /* FIFO of runnable tasks (q.ready) */
+    struct rt_list ready;       /* FIFO of runnable tasks (fut__task.ready) */
     struct rt_list chunks;      /* every slab chunk (fut__chunk.link) */
     void *free_slots[FUT__SLOT_CLASSES];           /* per size: freed slots */
     struct fut__chunk *carving[FUT__SLOT_CLASSES]; /* per size: bump chunk */

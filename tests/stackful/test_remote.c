@@ -1,6 +1,11 @@
 /* Cross-thread wake: a pthread wakes a parked green thread 100,000 times in
  * lock step; both sides count every round. The wait is covered by a reactor
- * hold so the scheduler knows a wake can still come. */
+ * hold so the scheduler knows a wake can still come.
+ *
+ * Then references across threads: a pthread clones and drops a finished
+ * thread's waker many times, keeps one clone, and the owner drops the
+ * original. The block must live on (the clone is a reference the owner has
+ * not seen yet) and be freed only after the pthread drops the clone. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -51,6 +56,63 @@ static void *grab_waker(void *arg)
     return counter(NULL);
 }
 
+#define CHURN 10000
+
+static struct rt_waker w_orig, w_kept, w_main;
+static atomic_int step;
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    w_orig = rt_waker_clone(gt_waker());
+    return NULL;
+}
+
+static void *clone_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CHURN; i++) {
+        struct rt_waker c = rt_waker_clone(&w_orig);
+        rt_waker_drop(&c);
+    }
+    w_kept = rt_waker_clone(&w_orig);
+    atomic_store(&step, 1);
+    while (atomic_load(&step) != 2)
+        sched_yield();
+    rt_waker_drop(&w_kept); /* the last reference */
+    rt_waker_wake(&w_main); /* queued after the drop: runs after it */
+    return NULL;
+}
+
+/* Freed stacks kept for reuse: a thread's block goes there when freed. */
+static size_t pooled(void)
+{
+    struct gt_stats st;
+    CHECK_OK(gt_stats(&st));
+    return st.stacks_pooled;
+}
+
+static void cross_thread_refs(void)
+{
+    int64_t id = gt_spawn(holder, NULL, NULL);
+    CHECK_GT(id, 0);
+    CHECK_OK(gt_join(id, NULL));
+    size_t pool = pooled(); /* the holder's block is kept by w_orig */
+    rt_reactor_hold(gt_reactor());
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, clone_thread, NULL), 0);
+    while (atomic_load(&step) != 1)
+        sched_yield(); /* the pthread needs nothing from this scheduler */
+    rt_waker_drop(&w_orig);
+    CHECK_EQ(pooled(), pool); /* w_kept still refers to it */
+    w_main = rt_waker_clone(gt_waker());
+    atomic_store(&step, 2);
+    gt_park("the pthread's last drop");
+    CHECK_EQ(pooled(), pool + 1); /* freed, on this thread */
+    CHECK_EQ(pthread_join(th, NULL), 0);
+    rt_reactor_release(gt_reactor());
+}
+
 static void *main_green(void *arg)
 {
     (void)arg;
@@ -66,6 +128,7 @@ static void *main_green(void *arg)
     rt_waker_drop(&waker);
     CHECK_EQ((uintptr_t)seen, rounds);
     CHECK_EQ(woken_by_pthread, rounds);
+    cross_thread_refs();
     return NULL;
 }
 

@@ -2,7 +2,12 @@
  * waker; each wake goes through the reactor's remote queue and the task's
  * NOTIFIED bit, so the task is polled at most once per wake and at least
  * once after the last. Then a foreign thread drops the last reference of a
- * finished task, which is freed on the executor's thread. */
+ * finished task, which is freed on the executor's thread.
+ *
+ * Then references across threads: a pthread clones and drops a finished
+ * task's waker many times, keeps one clone, and the executor's thread drops
+ * the original. The task must live on (the clone is a reference the owner
+ * has not seen yet) and be freed only after the pthread drops the clone. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -54,6 +59,65 @@ static void *waker_thread(void *arg)
     return NULL;
 }
 
+#define CHURN 10000
+
+static struct rt_waker w_orig, w_kept;
+static atomic_int step;
+
+static enum rt_poll holder_poll(struct fut_future *self, struct rt_cx *cx,
+                                void *out)
+{
+    (void)self;
+    (void)out;
+    w_orig = rt_waker_clone(cx->waker);
+    return RT_READY;
+}
+
+static const struct fut_vtable holder_vt = {holder_poll, NULL, "holder"};
+
+static void *clone_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CHURN; i++) {
+        struct rt_waker c = rt_waker_clone(&w_orig);
+        rt_waker_drop(&c);
+    }
+    w_kept = rt_waker_clone(&w_orig);
+    atomic_store(&step, 1);
+    while (atomic_load(&step) != 2)
+        ;
+    rt_waker_drop(&w_kept); /* the last reference */
+    return NULL;
+}
+
+static size_t allocated(void)
+{
+    struct fut_stats st;
+    CHECK_OK(fut_stats(&st));
+    return st.tasks_allocated;
+}
+
+static void cross_thread_refs(void)
+{
+    struct fut_future h = {&holder_vt};
+    struct fut_join j;
+    CHECK_OK(fut_spawn(&h, sizeof(h), 0, &j));
+    CHECK_OK(fut_join(&j, NULL));
+    CHECK_EQ(allocated(), 1); /* kept by w_orig */
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, clone_thread, NULL), 0);
+    while (atomic_load(&step) != 1)
+        ;
+    rt_waker_drop(&w_orig);
+    CHECK_OK(rt_reactor_turn(fut_reactor(), 0)); /* the churn's posts */
+    CHECK_EQ(allocated(), 1);                    /* w_kept still refers to it */
+    atomic_store(&step, 2);
+    /* The drop's post notifies the reactor: wait for it there. */
+    while (allocated() != 0)
+        CHECK_GE(rt_reactor_turn(fut_reactor(), -1), 0);
+    CHECK_EQ(pthread_join(th, NULL), 0);
+}
+
 int main(void)
 {
     struct fut_executor *ex;
@@ -81,6 +145,7 @@ int main(void)
     CHECK_EQ(st.tasks_allocated, 0);
     printf("%ld polls for %d foreign wakes (%llu remote)\n", polls, WAKES,
            (unsigned long long)st.remote_wakes);
+    cross_thread_refs();
     fut_executor_free(ex);
     return 0;
 }
