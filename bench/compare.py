@@ -68,7 +68,7 @@ BASELINE_FOR = {
 }
 
 NOTES = {
-    "handoff": "ping-pong over two rendezvous channels; baselines: raw "
+    "handoff": "ping-pong over two notifications (rt_notify); baselines: raw "
                "jump_fcontext and swapcontext one-way switches, an OS-thread "
                "futex handoff, an indirect call of a poll function",
     "yield": "N tasks each yield 4e6/N times",

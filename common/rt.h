@@ -74,6 +74,7 @@ enum rt__op {
     RT__OP_CHILD,
     RT__OP_YIELD,
     RT__OP_RECV_UNTIL,
+    RT__OP_NOTIFY,
 };
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
@@ -259,6 +260,20 @@ struct rt_frame {
             rt_sem_poll_acquire((s), &rt__h->u.w, rt__cx(), &rt__h->r.i), \
             "semaphore");                                                 \
         rt__h->op = RT__OP_NONE;                                          \
+    } while (0)
+
+/* Waits for rt_notify_one on rt_notify n (rt_notify_poll_wait): res = 0,
+ * or -EBUSY when another task already waits on n. */
+#define RT_AWAIT_NOTIFIED(f, res, n)                                      \
+    do {                                                                  \
+        rt_waiter_init(&rt__h->u.w);                                      \
+        rt__h->obj = (n);                                                 \
+        rt__h->op = RT__OP_NOTIFY;                                        \
+        RT__AWAIT(                                                        \
+            rt_notify_poll_wait((n), &rt__h->u.w, rt__cx(), &rt__h->r.i), \
+            "notify");                                                    \
+        rt__h->op = RT__OP_NONE;                                          \
+        (res) = rt__h->r.i;                                               \
     } while (0)
 
 /* Waits on rt_cond c with rt_mutex m held; returns with m held. */

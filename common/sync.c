@@ -192,3 +192,71 @@ void rt_wg_cancel(struct rt_wg *g, struct rt_waiter *w)
     if (g && w)
         rt_waiter_reset(w);
 }
+
+void rt_notify_init(struct rt_notify *n)
+{
+    n->waiter = NULL;
+    n->permit = false;
+}
+
+enum rt_poll rt_notify_poll_wait(struct rt_notify *n, struct rt_waiter *w,
+                                 struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!n || !w || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    switch (w->state) {
+    case RT_WAIT_DONE: /* notified; rt_notify_one consumed our waker */
+        w->state = RT_WAIT_IDLE;
+        *res = 0;
+        return RT_READY;
+    case RT_WAIT_QUEUED: /* polled again before the notification */
+        rt_waker_store(&w->waker, cx->waker);
+        return RT_PENDING;
+    default:
+        break;
+    }
+    if (n->permit) {
+        n->permit = false;
+        *res = 0;
+        return RT_READY;
+    }
+    if (n->waiter) {
+        *res = -EBUSY;
+        return RT_READY;
+    }
+    n->waiter = w;
+    w->state = RT_WAIT_QUEUED;
+    rt_waker_store(&w->waker, cx->waker);
+    return RT_PENDING;
+}
+
+void rt_notify_one(struct rt_notify *n)
+{
+    if (!n)
+        return;
+    struct rt_waiter *w = n->waiter;
+    if (!w) {
+        n->permit = true;
+        return;
+    }
+    n->waiter = NULL;
+    w->state = RT_WAIT_DONE;
+    rt_waker_wake(&w->waker);
+}
+
+void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w)
+{
+    if (!n || !w)
+        return;
+    if (w->state == RT_WAIT_QUEUED && n->waiter == w) {
+        n->waiter = NULL;
+        rt_waker_drop(&w->waker);
+    } else if (w->state == RT_WAIT_DONE) {
+        n->permit = true; /* delivered but never returned: hand it on */
+    }
+    w->state = RT_WAIT_IDLE;
+}

@@ -1,6 +1,6 @@
 /* Synchronisation for tasks on one scheduler: semaphore, mutex, condition
- * variable (notify) and wait group, as poll functions over wait queues, so
- * both backends share them.
+ * variable, wait group and a one-waiter notification, as poll functions
+ * over wait queues, so both backends share them.
  *
  * Every waiting operation uses a caller-owned struct rt_waiter (waitq.h),
  * initialised with rt_waiter_init, that stays valid while the operation is
@@ -125,5 +125,34 @@ enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
 
 /* Abandons a pending wait. */
 void rt_wg_cancel(struct rt_wg *g, struct rt_waiter *w);
+
+/* A notification with at most one waiter: rt_notify_one wakes the task
+ * waiting in rt_notify_poll_wait or, when none waits, leaves one permit
+ * that the next wait takes at once (permits do not add up). The cheapest
+ * way to pass control to one known task: no queue, one waker slot. For
+ * many waiters use a semaphore or a condition. Rust: tokio's
+ * Notify::notify_one, restricted to one waiter. */
+struct rt_notify {
+    /* private */
+    struct rt_waiter *waiter; /* the one waiting, or NULL */
+    bool permit;
+};
+
+/* Initialises `n`: no waiter, no permit. */
+void rt_notify_init(struct rt_notify *n);
+
+/* Waits for a notification: RT_READY with *res = 0 once notified (or at
+ * once when a permit was left), RT_PENDING meanwhile. *res = -EBUSY when
+ * another waiter already waits on `n`, -EINVAL for NULL arguments. */
+enum rt_poll rt_notify_poll_wait(struct rt_notify *n, struct rt_waiter *w,
+                                 struct rt_cx *cx, int *res);
+
+/* Wakes the waiter (it completes on its next poll) or, when nobody waits,
+ * leaves the permit. Never blocks, never fails. */
+void rt_notify_one(struct rt_notify *n);
+
+/* For a wait abandoned while pending: takes `w` off `n`, or, when it had
+ * been notified and not yet returned, puts the permit back. */
+void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w);
 
 #endif

@@ -49,6 +49,9 @@ static void cancel_op(struct rt_frame *h)
     case RT__OP_SEM:
         rt_sem_cancel(h->obj, &h->u.w);
         break;
+    case RT__OP_NOTIFY:
+        rt_notify_cancel(h->obj, &h->u.w);
+        break;
     case RT__OP_COND:
         rt_cond_cancel(h->obj, &h->u.cw);
         break;

@@ -1,6 +1,7 @@
-/* Semaphore, mutex, condition and wait group poll functions driven by
- * hand: FIFO hand-off, cancellation handing on what was granted, condition
- * wait releasing and re-taking the mutex, and waker balance. */
+/* Semaphore, mutex, condition, wait group and notification poll functions
+ * driven by hand: FIFO hand-off, cancellation handing on what was granted,
+ * condition wait releasing and re-taking the mutex, the notification's one
+ * permit and one waiter, and waker balance. */
 #include <errno.h>
 
 #include "check.h"
@@ -115,6 +116,52 @@ static void test_wg(void)
     CHECK_EQ(res, -EINVAL);
 }
 
+static void test_notify(void)
+{
+    struct rt_notify n;
+    rt_notify_init(&n);
+    struct rt_waiter a, b;
+    rt_waiter_init(&a);
+    rt_waiter_init(&b);
+    int res = 1;
+    /* A permit left before the wait is taken at once; two do not add up. */
+    rt_notify_one(&n);
+    rt_notify_one(&n);
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_READY);
+    CHECK_EQ(res, 0);
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_PENDING);
+    CHECK_EQ(atomic_load(&tw.live), 1); /* the stored clone */
+    /* Polled again while waiting: still one clone. */
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_PENDING);
+    CHECK_EQ(atomic_load(&tw.live), 1);
+    /* A second waiter is refused, not queued. */
+    res = 1;
+    CHECK_EQ(rt_notify_poll_wait(&n, &b, &cx, &res), RT_READY);
+    CHECK_EQ(res, -EBUSY);
+    int wakes = atomic_load(&tw.wakes);
+    rt_notify_one(&n);
+    CHECK_EQ(atomic_load(&tw.wakes), wakes + 1);
+    CHECK_EQ(atomic_load(&tw.live), 0);
+    res = 1;
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_READY);
+    CHECK_EQ(res, 0);
+    /* The notification went to the waiter: no permit is left over. */
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_PENDING);
+    /* Cancelled while waiting: the slot is free for another waiter. */
+    rt_notify_cancel(&n, &a);
+    CHECK_EQ(atomic_load(&tw.live), 0);
+    CHECK_EQ(rt_notify_poll_wait(&n, &b, &cx, &res), RT_PENDING);
+    /* Notified, then cancelled before it returned: the permit is handed
+     * on to the next wait. */
+    rt_notify_one(&n);
+    rt_notify_cancel(&n, &b);
+    res = 1;
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_READY);
+    CHECK_EQ(res, 0);
+    CHECK_EQ(rt_notify_poll_wait(NULL, &a, &cx, &res), RT_READY);
+    CHECK_EQ(res, -EINVAL);
+}
+
 int main(void)
 {
     w = tw_init(&tw);
@@ -123,6 +170,7 @@ int main(void)
     test_sem_cancel_queued();
     test_cond();
     test_wg();
+    test_notify();
     CHECK_EQ(atomic_load(&tw.live), 0);
     return 0;
 }

@@ -1,6 +1,10 @@
 /* Mutex exclusion (a yield inside the critical section cannot let another
  * task in), a condition with a producer/consumer pair, a semaphore bounding
- * concurrency, and a wait group, on either backend. */
+ * concurrency, a wait group, and two tasks passing control back and forth
+ * through notifications (strict alternation; a second waiter refused), on
+ * either backend. */
+#include <errno.h>
+
 #include "check.h"
 #include "rt.h"
 
@@ -80,8 +84,49 @@ static enum rt_poll waiter(void *self)
     RT_END(f);
 }
 
+#define PINGS 1000
+
+static struct rt_notify to_pong, to_ping;
+static int turn; /* 1 while it is pong's turn */
+
+struct pong {
+    RT_FRAME;
+    int i, rc;
+};
+
+static enum rt_poll pong(void *self)
+{
+    struct pong *f = self;
+    RT_BEGIN(f);
+    for (f->i = 0; f->i < PINGS; f->i++) {
+        RT_AWAIT_NOTIFIED(f, f->rc, &to_pong);
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(turn, 1);
+        turn = 0;
+        rt_notify_one(&to_ping);
+    }
+    RT_RETURN(f, f->i);
+    RT_END(f);
+}
+
+/* Waits on to_pong while pong does: refused. */
+struct intruder {
+    RT_FRAME;
+    int rc;
+};
+
+static enum rt_poll intruder(void *self)
+{
+    struct intruder *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_NOTIFIED(f, f->rc, &to_pong);
+    RT_RETURN(f, f->rc);
+    RT_END(f);
+}
+
 struct root {
     RT_FRAME;
+    struct rt_join p;
     struct rt_join j[WORKERS];
     int i;
     int rc;
@@ -118,6 +163,31 @@ static enum rt_poll root(void *self)
     RT_AWAIT_WG(f, &wg);
     CHECK_EQ(max_holders, 3);
     CHECK_EQ(holders, 0);
+
+    rt_notify_init(&to_pong);
+    rt_notify_init(&to_ping);
+    {
+        struct pong p = {0};
+        CHECK_OK(rt_spawn(pong, &p, sizeof p, &f->p));
+    }
+    RT_AWAIT_YIELD(f); /* pong waits on to_pong now */
+    {
+        struct intruder in = {0};
+        CHECK_OK(rt_spawn(intruder, &in, sizeof in, &f->j[0]));
+    }
+    RT_AWAIT_JOIN(f, f->rc, &f->j[0]);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->j[0].ret, -EBUSY);
+    for (f->i = 0; f->i < PINGS; f->i++) {
+        turn = 1;
+        rt_notify_one(&to_pong);
+        RT_AWAIT_NOTIFIED(f, f->rc, &to_ping);
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(turn, 0);
+    }
+    RT_AWAIT_JOIN(f, f->rc, &f->p);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->p.ret, PINGS);
     RT_END(f);
 }
 
