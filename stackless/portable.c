@@ -20,7 +20,7 @@ static enum rt_poll portable_poll(struct fut_future *self, struct rt_cx *cx,
     rt__sl_cx = cx;
     enum rt_poll p = h->fn(h);
     rt__sl_cx = outer;
-    if (p == RT_READY && out)
+    if (p == RT_READY && out && out != (void *)&h->ret)
         memcpy(out, &h->ret, sizeof(h->ret));
     return p;
 }
@@ -118,7 +118,9 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
 static struct fut_future *make_task(rt_task_fn fn, const void *frame,
                                     size_t size)
 {
-    struct fut_future *ff = fut_frame_alloc(size, sizeof(intptr_t));
+    /* The frame's own `ret` is the output slot: nothing after the frame. */
+    struct fut_future *ff = fut__frame_alloc_in(
+        size, offsetof(struct rt_frame, ret), sizeof(intptr_t));
     if (!ff)
         return NULL;
     memcpy(ff, frame, size);

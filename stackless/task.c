@@ -141,7 +141,10 @@ void fut__slabs_free(struct fut_executor *ex)
 static void really_free(struct fut__task *t)
 {
     struct fut_executor *ex = t->ex;
-    size_t slot = slot_size((size_t)t->out_off + t->out_size);
+    size_t slot =
+        t->flags & FUT__OWN_CHUNK
+            ? RT_CONTAINER_OF((void *)t, struct fut__chunk, data)->slot
+            : ((size_t)t->units + 1) * FUT__SLOT_STEP;
     ex->allocated--;
     ex->bytes -= slot;
     if (rt__watchdog_noting())
@@ -154,9 +157,9 @@ static void really_free(struct fut__task *t)
  * give one poll. */
 static void wake_local(struct fut__task *t)
 {
-    if (t->notified)
+    if (t->flags & FUT__NOTIFIED)
         return;
-    t->notified = 1;
+    t->flags |= FUT__NOTIFIED;
     push_ready(t->ex, t);
 }
 
@@ -252,7 +255,7 @@ static void finish(struct fut_executor *ex, struct fut__task *t)
     t->flags |= FUT__COMPLETE;
     /* Pin notified at 1 so no wake queues the task again; if it was queued
      * meanwhile, unqueue it. */
-    t->notified = 1;
+    t->flags |= FUT__NOTIFIED;
     if (t->flags & FUT__IN_READY) {
         rt_list_remove(&t->ready);
         t->flags &= (uint8_t)~FUT__IN_READY;
@@ -264,10 +267,9 @@ static void finish(struct fut_executor *ex, struct fut__task *t)
 
 void fut__task_run(struct fut_executor *ex, struct fut__task *t)
 {
-    t->flags &= (uint8_t)~FUT__IN_READY;
-    /* Clear before polling: a wake during the poll queues the task again.
-     * Rust: tokio's transition_to_running. */
-    t->notified = 0;
+    /* Clear NOTIFIED before polling: a wake during the poll queues the
+     * task again. Rust: tokio's transition_to_running. */
+    t->flags &= (uint8_t) ~(FUT__IN_READY | FUT__NOTIFIED);
     struct rt_waker w = {&fut__task_waker_vt, t}; /* borrowed, no ref */
     struct rt_cx cx = {&w};
     ex->cur = t;
@@ -292,18 +294,13 @@ void fut__task_cancel(struct fut_executor *ex, struct fut__task *t)
 
 /* ---- Spawning ---- */
 
-struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
+/* Allocates a task whose output slot starts `out_off` bytes into the slot
+ * and whose slot holds at least `bytes`. */
+static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
+                                      size_t bytes)
 {
     struct fut_executor *ex = fut__current;
-    if (!ex || frame_size < sizeof(struct fut_future) ||
-        out_size > UINT16_MAX || frame_size > UINT32_MAX / 2)
-        return NULL;
-    size_t head = offsetof(struct fut__task, frame);
-    size_t align = _Alignof(max_align_t);
-    size_t out_off = head + frame_size;
-    if (out_size)
-        out_off = (out_off + align - 1) / align * align;
-    size_t slot = slot_size(out_off + out_size);
+    size_t slot = slot_size(bytes);
     struct fut__task *t = slot_alloc(ex, slot);
     if (!t)
         return NULL;
@@ -311,8 +308,8 @@ struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
     t->ex = ex;
     t->join = RT_WAKER_NONE;
     t->refs = 1;
-    t->notified = 0;
-    t->flags = 0;
+    t->units = (uint8_t)(slot / FUT__SLOT_STEP - 1); /* slab slots only */
+    t->flags = own_chunk(slot) ? FUT__OWN_CHUNK : 0;
     t->out_size = (uint16_t)out_size;
     t->id = 0;
     t->out_off = (uint32_t)out_off;
@@ -322,6 +319,30 @@ struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
     ex->allocated++;
     ex->bytes += slot;
     return fut__task_frame(t);
+}
+
+struct fut_future *fut_frame_alloc(size_t frame_size, size_t out_size)
+{
+    if (!fut__current || frame_size < sizeof(struct fut_future) ||
+        out_size > UINT16_MAX || frame_size > UINT32_MAX / 2)
+        return NULL;
+    size_t head = offsetof(struct fut__task, frame);
+    size_t align = _Alignof(max_align_t);
+    size_t out_off = head + frame_size;
+    if (out_size)
+        out_off = (out_off + align - 1) / align * align;
+    return frame_alloc(out_off, out_size, out_off + out_size);
+}
+
+struct fut_future *fut__frame_alloc_in(size_t frame_size, size_t out_at,
+                                       size_t out_size)
+{
+    if (!fut__current || frame_size < sizeof(struct fut_future) ||
+        out_size > UINT16_MAX || frame_size > UINT32_MAX / 2 ||
+        out_at > frame_size || out_size > frame_size - out_at)
+        return NULL;
+    size_t head = offsetof(struct fut__task, frame);
+    return frame_alloc(head + out_at, out_size, head + frame_size);
 }
 
 void fut_frame_discard(struct fut_future *frame)
@@ -354,7 +375,7 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
         join->task = t;
         join->err = 0;
     }
-    t->notified = 1;
+    t->flags |= FUT__NOTIFIED;
     push_ready(ex, t);
     return 0;
 }

@@ -27,6 +27,8 @@ enum {
     FUT__COMPLETE = 1u << 1,  /* frame dropped; output (if any) written */
     FUT__JOIN = 1u << 2,      /* a join handle refers to the task */
     FUT__CANCELLED = 1u << 3, /* dropped unfinished by fut_executor_free */
+    FUT__NOTIFIED = 1u << 5,  /* queued or about to be (the NOTIFIED bit) */
+    FUT__OWN_CHUNK = 1u << 6, /* the slot is a chunk of its own */
 };
 
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
@@ -37,13 +39,14 @@ enum {
  *       40     8  ex        owning executor
  *       48    16  join      waker of whoever awaits the join handle
  *       64     4  refs      reference count (owner)
- *       68     1  notified  queued or about to be (the NOTIFIED bit; owner)
- *       69     1  flags     FUT__* bits
+ *       68     1  units     slot size / FUT__SLOT_STEP - 1 (slab slots)
+ *       69     1  flags     FUT__* bits, NOTIFIED among them
  *       70     2  out_size  output bytes
  *       72     4  id        spawn number, for diagnostics
  *       76     4  out_off   where the output slot starts
  *       80     -  frame     the future, first member a struct fut_future
- *   out_off  out_size       the output slot
+ *   out_off  out_size       the output slot: after the frame, or a field
+ *                           inside it (fut__frame_alloc_in)
  *
  * There is no list of all tasks: the deadlock report and the executor's
  * teardown walk the slab chunks instead (16 bytes per task saved). The
@@ -58,11 +61,11 @@ struct fut__task {
     struct fut_executor *ex; /* set at allocation, never changes */
     struct rt_waker join;    /* owner: stored by the join handle's poll */
     uint32_t refs;           /* scheduler (until complete) + join + wakers */
-    uint8_t notified;        /* set by wake, cleared before each poll */
-    uint8_t flags;           /* FUT__* */
-    uint16_t out_size;       /* set at allocation */
-    uint32_t id;             /* set at spawn */
-    uint32_t out_off;        /* set at allocation */
+    uint8_t units;           /* slab slot size in steps, minus one */
+    uint8_t flags;     /* FUT__*; NOTIFIED set by wake, cleared before a poll */
+    uint16_t out_size; /* set at allocation */
+    uint32_t id;       /* set at spawn */
+    uint32_t out_off;  /* set at allocation */
 #if defined(RT_DEBUG) && RT_DEBUG
     const char *wait_on; /* owner: what the last pending poll waited on */
 #endif
@@ -82,6 +85,14 @@ struct fut__task {
  * malloc in the steady state. Chunks go back to malloc when the executor is
  * freed. Rust: tokio boxes each task; a slab is what a C runtime can do
  * without a general allocator's per-object header. */
+/* fut_frame_alloc for a frame that holds its own output: the output slot
+ * is the `out_size` bytes at `out_at` inside the frame (the future writes
+ * it last, when it returns RT_READY, and the drop leaves it alone), so the
+ * task needs no slot after the frame. NULL as fut_frame_alloc, or when the
+ * output does not lie within the frame. */
+struct fut_future *fut__frame_alloc_in(size_t frame_size, size_t out_at,
+                                       size_t out_size);
+
 /* fut_frame_spawn with the site the watchdog names (common/watchdog.h):
  * `site` is the return address of the public spawn call, `entry` the
  * function to name as the task's (0: the frame's poll function). */
