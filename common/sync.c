@@ -208,16 +208,14 @@ enum rt_poll rt_notify_poll_wait(struct rt_notify *n, struct rt_waiter *w,
         *res = -EINVAL;
         return RT_READY;
     }
-    switch (w->state) {
-    case RT_WAIT_DONE: /* notified; rt_notify_one consumed our waker */
+    if (w->state == RT_WAIT_DONE) { /* notified; our waker was consumed */
         w->state = RT_WAIT_IDLE;
         *res = 0;
         return RT_READY;
-    case RT_WAIT_QUEUED: /* polled again before the notification */
+    }
+    if (w->state == RT_WAIT_QUEUED) { /* polled again before the notify */
         rt_waker_store(&w->waker, cx->waker);
         return RT_PENDING;
-    default:
-        break;
     }
     if (n->permit) {
         n->permit = false;
@@ -230,7 +228,7 @@ enum rt_poll rt_notify_poll_wait(struct rt_notify *n, struct rt_waiter *w,
     }
     n->waiter = w;
     w->state = RT_WAIT_QUEUED;
-    rt_waker_store(&w->waker, cx->waker);
+    w->waker = rt_waker_clone(cx->waker); /* idle: it held none */
     return RT_PENDING;
 }
 

@@ -4,13 +4,6 @@
 
 #include "check.h"
 
-void rt_waiter_init(struct rt_waiter *w)
-{
-    rt_list_init(&w->link);
-    w->waker = RT_WAKER_NONE;
-    w->state = RT_WAIT_IDLE;
-}
-
 enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
                            const struct rt_cx *cx)
 {

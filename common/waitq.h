@@ -32,8 +32,14 @@ struct rt_waiter {
     int state;
 };
 
-/* Makes `w` idle; call once before its first use. */
-void rt_waiter_init(struct rt_waiter *w);
+/* Makes `w` idle; call once before its first use. Inline: every await
+ * of the portable API starts with it. */
+static inline void rt_waiter_init(struct rt_waiter *w)
+{
+    rt_list_init(&w->link);
+    w->waker = RT_WAKER_NONE;
+    w->state = RT_WAIT_IDLE;
+}
 
 /* Queues `w` at the tail of `q` unless it is already queued, and stores
  * cx's waker in it. Always returns RT_PENDING, for tail calls. */
