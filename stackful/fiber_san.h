@@ -48,7 +48,9 @@
 #endif
 
 #if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+#if __has_include(<valgrind/valgrind.h>) && \
+    __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #define GT__VALGRIND 1
 #endif
@@ -120,15 +122,21 @@ static inline void gt__san_finish(void *save, const void **old_bottom,
 }
 
 /* A reused stack may carry poison from frames that never returned (an
- * entry function never does); clear it before new frames live there. */
+ * entry function never does); clear it before new frames live there. For
+ * Valgrind, the bytes below the last thread's lowest stack pointer were
+ * marked inaccessible when its frames went away: make the whole stack
+ * addressable again (contents undefined), since the next thread's block
+ * and argument copy may sit where those frames were. */
 static inline void gt__san_unpoison(void *p, size_t len)
 {
 #if GT__ASAN
     ASAN_UNPOISON_MEMORY_REGION(p, len);
-#else
+#endif
+#if GT__VALGRIND
+    (void)VALGRIND_MAKE_MEM_UNDEFINED(p, len);
+#endif
     (void)p;
     (void)len;
-#endif
 }
 
 /* Tells Valgrind that [lo, hi) is a stack; returns its id (0 without). */
