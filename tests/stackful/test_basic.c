@@ -67,6 +67,27 @@ static void *check_copy(void *arg)
     return copy;
 }
 
+/* Uses about 8 KiB of stack below its block, then returns. */
+static void *deep_frames(void *arg)
+{
+    (void)arg;
+    volatile char buf[8192];
+    for (size_t i = 0; i < sizeof(buf); i += 64)
+        buf[i] = (char)i;
+    return (void *)(intptr_t)buf[64];
+}
+
+/* Checks a big argument copy, which lies where deep_frames' frames were
+ * when the stack is the pooled one it left (under valgrind: no invalid
+ * write, the reused stack is addressable again). */
+static void *check_big_copy(void *arg)
+{
+    const unsigned char *copy = arg;
+    for (size_t i = 0; i < 6000; i++)
+        CHECK_EQ(copy[i], (unsigned char)(i * 7));
+    return NULL;
+}
+
 static void *root(void *arg)
 {
     (void)arg;
@@ -148,6 +169,17 @@ static void *root(void *arg)
     CHECK_EQ(gt_join(12345, NULL), -ESRCH);
     CHECK_EQ(gt_join(gt_self(), NULL), -EDEADLK);
     CHECK_EQ(gt_stack_used(once), -ESRCH);
+
+    /* A pooled stack reused with a bigger argument copy. */
+    static unsigned char big[6000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (unsigned char)(i * 7);
+    int64_t deep = gt_spawn(deep_frames, NULL, NULL);
+    CHECK_OK(gt_join(deep, NULL));
+    int64_t copy = gt_spawn(check_big_copy, big,
+                            &(struct gt_opts){.arg_size = sizeof(big)});
+    CHECK_GT(copy, 0);
+    CHECK_OK(gt_join(copy, NULL));
     return (void *)(intptr_t)42;
 }
 
