@@ -28,6 +28,11 @@
 #include "sys.h"
 #include "watchdog.h"
 
+/* Cache-line offsets of thread blocks (see spawn); -DGT_COLOURS=1 for none. */
+#ifndef GT_COLOURS
+#define GT_COLOURS 16u
+#endif
+
 /* Handoffs between two looks at the reactor; -DGT_BUDGET=n to try others. */
 #ifndef GT_BUDGET
 #define GT_BUDGET 256u
@@ -379,9 +384,19 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     rc = gt__stack_alloc(&s->stacks, size, &st);
     if (rc)
         return rc;
-    /* The block takes the top of the stack; frames start below it. */
+    /* The block takes the top of the stack, lowered by 0..GT_COLOURS-1
+     * cache lines in turn; frames start below it. Every stack top has the
+     * same offset within its page, so without the colour every thread's
+     * block and hottest frames would compete for the same few cache sets
+     * when many threads take turns. bench_yield at N = 1000: 22.3 ns
+     * without, 20.1 ns with (medians of 3 runs, 3 times); no change at
+     * N = 2 or in bench_park. Colouring whole pages as well (extra guard
+     * pages below each stack) made N = 10000 slower (55 vs 35 ns) and was
+     * dropped. The bytes above the block are never touched. */
     size_t cb = (sizeof(struct gt__thread) + 63) & ~(size_t)63;
-    struct gt__thread *t = (struct gt__thread *)(void *)(st.lo + size - cb);
+    size_t colour = (size_t)((uint64_t)s->next_id % GT_COLOURS) * 64u;
+    struct gt__thread *t =
+        (struct gt__thread *)(void *)(st.lo + size - cb - colour);
     memset(t, 0, sizeof(*t));
     t->stack = st;
     t->s = s;
