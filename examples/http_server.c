@@ -179,24 +179,55 @@ static const char *reason(int status)
     }
 }
 
+/* Appends `len` bytes of `p` to c->out (the caller checked the room). */
+static void put(struct http_conn *c, const char *p, size_t len)
+{
+    memcpy(c->out + c->out_len, p, len);
+    c->out_len += len;
+}
+
+static void put_str(struct http_conn *c, const char *p)
+{
+    put(c, p, strlen(p));
+}
+
+/* Appends `v` in decimal. */
+static void put_u64(struct http_conn *c, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(c, digits + sizeof(digits) - n, n);
+}
+
 /* Queues a status line and headers (and `body` unless HEAD) in c->out.
- * There is always RESP_ROOM free when this is called. */
+ * There is always RESP_ROOM free when this is called. Built by hand, not
+ * with snprintf: formatting was 2-3% of the server's CPU per request under
+ * wrk (perf), on every response. */
 static void queue_response(struct http_conn *c, int status, const char *body,
                            uint64_t body_len, int with_body)
 {
-    const char *conn = "";
+    size_t start = c->out_len;
+    put_str(c, "HTTP/1.1 ");
+    put_u64(c, (uint64_t)status);
+    put(c, " ", 1);
+    put_str(c, reason(status));
+    put_str(c, "\r\nServer: greenfut\r\nContent-Length: ");
+    put_u64(c, body_len);
+    put(c, "\r\n", 2);
+    if (status == 405)
+        put_str(c, "Allow: GET, HEAD\r\n");
     if (c->close_after || !c->req.keep_alive)
-        conn = "Connection: close\r\n";
+        put_str(c, "Connection: close\r\n");
     else if (c->req.minor == 0)
-        conn = "Connection: keep-alive\r\n";
-    int n = snprintf(c->out + c->out_len, OUT_MAX - c->out_len,
-                     "HTTP/1.1 %d %s\r\nServer: greenfut\r\n"
-                     "Content-Length: %llu\r\n%s%s\r\n%s",
-                     status, reason(status), (unsigned long long)body_len,
-                     status == 405 ? "Allow: GET, HEAD\r\n" : "", conn,
-                     with_body && body ? body : "");
-    RT_ASSERT(n > 0 && (size_t)n < OUT_MAX - c->out_len);
-    c->out_len += (size_t)n;
+        put_str(c, "Connection: keep-alive\r\n");
+    put(c, "\r\n", 2);
+    if (with_body && body)
+        put_str(c, body);
+    RT_ASSERT(c->out_len - start < RESP_ROOM && c->out_len < OUT_MAX);
     c->s->stats.requests++;
 }
 
