@@ -388,8 +388,8 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
      * cache lines in turn; frames start below it. Every stack top has the
      * same offset within its page, so without the colour every thread's
      * block and hottest frames would compete for the same few cache sets
-     * when many threads take turns. bench_yield at N = 1000: 22.3 ns
-     * without, 20.1 ns with (medians of 3 runs, 3 times); no change at
+     * when many threads take turns. bench_yield at N = 1000: 22.5 ns
+     * without, 20.0 ns with (three runs of 3, middle medians); none at
      * N = 2 or in bench_park. Colouring whole pages as well (extra guard
      * pages below each stack) made N = 10000 slower (55 vs 35 ns) and was
      * dropped. The bytes above the block are never touched. */
