@@ -12,8 +12,9 @@
  * and does nothing, so a slot can be reset by dropping it.
  *
  * Threads: wake and wake_by_ref may be called from any thread (a backend
- * routes a foreign-thread wake through rt_reactor_remote). clone and drop
- * must be safe wherever the backend lets a waker travel.
+ * routes a foreign-thread wake through rt_reactor_post). clone and drop
+ * must be safe wherever the backend lets a waker travel (both backends: on
+ * any thread, and a clone made on one thread may be dropped on another).
  *
  * Rust: struct rt_waker is `Waker`, the vtable is `RawWakerVTable`, and
  * `&dyn Trait` is the same {vtable, data} pair that C writes out by hand.

@@ -156,10 +156,29 @@ static void free_if_unused(struct gt__thread *t)
         thread_free(t);
 }
 
+/* Drops minus clones in a remote word, as a signed count (it wraps). */
+static int32_t word_drops(unsigned word)
+{
+    return (int32_t)(word & ~(GT__R_DROP - 1u)) / (int32_t)GT__R_DROP;
+}
+
 /* Drops one reference; owner thread only. */
 static void unref(struct gt__thread *t)
 {
-    RT_ASSERT(gt__current_sched == t->s && t->refs > 0);
+    RT_ASSERT(gt__current_sched == t->s);
+    if (t->refs == 0) {
+        /* The reference is a clone made on another thread and not yet
+         * applied: take the word's count now (its flags stay for the
+         * node's run). */
+        unsigned old =
+            atomic_load_explicit(&t->remote.queued, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(
+            &t->remote.queued, &old, old & (RT_REMOTE_QUEUED | GT__R_WAKE),
+            memory_order_acq_rel, memory_order_relaxed))
+            continue;
+        t->refs = (uint32_t)((int64_t)t->refs - word_drops(old));
+    }
+    RT_ASSERT(t->refs > 0);
     t->refs--;
     free_if_unused(t);
 }
@@ -308,9 +327,9 @@ static void remote_run(struct rt_remote *n)
     unsigned word = n->taken;
     if (word & GT__R_WAKE)
         wake_local(t);
-    /* Drops minus clones, as a signed count (the word wraps). */
-    int32_t drops = (int32_t)(word & ~(GT__R_DROP - 1u)) / (int32_t)GT__R_DROP;
-    t->refs = (uint32_t)((int64_t)t->refs - drops);
+    int64_t refs = (int64_t)t->refs - word_drops(word);
+    RT_ASSERT(refs >= 0);
+    t->refs = (uint32_t)refs;
     free_if_unused(t);
 }
 

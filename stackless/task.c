@@ -173,9 +173,28 @@ static void free_if_unused(struct fut__task *t)
         really_free(t);
 }
 
+/* Drops minus clones in a remote word, as a signed count (it wraps). */
+static int32_t word_drops(unsigned word)
+{
+    return (int32_t)(word & ~(FUT__R_DROP - 1u)) / (int32_t)FUT__R_DROP;
+}
+
 void fut__task_unref(struct fut__task *t)
 {
-    RT_ASSERT(t->ex == fut__current && t->refs > 0);
+    RT_ASSERT(t->ex == fut__current);
+    if (t->refs == 0) {
+        /* The reference is a clone made on another thread and not yet
+         * applied: take the word's count now (its flags stay for the
+         * node's run). */
+        unsigned old =
+            atomic_load_explicit(&t->remote.queued, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(
+            &t->remote.queued, &old, old & (RT_REMOTE_QUEUED | FUT__R_WAKE),
+            memory_order_acq_rel, memory_order_relaxed))
+            continue;
+        t->refs = (uint32_t)((int64_t)t->refs - word_drops(old));
+    }
+    RT_ASSERT(t->refs > 0);
     t->refs--;
     free_if_unused(t);
 }
@@ -186,15 +205,13 @@ static void remote_run(struct rt_remote *node)
 {
     struct fut__task *t = RT_CONTAINER_OF(node, struct fut__task, remote);
     unsigned word = node->taken;
-    if (word & FUT__R_WAKE) {
+    if ((word & FUT__R_WAKE) && !(t->flags & FUT__COMPLETE)) {
         t->ex->remote_wakes++;
-        if (!(t->flags & FUT__COMPLETE))
-            wake_local(t);
+        wake_local(t);
     }
-    /* Drops minus clones, as a signed count (the word wraps). */
-    int32_t drops =
-        (int32_t)(word & ~(FUT__R_DROP - 1u)) / (int32_t)FUT__R_DROP;
-    t->refs = (uint32_t)((int64_t)t->refs - drops);
+    int64_t refs = (int64_t)t->refs - word_drops(word);
+    RT_ASSERT(refs >= 0);
+    t->refs = (uint32_t)refs;
     free_if_unused(t);
 }
 

@@ -2,11 +2,13 @@
  * Not for use outside stackless/.
  *
  * The invariant to keep in mind: every field of a task but `remote` is the
- * owner thread's (the executor's). Other threads never touch `notified`,
- * `refs` or the ready link; what they do to a task (wake it, clone or drop
- * a waker) is added to the word of its remote node and applied by the
- * owner when the reactor runs that node. So the owner's own wakes, clones
- * and drops are plain loads and stores, no locked instruction.
+ * owner thread's (the executor's). Other threads never touch the flags
+ * (NOTIFIED among them), `refs` or the ready link; what they do to a task (wake
+ * it, clone or drop a waker) is added to the word of its remote node and
+ * applied by the owner when the reactor runs that node, or sooner, when the
+ * owner drops a reference its count has not seen (a clone made elsewhere). So
+ * the owner's own wakes, clones and drops are plain loads and stores, no locked
+ * instruction.
  */
 #ifndef RT_STACKLESS_TASK_INTERNAL_H
 #define RT_STACKLESS_TASK_INTERNAL_H

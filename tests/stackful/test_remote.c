@@ -5,7 +5,9 @@
  * Then references across threads: a pthread clones and drops a finished
  * thread's waker many times, keeps one clone, and the owner drops the
  * original. The block must live on (the clone is a reference the owner has
- * not seen yet) and be freed only after the pthread drops the clone. */
+ * not seen yet) and be freed only after the pthread drops the clone. Last,
+ * a clone made on a pthread comes back and is dropped by the owner, before
+ * and after the original. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -113,6 +115,39 @@ static void cross_thread_refs(void)
     rt_reactor_release(gt_reactor());
 }
 
+static struct rt_waker w_self, w_back;
+
+static void *clone_back(void *arg)
+{
+    (void)arg;
+    w_back = rt_waker_clone(&w_self);
+    return NULL;
+}
+
+/* Clones its own waker, has a pthread clone that, and drops both. */
+static void *clone_owner(void *arg)
+{
+    int clone_first = (int)(intptr_t)arg;
+    w_self = rt_waker_clone(gt_waker());
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, clone_back, NULL), 0);
+    CHECK_EQ(pthread_join(th, NULL), 0);
+    rt_waker_drop(clone_first ? &w_back : &w_self);
+    rt_waker_drop(clone_first ? &w_self : &w_back);
+    return NULL;
+}
+
+/* A foreign-made clone dropped by the owner: counted once, freed once. */
+static void clone_dropped_by_owner(int clone_first)
+{
+    int64_t id = gt_spawn(clone_owner, (void *)(intptr_t)clone_first, NULL);
+    CHECK_GT(id, 0);
+    gt_yield(); /* it runs to its end */
+    size_t pool = pooled();
+    CHECK_OK(gt_join(id, NULL));
+    CHECK_EQ(pooled(), pool + 1); /* freed at the join, not before */
+}
+
 static void *main_green(void *arg)
 {
     (void)arg;
@@ -129,6 +164,8 @@ static void *main_green(void *arg)
     CHECK_EQ((uintptr_t)seen, rounds);
     CHECK_EQ(woken_by_pthread, rounds);
     cross_thread_refs();
+    clone_dropped_by_owner(1);
+    clone_dropped_by_owner(0);
     return NULL;
 }
 

@@ -7,7 +7,9 @@
  * Then references across threads: a pthread clones and drops a finished
  * task's waker many times, keeps one clone, and the executor's thread drops
  * the original. The task must live on (the clone is a reference the owner
- * has not seen yet) and be freed only after the pthread drops the clone. */
+ * has not seen yet) and be freed only after the pthread drops the clone.
+ * Last, a clone made on a pthread comes back and is dropped on the
+ * executor's thread, before and after the original. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -118,6 +120,31 @@ static void cross_thread_refs(void)
     CHECK_EQ(pthread_join(th, NULL), 0);
 }
 
+static struct rt_waker w_back;
+
+static void *clone_back(void *arg)
+{
+    (void)arg;
+    w_back = rt_waker_clone(&w_orig);
+    return NULL;
+}
+
+/* A foreign-made clone dropped by the owner: counted once, freed once. */
+static void clone_dropped_by_owner(int clone_first)
+{
+    struct fut_future h = {&holder_vt};
+    struct fut_join j;
+    CHECK_OK(fut_spawn(&h, sizeof(h), 0, &j));
+    CHECK_OK(fut_join(&j, NULL));
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, clone_back, NULL), 0);
+    CHECK_EQ(pthread_join(th, NULL), 0);
+    rt_waker_drop(clone_first ? &w_back : &w_orig);
+    CHECK_EQ(allocated(), 1);
+    rt_waker_drop(clone_first ? &w_orig : &w_back);
+    CHECK_EQ(allocated(), 0);
+}
+
 int main(void)
 {
     struct fut_executor *ex;
@@ -146,6 +173,8 @@ int main(void)
     printf("%ld polls for %d foreign wakes (%llu remote)\n", polls, WAKES,
            (unsigned long long)st.remote_wakes);
     cross_thread_refs();
+    clone_dropped_by_owner(1);
+    clone_dropped_by_owner(0);
     fut_executor_free(ex);
     return 0;
 }
