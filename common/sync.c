@@ -253,8 +253,13 @@ void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w)
     if (w->state == RT_WAIT_QUEUED && n->waiter == w) {
         n->waiter = NULL;
         rt_waker_drop(&w->waker);
+        w->state = RT_WAIT_IDLE;
     } else if (w->state == RT_WAIT_DONE) {
-        n->permit = true; /* delivered but never returned: hand it on */
+        /* Delivered but never returned: hand it on, to a waiter that came
+         * meanwhile or as the permit. */
+        w->state = RT_WAIT_IDLE;
+        rt_notify_one(n);
+    } else {
+        w->state = RT_WAIT_IDLE;
     }
-    w->state = RT_WAIT_IDLE;
 }

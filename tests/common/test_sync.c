@@ -158,6 +158,19 @@ static void test_notify(void)
     res = 1;
     CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_READY);
     CHECK_EQ(res, 0);
+    /* Notified, and another waiter came before the first was cancelled:
+     * the notification goes on to that waiter, not to a permit. */
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_PENDING);
+    rt_notify_one(&n);
+    CHECK_EQ(rt_notify_poll_wait(&n, &b, &cx, &res), RT_PENDING);
+    wakes = atomic_load(&tw.wakes);
+    rt_notify_cancel(&n, &a);
+    CHECK_EQ(atomic_load(&tw.wakes), wakes + 1);
+    res = 1;
+    CHECK_EQ(rt_notify_poll_wait(&n, &b, &cx, &res), RT_READY);
+    CHECK_EQ(res, 0);
+    CHECK_EQ(rt_notify_poll_wait(&n, &a, &cx, &res), RT_PENDING);
+    rt_notify_cancel(&n, &a);
     CHECK_EQ(rt_notify_poll_wait(NULL, &a, &cx, &res), RT_READY);
     CHECK_EQ(res, -EINVAL);
 }
