@@ -217,7 +217,7 @@ int rt_reactor_notify(struct rt_reactor *r)
 {
     if (!r)
         return -EINVAL;
-    if (atomic_exchange_explicit(&r->notified, 1, memory_order_acq_rel))
+    if (atomic_exchange_explicit(&r->notified, 1, memory_order_seq_cst))
         return 0; /* a write is already pending; the turn will see it */
     uint64_t one = 1;
     while (rt_sys_eventfd_write(r->evfd, one) < 0) {
@@ -250,7 +250,7 @@ static void remote_push(struct rt_reactor *r, struct rt_remote *node)
     do {
         node->next = head;
     } while (!atomic_compare_exchange_weak_explicit(
-        &r->remote, &head, node, memory_order_release, memory_order_relaxed));
+        &r->remote, &head, node, memory_order_seq_cst, memory_order_relaxed));
     (void)rt_reactor_notify(r);
 }
 
@@ -391,7 +391,12 @@ static int dispatch_io(struct rt_reactor *r, int n)
         uint32_t ev = r->events[i].events;
         if (token == NOTIFY_TOKEN) {
             uint64_t v;
-            atomic_store_explicit(&r->notified, 0, memory_order_release);
+            /* An exchange, not a store: it must be ordered before this
+             * turn's look at r->remote (a poster pushes, then tests
+             * `notified`; the store-buffer pattern needs both sides
+             * sequenced). */
+            (void)atomic_exchange_explicit(&r->notified, 0,
+                                           memory_order_seq_cst);
             while (rt_sys_eventfd_read(r->evfd, &v) < 0 && errno == EINTR)
                 ;
             continue;
@@ -416,7 +421,7 @@ static int dispatch_io(struct rt_reactor *r, int n)
 static int run_remote(struct rt_reactor *r)
 {
     struct rt_remote *n =
-        atomic_exchange_explicit(&r->remote, NULL, memory_order_acquire);
+        atomic_exchange_explicit(&r->remote, NULL, memory_order_seq_cst);
     struct rt_remote *fifo = NULL;
     while (n) { /* reverse the LIFO */
         struct rt_remote *next = n->next;

@@ -14,8 +14,8 @@
  * - Readiness is set by epoll edges and cleared only when an operation sees
  *   EAGAIN (common/io.c), never by guessing.
  * - A reactor belongs to the thread that turns it. Only rt_reactor_notify,
- *   rt_reactor_remote, rt_reactor_hold and rt_reactor_release may be called
- *   from other threads.
+ *   rt_reactor_remote, rt_reactor_post, rt_remote_add, rt_reactor_hold and
+ *   rt_reactor_release may be called from other threads.
  *
  * Errors are negative errno values; no function here aborts on bad input.
  */
