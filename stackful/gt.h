@@ -153,7 +153,9 @@ struct rt_reactor *gt_reactor(void);
 
 /* The calling green thread's waker, borrowed: valid while the thread lives
  * (clone it to keep it; clones keep the thread's control block alive until
- * dropped, and must be dropped before gt_run returns). NULL outside one. */
+ * dropped, and must be dropped before gt_run returns: a clone used on
+ * another OS thread means that thread's last wake or drop has returned, for
+ * example by joining it, before gt_run's end). NULL outside one. */
 const struct rt_waker *gt_waker(void);
 
 /* A poll context holding gt_waker() (cx.waker NULL outside a green thread,

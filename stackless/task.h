@@ -65,7 +65,9 @@ int fut_executor_new(struct fut_executor **out);
  * their timers are cancelled), frees the reactor (dropping the wakers it
  * stored) and the executor, and clears the thread's current executor.
  * Every waker clone and join handle of its tasks must be gone by then
- * (the ASan tests check it). NULL is a no-op. Never runs a poll. */
+ * (the ASan tests check it), and another OS thread's last wake or drop must
+ * have returned (join that thread first): it may still be posting to the
+ * reactor. NULL is a no-op. Never runs a poll. */
 void fut_executor_free(struct fut_executor *ex);
 
 /* The calling thread's executor, or NULL. */
