@@ -391,14 +391,20 @@ static int dispatch_io(struct rt_reactor *r, int n)
         uint32_t ev = r->events[i].events;
         if (token == NOTIFY_TOKEN) {
             uint64_t v;
-            /* An exchange, not a store: it must be ordered before this
-             * turn's look at r->remote (a poster pushes, then tests
-             * `notified`; the store-buffer pattern needs both sides
-             * sequenced). */
-            (void)atomic_exchange_explicit(&r->notified, 0,
-                                           memory_order_seq_cst);
+            /* Read first, then clear. Cleared first, a poster could set
+             * `notified` and write between the two, and this read would
+             * eat that write: `notified` would stay 1 with nothing left to
+             * wake the next epoll_wait, so every later notify would be
+             * skipped (a lost wake-up, seen as a hang). Read first, a write
+             * that lands after the read leaves the eventfd readable (one
+             * spurious wake at worst). The clear is an exchange, ordered
+             * before this turn's look at r->remote: a poster pushes, then
+             * tests `notified`, and that store-buffer pattern needs both
+             * sides sequenced. */
             while (rt_sys_eventfd_read(r->evfd, &v) < 0 && errno == EINTR)
                 ;
+            (void)atomic_exchange_explicit(&r->notified, 0,
+                                           memory_order_seq_cst);
             continue;
         }
         int fd = (int)(uint32_t)token;
