@@ -33,12 +33,6 @@ enum gt__state {
     GT__DONE,     /* fn returned; kept until joined and unreferenced */
 };
 
-/* The remote word of a thread: a wake ORs in GT__R_WAKE; a dropped
- * reference adds GT__R_DROP, a clone subtracts it (the count wraps; the
- * owner reads it as signed). */
-#define GT__R_WAKE RT_REMOTE_UNIT
-#define GT__R_DROP (2u * RT_REMOTE_UNIT)
-
 struct gt__sched;
 
 struct gt__thread {

@@ -151,33 +151,17 @@ static void thread_free(struct gt__thread *t)
  * seen, or a queued node, keeps it: the node's run frees it later). */
 static void free_if_unused(struct gt__thread *t)
 {
-    if (t->refs == 0 &&
-        atomic_load_explicit(&t->remote.queued, memory_order_acquire) == 0)
+    if (t->refs == 0 && rt_remote_idle(&t->remote))
         thread_free(t);
-}
-
-/* Drops minus clones in a remote word, as a signed count (it wraps). */
-static int32_t word_drops(unsigned word)
-{
-    return (int32_t)(word & ~(GT__R_DROP - 1u)) / (int32_t)GT__R_DROP;
 }
 
 /* Drops one reference; owner thread only. */
 static void unref(struct gt__thread *t)
 {
     RT_ASSERT(gt__current_sched == t->s);
-    if (t->refs == 0) {
-        /* The reference is a clone made on another thread and not yet
-         * applied: take the word's count now (its flags stay for the
-         * node's run). */
-        unsigned old =
-            atomic_load_explicit(&t->remote.queued, memory_order_relaxed);
-        while (!atomic_compare_exchange_weak_explicit(
-            &t->remote.queued, &old, old & (RT_REMOTE_QUEUED | GT__R_WAKE),
-            memory_order_acq_rel, memory_order_relaxed))
-            continue;
-        t->refs = (uint32_t)((int64_t)t->refs - word_drops(old));
-    }
+    if (t->refs == 0) /* a clone made elsewhere, not applied yet */
+        t->refs =
+            (uint32_t)((int64_t)t->refs - rt_remote_take_drops(&t->remote));
     RT_ASSERT(t->refs > 0);
     t->refs--;
     free_if_unused(t);
@@ -315,7 +299,7 @@ static struct rt_waker w_clone(void *data)
     if (gt__current_sched == t->s)
         t->refs++;
     else /* seen by the owner before the reference we cloned from goes */
-        rt_remote_add(&t->remote, 0u - GT__R_DROP);
+        rt_remote_add(&t->remote, 0u - RT_REMOTE_DROP);
     return (struct rt_waker){&waker_vt, t};
 }
 
@@ -325,9 +309,9 @@ static void remote_run(struct rt_remote *n)
 {
     struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, remote);
     unsigned word = n->taken;
-    if (word & GT__R_WAKE)
+    if (word & RT_REMOTE_WAKE)
         wake_local(t);
-    int64_t refs = (int64_t)t->refs - word_drops(word);
+    int64_t refs = (int64_t)t->refs - rt_remote_drops(word);
     RT_ASSERT(refs >= 0);
     t->refs = (uint32_t)refs;
     free_if_unused(t);
@@ -348,7 +332,7 @@ static void w_wake_by_ref(void *data)
     if (gt__current_sched == t->s)
         wake_local(t);
     else
-        post(t, 0, GT__R_WAKE);
+        post(t, 0, RT_REMOTE_WAKE);
 }
 
 static void w_wake(void *data)
@@ -358,7 +342,7 @@ static void w_wake(void *data)
         wake_local(t);
         unref(t);
     } else {
-        post(t, GT__R_DROP, GT__R_WAKE);
+        post(t, RT_REMOTE_DROP, RT_REMOTE_WAKE);
     }
 }
 
@@ -368,7 +352,7 @@ static void w_drop(void *data)
     if (gt__current_sched == t->s)
         unref(t);
     else
-        post(t, GT__R_DROP, 0);
+        post(t, RT_REMOTE_DROP, 0);
 }
 
 static const struct rt_waker_vtable waker_vt = {

@@ -168,32 +168,16 @@ static void wake_local(struct fut__task *t)
  * seen, or a queued node, keeps it: the node's run frees it later). */
 static void free_if_unused(struct fut__task *t)
 {
-    if (t->refs == 0 &&
-        atomic_load_explicit(&t->remote.queued, memory_order_acquire) == 0)
+    if (t->refs == 0 && rt_remote_idle(&t->remote))
         really_free(t);
-}
-
-/* Drops minus clones in a remote word, as a signed count (it wraps). */
-static int32_t word_drops(unsigned word)
-{
-    return (int32_t)(word & ~(FUT__R_DROP - 1u)) / (int32_t)FUT__R_DROP;
 }
 
 void fut__task_unref(struct fut__task *t)
 {
     RT_ASSERT(t->ex == fut__current);
-    if (t->refs == 0) {
-        /* The reference is a clone made on another thread and not yet
-         * applied: take the word's count now (its flags stay for the
-         * node's run). */
-        unsigned old =
-            atomic_load_explicit(&t->remote.queued, memory_order_relaxed);
-        while (!atomic_compare_exchange_weak_explicit(
-            &t->remote.queued, &old, old & (RT_REMOTE_QUEUED | FUT__R_WAKE),
-            memory_order_acq_rel, memory_order_relaxed))
-            continue;
-        t->refs = (uint32_t)((int64_t)t->refs - word_drops(old));
-    }
+    if (t->refs == 0) /* a clone made elsewhere, not applied yet */
+        t->refs =
+            (uint32_t)((int64_t)t->refs - rt_remote_take_drops(&t->remote));
     RT_ASSERT(t->refs > 0);
     t->refs--;
     free_if_unused(t);
@@ -205,11 +189,11 @@ static void remote_run(struct rt_remote *node)
 {
     struct fut__task *t = RT_CONTAINER_OF(node, struct fut__task, remote);
     unsigned word = node->taken;
-    if ((word & FUT__R_WAKE) && !(t->flags & FUT__COMPLETE)) {
+    if ((word & RT_REMOTE_WAKE) && !(t->flags & FUT__COMPLETE)) {
         t->ex->remote_wakes++;
         wake_local(t);
     }
-    int64_t refs = (int64_t)t->refs - word_drops(word);
+    int64_t refs = (int64_t)t->refs - rt_remote_drops(word);
     RT_ASSERT(refs >= 0);
     t->refs = (uint32_t)refs;
     free_if_unused(t);
@@ -229,7 +213,7 @@ static struct rt_waker waker_clone(void *data)
     if (t->ex == fut__current)
         t->refs++;
     else /* seen by the owner before the reference we cloned from goes */
-        rt_remote_add(&t->remote, 0u - FUT__R_DROP);
+        rt_remote_add(&t->remote, 0u - RT_REMOTE_DROP);
     return (struct rt_waker){&fut__task_waker_vt, t};
 }
 
@@ -240,7 +224,7 @@ static void waker_wake(void *data)
         wake_local(t);
         fut__task_unref(t);
     } else {
-        post(t, FUT__R_DROP, FUT__R_WAKE);
+        post(t, RT_REMOTE_DROP, RT_REMOTE_WAKE);
     }
 }
 
@@ -250,7 +234,7 @@ static void waker_wake_by_ref(void *data)
     if (t->ex == fut__current)
         wake_local(t);
     else
-        post(t, 0, FUT__R_WAKE);
+        post(t, 0, RT_REMOTE_WAKE);
 }
 
 static void waker_drop(void *data)
@@ -259,7 +243,7 @@ static void waker_drop(void *data)
     if (t->ex == fut__current)
         fut__task_unref(t);
     else
-        post(t, FUT__R_DROP, 0);
+        post(t, RT_REMOTE_DROP, 0);
 }
 
 const struct rt_waker_vtable fut__task_waker_vt = {

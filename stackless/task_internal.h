@@ -74,12 +74,6 @@ struct fut__task {
     max_align_t frame[]; /* the future's frame, then the output slot */
 };
 
-/* The remote word of a task: what other threads did since the owner last
- * looked. A wake ORs in FUT__R_WAKE; a dropped reference adds FUT__R_DROP,
- * a clone subtracts it (the count wraps; the owner reads it as signed). */
-#define FUT__R_WAKE RT_REMOTE_UNIT
-#define FUT__R_DROP (2u * RT_REMOTE_UNIT)
-
 /* Task slots come from slab chunks, one slot size per chunk, sizes in
  * steps of FUT__SLOT_STEP up to FUT__SLOT_MAX; a bigger task gets a chunk
  * of its own, freed with it. A freed slot goes on its size's free list (its
