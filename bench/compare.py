@@ -340,20 +340,21 @@ def plot(rows, outdir):
     return files
 
 
-def build_ontop(tree):
-    """The stackful switch bench once more, built with ontop_fcontext
-    resumes (-DRT_STACKFUL_ONTOP=ON), for the comparison docs/stackful.md
-    makes."""
+def build_plain(tree):
+    """The stackful switch bench once more, built to enter jump_fcontext
+    with a plain call (-DRT_STACKFUL_PLAIN_CALL=ON), for the comparison
+    docs/stackful.md makes."""
     run(["cmake", "-S", ROOT, "-B", tree, "-G", "Ninja",
-         "-DCMAKE_BUILD_TYPE=Release", "-DRT_STACKFUL_ONTOP=ON",
+         "-DCMAKE_BUILD_TYPE=Release", "-DRT_STACKFUL_PLAIN_CALL=ON",
          "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
         stdout=subprocess.DEVNULL)
     run(["cmake", "--build", tree, "--target", "bench_sf_switch"],
         stdout=subprocess.DEVNULL)
 
 
-def run_design(tree, ontop_tree):
-    """Runs the DESIGN programs, then the ontop build of the switch bench;
+def run_design(tree, plain_tree):
+    """Runs the DESIGN programs, then the plain-call build of the switch
+    bench;
     returns [(program, what, output)]."""
     out = []
     for prog, what in DESIGN:
@@ -365,15 +366,16 @@ def run_design(tree, ontop_tree):
             raise RuntimeError("%s failed (exit %d)" % (prog,
                                                         res.returncode))
         out.append((prog, what, res.stdout.rstrip()))
-    say("[design] bench_sf_switch, -DRT_STACKFUL_ONTOP=ON")
-    build_ontop(ontop_tree)
-    res = subprocess.run([os.path.join(ontop_tree, "bench",
+    say("[design] bench_sf_switch, -DRT_STACKFUL_PLAIN_CALL=ON")
+    build_plain(plain_tree)
+    res = subprocess.run([os.path.join(plain_tree, "bench",
                                        "bench_sf_switch")],
                          capture_output=True, text=True)
     if res.returncode != 0:
-        raise RuntimeError("bench_sf_switch (ontop) failed")
-    out.append(("bench_sf_switch -DRT_STACKFUL_ONTOP=ON",
-                "the same, resuming with ontop_fcontext (docs/stackful.md)",
+        raise RuntimeError("bench_sf_switch (plain call) failed")
+    out.append(("bench_sf_switch -DRT_STACKFUL_PLAIN_CALL=ON",
+                "the same, jump_fcontext entered by a plain call "
+                "(docs/stackful.md)",
                 res.stdout.rstrip()))
     return out
 
@@ -471,7 +473,7 @@ def main(argv=None):
         try:
             design = run_design(trees[BACKENDS[0]],
                                 os.path.join(args.build_dir,
-                                             "compare-ontop"))
+                                             "compare-plain"))
         except RuntimeError as e:
             say("bench/compare: %s" % e)
             return 1

@@ -43,7 +43,6 @@ struct gt__thread {
     struct gt__sched *s;  /* owner; fixed at spawn */
     enum gt__state state; /* written on the owner's OS thread only */
     bool notified;        /* a wake came while not parked; park consumes */
-    bool started;         /* has run: resumed by ontop_fcontext from now on */
     uint32_t refs;        /* see the file comment; owner only */
     int64_t id;           /* > 0; 0 for the scheduler's own context */
     void *(*fn)(void *);  /* set at spawn */

@@ -39,11 +39,8 @@
 #endif
 #define BUDGET GT_BUDGET
 
-#ifndef GT_JUMP_ONLY
-#define GT_JUMP_ONLY 0
-#endif
-
 _Thread_local struct gt__sched *gt__current_sched;
+_Thread_local const struct rt_waker *gt__running_waker;
 
 /* The blocking detector of this OS thread's gt_run, NULL when off. */
 static _Thread_local struct rt_watchdog *watchdog;
@@ -184,35 +181,56 @@ static void land(transfer_t tr)
     }
     prev->ctx = tr.fctx;
     self->state = GT__RUNNING;
+    gt__running_waker = &self->waker;
     if (prev->state == GT__DONE)
         unref(prev); /* the scheduler's reference: it never runs again */
 }
 
-#if !GT_JUMP_ONLY
-/* Runs on the resumed context's stack, as if it were its first act after
- * its own switch (ontop_fcontext calls it there), then returns into it. */
-static transfer_t on_top(transfer_t tr)
-{
-    land(tr);
-    return tr;
-}
+/* jump_fcontext, entered without a `call`. The switch pops a return
+ * address off the stack and jumps to the other context's; entered by
+ * `call`, it leaves one entry on the CPU's return stack buffer that no `ret`
+ * pops, so the first `ret` after every switch is mispredicted. Pushing the
+ * address of the label below by hand and entering with `jmp` keeps calls
+ * and rets paired on both sides: the resumed context continues at its own
+ * label (it was suspended here too) and its later rets are predicted.
+ * Boost's contract is unchanged: the same symbol, arguments (rdi, rsi) and
+ * results (rax, rdx); callee-saved registers survive the switch, so only
+ * the caller-saved ones are declared clobbered. The red zone below rsp is
+ * skipped first, since a push would overwrite it. Elsewhere than x86-64,
+ * and with -DRT_STACKFUL_PLAIN_CALL=ON, it is the plain call;
+ * bench_sf_switch measures both (docs/stackful.md). */
+#ifndef GT_PLAIN_CALL
+#define GT_PLAIN_CALL 0
 #endif
+static inline transfer_t jump_balanced(fcontext_t to, void *data)
+{
+#if defined(__x86_64__) && !GT_PLAIN_CALL
+    register void *rdi __asm__("rdi") = to;
+    register void *rsi __asm__("rsi") = data;
+    void *fctx, *vp;
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                     "lea 1f(%%rip), %%rax\n\t"
+                     "push %%rax\n\t"
+                     "jmp jump_fcontext@PLT\n"
+                     "1:\n\t"
+                     "lea 128(%%rsp), %%rsp"
+                     : "=a"(fctx), "=d"(vp), "+D"(rdi), "+S"(rsi)
+                     :
+                     : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0",
+                       "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
+                       "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
+                       "st(4)", "st(5)", "st(6)", "st(7)");
+    return (transfer_t){fctx, vp};
+#else
+    return jump_fcontext(to, data);
+#endif
+}
 
 /* Suspends `from` (the running context) and resumes `to`. Allocates
  * nothing; returns when someone switches back to `from`, which has landed
- * by then.
- *
- * Two Boost calls, one contract. A context that has never run is entered
- * with jump_fcontext (its start trampoline wants the transfer in argument
- * registers; entry() lands). A context suspended here is resumed with
- * ontop_fcontext(ctx, from, on_top): the same register save and restore as
- * jump_fcontext, but the resumed side gets back into its switch_to through
- * on_top's `ret` instead of an indirect `jmp`. That keeps the CPU's return
- * stack buffer balanced (every call of a switch is matched by one ret), so
- * the `ret`s that follow a switch are predicted; with jump_fcontext alone
- * each handoff costs one mispredicted return. bench_sf_switch measures
- * both. The default build is jump_fcontext only (GT_JUMP_ONLY);
- * -DRT_STACKFUL_ONTOP=ON builds the ontop_fcontext resume. */
+ * by then. A context that has never run starts in entry(), which lands
+ * first; every other one was suspended right here. */
 static void switch_to(struct gt__sched *s, struct gt__thread *from,
                       struct gt__thread *to)
 {
@@ -230,16 +248,7 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
                   to == &s->main ? s->main.san_size : to->stack.size);
     gt__tsan_switch(from->state == GT__DONE ? NULL : &from->san_fake,
                     &to->san_fake);
-#if GT_JUMP_ONLY
-    land(jump_fcontext(to->ctx, from));
-#else
-    if (to->started) {
-        (void)ontop_fcontext(to->ctx, from, on_top);
-        return;
-    }
-    to->started = true;
-    (void)jump_fcontext(to->ctx, from); /* resumed via ontop: landed */
-#endif
+    land(jump_balanced(to->ctx, from));
 }
 
 /* The next context to run: the head of the ready queue, or the scheduler
@@ -709,10 +718,10 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt_list_init(&s->main.all);
     s->main.s = s;
     s->main.state = GT__RUNNING;
-    s->main.started = true; /* it is suspended inside switch_to */
     s->current = &s->main;
     s->next_id = 1;
     gt__current_sched = s;
+    gt__running_waker = &s->main.waker; /* empty: no task runs */
     watchdog = rt__watchdog_start();
 
     int64_t root = spawn(s, fn, arg, &(struct gt_opts){.name = "main"}, at);
@@ -726,6 +735,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     teardown(s);
     gt__overflow_fini(altstack);
     gt__current_sched = NULL;
+    gt__running_waker = NULL;
     free(s);
     return rc;
 }
