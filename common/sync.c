@@ -199,53 +199,6 @@ void rt_notify_init(struct rt_notify *n)
     n->permit = false;
 }
 
-enum rt_poll rt_notify_poll_wait(struct rt_notify *n, struct rt_waiter *w,
-                                 struct rt_cx *cx, int *res)
-{
-    if (!res)
-        return RT_READY;
-    if (!n || !w || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
-    if (w->state == RT_WAIT_DONE) { /* notified; our waker was consumed */
-        w->state = RT_WAIT_IDLE;
-        *res = 0;
-        return RT_READY;
-    }
-    if (w->state == RT_WAIT_QUEUED) { /* polled again before the notify */
-        rt_waker_store(&w->waker, cx->waker);
-        return RT_PENDING;
-    }
-    if (n->permit) {
-        n->permit = false;
-        *res = 0;
-        return RT_READY;
-    }
-    if (n->waiter) {
-        *res = -EBUSY;
-        return RT_READY;
-    }
-    n->waiter = w;
-    w->state = RT_WAIT_QUEUED;
-    w->waker = rt_waker_clone(cx->waker); /* idle: it held none */
-    return RT_PENDING;
-}
-
-void rt_notify_one(struct rt_notify *n)
-{
-    if (!n)
-        return;
-    struct rt_waiter *w = n->waiter;
-    if (!w) {
-        n->permit = true;
-        return;
-    }
-    n->waiter = NULL;
-    w->state = RT_WAIT_DONE;
-    rt_waker_wake(&w->waker);
-}
-
 void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w)
 {
     if (!n || !w)

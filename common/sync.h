@@ -15,6 +15,7 @@
 #ifndef RT_COMMON_SYNC_H
 #define RT_COMMON_SYNC_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -143,13 +144,59 @@ void rt_notify_init(struct rt_notify *n);
 
 /* Waits for a notification: RT_READY with *res = 0 once notified (or at
  * once when a permit was left), RT_PENDING meanwhile. *res = -EBUSY when
- * another waiter already waits on `n`, -EINVAL for NULL arguments. */
-enum rt_poll rt_notify_poll_wait(struct rt_notify *n, struct rt_waiter *w,
-                                 struct rt_cx *cx, int *res);
+ * another waiter already waits on `n`, -EINVAL for NULL arguments. Inline,
+ * as is rt_notify_one: a handoff through two notifications is the cheapest
+ * pass of control the portable API has, and a call per step would be a
+ * good part of its cost. */
+static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
+                                               struct rt_waiter *w,
+                                               struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!n || !w || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (w->state == RT_WAIT_DONE) { /* notified; our waker was consumed */
+        w->state = RT_WAIT_IDLE;
+        *res = 0;
+        return RT_READY;
+    }
+    if (w->state == RT_WAIT_QUEUED) { /* polled again before the notify */
+        rt_waker_store(&w->waker, cx->waker);
+        return RT_PENDING;
+    }
+    if (n->permit) {
+        n->permit = false;
+        *res = 0;
+        return RT_READY;
+    }
+    if (n->waiter) {
+        *res = -EBUSY;
+        return RT_READY;
+    }
+    n->waiter = w;
+    w->state = RT_WAIT_QUEUED;
+    w->waker = rt_waker_clone(cx->waker); /* idle: it held none */
+    return RT_PENDING;
+}
 
 /* Wakes the waiter (it completes on its next poll) or, when nobody waits,
  * leaves the permit. Never blocks, never fails. */
-void rt_notify_one(struct rt_notify *n);
+static inline void rt_notify_one(struct rt_notify *n)
+{
+    if (!n)
+        return;
+    struct rt_waiter *w = n->waiter;
+    if (!w) {
+        n->permit = true;
+        return;
+    }
+    n->waiter = NULL;
+    w->state = RT_WAIT_DONE;
+    rt_waker_wake(&w->waker);
+}
 
 /* For a wait abandoned while pending: takes `w` off `n`, or, when it had
  * been notified and not yet returned, puts the permit back. */
