@@ -108,15 +108,21 @@ def say(msg):
 
 
 def parse_rows(text):
-    """Parses benchmark output: CSV rows in COLUMNS order, '#' notes and
-    blank lines. Returns (rows, notes); raises ValueError on a bad row."""
+    """Parses benchmark output: CSV rows in COLUMNS order, '#' notes (a
+    leading word "note" is dropped; a note repeated by every run is kept
+    once) and blank lines. Returns (rows, notes); raises ValueError on a
+    bad row."""
     rows, notes = [], []
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         if line.startswith("#"):
-            notes.append(line.lstrip("#").strip())
+            note = line.lstrip("#").strip()
+            if note.startswith("note "):
+                note = note[len("note "):]
+            if note not in notes:
+                notes.append(note)
             continue
         fields = next(csv.reader([line]))
         if len(fields) != len(COLUMNS):

@@ -8,10 +8,12 @@ Python 3, standard library only.
 rows use compare.COLUMNS. wrk and nginx are optional: without them the
 rows that need them are skipped and a note says so. Run on its own with
 
-    python3 bench/net.py [--quick|--full] BUILD_TREE
+    python3 bench/net.py [--quick|--full] BUILD_TREE...
 
-(a tree configured from this repository with both examples built, e.g.
-build/net-rel) to print the rows as CSV.
+(trees configured from this repository that hold examples/http_stackful
+and examples/http_stackless between them, such as bench/compare's
+build/compare-stackful and build/compare-stackless) to print the rows as
+CSV.
 """
 import os
 import re
@@ -211,6 +213,60 @@ def http_rows(backend, results, conns):
                 "us")]
 
 
+def settle(pid, limit=2.0):
+    """Waits (at most `limit` s) until pid's server has finished with the
+    connections of the last run: its CPU time stops growing for 50 ms."""
+    end = time.time() + limit
+    last = cpu_seconds(pid)
+    while time.time() < end:
+        time.sleep(0.05)
+        now = cpu_seconds(pid)
+        if now == last:
+            return
+        last = now
+
+
+def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
+    """The http rows: every server (each backend's example, and nginx when
+    it is installed) is started once, and each run measures them in turn,
+    so that a shared host's drift falls on all of them alike rather than
+    on whichever was measured last. Returns the rows."""
+    servers = []
+    rows = []
+    try:
+        for b in BACKENDS:
+            proc, port = start_example(exes[b], server_cpu)
+            servers.append((b, proc, port))
+        if nginx:
+            port = free_port()
+            try:
+                servers.append(("baseline:nginx",
+                                start_nginx(prefix, port, server_cpu), port))
+            except (OSError, RuntimeError) as e:
+                notes.append("http: nginx did not start (%s); no "
+                             "baseline:nginx rows" % e)
+        for c in s["conns"]:
+            results = {name: [] for name, _, _ in servers}
+            for i in range(s["runs"]):
+                say("        http %d connections, run %d of %d: %s"
+                    % (c, i + 1, s["runs"],
+                       ", ".join(name for name, _, _ in servers)))
+                for name, proc, port in servers:
+                    res = wrk_point(proc.pid, port, c, s["seconds"], wrk_cpu)
+                    settle(proc.pid)
+                    if res["errors"] or res["non2xx"]:
+                        notes.append("http %s %d: wrk saw %d socket errors, "
+                                     "%d non-2xx" % (name, c, res["errors"],
+                                                     res["non2xx"]))
+                    results[name].append(res)
+            for name, _, _ in servers:
+                rows += http_rows(name, results[name], c)
+    finally:
+        for _, proc, _ in servers:
+            stop(proc)
+    return rows
+
+
 def start_nginx(prefix, port, server_cpu):
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     user = "user root;" if os.geteuid() == 0 else ""
@@ -288,53 +344,19 @@ def run(size, trees, say):
         notes.append(
             "http: GET / (6-byte body) under `wrk -t1 -cN -d%ds --latency`, "
             "server pinned to CPU %s and wrk to CPU %s, median of %d runs per "
-            "point; "
+            "point, every server measured in turn within each run; "
             "on 2 cores one wrk thread saturates near the server's speed, so "
             "requests_per_s mostly measures wrk and cpu_us_per_request "
             "(server user+sys CPU time over the run / requests, from "
             "/proc/<pid>/stat) is the figure that compares servers"
             % (s["seconds"], server_cpu, wrk_cpu, s["runs"]))
-        for b in BACKENDS:
-            proc, port = start_example(exes[b], server_cpu)
-            try:
-                for c in s["conns"]:
-                    say("        http %s, %d connections, %d x %d s"
-                        % (b, c, s["runs"], s["seconds"]))
-                    results = []
-                    for _ in range(s["runs"]):
-                        res = wrk_point(proc.pid, port, c, s["seconds"],
-                                        wrk_cpu)
-                        if res["errors"] or res["non2xx"]:
-                            notes.append("http %s %d: wrk saw %d socket "
-                                         "errors, %d non-2xx"
-                                         % (b, c, res["errors"],
-                                            res["non2xx"]))
-                        results.append(res)
-                    rows += http_rows(b, results, c)
-            finally:
-                stop(proc)
         if not nginx:
             notes.append("http: nginx is not installed; no baseline:nginx "
                          "rows")
-        else:
-            with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
-                port = free_port()
-                try:
-                    proc = start_nginx(prefix, port, server_cpu)
-                except (OSError, RuntimeError) as e:
-                    proc = None
-                    notes.append("http: nginx did not start (%s); no "
-                                 "baseline:nginx rows" % e)
-                try:
-                    for c in s["conns"] if proc else []:
-                        say("        http nginx, %d connections" % c)
-                        results = [wrk_point(proc.pid, port, c, s["seconds"],
-                                             wrk_cpu)
-                                   for _ in range(s["runs"])]
-                        rows += http_rows("baseline:nginx", results, c)
-                finally:
-                    if proc:
-                        stop(proc)
+        with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
+            rows += http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu,
+                                notes, say)
+        if nginx:
             notes.append("http baseline:nginx: 1 worker (plus its idle "
                          "master), `return 200 \"hello\\n\"`, access log off, "
                          "keepalive_requests 1000000; CPU time is master + "
@@ -361,11 +383,16 @@ def main(argv):
         size = "quick"
     elif "--full" in argv:
         size = "full"
-    if len(args) != 1:
+    trees = {}
+    for b in BACKENDS:
+        for t in args:
+            if os.path.exists(os.path.join(t, "examples", "http_" + b)):
+                trees[b] = os.path.abspath(t)
+                break
+    if not args or len(trees) != len(BACKENDS):
         print(__doc__, file=sys.stderr)
         return 2
-    tree = os.path.abspath(args[0])
-    rows, notes = run(size, {b: tree for b in BACKENDS},
+    rows, notes = run(size, trees,
                       lambda m: print(m, file=sys.stderr, flush=True))
     for r in rows:
         print("%s,%s,%s,%s,%.6g,%s,%d,%.6g,%.6g"

@@ -12,6 +12,7 @@ import compare  # noqa: E402
 
 SAMPLE = """\
 # note park stackful 1000: 1000 guarded stacks
+# note park stackful 1000: 1000 guarded stacks
 handoff,stackful,1000,ns_per_handoff,40,ns,3,38,45
 handoff,stackless,1000,ns_per_handoff,20,ns,3,19,30
 handoff,baseline:fcontext,5000,ns_per_handoff,10,ns,3,9,11
@@ -27,7 +28,7 @@ class ParseRows(unittest.TestCase):
     def test_rows_and_notes(self):
         rows, notes = compare.parse_rows(SAMPLE)
         self.assertEqual(len(rows), 8)
-        self.assertEqual(notes, ["note park stackful 1000: 1000 guarded stacks"])
+        self.assertEqual(notes, ["park stackful 1000: 1000 guarded stacks"])
         self.assertEqual(rows[0]["value"], 40.0)
         self.assertEqual(rows[0]["runs"], 3)
         self.assertEqual(rows[7]["param"], "")
