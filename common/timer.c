@@ -8,40 +8,45 @@
 
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4, the parent of i is
  * (i-1)/4. Compared with a binary heap it halves the depth, and the four
- * children sit next to each other in the pointer array, so a sift-down reads
- * one cache line per level. Measured in bench/bench_timer_heap.c. */
+ * children sit next to each other in the array, so a sift-down reads one
+ * cache line per level. Measured in bench/bench_timer_heap.c.
+ *
+ * Each heap entry holds its timer's deadline next to the pointer, so a sift
+ * compares keys inside the array and touches a timer node only to move it
+ * (its idx) or to break a tie (its seq). The nodes live in their owners'
+ * frames and stacks, one per task, scattered over memory: comparing through
+ * the pointers cost a cache miss per child looked at. */
 #ifndef RT_TIMER_ARITY
 #define RT_TIMER_ARITY 4 /* the bench builds a binary variant to compare */
 #endif
 #define ARITY RT_TIMER_ARITY
 
-static bool before(const struct rt_timer *a, const struct rt_timer *b)
+static bool before(const struct rt_timer_slot *a, const struct rt_timer_slot *b)
 {
     if (a->deadline != b->deadline)
         return a->deadline < b->deadline;
-    return a->seq < b->seq;
+    return a->t->seq < b->t->seq;
 }
 
-static void place(struct rt_timers *h, size_t i, struct rt_timer *t)
+static void place(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
-    h->heap[i] = t;
-    t->idx = i;
+    h->heap[i] = e;
+    e.t->idx = i;
 }
 
-static void sift_up(struct rt_timers *h, size_t i, struct rt_timer *t)
+static void sift_up(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
     while (i > 0) {
         size_t parent = (i - 1) / ARITY;
-        struct rt_timer *p = h->heap[parent];
-        if (!before(t, p))
+        if (!before(&e, &h->heap[parent]))
             break;
-        place(h, i, p);
+        place(h, i, h->heap[parent]);
         i = parent;
     }
-    place(h, i, t);
+    place(h, i, e);
 }
 
-static void sift_down(struct rt_timers *h, size_t i, struct rt_timer *t)
+static void sift_down(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
     for (;;) {
         size_t first = i * ARITY + 1;
@@ -52,27 +57,27 @@ static void sift_down(struct rt_timers *h, size_t i, struct rt_timer *t)
             last = h->len;
         size_t best = first;
         for (size_t c = first + 1; c < last; c++)
-            if (before(h->heap[c], h->heap[best]))
+            if (before(&h->heap[c], &h->heap[best]))
                 best = c;
-        if (!before(h->heap[best], t))
+        if (!before(&h->heap[best], &e))
             break;
         place(h, i, h->heap[best]);
         i = best;
     }
-    place(h, i, t);
+    place(h, i, e);
 }
 
 /* Takes `t` out of the heap; it becomes idle and keeps its waker. */
 static void unlink_timer(struct rt_timers *h, struct rt_timer *t)
 {
     size_t i = t->idx;
-    RT_ASSERT(i < h->len && h->heap[i] == t);
-    struct rt_timer *last = h->heap[--h->len];
+    RT_ASSERT(i < h->len && h->heap[i].t == t);
+    struct rt_timer_slot last = h->heap[--h->len];
     t->idx = RT_TIMER_IDLE;
-    if (last == t)
+    if (last.t == t)
         return;
-    /* The last node fills the hole and moves whichever way it must. */
-    if (i > 0 && before(last, h->heap[(i - 1) / ARITY]))
+    /* The last entry fills the hole and moves whichever way it must. */
+    if (i > 0 && before(&last, &h->heap[(i - 1) / ARITY]))
         sift_up(h, i, last);
     else
         sift_down(h, i, last);
@@ -97,7 +102,7 @@ void rt_timers_init(struct rt_timers *h)
 void rt_timers_fini(struct rt_timers *h)
 {
     for (size_t i = 0; i < h->len; i++) {
-        struct rt_timer *t = h->heap[i];
+        struct rt_timer *t = h->heap[i].t;
         t->idx = RT_TIMER_IDLE;
         rt_waker_drop(&t->waker);
     }
@@ -114,7 +119,8 @@ int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
         unlink_timer(h, t);
     } else if (h->len == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
-        struct rt_timer **heap = rt_sys_realloc(h->heap, cap * sizeof(*heap));
+        struct rt_timer_slot *heap =
+            rt_sys_realloc(h->heap, cap * sizeof(*heap));
         if (!heap)
             return -ENOMEM;
         h->heap = heap;
@@ -123,7 +129,7 @@ int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
     rt_waker_store(&t->waker, w);
     t->deadline = deadline;
     t->seq = h->seq++;
-    sift_up(h, h->len++, t);
+    sift_up(h, h->len++, (struct rt_timer_slot){deadline, t});
     return 0;
 }
 
@@ -137,7 +143,7 @@ void rt_timers_cancel(struct rt_timers *h, struct rt_timer *t)
 
 uint64_t rt_timers_next(const struct rt_timers *h)
 {
-    return h->len ? h->heap[0]->deadline : UINT64_MAX;
+    return h->len ? h->heap[0].deadline : UINT64_MAX;
 }
 
 size_t rt_timers_expire(struct rt_timers *h, uint64_t now)
@@ -145,8 +151,8 @@ size_t rt_timers_expire(struct rt_timers *h, uint64_t now)
     uint64_t limit = h->seq; /* timers armed from here on wait a turn */
     size_t fired = 0;
     while (h->len) {
-        struct rt_timer *t = h->heap[0];
-        if (t->deadline > now || t->seq >= limit)
+        struct rt_timer *t = h->heap[0].t;
+        if (h->heap[0].deadline > now || t->seq >= limit)
             break;
         unlink_timer(h, t);
         /* The timer is idle before its waker runs, so the waker may re-arm

@@ -13,8 +13,9 @@
  * measurement (bench_timers) that chose a 4-ary heap.
  *
  * The nodes are embedded by their owners (a future's frame, a green thread's
- * stack); the heap keeps only pointers to them, so a node must stay at the
- * same address and be cancelled or fired before its memory goes away.
+ * stack); the heap keeps pointers to them (with each deadline alongside,
+ * 16 bytes per armed timer), so a node must stay at the same address and be
+ * cancelled or fired before its memory goes away.
  */
 #ifndef RT_COMMON_TIMER_H
 #define RT_COMMON_TIMER_H
@@ -35,9 +36,16 @@ struct rt_timer {
     struct rt_waker waker; /* woken when the deadline passes */
 };
 
+/* A heap entry: the timer and a copy of its deadline, so that ordering
+ * the heap reads the array and not the scattered nodes. */
+struct rt_timer_slot {
+    uint64_t deadline;
+    struct rt_timer *t;
+};
+
 struct rt_timers {
     /* private */
-    struct rt_timer **heap; /* heap[0] is the earliest */
+    struct rt_timer_slot *heap; /* heap[0] is the earliest */
     size_t len;
     size_t cap;
     uint64_t seq; /* next arming sequence number */
