@@ -63,6 +63,9 @@ struct http_server {
     int stopping;                  /* set once by http_server_stop */
     struct rt_list conns;          /* struct http_conn.link, open ones */
     struct http_server_stats stats;
+    void *bufs;   /* free request buffers, a LIFO list through their
+                     first word (see conn_task) */
+    size_t nbufs; /* how many are on it */
 };
 
 /* The frame of http_server_task. Set `s` and leave the rest zeroed. */
