@@ -196,15 +196,16 @@ static void land(transfer_t tr)
  * Boost's contract is unchanged: the same symbol, arguments (rdi, rsi) and
  * results (rax, rdx); callee-saved registers survive the switch, so only
  * the caller-saved ones are declared clobbered. The red zone below rsp is
- * skipped first, since a push would overwrite it. Elsewhere than x86-64,
- * and with -DRT_STACKFUL_PLAIN_CALL=ON, it is the plain call;
- * bench_sf_switch measures both (docs/stackful.md). */
+ * skipped first, since a push would overwrite it. Elsewhere than x86-64
+ * (x32 too: Boost packs the result into rax there), and with
+ * -DRT_STACKFUL_PLAIN_CALL=ON, it is the plain call; bench_sf_switch
+ * measures both (docs/stackful.md). */
 #ifndef GT_PLAIN_CALL
 #define GT_PLAIN_CALL 0
 #endif
 static inline transfer_t jump_balanced(fcontext_t to, void *data)
 {
-#if defined(__x86_64__) && !GT_PLAIN_CALL
+#if defined(__x86_64__) && !defined(__ILP32__) && !GT_PLAIN_CALL
     register void *rdi __asm__("rdi") = to;
     register void *rsi __asm__("rsi") = data;
     void *fctx, *vp;
