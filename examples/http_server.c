@@ -156,12 +156,8 @@ static void buf_put(struct http_server *s, char *b)
 
 void http_server_fini(struct http_server *s)
 {
-    while (s->bufs) {
-        void *b = s->bufs;
-        memcpy(&s->bufs, b, sizeof(void *));
-        free(b);
-    }
-    s->nbufs = 0;
+    while (s->bufs)
+        free(buf_get(s));
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     if (s->root_fd >= 0)
