@@ -3,7 +3,7 @@
  * run in a fresh child process; the join handles are allocated and touched
  * before the first reading so they are not counted. Then the channel is
  * closed, and every task must wake with "closed" and be joined. Params: N.
- * On the stackful backend a "# note" line says which stack modes served. */
+ * On the stackful backend a "#" note line says which stack modes served. */
 #include <string.h>
 
 #include <stdlib.h>
@@ -59,7 +59,7 @@ static enum rt_poll root(void *self)
         if (gt_stats(&st) == 0 && st.threads_parked < (size_t)f->n)
             bh_fail("park: not every task parked");
         if (gt_stats(&st) == 0)
-            printf("# note park stackful %ld: %zu guarded stacks, %zu slab "
+            printf("# park stackful %ld: %zu guarded stacks, %zu slab "
                    "stacks in %zu slabs\n",
                    f->n, st.stacks_guarded, st.stacks_slab, st.slabs);
     }

@@ -109,9 +109,8 @@ def say(msg):
 
 def parse_rows(text):
     """Parses benchmark output: CSV rows in COLUMNS order, '#' notes (a
-    leading word "note" is dropped; a note repeated by every run is kept
-    once) and blank lines. Returns (rows, notes); raises ValueError on a
-    bad row."""
+    note that every run repeats is kept once) and blank lines. Returns
+    (rows, notes); raises ValueError on a bad row."""
     rows, notes = [], []
     for line in text.splitlines():
         line = line.strip()
@@ -119,8 +118,6 @@ def parse_rows(text):
             continue
         if line.startswith("#"):
             note = line.lstrip("#").strip()
-            if note.startswith("note "):
-                note = note[len("note "):]
             if note not in notes:
                 notes.append(note)
             continue
@@ -360,8 +357,7 @@ def build_plain(tree):
 
 def run_design(tree, plain_tree):
     """Runs the DESIGN programs, then the plain-call build of the switch
-    bench;
-    returns [(program, what, output)]."""
+    bench; returns [(program, what, output)]."""
     out = []
     for prog, what in DESIGN:
         say("[design] %s" % prog)

@@ -242,6 +242,10 @@ def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
             try:
                 servers.append(("baseline:nginx",
                                 start_nginx(prefix, port, server_cpu), port))
+                notes.append("http baseline:nginx: 1 worker (plus its idle "
+                             "master), `return 200 \"hello\\n\"`, access "
+                             "log off, keepalive_requests 1000000; CPU time "
+                             "is master + worker")
             except (OSError, RuntimeError) as e:
                 notes.append("http: nginx did not start (%s); no "
                              "baseline:nginx rows" % e)
@@ -356,11 +360,6 @@ def run(size, trees, say):
         with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
             rows += http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu,
                                 notes, say)
-        if nginx:
-            notes.append("http baseline:nginx: 1 worker (plus its idle "
-                         "master), `return 200 \"hello\\n\"`, access log off, "
-                         "keepalive_requests 1000000; CPU time is master + "
-                         "worker")
     for b in BACKENDS:
         say("        idle_conn %s, %d connections x %d"
             % (b, s["idle"], s["runs"]))

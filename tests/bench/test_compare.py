@@ -11,8 +11,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import compare  # noqa: E402
 
 SAMPLE = """\
-# note park stackful 1000: 1000 guarded stacks
-# note park stackful 1000: 1000 guarded stacks
+# park stackful 1000: 1000 guarded stacks
+# park stackful 1000: 1000 guarded stacks
 handoff,stackful,1000,ns_per_handoff,40,ns,3,38,45
 handoff,stackless,1000,ns_per_handoff,20,ns,3,19,30
 handoff,baseline:fcontext,5000,ns_per_handoff,10,ns,3,9,11
