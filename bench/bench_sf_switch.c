@@ -1,7 +1,9 @@
 /* Handoff cost: two green threads yielding to each other (each gt_yield is
  * one direct task-to-task jump) against a raw jump_fcontext ping-pong in the
- * same process. Prints ns per switch, median of RUNS runs with min/max, and
- * the ratio of the medians.
+ * same process. Prints ns per switch, median of RUNS runs with min/max, as
+ * CSV rows of the comparison runner (bench/harness.h), backend
+ * design:<variant> where the variant (SWITCH_VARIANT, set by the build) says
+ * how jump_fcontext is entered.
  *
  * Usage: bench_sf_switch [iterations per run, default 2000000]
  */
@@ -103,10 +105,14 @@ int main(int argc, char **argv)
     double rm, rl, rh, gm, gl, gh;
     stats(raw, &rm, &rl, &rh);
     stats(gt, &gm, &gl, &gh);
-    printf("%-28s %10s %10s %10s\n", "switch (ns)", "median", "min", "max");
-    printf("%-28s %10.2f %10.2f %10.2f\n", "raw jump_fcontext", rm, rl, rh);
-    printf("%-28s %10.2f %10.2f %10.2f\n", "gt_yield handoff", gm, gl, gh);
-    printf("ratio handoff / raw (medians): %.2fx  (%ld switches x %d runs)\n",
-           gm / rm, 2 * iters, RUNS);
+    /* Rows in the comparison runner's CSV format (bench/harness.h); the
+     * variant names how jump_fcontext is entered. */
+    const char *variant = SWITCH_VARIANT;
+    printf("# bench_sf_switch %s: %ld switches x %d runs\n", variant,
+           2 * iters, RUNS);
+    printf("sf_switch,design:%s,,ns_per_raw_switch,%.4g,ns,%d,%.4g,%.4g\n",
+           variant, rm, RUNS, rl, rh);
+    printf("sf_switch,design:%s,,ns_per_gt_yield,%.4g,ns,%d,%.4g,%.4g\n",
+           variant, gm, RUNS, gl, gh);
     return 0;
 }

@@ -103,13 +103,13 @@ int main(void)
     }
     qsort(hand, RUNS, sizeof(double), cmp);
     qsort(base, RUNS, sizeof(double), cmp);
-    printf("bench_sl_handoff: %ld handoffs x %d runs\n", HANDOFFS, RUNS);
-    printf("  handoff        median %6.2f ns  min %6.2f  max %6.2f\n",
-           hand[RUNS / 2], hand[0], hand[RUNS - 1]);
-    printf("  indirect call  median %6.2f ns  min %6.2f  max %6.2f\n",
-           base[RUNS / 2], base[0], base[RUNS - 1]);
-    printf("  ratio handoff / indirect call: %.1f\n",
-           hand[RUNS / 2] / base[RUNS / 2]);
+    /* Rows in the comparison runner's CSV format (bench/harness.h). */
+    printf("# bench_sl_handoff: %ld handoffs x %d runs\n", HANDOFFS, RUNS);
+    printf("sl_handoff,design:native,,ns_per_handoff,%.4g,ns,%d,%.4g,%.4g\n",
+           hand[RUNS / 2], RUNS, hand[0], hand[RUNS - 1]);
+    printf("sl_handoff,design:native,,ns_per_indirect_call,%.4g,ns,%d,%.4g,"
+           "%.4g\n",
+           base[RUNS / 2], RUNS, base[0], base[RUNS - 1]);
     fut_executor_free(ex);
     return 0;
 }

@@ -120,15 +120,17 @@ static void measure(size_t n, int sleeping)
     }
     qsort(rss, RUNS, sizeof(double), cmp);
     qsort(acc, RUNS, sizeof(double), cmp);
-    printf("  %-6s N=%-8zu RSS/N median %6.1f B (min %6.1f max %6.1f)"
-           "   runtime task bytes/N %6.1f\n",
-           sleeping ? "sleep" : "bare", n, rss[RUNS / 2], rss[0], rss[RUNS - 1],
-           acc[RUNS / 2]);
+    /* Rows in the comparison runner's CSV format (bench/harness.h). */
+    const char *variant = sleeping ? "sleep" : "bare";
+    printf("sl_parked,design:%s,%zu,bytes_per_task,%.4g,bytes,%d,%.4g,%.4g\n",
+           variant, n, rss[RUNS / 2], RUNS, rss[0], rss[RUNS - 1]);
+    printf("sl_parked,design:%s,%zu,task_bytes_per_task,%.4g,bytes,%d,%.4g,"
+           "%.4g\n",
+           variant, n, acc[RUNS / 2], RUNS, acc[0], acc[RUNS - 1]);
 }
 
 int main(void)
 {
-    printf("bench_sl_parked: bytes per parked task, median of %d runs\n", RUNS);
     size_t ns[] = {10000, 100000, 1000000};
     for (int s = 1; s >= 0; s--)
         for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)

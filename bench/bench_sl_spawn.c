@@ -77,7 +77,7 @@ static double one_run(int batch)
     return (double)(t1 - t0) / ((double)batch * ROUNDS);
 }
 
-static void report(const char *what, int batch, int rounds_scale)
+static void report(const char *metric, int batch, int rounds_scale)
 {
     double v[RUNS];
     for (int i = 0; i < RUNS; i++) {
@@ -86,8 +86,9 @@ static void report(const char *what, int batch, int rounds_scale)
             v[i] += one_run(batch) / rounds_scale;
     }
     qsort(v, RUNS, sizeof(double), cmp);
-    printf("  %-22s median %6.2f ns  min %6.2f  max %6.2f\n", what, v[RUNS / 2],
-           v[0], v[RUNS - 1]);
+    /* A row in the comparison runner's CSV format (bench/harness.h). */
+    printf("sl_spawn,design:native,%d,%s,%.4g,ns,%d,%.4g,%.4g\n", batch,
+           metric, v[RUNS / 2], RUNS, v[0], v[RUNS - 1]);
 }
 
 int main(void)
@@ -96,9 +97,9 @@ int main(void)
     if (fut_executor_new(&ex) < 0)
         return 1;
     (void)one_run(BATCH); /* warm up malloc */
-    printf("bench_sl_spawn: spawn + join of a trivial task, %d runs\n", RUNS);
-    report("batch of 1000", BATCH, 1);
-    report("one at a time", 1, 100);
+    /* param: tasks spawned before the joins (1000 at once, or one). */
+    report("ns_per_spawn_join", BATCH, 1);
+    report("ns_per_spawn_join", 1, 100);
     /* The runtime's own accounting of one such task. */
     struct fut_future leaf = {&leaf_vt};
     struct fut_join j;
@@ -106,8 +107,9 @@ int main(void)
     if (fut_spawn(&leaf, sizeof(leaf), sizeof(int), &j) < 0 ||
         fut_stats(&st) < 0)
         return 1;
-    printf("  one trivial task with an int output: %zu bytes from malloc\n",
-           st.task_bytes);
+    /* One trivial task with an int output, as the runtime accounts it. */
+    printf("sl_spawn,design:native,1,task_bytes,%zu,bytes,1,%zu,%zu\n",
+           st.task_bytes, st.task_bytes, st.task_bytes);
     (void)fut_join(&j, NULL);
     fut_executor_free(ex);
     return 0;

@@ -60,10 +60,10 @@ static void report(const char *layout, size_t n, const char *metric,
                    double *res)
 {
     qsort(res, RUNS, sizeof res[0], cmp);
-    printf("timers arity=%d layout=%s n=%zu %s_ns median=%.1f min=%.1f "
-           "max=%.1f runs=%d\n",
-           RT_TIMER_ARITY, layout, n, metric, res[RUNS / 2], res[0],
-           res[RUNS - 1], RUNS);
+    /* A row in the comparison runner's CSV format (bench/harness.h). */
+    printf("timer_heap,design:arity%d_%s,%zu,ns_per_%s,%.4g,ns,%d,%.4g,%.4g\n",
+           RT_TIMER_ARITY, layout, n, metric, res[RUNS / 2], RUNS, res[0],
+           res[RUNS - 1]);
 }
 
 /* Where timer i lives: `stride` bytes apart, plus a cache-line colour of

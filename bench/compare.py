@@ -2,13 +2,16 @@
 """The comparison runner: builds the portable workloads once per backend
 (two Ninja build trees, -DRT_BACKEND=stackful and =stackless), runs every
 workload on each backend and every in-process baseline, and prints one
-side-by-side table. Writes bench/results/latest.csv, docs/results.md and
-PNG plots (docs/img/, when gnuplot is available). Python 3, standard
-library only.
+side-by-side table. Writes its CSV, a markdown table and PNG plots (when
+gnuplot is available) under bench/results/, which git ignores; a run never
+changes a tracked file. Python 3, standard library only.
 
-    bench/compare            default size (under 3 minutes)
-    bench/compare --quick    smoke size (under a minute), what CI runs
-    bench/compare --full     more repetitions and the largest parameters
+    bench/compare                default size (about three minutes)
+    bench/compare --quick        smoke size (under a minute), what CI runs
+    bench/compare --full         more repetitions and the largest parameters
+    bench/compare --update-docs  default size, then makes this run the
+                                 reference: docs/results.csv, docs/results.md,
+                                 docs/img/ and every figure the docs quote
 """
 import argparse
 import csv
@@ -20,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import docfigs  # noqa: E402  (bench/docfigs.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLUMNS = ["workload", "backend", "param", "metric", "value", "unit",
@@ -86,9 +92,10 @@ NOTES = {
 }
 
 
-# Single-backend and design measurements, run as they are (their own output
-# format) in the default and full sizes and kept verbatim in results.md:
-# the numbers the design pages quote. (program, what it decides)
+# Single-backend and design measurements, run in the default and full
+# sizes: the figures the design pages quote. Each prints rows in the same
+# CSV format, with a backend column of design:<variant>. (program, what it
+# decides)
 DESIGN = [
     ("bench_timer_heap", "the 4-ary timer heap (docs/architecture.md)"),
     ("bench_timer_heap_binary", "the same heap code built binary"),
@@ -137,15 +144,7 @@ def parse_rows(text):
     return rows, notes
 
 
-def fmt(v):
-    """A figure with three significant digits, or '-' when missing."""
-    if v is None:
-        return "-"
-    if abs(v) >= 100:
-        return "{:,.0f}".format(v)
-    if abs(v) >= 10:
-        return "{:.1f}".format(v)
-    return "{:.2f}".format(v)
+fmt = docfigs.fmt
 
 
 def ratio(a, b):
@@ -355,36 +354,71 @@ def build_plain(tree):
         stdout=subprocess.DEVNULL)
 
 
+def run_rows(label, cmd):
+    """Runs one benchmark program; returns its (rows, notes) or raises
+    RuntimeError naming the program when it fails or prints no row."""
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        say(res.stderr)
+        raise RuntimeError("%s failed (exit %d)" % (label, res.returncode))
+    rows, notes = parse_rows(res.stdout)
+    if not rows:
+        raise RuntimeError("%s printed no result" % label)
+    return rows, notes
+
+
 def run_design(tree, plain_tree):
     """Runs the DESIGN programs, then the plain-call build of the switch
-    bench; returns [(program, what, output)]."""
-    out = []
-    for prog, what in DESIGN:
+    bench; returns (rows, notes)."""
+    rows, notes = [], []
+    for prog, _ in DESIGN:
         say("[design] %s" % prog)
-        res = subprocess.run([os.path.join(tree, "bench", prog)],
-                             capture_output=True, text=True)
-        if res.returncode != 0:
-            say(res.stderr)
-            raise RuntimeError("%s failed (exit %d)" % (prog,
-                                                        res.returncode))
-        out.append((prog, what, res.stdout.rstrip()))
+        r, n = run_rows(prog, [os.path.join(tree, "bench", prog)])
+        rows += r
+        notes += n
     say("[design] bench_sf_switch, -DRT_STACKFUL_PLAIN_CALL=ON")
     build_plain(plain_tree)
-    res = subprocess.run([os.path.join(plain_tree, "bench",
-                                       "bench_sf_switch")],
-                         capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError("bench_sf_switch (plain call) failed")
-    out.append(("bench_sf_switch -DRT_STACKFUL_PLAIN_CALL=ON",
-                "the same, jump_fcontext entered by a plain call "
-                "(docs/stackful.md)",
-                res.stdout.rstrip()))
-    return out
+    r, n = run_rows("bench_sf_switch (plain call)",
+                    [os.path.join(plain_tree, "bench", "bench_sf_switch")])
+    return rows + r, notes + n
 
 
-def write_results_md(path, table, rows, notes, info, command, plots_done,
-                     seconds, design=()):
-    base = baseline_rows(rows)
+def design_table(rows):
+    """The design measurements as one markdown table, in program order."""
+    out = ["| workload | variant | param | metric | median | min | max |",
+           "|---|---|---:|---|---:|---:|---:|"]
+    for r in rows:
+        if r["backend"].startswith("design:"):
+            out.append("| %s | %s | %s | %s | %s | %s | %s |"
+                       % (r["workload"], r["backend"].split(":", 1)[1],
+                          r["param"] or "-", r["metric"], fmt(r["value"]),
+                          fmt(r["min"]), fmt(r["max"])))
+    return "\n".join(out)
+
+
+def baseline_table(rows):
+    out = ["| baseline | param | metric | median | min | max |",
+           "|---|---:|---|---:|---:|---:|"]
+    for r in baseline_rows(rows):
+        out.append("| %s | %s | %s | %s | %s | %s |"
+                   % (r["backend"].split(":", 1)[1], r["param"] or "-",
+                      r["metric"], fmt(r["value"]), fmt(r["min"]),
+                      fmt(r["max"])))
+    return "\n".join(out)
+
+
+def generated_tables(rows):
+    """The tables of a results page that follow from its CSV alone; the
+    docs test checks that docs/results.md holds each of them verbatim."""
+    tables = [markdown_table(build_table(rows)), baseline_table(rows)]
+    if any(r["backend"].startswith("design:") for r in rows):
+        tables.append(design_table(rows))
+    return tables
+
+
+def write_results_md(path, rows, notes, info, command, plots_done,
+                     seconds):
+    main_table, base_table = generated_tables(rows)[:2]
     out = ["# Results", "",
            "Written by `bench/compare`; do not edit by hand. Reproduce with:",
            "", "```sh", command, "```", "",
@@ -392,19 +426,14 @@ def write_results_md(path, table, rows, notes, info, command, plots_done,
            % (info["cpu"], info["cores"], info["kernel"], info["compiler"],
               seconds, time.strftime("%Y-%m-%d")),
            "",
-           "Each figure is the median of the runs (the CSV has runs, min and "
-           "max). Ratios: `sf/base` and `sl/base` divide a backend's median "
-           "by the baseline measured in the same run; `sl/sf` is stackless "
-           "over stackful (below 1: stackless is cheaper).", "",
-           markdown_table(table), "",
+           "Each figure is the median of the runs (the CSV beside this page "
+           "has runs, min and max). Ratios: `sf/base` and `sl/base` divide a "
+           "backend's median by the baseline measured in the same run; "
+           "`sl/sf` is stackless over stackful (below 1: stackless is "
+           "cheaper).", "",
+           main_table, "",
            "Baselines measured in the same run:", "",
-           "| baseline | param | metric | median | min | max |",
-           "|---|---:|---|---:|---:|---:|"]
-    for r in base:
-        out.append("| %s | %s | %s | %s | %s | %s |"
-                   % (r["backend"].split(":", 1)[1], r["param"] or "-",
-                      r["metric"], fmt(r["value"]), fmt(r["min"]),
-                      fmt(r["max"])))
+           base_table]
     out += ["", "What each workload does:", ""]
     for w in WORKLOADS:
         out.append("- `%s`: %s (`bench/bench_%s.c`)." % (w, NOTES[w], w))
@@ -413,13 +442,16 @@ def write_results_md(path, table, rows, notes, info, command, plots_done,
     if notes:
         out += ["", "Notes printed by the workloads:", ""]
         out += ["- " + n for n in notes]
-    if design:
+    if any(r["backend"].startswith("design:") for r in rows):
         out += ["", "## Single-backend and design measurements", "",
-                "The programs below print their own format; their output is "
-                "kept as it was (built in `build/compare-stackful/bench/`)."]
-        for prog, what, text in design:
-            out += ["", "`%s`: %s." % (prog, what), "", "```text", text,
-                    "```"]
+                "Programs built in `build/compare-stackful/bench/` "
+                "(the plain-call switch in `build/compare-plain/bench/`):",
+                ""]
+        out += ["- `%s`: %s." % d for d in DESIGN]
+        out += ["- `bench_sf_switch` built with "
+                "`-DRT_STACKFUL_PLAIN_CALL=ON`: the same switch entered by a "
+                "plain call (variant `plain_call`).", "",
+                design_table(rows)]
     if plots_done:
         out += [""]
         for p in plots_done:
@@ -431,19 +463,50 @@ def write_results_md(path, table, rows, notes, info, command, plots_done,
         f.write("\n".join(out) + "\n")
 
 
+def render_docs(csv_path):
+    """Renders every referenced figure of docs/*.md from the CSV at
+    csv_path. Returns ({path: new text} for the pages that change,
+    [problem]) without writing anything."""
+    rows = docfigs.load(csv_path)
+    docs = os.path.join(ROOT, "docs")
+    changed, problems = {}, []
+    for name in sorted(os.listdir(docs)):
+        if not name.endswith(".md") or name == "results.md":
+            continue
+        path = os.path.join(docs, name)
+        with open(path) as f:
+            text = f.read()
+        new, errs = docfigs.render(text, rows)
+        problems += ["docs/%s:%d: %s" % (name, ln, m) for ln, m in errs]
+        if new != text:
+            changed[path] = new
+    return changed, problems
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1])
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true",
                    help="smoke size, under a minute")
     g.add_argument("--full", action="store_true",
                    help="largest parameters and more repetitions")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
-                    help="where the two build trees go (default: build/)")
-    ap.add_argument("--no-docs", action="store_true",
-                    help="do not rewrite docs/results.md and docs/img/")
+                    help="where the build trees go (default: build/)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"),
+                    help="where the CSV, table and plots go (default: "
+                         "bench/results/, ignored by git)")
+    ap.add_argument("--update-docs", action="store_true",
+                    help="make this run the committed reference: rewrite "
+                         "docs/results.csv, docs/results.md, docs/img/ and "
+                         "the figures docs/ quotes (default or full size)")
     args = ap.parse_args(argv)
     size = "quick" if args.quick else "full" if args.full else "default"
+    if args.update_docs and size == "quick":
+        ap.error("--update-docs needs the default or full size: the docs "
+                 "quote figures that the quick size does not measure")
     start = time.time()
     trees = {b: os.path.join(args.build_dir, "compare-" + b)
              for b in BACKENDS}
@@ -453,32 +516,25 @@ def main(argv=None):
         build(b, trees[b])
     rows, notes = [], []
     todo = jobs(size, trees)
-    for i, (label, cmd) in enumerate(todo):
-        say("[%d/%d] %s: %s" % (i + 1, len(todo), label,
-                                " ".join(os.path.basename(c) if j == 0 else c
-                                         for j, c in enumerate(cmd))))
-        t0 = time.time()
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        if res.returncode != 0:
-            say(res.stderr)
-            say("bench/compare: %s failed (exit %d)" % (label, res.returncode))
-            return 1
-        r, n = parse_rows(res.stdout)
-        if not r:
-            say("bench/compare: %s printed no result" % label)
-            return 1
-        rows += r
-        notes += n
-        say("        %.1f s" % (time.time() - t0))
-    design = []
-    if size != "quick" and not args.no_docs:
-        try:
-            design = run_design(trees[BACKENDS[0]],
-                                os.path.join(args.build_dir,
-                                             "compare-plain"))
-        except RuntimeError as e:
-            say("bench/compare: %s" % e)
-            return 1
+    try:
+        for i, (label, cmd) in enumerate(todo):
+            say("[%d/%d] %s: %s"
+                % (i + 1, len(todo), label,
+                   " ".join(os.path.basename(c) if j == 0 else c
+                            for j, c in enumerate(cmd))))
+            t0 = time.time()
+            r, n = run_rows(label, cmd)
+            rows += r
+            notes += n
+            say("        %.1f s" % (time.time() - t0))
+        if size != "quick":
+            r, n = run_design(trees[BACKENDS[0]],
+                              os.path.join(args.build_dir, "compare-plain"))
+            rows += r
+            notes += n
+    except RuntimeError as e:
+        say("bench/compare: %s" % e)
+        return 1
     import net  # bench/net.py: the HTTP example under wrk, idle connections
     say("[net] http and idle_conn (bench/net.py)")
     t0 = time.time()
@@ -486,8 +542,8 @@ def main(argv=None):
     rows += r
     notes += n
     say("        %.1f s" % (time.time() - t0))
-    table = build_table(rows)
-    print(format_table(table))
+    notes = list(dict.fromkeys(notes))  # a note that runs repeat, once
+    print(format_table(build_table(rows)))
     print()
     for r in baseline_rows(rows):
         print("baseline %-9s %-10s %-15s %s" % (r["backend"].split(":")[1],
@@ -495,20 +551,42 @@ def main(argv=None):
                                                 fmt(r["value"])))
     for n in notes:
         print("note: " + n)
-    csv_path = os.path.join(ROOT, "bench", "results", "latest.csv")
-    write_csv(rows, csv_path)
-    say("wrote %s" % os.path.relpath(csv_path, ROOT))
-    if not args.no_docs:
-        plots_done = plot(rows, os.path.join(ROOT, "docs", "img"))
-        if plots_done is None:
-            say("bench/compare: gnuplot not found; skipping plots")
-        command = "bench/compare" + {"quick": " --quick", "full": " --full",
-                                     "default": ""}[size]
-        md = os.path.join(ROOT, "docs", "results.md")
-        write_results_md(md, table, rows, notes, machine_info(), command,
-                         plots_done, time.time() - start, design)
-        say("wrote docs/results.md")
+    command = "bench/compare" + {"quick": " --quick", "full": " --full",
+                                 "default": ""}[size]
+    outs = [args.out]
+    if args.update_docs:
+        outs.append(os.path.join(ROOT, "docs"))
+    for out in outs:
+        os.makedirs(out, exist_ok=True)
+        csv_path = os.path.join(out, "results.csv")
+        write_csv(rows, csv_path)
+        plots_done = plot(rows, os.path.join(out, "img"))
+        write_results_md(os.path.join(out, "results.md"), rows, notes,
+                         machine_info(),
+                         command + (" --update-docs" if out != args.out
+                                    else ""),
+                         plots_done, time.time() - start)
+    if plots_done is None:
+        say("bench/compare: gnuplot not found; no plots")
+    if args.update_docs:
+        changed, problems = render_docs(os.path.join(ROOT, "docs",
+                                                     "results.csv"))
+        for p in problems:
+            say(p)
+        if problems:
+            say("bench/compare: the docs quote figures this run does not "
+                "have; the pages were left as they were")
+            return 1
+        for path, text in changed.items():
+            with open(path, "w") as f:
+                f.write(text)
+        say("bench/compare: docs/results.csv, docs/results.md, docs/img/ "
+            "and %d page%s of figures updated"
+            % (len(changed), "" if len(changed) == 1 else "s"))
     say("done in %.0f s" % (time.time() - start))
+    print("bench/compare: results in %s/ (results.csv, results.md%s)"
+          % (os.path.relpath(args.out, os.getcwd()),
+             ", img/" if plots_done else ""))
     return 0
 
 

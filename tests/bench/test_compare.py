@@ -76,7 +76,7 @@ class Table(unittest.TestCase):
 
     def test_csv_has_exactly_the_columns(self):
         with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "r", "latest.csv")
+            path = os.path.join(d, "r", "results.csv")
             compare.write_csv(self.rows, path)
             with open(path) as f:
                 got = list(csv.reader(f))
@@ -90,7 +90,7 @@ class Table(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "results.md")
             info = {"cpu": "cpu", "cores": 2, "kernel": "k", "compiler": "cc"}
-            compare.write_results_md(path, self.table, self.rows, ["n"], info,
+            compare.write_results_md(path, self.rows, ["n"], info,
                                      "bench/compare --quick", None, 1.0)
             with open(path) as f:
                 text = f.read()
@@ -98,18 +98,24 @@ class Table(unittest.TestCase):
         self.assertIn("No plots", text)
         self.assertIn("| fcontext |", text)
 
-    def test_design_output_is_kept_verbatim(self):
+    def test_design_rows_get_their_own_table(self):
+        rows, _ = compare.parse_rows(
+            SAMPLE + "sf_switch,design:push_jmp,,ns_per_switch,5.5,ns,9,"
+                     "5.4,6.3\n")
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "results.md")
             info = {"cpu": "cpu", "cores": 2, "kernel": "k", "compiler": "cc"}
-            raw = "raw jump_fcontext   4.75   4.72   5.08"
-            compare.write_results_md(path, self.table, self.rows, [], info,
-                                     "bench/compare", [], 1.0,
-                                     [("bench_sf_switch", "why", raw)])
+            compare.write_results_md(path, rows, [], info, "bench/compare",
+                                     [], 1.0)
             with open(path) as f:
                 text = f.read()
-        self.assertIn("```text\n" + raw + "\n```", text)
-        self.assertIn("`bench_sf_switch`: why.", text)
+        self.assertIn("| sf_switch | push_jmp | - | ns_per_switch | 5.50 | "
+                      "5.40 | 6.30 |", text)
+        # Design rows stay out of the side-by-side table.
+        self.assertNotIn("push_jmp", compare.markdown_table(
+            compare.build_table(rows)))
+        for t in compare.generated_tables(rows):
+            self.assertIn(t, text)
 
 
 class Plan(unittest.TestCase):
