@@ -176,7 +176,9 @@ static void *parked_thread(void *arg)
     return NULL;
 }
 
-static double park_bytes(long long n)
+/* out[0]: RSS delta / n; out[1]: kernel bytes (page tables, kernel
+ * stacks: bh_kernel_bytes) delta / n. */
+static void park_bytes(long long n, double *out)
 {
     pthread_t *th = malloc((size_t)n * sizeof(*th));
     if (!th)
@@ -185,20 +187,22 @@ static double park_bytes(long long n)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, STACK);
-    size_t rss0 = bh_rss_bytes();
+    size_t rss0 = bh_rss_bytes(), k0 = bh_kernel_bytes();
     for (long long i = 0; i < n; i++)
         if (pthread_create(&th[i], &attr, parked_thread, NULL) != 0)
             bh_fail("park: pthread_create failed");
     while (atomic_load(&parked_count) < n)
         sched_yield();
     size_t grown = bh_rss_bytes() - rss0;
+    double kgrown = (double)bh_kernel_bytes() - (double)k0;
     atomic_store(&release_all, 1);
     syscall(SYS_futex, &release_all, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL,
             0);
     for (long long i = 0; i < n; i++)
         pthread_join(th[i], NULL);
     free(th);
-    return (double)grown / (double)n;
+    out[0] = (double)grown / (double)n;
+    out[1] = kgrown / (double)n;
 }
 
 int main(int argc, char **argv)
@@ -213,10 +217,17 @@ int main(int argc, char **argv)
         static const long long defaults[] = {1000, 10000, -1};
         bh_parse(argc - 1, argv + 1, defaults, &a);
         for (int p = 0; p < a.nparams; p++) {
-            for (int r = 0; r < a.runs; r++)
-                s[r] = bh_in_child(park_bytes, a.params[p]);
+            double k[BH_MAX_RUNS];
+            for (int r = 0; r < a.runs; r++) {
+                double v[2];
+                bh_in_child_n(park_bytes, a.params[p], v, 2);
+                s[r] = v[0];
+                k[r] = v[1];
+            }
             bh_row("park", "baseline:pthread", a.params[p], "bytes_per_task",
                    "bytes", s, a.runs);
+            bh_row("park", "baseline:pthread", a.params[p],
+                   "kernel_bytes_per_task", "bytes", k, a.runs);
         }
         return 0;
     }

@@ -3,6 +3,8 @@
  * run in a fresh child process; the join handles are allocated and touched
  * before the first reading so they are not counted. Then the channel is
  * closed, and every task must wake with "closed" and be joined. Params: N.
+ * Metric kernel_bytes_per_task: what RSS does not show, the growth of the
+ * page tables (and kernel stacks) over the same window (bh_kernel_bytes).
  * On the stackful backend a "#" note line says which stack modes served. */
 #include <string.h>
 
@@ -36,6 +38,8 @@ struct root {
     long n, i;
     struct rt_join *j;
     size_t rss0, grown;
+    double k0;      /* bh_kernel_bytes before the spawns */
+    double *kgrown; /* the caller's: its growth (the frame is a copy) */
     int rc;
 };
 
@@ -46,6 +50,7 @@ static enum rt_poll root(void *self)
     if (rt_chan_init(&f->ch, sizeof(int), 0) < 0)
         bh_fail("park: channel");
     f->rss0 = bh_rss_bytes();
+    f->k0 = (double)bh_kernel_bytes();
     for (f->i = 0; f->i < f->n; f->i++) {
         struct parked p = {.ch = &f->ch};
         if (rt_spawn(parked, &p, sizeof p, &f->j[f->i]) < 0)
@@ -53,6 +58,7 @@ static enum rt_poll root(void *self)
     }
     RT_AWAIT_YIELD(f); /* every task runs once and parks */
     f->grown = bh_rss_bytes() - f->rss0;
+    *f->kgrown = (double)bh_kernel_bytes() - f->k0;
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
     {
         struct gt_stats st;
@@ -75,18 +81,21 @@ static enum rt_poll root(void *self)
     RT_END(f);
 }
 
-static double measure(long long n)
+/* out[0]: RSS delta / n; out[1]: kernel bytes delta / n. */
+static void measure(long long n, double *out)
 {
     struct rt_join *j = malloc((size_t)n * sizeof(*j));
     if (!j)
         bh_fail("park: out of memory");
     memset(j, 0, (size_t)n * sizeof(*j));
-    struct root f = {.n = (long)n, .j = j};
+    double kgrown = 0;
+    struct root f = {.n = (long)n, .j = j, .kgrown = &kgrown};
     intptr_t grown = 0;
     if (rt_run(root, &f, sizeof f, &grown) < 0)
         bh_fail("park: run failed");
     free(j);
-    return (double)grown / (double)n;
+    out[0] = (double)grown / (double)n;
+    out[1] = kgrown / (double)n;
 }
 
 int main(int argc, char **argv)
@@ -95,11 +104,17 @@ int main(int argc, char **argv)
     struct bh_args a;
     bh_parse(argc, argv, defaults, &a);
     for (int p = 0; p < a.nparams; p++) {
-        double s[BH_MAX_RUNS];
-        for (int r = 0; r < a.runs; r++)
-            s[r] = bh_in_child(measure, a.params[p]);
+        double s[BH_MAX_RUNS], k[BH_MAX_RUNS];
+        for (int r = 0; r < a.runs; r++) {
+            double v[2];
+            bh_in_child_n(measure, a.params[p], v, 2);
+            s[r] = v[0];
+            k[r] = v[1];
+        }
         bh_row("park", rt_backend_name(), a.params[p], "bytes_per_task",
                "bytes", s, a.runs);
+        bh_row("park", rt_backend_name(), a.params[p],
+               "kernel_bytes_per_task", "bytes", k, a.runs);
     }
     return 0;
 }

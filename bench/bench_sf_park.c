@@ -1,6 +1,10 @@
 /* Bytes per parked green thread: N threads spawned and all parked at once;
- * RSS (/proc/self/statm) delta / N. Each N runs in a fresh child process so
- * earlier runs leave nothing behind. Prints one row per N.
+ * RSS (/proc/self/statm) delta / N, the kernel's page tables and stacks
+ * for them (bh_kernel_bytes) delta / N, the stack bytes the runtime
+ * accounts as touched / N and how the stacks were made. Each N runs in a
+ * fresh child process so earlier runs leave nothing behind. Prints the
+ * comparison runner's CSV rows (bench/harness.h), backend design:auto (or
+ * design:slab_only), one set per N.
  *
  * Usage: bench_sf_park [N ...]   (default 10000 100000 1000000)
  *        GT_SLAB_ONLY=1 bench_sf_park ...   every stack from slabs
@@ -12,19 +16,19 @@
 #include <sys/wait.h>
 
 #include "gt.h"
+#include "harness.h"
 
 static size_t n_threads;
 static struct rt_waker *wakers;
 static int open_gate;
 
-static size_t rss(void)
+static const char *mode;
+
+/* One CSV row of this N (a single run: min = max = value). */
+static void row(const char *metric, const char *unit, double v)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, res = 0;
-    if (!f || fscanf(f, "%lu %lu", &size, &res) != 2)
-        abort();
-    fclose(f);
-    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+    printf("sf_park,design:%s,%zu,%s,%.6g,%s,1,%.6g,%.6g\n", mode, n_threads,
+           metric, v, unit, v, v);
 }
 
 static void *parker(void *arg)
@@ -44,18 +48,23 @@ static void *root(void *arg)
         abort();
     for (size_t i = 0; i < n_threads; i++) /* touch outside the window */
         wakers[i] = RT_WAKER_NONE, ids[i] = 0;
-    size_t before = rss();
+    size_t before = bh_rss_bytes(), kbefore = bh_kernel_bytes();
     for (size_t i = 0; i < n_threads; i++)
         if ((ids[i] = gt_spawn(parker, (void *)(uintptr_t)i, NULL)) < 0)
             abort();
     gt_yield();
-    size_t after = rss();
+    size_t after = bh_rss_bytes(), kafter = bh_kernel_bytes();
     struct gt_stats st;
     gt_stats(&st);
-    printf("%10zu %12.0f %12.0f %10zu %10zu %8zu\n", n_threads,
-           (double)(after - before) / (double)n_threads,
-           (double)st.stack_bytes_touched / (double)n_threads,
-           st.stacks_guarded, st.stacks_slab, st.slabs);
+    double n = (double)n_threads;
+    row("bytes_per_thread", "bytes", (double)(after - before) / n);
+    row("kernel_bytes_per_thread", "bytes",
+        ((double)kafter - (double)kbefore) / n);
+    row("touched_bytes_per_thread", "bytes",
+        (double)st.stack_bytes_touched / n);
+    row("stacks_guarded", "count", (double)st.stacks_guarded);
+    row("stacks_slab", "count", (double)st.stacks_slab);
+    row("slabs", "count", (double)st.slabs);
     fflush(stdout);
     open_gate = 1;
     for (size_t i = 0; i < n_threads; i++)
@@ -75,6 +84,7 @@ static int one(size_t n)
     const char *slab = getenv("GT_SLAB_ONLY");
     struct gt_config cfg = {.pool_max = 64,
                             .slab_only = slab && slab[0] == '1'};
+    mode = cfg.slab_only ? "slab_only" : "auto";
     int rc = gt_run(&cfg, root, NULL, NULL);
     free(wakers);
     return rc == 0 ? 0 : 1;
@@ -83,9 +93,6 @@ static int one(size_t n)
 int main(int argc, char **argv)
 {
     size_t def[] = {10000, 100000, 1000000};
-    printf("%10s %12s %12s %10s %10s %8s\n", "threads", "RSS B/thr",
-           "touched B/thr", "guarded", "slab", "slabs");
-    fflush(stdout);
     int nargs = argc > 1 ? argc - 1 : 3;
     for (int i = 0; i < nargs; i++) {
         size_t n = argc > 1 ? (size_t)atol(argv[i + 1]) : def[i];

@@ -81,6 +81,63 @@ void bh_fail(const char *msg)
     exit(1);
 }
 
+/* The first number after `key` in a /proc file of "Key:  N kB" lines, in
+ * bytes. */
+static size_t proc_kb(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        bh_fail("cannot open a /proc file");
+    char line[256];
+    size_t len = strlen(key), kb = 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, len) == 0 && line[len] == ':') {
+            found = sscanf(line + len + 1, "%zu", &kb) == 1;
+            break;
+        }
+    fclose(f);
+    if (!found)
+        bh_fail("a /proc file lacks the field asked for");
+    return kb * 1024;
+}
+
+size_t bh_kernel_bytes(void)
+{
+    return proc_kb("/proc/self/status", "VmPTE") +
+           proc_kb("/proc/meminfo", "KernelStack");
+}
+
+void bh_in_child_n(void (*fn)(long long param, double *out), long long param,
+                   double *out, int n)
+{
+    if (n < 1 || n > BH_MAX_VALUES)
+        bh_fail("bh_in_child_n: bad count");
+    int fds[2];
+    if (pipe(fds) < 0)
+        bh_fail("pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        bh_fail("fork");
+    size_t len = (size_t)n * sizeof(double);
+    if (pid == 0) {
+        close(fds[0]);
+        double v[BH_MAX_VALUES] = {0};
+        fn(param, v);
+        fflush(stdout); /* notes the child printed; _exit would drop them */
+        ssize_t w = write(fds[1], v, len);
+        _exit(w == (ssize_t)len ? 0 : 1);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], out, len);
+    close(fds[0]);
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || got != (ssize_t)len)
+        bh_fail("a measuring child process failed");
+}
+
 double bh_in_child(double (*fn)(long long param), long long param)
 {
     int fds[2];

@@ -36,6 +36,20 @@ void bh_row(const char *workload, const char *backend, long long param,
 /* Resident set size of this process now, in bytes (/proc/self/statm). */
 size_t bh_rss_bytes(void);
 
+/* The kernel's memory that RSS does not show, in bytes: this process's
+ * page tables (VmPTE in /proc/self/status) plus the kernel stacks of all
+ * threads on the machine (KernelStack in /proc/meminfo; an OS thread owns
+ * one). Take the difference of two readings around what is measured; on a
+ * quiet machine the KernelStack share of the delta is this process's
+ * threads. */
+size_t bh_kernel_bytes(void);
+
+/* Runs fn(param, out) in a forked child and copies its n results (n <=
+ * BH_MAX_VALUES) back into out, as bh_in_child does for one. */
+#define BH_MAX_VALUES 4
+void bh_in_child_n(void (*fn)(long long param, double *out), long long param,
+                   double *out, int n);
+
 /* Runs fn(param) in a forked child and returns what it returned, so that
  * every memory measurement starts from a fresh process (freed memory is not
  * given back to the kernel, so a second run in the same process would see

@@ -15,5 +15,5 @@ rt_target_warnings(bench_sf_switch)
 
 add_executable(bench_sf_park ${CMAKE_CURRENT_LIST_DIR}/bench_sf_park.c)
 target_compile_definitions(bench_sf_park PRIVATE _GNU_SOURCE)
-target_link_libraries(bench_sf_park PRIVATE rt::stackful)
+target_link_libraries(bench_sf_park PRIVATE rt::stackful rt_bench_harness)
 rt_target_warnings(bench_sf_park)
