@@ -79,23 +79,34 @@ def evaluate(rows, expr):
     return lookup(rows, expr)
 
 
+# Code is quoted as it is: fenced blocks and code spans are not prose.
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+
+
 def render(text, rows):
-    """Rewrites every referenced figure of a page from `rows`. Returns
-    (new text, [(line, message)]) where each message names an unknown
-    reference."""
+    """Rewrites every referenced figure of a page's prose from `rows`.
+    Returns (new text, [(line, message)]) where each message names an
+    unknown reference."""
     errors = []
 
-    def one(mo):
+    def one(mo, base):
         try:
             v = evaluate(rows, mo.group("expr"))
         except KeyError as e:
-            line = text.count("\n", 0, mo.start()) + 1
+            line = text.count("\n", 0, base + mo.start()) + 1
             errors.append((line, str(e.args[0])))
             return mo.group(0)
         # The number opens the match; the unit and the reference stay.
         return fmt(v) + mo.group(0)[len(mo.group("num")):]
 
-    return REF.sub(one, text), errors
+    out, at = [], 0
+    for code in list(CODE.finditer(text)) + [None]:
+        end = code.start() if code else len(text)
+        out.append(REF.sub(lambda mo: one(mo, at), text[at:end]))
+        if code:
+            out.append(code.group(0))
+            at = code.end()
+    return "".join(out), errors
 
 
 def check(text, rows):
