@@ -12,6 +12,8 @@ changes a tracked file. Python 3, standard library only.
     bench/compare --update-docs  default size, then makes this run the
                                  reference: docs/results.csv, docs/results.md,
                                  docs/img/ and every figure the docs quote
+    bench/compare --render-docs  run nothing; render the figures the docs
+                                 quote from the committed docs/results.csv
 """
 import argparse
 import csv
@@ -74,12 +76,16 @@ BASELINE_FOR = {
 }
 
 NOTES = {
-    "handoff": "ping-pong over two notifications (rt_notify); baselines: raw "
-               "jump_fcontext and swapcontext one-way switches, an OS-thread "
-               "futex handoff, an indirect call of a poll function",
+    "handoff": "ping-pong over two notifications (rt_notify); its baselines, "
+               "in `bench/bench_baseline.c`: raw jump_fcontext and "
+               "swapcontext one-way switches, an OS-thread futex handoff, an "
+               "indirect call of a poll function",
     "yield": "N tasks each yield 4e6/N times",
     "spawn": "spawn 32 empty tasks, join them, repeat",
-    "park": "N tasks parked on a channel at once: RSS delta / N",
+    "park": "N tasks parked on a channel at once: RSS delta / N, and the "
+            "kernel's page tables and kernel stacks delta / N "
+            "(kernel_bytes_per_task); baseline: OS threads with 64 KiB "
+            "stacks (`bench/bench_baseline.c`)",
     "depth": "a task suspended D nested frames deep: resume cost, and RSS "
              "per task of 10,000 parked at depth D",
     "timers": "N tasks sleep random 0-20 ms: process CPU time per timer, "
@@ -483,6 +489,26 @@ def render_docs(csv_path):
     return changed, problems
 
 
+def write_docs(csv_path):
+    """Renders the docs' figures from csv_path and writes the pages that
+    change, or none when a page names a row the CSV lacks. Returns 0 or 1
+    (an exit status)."""
+    changed, problems = render_docs(csv_path)
+    for p in problems:
+        say(p)
+    if problems:
+        say("bench/compare: the docs quote rows that %s does not have; no "
+            "page was changed" % os.path.relpath(csv_path, ROOT))
+        return 1
+    for path, text in changed.items():
+        with open(path, "w") as f:
+            f.write(text)
+    say("bench/compare: figures rendered from %s: %d page%s changed"
+        % (os.path.relpath(csv_path, ROOT), len(changed),
+           "" if len(changed) == 1 else "s"))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -502,7 +528,13 @@ def main(argv=None):
                     help="make this run the committed reference: rewrite "
                          "docs/results.csv, docs/results.md, docs/img/ and "
                          "the figures docs/ quotes (default or full size)")
+    ap.add_argument("--render-docs", action="store_true",
+                    help="run nothing: render the figures docs/ quotes from "
+                         "the committed docs/results.csv (after adding a "
+                         "reference to a page)")
     args = ap.parse_args(argv)
+    if args.render_docs:
+        return write_docs(os.path.join(ROOT, "docs", "results.csv"))
     size = "quick" if args.quick else "full" if args.full else "default"
     if args.update_docs and size == "quick":
         ap.error("--update-docs needs the default or full size: the docs "
@@ -543,6 +575,11 @@ def main(argv=None):
     notes += n
     say("        %.1f s" % (time.time() - t0))
     notes = list(dict.fromkeys(notes))  # a note that runs repeat, once
+    # Figures as the CSV keeps them (six significant digits), so that the
+    # tables and the docs render the same from memory and from the file.
+    for r in rows:
+        for k in ("value", "min", "max"):
+            r[k] = float("%.6g" % r[k])
     print(format_table(build_table(rows)))
     print()
     for r in baseline_rows(rows):
@@ -568,21 +605,9 @@ def main(argv=None):
                          plots_done, time.time() - start)
     if plots_done is None:
         say("bench/compare: gnuplot not found; no plots")
-    if args.update_docs:
-        changed, problems = render_docs(os.path.join(ROOT, "docs",
-                                                     "results.csv"))
-        for p in problems:
-            say(p)
-        if problems:
-            say("bench/compare: the docs quote figures this run does not "
-                "have; the pages were left as they were")
-            return 1
-        for path, text in changed.items():
-            with open(path, "w") as f:
-                f.write(text)
-        say("bench/compare: docs/results.csv, docs/results.md, docs/img/ "
-            "and %d page%s of figures updated"
-            % (len(changed), "" if len(changed) == 1 else "s"))
+    if args.update_docs and write_docs(os.path.join(ROOT, "docs",
+                                                    "results.csv")) != 0:
+        return 1
     say("done in %.0f s" % (time.time() - start))
     print("bench/compare: results in %s/ (results.csv, results.md%s)"
           % (os.path.relpath(args.out, os.getcwd()),

@@ -10,7 +10,7 @@
  *
  * Costs: arm, re-arm and cancel are O(log4 n) with no allocation except when
  * the heap array grows (amortised, doubling). docs/architecture.md has the
- * measurement (bench_timers) that chose a 4-ary heap.
+ * measurement (bench_timer_heap) that chose a 4-ary heap.
  *
  * The nodes are embedded by their owners (a future's frame, a green thread's
  * stack); the heap keeps pointers to them (with each deadline alongside,
