@@ -21,7 +21,7 @@ import re
 
 # A number as the docs write it, its optional unit, and its reference.
 UNITS = r"(?:ns|µs|us|ms|s|B|KiB|MiB|GiB|bytes|x|%)"
-REF = re.compile(r"(?P<num>-?\d[\d,]*(?:\.\d+)?)(?P<unit>\s?" + UNITS +
+REF = re.compile(r"(?P<num>-?\d+(?:,\d{3})*(?:\.\d+)?)(?P<unit>\s?" + UNITS +
                  r")?<!--ref (?P<expr>[^>]*?)\s*-->")
 OPS = {"/": lambda a, b: a / b if b else None,
        "-": lambda a, b: a - b,

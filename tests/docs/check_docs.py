@@ -31,7 +31,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 LINK = re.compile(r"\[([^\]\n]+)\]\((\.\./[^)#\s]+)#L(\d+)\)")
 SYMBOL = re.compile(r"^(?:(struct|enum|union)\s+)?([A-Za-z_]\w*)(\(\))?$")
-NUMBER = r"(?<![\w.,#/+-])(\d[\d,]*(?:\.\d+)?)"
+NUMBER = r"(?<![\w.,#/+-])(\d+(?:,\d{3})*(?:\.\d+)?)"
 UNIT = r"(?:ns|µs|ms|B|bytes|KiB|MiB|GiB|x|%)"
 FIGURE = re.compile(NUMBER + r"(\s?" + UNIT + r")(?![\w])")
 BARE = re.compile(r"^\s*(\d[\d,]*(?:\.\d+)?)\s*$")
