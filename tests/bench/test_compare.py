@@ -9,6 +9,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "bench"))
 import compare  # noqa: E402
+import docfigs  # noqa: E402
 
 SAMPLE = """\
 # park stackful 1000: 1000 guarded stacks
@@ -116,6 +117,48 @@ class Table(unittest.TestCase):
             compare.build_table(rows)))
         for t in compare.generated_tables(rows):
             self.assertIn(t, text)
+
+
+class Figures(unittest.TestCase):
+    """bench/docfigs.py: what --update-docs and --render-docs write into
+    the docs, and what the docs test compares."""
+
+    def setUp(self):
+        rows, _ = compare.parse_rows(SAMPLE)
+        self.rows = {(r["workload"], r["backend"], r["param"], r["metric"]): r
+                     for r in rows}
+
+    def test_render_rewrites_numbers_and_keeps_the_rest(self):
+        text = ("a 1.0 ns<!--ref handoff,stackful,1000,ns_per_handoff-->, "
+                "ratio 9x<!--ref handoff,stackful,1000,ns_per_handoff / "
+                "handoff,baseline:fcontext,5000,ns_per_handoff-->, max "
+                "1<!--ref handoff,stackful,1000,ns_per_handoff,max--> and "
+                "`7 ns<!--ref handoff,stackful,1000,ns_per_handoff-->`\n")
+        new, errors = docfigs.render(text, self.rows)
+        self.assertEqual(errors, [])
+        self.assertEqual(new, text.replace("1.0 ns", "40.0 ns", 1)
+                         .replace("9x", "4.00x")
+                         .replace(" 1<", " 45.0<"))
+        self.assertIn("`7 ns", new)  # code is quoted as it is
+        self.assertEqual(docfigs.check(new, self.rows), [])
+
+    def test_check_names_the_line_and_the_figure(self):
+        text = "x\n4,301 bytes<!--ref park,stackful,1000,bytes_per_task-->\n"
+        probs = docfigs.check(text, self.rows)
+        self.assertEqual(len(probs), 1, probs)
+        self.assertEqual(probs[0][0], 2)
+        self.assertIn("4,301 bytes is 4,300", probs[0][1])
+
+    def test_unknown_rows_are_errors_and_change_nothing(self):
+        text = "1 ns<!--ref handoff,stackful,999,ns_per_handoff-->"
+        new, errors = docfigs.render(text, self.rows)
+        self.assertEqual(new, text)
+        self.assertEqual(len(errors), 1)
+        self.assertIn("not a row", errors[0][1])
+
+    def test_update_docs_refuses_the_quick_size(self):
+        with self.assertRaises(SystemExit):
+            compare.main(["--quick", "--update-docs"])
 
 
 class Plan(unittest.TestCase):
