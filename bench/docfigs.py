@@ -53,8 +53,8 @@ def load(path):
 
 
 def lookup(rows, ref):
-    """The value one reference names, or raises KeyError with a message
-    that says which part is unknown."""
+    """The value one reference names and its unit, or raises KeyError with
+    a message that says which part is unknown."""
     parts = [p.strip() for p in ref.split(",")]
     stat = "value"
     if len(parts) == 5 and parts[4] in ("min", "max", "median"):
@@ -66,16 +66,16 @@ def lookup(rows, ref):
     row = rows.get(tuple(parts))
     if row is None:
         raise KeyError("reference %r is not a row of the reference run" % ref)
-    return row[stat]
+    return row[stat], row["unit"]
 
 
 def evaluate(rows, expr):
     """The value of a reference expression (one reference, or two joined by
-    an operator)."""
+    an operator) and its unit (None for a ratio)."""
     m = re.match(r"^(.*?)\s+([/+-])\s+(.*)$", expr)
     if m:
-        return OPS[m.group(2)](lookup(rows, m.group(1)),
-                               lookup(rows, m.group(3)))
+        (a, unit), (b, _) = lookup(rows, m.group(1)), lookup(rows, m.group(3))
+        return OPS[m.group(2)](a, b), None if m.group(2) == "/" else unit
     return lookup(rows, expr)
 
 
@@ -91,13 +91,15 @@ def render(text, rows):
 
     def one(mo, base):
         try:
-            v = evaluate(rows, mo.group("expr"))
+            v, unit = evaluate(rows, mo.group("expr"))
         except KeyError as e:
             line = text.count("\n", 0, base + mo.start()) + 1
             errors.append((line, str(e.args[0])))
             return mo.group(0)
         # The number opens the match; the unit and the reference stay.
-        return fmt(v) + mo.group(0)[len(mo.group("num")):]
+        # Counts are whole numbers.
+        num = "{:,.0f}".format(v) if unit == "count" else fmt(v)
+        return num + mo.group(0)[len(mo.group("num")):]
 
     out, at = [], 0
     for code in list(CODE.finditer(text)) + [None]:
