@@ -51,6 +51,7 @@ struct http_conn {
     int idle;             /* see the file comment */
     int close_after;      /* end once the queued output is written */
     int linger;           /* an error answer: drain input before close */
+    int reset;            /* a write timed out: close with a reset */
     int file_fd;          /* a static file being sent, or -1 */
     struct rt_list link;  /* in s->conns */
     struct http_parser p; /* the head being parsed */
@@ -93,6 +94,8 @@ int http_server_init(struct http_server *s,
         s->cfg.header_timeout_ns = 10 * SEC_NS;
     if (!s->cfg.idle_timeout_ns)
         s->cfg.idle_timeout_ns = 60 * SEC_NS;
+    if (!s->cfg.write_timeout_ns)
+        s->cfg.write_timeout_ns = 10 * SEC_NS;
     if (!s->cfg.drain_timeout_ns)
         s->cfg.drain_timeout_ns = 5 * SEC_NS;
     rt_list_init(&s->conns);
@@ -395,6 +398,21 @@ static void parse_next(struct http_conn *c)
                 : HTTP_PARSE_MORE;
 }
 
+/* After a write that did not complete (n: its result): a peer that took
+ * nothing for the whole write timeout is reset at the end, not closed. A
+ * plain close would leave the kernel an orphaned socket still holding up
+ * to a send buffer of bytes for a peer that does not read, retried for
+ * minutes; a reset frees it at once (nginx's reset_timedout_connection).
+ * There is no answer left to protect, so no lingering close either. */
+static void write_failed(struct http_conn *c, ssize_t n)
+{
+    if (n != -ETIMEDOUT)
+        return;
+    c->s->stats.timeouts++;
+    c->reset = 1;
+    c->linger = 0;
+}
+
 static void conn_end(struct http_conn *c)
 {
     if (c->in)
@@ -403,6 +421,10 @@ static void conn_end(struct http_conn *c)
     c->s->stats.conns--;
     if (c->file_fd >= 0)
         close(c->file_fd);
+    if (c->reset) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     (void)rt_close(c->fd);
 }
 
@@ -486,15 +508,21 @@ static enum rt_poll conn_task(void *self)
                 break;
             parse_next(f);
         }
+        /* Each write may wait write_timeout_ns for the peer to take a
+         * byte: the deadline bounds a stall, not the whole response, so
+         * a slow but reading client still gets a large file. */
         for (f->out_off = 0; f->out_off < f->out_len;) {
             f->want = f->out_len - f->out_off;
-            RT_AWAIT_WRITE(f, f->n, f->fd, f->out + f->out_off, f->want);
+            RT_AWAIT_WRITE_UNTIL(f, f->n, f->fd, f->out + f->out_off, f->want,
+                                 rt_now_ns() + f->s->cfg.write_timeout_ns);
             if (f->n <= 0)
                 break;
             f->out_off += (size_t)f->n;
         }
-        if (f->out_off < f->out_len)
-            break; /* the peer is gone (EPIPE, ECONNRESET) */
+        if (f->out_off < f->out_len) {
+            write_failed(f, f->n);
+            break; /* the peer is gone (EPIPE, ECONNRESET) or stalled */
+        }
         f->out_len = 0;
         /* A static file, in chunks of `out`. A regular file never says
          * EAGAIN, so pread runs inline: the page cache makes it short. */
@@ -509,13 +537,17 @@ static enum rt_poll conn_task(void *self)
             f->file_left -= (uint64_t)f->n;
             for (f->out_off = 0; f->out_off < (size_t)f->n;) {
                 f->want = (size_t)f->n - f->out_off;
-                RT_AWAIT_WRITE(f, f->w, f->fd, f->out + f->out_off, f->want);
+                RT_AWAIT_WRITE_UNTIL(f, f->w, f->fd, f->out + f->out_off,
+                                     f->want,
+                                     rt_now_ns() + f->s->cfg.write_timeout_ns);
                 if (f->w <= 0)
                     break;
                 f->out_off += (size_t)f->w;
             }
-            if (f->out_off < (size_t)f->n)
+            if (f->out_off < (size_t)f->n) {
+                write_failed(f, f->w);
                 break;
+            }
         }
         if (f->file_fd >= 0) {
             close(f->file_fd);
