@@ -351,7 +351,8 @@ static void answer(struct http_conn *c)
     int head = c->req.method == HTTP_METHOD_HEAD;
     if (c->req.method == HTTP_METHOD_OTHER) {
         queue_response(c, 405, "method not allowed\n", 19, 1);
-    } else if (len == 1 && t[0] == '/') {
+    } else if (len == 0 || (len == 1 && t[0] == '/')) {
+        /* Empty: an absolute-form target without a path, which is "/". */
         queue_response(c, 200, HTTP_HELLO, sizeof HTTP_HELLO - 1, !head);
     } else if (len > sizeof prefix - 1 &&
                memcmp(t, prefix, sizeof prefix - 1) == 0) {
@@ -389,13 +390,22 @@ static void consume(struct http_conn *c)
     c->in_len -= used;
 }
 
-/* Parses what is buffered as the start of a new head. */
+/* Parses what is buffered as the start of a new head. When that is only
+ * empty lines, which the parser skips (RFC 9112 2.2; some clients send
+ * one after a body), they are dropped, so that the connection waits as an
+ * idle one (idle timeout, ended at once by a stop) and not as one inside
+ * a request. */
 static void parse_next(struct http_conn *c)
 {
     http_parser_init(&c->p, HTTP_MAX_HEAD);
     c->rc = c->in_len
                 ? (int)http_parse_request(&c->p, c->in, c->in_len, &c->req)
                 : HTTP_PARSE_MORE;
+    if (c->rc == HTTP_PARSE_MORE && c->in_len > 0 &&
+        c->p.req_start == c->in_len) {
+        c->in_len = 0;
+        http_parser_init(&c->p, HTTP_MAX_HEAD);
+    }
 }
 
 /* After a write that did not complete (n: its result): a peer that took
