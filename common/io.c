@@ -203,3 +203,26 @@ enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
     *res = trc < 0 ? trc : -ETIMEDOUT;
     return RT_READY;
 }
+
+enum rt_poll rt_poll_write_until(struct rt_reactor *r, int fd, const void *buf,
+                                 size_t len, struct rt_timer *t,
+                                 uint64_t deadline, struct rt_cx *cx,
+                                 ssize_t *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!t) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (rt_poll_write(r, fd, buf, len, cx, res) == RT_READY) {
+        rt_reactor_timer_cancel(r, t);
+        return RT_READY;
+    }
+    /* Pending on the fd: the timer is the other way out. */
+    int trc = 0;
+    if (rt_poll_sleep_until(r, t, deadline, cx, &trc) == RT_PENDING)
+        return RT_PENDING;
+    *res = trc < 0 ? trc : -ETIMEDOUT;
+    return RT_READY;
+}

@@ -71,4 +71,15 @@ enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
                                 uint64_t deadline, struct rt_cx *cx,
                                 ssize_t *res);
 
+/* rt_poll_write with a deadline, as rt_poll_read_until is to rt_poll_read:
+ * while the fd cannot take any byte, `t` is armed for `deadline` with the
+ * same waker. RT_READY with *res = -ETIMEDOUT once the deadline has passed
+ * without a byte written; otherwise as rt_poll_write. When the result is
+ * RT_READY the timer is idle; a caller that gives up early must cancel
+ * `t` (rt_reactor_timer_cancel). */
+enum rt_poll rt_poll_write_until(struct rt_reactor *r, int fd, const void *buf,
+                                 size_t len, struct rt_timer *t,
+                                 uint64_t deadline, struct rt_cx *cx,
+                                 ssize_t *res);
+
 #endif

@@ -174,6 +174,21 @@ struct rt_frame {
         (res) = rt__h->r.s;                                                  \
     } while (0)
 
+/* rt_poll_write_until: as RT_AWAIT_WRITE, but res = -ETIMEDOUT when the fd
+ * took no byte before `deadline` (evaluated once, at the start). */
+#define RT_AWAIT_WRITE_UNTIL(f, res, fd, buf, len, deadline_)               \
+    do {                                                                    \
+        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */         \
+        rt_timer_init(&rt__h->u.sleep.t);                                   \
+        rt__h->op = RT__OP_SLEEP;                                           \
+        RT__AWAIT(rt_poll_write_until(                                      \
+                      rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
+                      rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
+                  "write");                                                 \
+        rt__h->op = RT__OP_NONE;                                            \
+        (res) = rt__h->r.s;                                                 \
+    } while (0)
+
 /* res = a new registered fd, or -errno (rt_poll_accept). */
 #define RT_AWAIT_ACCEPT(f, res, fd)                                         \
     do {                                                                    \

@@ -1,10 +1,12 @@
 /* The HTTP example: the server of http_server.h as a program.
  *
  *   http_stackful [-a ADDR] [-p PORT] [-r DIR] [-t HEADER_TIMEOUT_MS]
+ *                 [-w WRITE_TIMEOUT_MS]
  *
  * Prints "http backend=<name> port=<port>" first, serves until SIGINT or
  * SIGTERM, lets in-flight requests finish (at most the drain timeout) and
- * exits 0. -p 0 (the default) picks a free port.
+ * exits 0. -p 0 (the default) picks a free port. -w is how long one write
+ * may wait for a client that takes no bytes before it is reset.
  */
 #include "http_server.h"
 
@@ -18,7 +20,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: http [-a ADDR] [-p PORT] [-r DIR] "
-                    "[-t HEADER_TIMEOUT_MS]\n");
+                    "[-t HEADER_TIMEOUT_MS] [-w WRITE_TIMEOUT_MS]\n");
     exit(2);
 }
 
@@ -26,7 +28,7 @@ int main(int argc, char **argv)
 {
     struct http_server_config cfg = {.stop_fd = -1};
     int opt;
-    while ((opt = getopt(argc, argv, "a:p:r:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:r:t:w:")) != -1) {
         if (opt == 'a')
             cfg.addr = optarg;
         else if (opt == 'p')
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
             cfg.root = optarg;
         else if (opt == 't')
             cfg.header_timeout_ns = strtoull(optarg, NULL, 10) * 1000000ull;
+        else if (opt == 'w')
+            cfg.write_timeout_ns = strtoull(optarg, NULL, 10) * 1000000ull;
         else
             usage();
     }

@@ -1,4 +1,5 @@
-/* The HTTP/1.1 request-head parser (RFC 9112 section 3 and 5, strict).
+/* The HTTP/1.1 request-head parser (RFC 9112 sections 2.2, 3 and 5,
+ * strict).
  *
  * Scanning is incremental: only bytes past p->scanned are looked at, and
  * the request line is checked the moment its line ends. The header lines
@@ -12,6 +13,7 @@ void http_parser_init(struct http_parser *p, size_t max_head)
 {
     p->scanned = 0;
     p->line_start = 0;
+    p->req_start = 0;
     p->line_end = 0;
     p->max_head = max_head;
 }
@@ -49,6 +51,28 @@ static int ieq(const char *a, size_t alen, const char *b)
     return 1;
 }
 
+/* The length of the "http://authority" or "https://authority" that
+ * starts an absolute-form target t[0..n) (RFC 9112 3.2.2), or 0 when t is
+ * not one. The authority must not be empty; userinfo ('@') is refused, as
+ * RFC 9110 4.2.4 tells a recipient to treat it as an error. */
+static size_t absolute_prefix(const char *t, size_t n)
+{
+    size_t i = 0;
+    if (n >= 7 && ieq(t, 7, "http://"))
+        i = 7;
+    else if (n >= 8 && ieq(t, 8, "https://"))
+        i = 8;
+    else
+        return 0;
+    size_t a = i;
+    while (i < n && t[i] != '/' && t[i] != '?') {
+        if (t[i] == '@')
+            return 0;
+        i++;
+    }
+    return i > a ? i : 0;
+}
+
 /* method SP request-target SP HTTP/1.x, exactly one space each. */
 static enum http_parse_result parse_request_line(const char *s, size_t n,
                                                  struct http_request *req)
@@ -67,10 +91,15 @@ static enum http_parse_result parse_request_line(const char *s, size_t n,
     size_t t = ++i;
     while (i < n && (unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f)
         i++;
-    if (i == t || i >= n || s[i] != ' ' || s[t] != '/')
+    if (i == t || i >= n || s[i] != ' ')
         return HTTP_PARSE_BAD;
-    req->target = s + t;
-    req->target_len = i - t;
+    /* A proxy-style absolute target names the resource by its path, which
+     * may be empty ("http://host" means "/"). */
+    size_t skip = s[t] == '/' ? 0 : absolute_prefix(s + t, i - t);
+    if (s[t] != '/' && skip == 0)
+        return HTTP_PARSE_BAD;
+    req->target = s + t + skip;
+    req->target_len = i - t - skip;
     i++;
     if (n - i != 8 || memcmp(s + i, "HTTP/", 5) != 0 || s[i + 6] != '.' ||
         s[i + 5] < '0' || s[i + 5] > '9' || s[i + 7] < '0' || s[i + 7] > '9')
@@ -99,10 +128,32 @@ static void connection_tokens(const char *v, size_t n, struct http_request *req)
     }
 }
 
+/* What parse_headers has seen so far, for the headers that may not
+ * repeat (or only with the same value). */
+struct seen {
+    int length; /* a Content-Length */
+    int hosts;  /* Host header lines */
+};
+
+/* A valid Host value: uri-host [ ":" port ] (RFC 9110 7.2), checked by its
+ * characters (reg-name, IP literal, port), so that no path, userinfo or
+ * whitespace hides in it. Empty is valid. */
+static int host_ok(const char *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)v[k];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z') ||
+              (c != 0 && strchr("-._~!$&'()*+,;=:[]%", c))))
+            return 0;
+    }
+    return 1;
+}
+
 /* name ":" OWS value OWS; no obs-fold, no control characters. */
 static enum http_parse_result parse_header(const char *s, size_t n,
                                            struct http_request *req,
-                                           int *seen_length)
+                                           struct seen *seen)
 {
     size_t i = 0;
     while (i < n && is_tchar((unsigned char)s[i]))
@@ -122,6 +173,11 @@ static enum http_parse_result parse_header(const char *s, size_t n,
         end--;
     if (ieq(s, name_len, "connection")) {
         connection_tokens(s + v, end - v, req);
+    } else if (ieq(s, name_len, "host")) {
+        /* RFC 9112 3.2: more than one Host line, or an invalid one, MUST
+         * be 400. */
+        if (++seen->hosts > 1 || !host_ok(s + v, end - v))
+            return HTTP_PARSE_BAD;
     } else if (ieq(s, name_len, "transfer-encoding")) {
         return HTTP_PARSE_UNSUPPORTED;
     } else if (ieq(s, name_len, "content-length")) {
@@ -133,9 +189,9 @@ static enum http_parse_result parse_header(const char *s, size_t n,
                 return HTTP_PARSE_BAD;
             len = len * 10 + (size_t)(s[k] - '0');
         }
-        if (*seen_length && len != req->content_length)
+        if (seen->length && len != req->content_length)
             return HTTP_PARSE_BAD;
-        *seen_length = 1;
+        seen->length = 1;
         req->content_length = len;
     }
     return HTTP_PARSE_DONE;
@@ -146,16 +202,20 @@ static enum http_parse_result parse_headers(const struct http_parser *p,
                                             const char *buf,
                                             struct http_request *req)
 {
-    int seen_length = 0;
+    struct seen seen = {0, 0};
     size_t start = p->line_end;
     for (;;) {
         const char *nl = memchr(buf + start, '\n', req->head_len - start);
         size_t at = (size_t)(nl - buf);
         size_t n = line_len(buf, start, at);
-        if (n == 0)
-            return HTTP_PARSE_DONE; /* the blank line */
-        enum http_parse_result rc =
-            parse_header(buf + start, n, req, &seen_length);
+        if (n == 0) { /* the blank line */
+            /* RFC 9112 3.2: an HTTP/1.1 request without Host MUST be 400;
+             * HTTP/1.0 does not require it. */
+            if (req->minor == 1 && seen.hosts == 0)
+                return HTTP_PARSE_BAD;
+            return HTTP_PARSE_DONE;
+        }
+        enum http_parse_result rc = parse_header(buf + start, n, req, &seen);
         if (rc != HTTP_PARSE_DONE)
             return rc;
         start = at + 1;
@@ -171,7 +231,12 @@ enum http_parse_result http_parse_request(struct http_parser *p,
         if (buf[i] != '\n')
             continue;
         size_t n = line_len(buf, p->line_start, i);
-        if (p->line_end == 0) {
+        if (p->line_end == 0 && n == 0) {
+            /* RFC 9112 2.2: a server SHOULD ignore empty lines before the
+             * request line (some clients send one after a POST body). They
+             * still count against max_head. */
+            p->req_start = i + 1;
+        } else if (p->line_end == 0) {
             memset(req, 0, sizeof *req);
             enum http_parse_result rc =
                 parse_request_line(buf + p->line_start, n, req);
@@ -182,8 +247,9 @@ enum http_parse_result http_parse_request(struct http_parser *p,
             /* The request line is parsed again: *req may have been
              * reused by the caller between calls. */
             memset(req, 0, sizeof *req);
-            (void)parse_request_line(buf, line_len(buf, 0, p->line_end - 1),
-                                     req);
+            (void)parse_request_line(
+                buf + p->req_start,
+                line_len(buf, p->req_start, p->line_end - 1), req);
             req->head_len = i + 1;
             p->scanned = i + 1;
             return parse_headers(p, buf, req);

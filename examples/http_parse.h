@@ -35,6 +35,8 @@ enum http_method {
 struct http_parser {
     size_t scanned;    /* bytes already searched for the end of the head */
     size_t line_start; /* where the line being scanned starts */
+    size_t req_start;  /* where the request line starts: after the empty
+                          lines skipped before it */
     size_t line_end;   /* end of the request line once seen, else 0 */
     size_t max_head;   /* limit on the head, terminating blank line included */
 };
@@ -42,7 +44,10 @@ struct http_parser {
 /* One parsed request head. Pointers point into the parsed buffer. */
 struct http_request {
     enum http_method method;
-    const char *target; /* request-target, not NUL-terminated */
+    const char *target; /* path and query of the request-target, not
+                           NUL-terminated: all of an origin-form target,
+                           the part after the authority of an absolute-form
+                           one, which may be empty (that means "/") */
     size_t target_len;
     int minor;             /* HTTP/1.<minor>: 0 or 1 */
     int keep_alive;        /* 1 unless the version/Connection says close */
@@ -59,6 +64,10 @@ void http_parser_init(struct http_parser *p, size_t max_head);
  * seen so far is wrong, or HTTP_PARSE_BAD / _TOO_LARGE / _UNSUPPORTED. A
  * malformed request line is reported as soon as the line is complete,
  * without waiting for the rest of the head. Lines end in CRLF or a bare LF.
+ * RFC 9112: empty lines before the request line are skipped (and counted
+ * in head_len, 2.2); the target may be origin-form or absolute-form with
+ * an http or https scheme (3.2); an HTTP/1.1 head without a Host header,
+ * or any head with two or with an invalid value, is HTTP_PARSE_BAD (3.2).
  * Pure: no IO, no allocation, no global state. */
 enum http_parse_result http_parse_request(struct http_parser *p,
                                           const char *buf, size_t len,

@@ -51,6 +51,7 @@ struct http_conn {
     int idle;             /* see the file comment */
     int close_after;      /* end once the queued output is written */
     int linger;           /* an error answer: drain input before close */
+    int reset;            /* a write timed out: close with a reset */
     int file_fd;          /* a static file being sent, or -1 */
     struct rt_list link;  /* in s->conns */
     struct http_parser p; /* the head being parsed */
@@ -93,6 +94,8 @@ int http_server_init(struct http_server *s,
         s->cfg.header_timeout_ns = 10 * SEC_NS;
     if (!s->cfg.idle_timeout_ns)
         s->cfg.idle_timeout_ns = 60 * SEC_NS;
+    if (!s->cfg.write_timeout_ns)
+        s->cfg.write_timeout_ns = 10 * SEC_NS;
     if (!s->cfg.drain_timeout_ns)
         s->cfg.drain_timeout_ns = 5 * SEC_NS;
     rt_list_init(&s->conns);
@@ -348,7 +351,8 @@ static void answer(struct http_conn *c)
     int head = c->req.method == HTTP_METHOD_HEAD;
     if (c->req.method == HTTP_METHOD_OTHER) {
         queue_response(c, 405, "method not allowed\n", 19, 1);
-    } else if (len == 1 && t[0] == '/') {
+    } else if (len == 0 || (len == 1 && t[0] == '/')) {
+        /* Empty: an absolute-form target without a path, which is "/". */
         queue_response(c, 200, HTTP_HELLO, sizeof HTTP_HELLO - 1, !head);
     } else if (len > sizeof prefix - 1 &&
                memcmp(t, prefix, sizeof prefix - 1) == 0) {
@@ -386,13 +390,37 @@ static void consume(struct http_conn *c)
     c->in_len -= used;
 }
 
-/* Parses what is buffered as the start of a new head. */
+/* Parses what is buffered as the start of a new head. When that is only
+ * empty lines, which the parser skips (RFC 9112 2.2; some clients send
+ * one after a body), they are dropped, so that the connection waits as an
+ * idle one (idle timeout, ended at once by a stop) and not as one inside
+ * a request. */
 static void parse_next(struct http_conn *c)
 {
     http_parser_init(&c->p, HTTP_MAX_HEAD);
     c->rc = c->in_len
                 ? (int)http_parse_request(&c->p, c->in, c->in_len, &c->req)
                 : HTTP_PARSE_MORE;
+    if (c->rc == HTTP_PARSE_MORE && c->in_len > 0 &&
+        c->p.req_start == c->in_len) {
+        c->in_len = 0;
+        http_parser_init(&c->p, HTTP_MAX_HEAD);
+    }
+}
+
+/* After a write that did not complete (n: its result): a peer that took
+ * nothing for the whole write timeout is reset at the end, not closed. A
+ * plain close would leave the kernel an orphaned socket still holding up
+ * to a send buffer of bytes for a peer that does not read, retried for
+ * minutes; a reset frees it at once (nginx's reset_timedout_connection).
+ * There is no answer left to protect, so no lingering close either. */
+static void write_failed(struct http_conn *c, ssize_t n)
+{
+    if (n != -ETIMEDOUT)
+        return;
+    c->s->stats.timeouts++;
+    c->reset = 1;
+    c->linger = 0;
 }
 
 static void conn_end(struct http_conn *c)
@@ -403,6 +431,10 @@ static void conn_end(struct http_conn *c)
     c->s->stats.conns--;
     if (c->file_fd >= 0)
         close(c->file_fd);
+    if (c->reset) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     (void)rt_close(c->fd);
 }
 
@@ -486,15 +518,21 @@ static enum rt_poll conn_task(void *self)
                 break;
             parse_next(f);
         }
+        /* Each write may wait write_timeout_ns for the peer to take a
+         * byte: the deadline bounds a stall, not the whole response, so
+         * a slow but reading client still gets a large file. */
         for (f->out_off = 0; f->out_off < f->out_len;) {
             f->want = f->out_len - f->out_off;
-            RT_AWAIT_WRITE(f, f->n, f->fd, f->out + f->out_off, f->want);
+            RT_AWAIT_WRITE_UNTIL(f, f->n, f->fd, f->out + f->out_off, f->want,
+                                 rt_now_ns() + f->s->cfg.write_timeout_ns);
             if (f->n <= 0)
                 break;
             f->out_off += (size_t)f->n;
         }
-        if (f->out_off < f->out_len)
-            break; /* the peer is gone (EPIPE, ECONNRESET) */
+        if (f->out_off < f->out_len) {
+            write_failed(f, f->n);
+            break; /* the peer is gone (EPIPE, ECONNRESET) or stalled */
+        }
         f->out_len = 0;
         /* A static file, in chunks of `out`. A regular file never says
          * EAGAIN, so pread runs inline: the page cache makes it short. */
@@ -509,13 +547,17 @@ static enum rt_poll conn_task(void *self)
             f->file_left -= (uint64_t)f->n;
             for (f->out_off = 0; f->out_off < (size_t)f->n;) {
                 f->want = (size_t)f->n - f->out_off;
-                RT_AWAIT_WRITE(f, f->w, f->fd, f->out + f->out_off, f->want);
+                RT_AWAIT_WRITE_UNTIL(f, f->w, f->fd, f->out + f->out_off,
+                                     f->want,
+                                     rt_now_ns() + f->s->cfg.write_timeout_ns);
                 if (f->w <= 0)
                     break;
                 f->out_off += (size_t)f->w;
             }
-            if (f->out_off < (size_t)f->n)
+            if (f->out_off < (size_t)f->n) {
+                write_failed(f, f->w);
                 break;
+            }
         }
         if (f->file_fd >= 0) {
             close(f->file_fd);

@@ -33,6 +33,9 @@ struct http_server_config {
                                    /static/ is always 404 */
     uint64_t header_timeout_ns; /* first byte of a head to its last; 10 s */
     uint64_t idle_timeout_ns;   /* keep-alive wait for a next request; 60 s */
+    uint64_t write_timeout_ns;  /* longest a write may wait for the peer
+                                   to take any byte; then the connection
+                                   is reset; 10 s */
     uint64_t drain_timeout_ns;  /* after a stop, how long in-flight
                                    requests may take before their sockets
                                    are shut down; 5 s */

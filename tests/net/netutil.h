@@ -49,6 +49,10 @@ size_t net_recv_all(int fd, char *buf, size_t cap, int *eof);
  * EOF, an error or a malformed head. */
 size_t net_recv_response(int fd, char *buf, size_t cap);
 
+/* `GET /` as an HTTP/1.1 client must send it (with Host), and its length. */
+#define NET_GET_HELLO     "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+#define NET_GET_HELLO_LEN (sizeof NET_GET_HELLO - 1)
+
 /* The expected bytes of `GET /` (keep-alive, HTTP/1.1). */
 #define NET_HELLO_RESPONSE \
     "HTTP/1.1 200 OK\r\nServer: greenfut\r\nContent-Length: 6\r\n\r\nhello\n"

@@ -71,7 +71,7 @@ static void http_program(void)
     pid_t pid = start(argv, &out);
     int port = first_line(out, "http");
     int idle = net_connect(port);
-    net_send(idle, "GET / HTTP/1.1\r\n\r\n", 18);
+    net_send(idle, NET_GET_HELLO, NET_GET_HELLO_LEN);
     net_recv_response(idle, resp, sizeof resp);
     CHECK(strcmp(resp, net_hello_response) == 0);
     int fresh = net_connect(port); /* accepted, nothing sent */

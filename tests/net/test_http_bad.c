@@ -104,7 +104,7 @@ static void bad_heads(int port)
         "GET / HTTP/1.1\r\nNo-Colon\r\n\r\n",
         "GET / HTTP/1.1\r\n x: y\r\n\r\n",
         "GET / HTTP/1.1\r\nA : b\r\n\r\n",
-        "\r\n\r\n",
+        "\r\n \r\n", /* empty lines are skipped, a blank one is not */
         "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -126,7 +126,7 @@ static void bad_heads(int port)
     CHECK_EQ(status_of(port, nul, sizeof nul - 1, &eof), 400);
     CHECK_EQ(eof, 1);
     static const char te[] =
-        "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
     CHECK_EQ(status_of(port, te, sizeof te - 1, &eof), 501);
     static const char v2[] = "GET / HTTP/2.0\r\n\r\n";
     CHECK_EQ(status_of(port, v2, sizeof v2 - 1, &eof), 501);
@@ -157,7 +157,7 @@ static void huge_head(int port)
         char *h = malloc(head);
         CHECK(h != NULL);
         memset(h, 'b', head);
-        memcpy(h, "GET / HTTP/1.1\r\nX: ", 19);
+        memcpy(h, "GET / HTTP/1.1\r\nHost: a\r\nX: ", 27);
         memcpy(h + head - 4, "\r\n\r\n", 4);
         CHECK_EQ(status_of(port, h, head, &eof), over ? 431 : 200);
         free(h);
@@ -197,12 +197,14 @@ static void resets(int port)
     for (int i = 0; i < 20; i++) {
         int fd = net_connect(port);
         if (i % 2 == 0) {
-            static const char big[] = "GET /static/big.bin HTTP/1.1\r\n\r\n";
+            static const char big[] = "GET /static/big.bin HTTP/1.1\r\n"
+                                      "Host: a\r\n\r\n";
             net_send(fd, big, sizeof big - 1);
         } else {
-            char many[64 * 18];
+            char many[64 * NET_GET_HELLO_LEN];
             for (int k = 0; k < 64; k++)
-                memcpy(many + 18 * k, "GET / HTTP/1.1\r\n\r\n", 18);
+                memcpy(many + NET_GET_HELLO_LEN * k, NET_GET_HELLO,
+                       NET_GET_HELLO_LEN);
             net_send(fd, many, sizeof many);
         }
         char c;
@@ -211,7 +213,7 @@ static void resets(int port)
         CHECK_EQ(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
         close(fd);
         fd = net_connect(port);
-        net_send(fd, "GET / HTTP/1.1\r\n\r\n", 18);
+        net_send(fd, NET_GET_HELLO, NET_GET_HELLO_LEN);
         size_t n = net_recv_response(fd, resp, sizeof resp);
         CHECK_EQ(n, strlen(net_hello_response));
         CHECK(strcmp(resp, net_hello_response) == 0);
@@ -223,7 +225,7 @@ static void resets(int port)
 static void static_files(int port)
 {
     int eof;
-    static const char a[] = "GET /static/a.txt HTTP/1.1\r\n"
+    static const char a[] = "GET /static/a.txt HTTP/1.1\r\nHost: a\r\n"
                             "Connection: close\r\n\r\n";
     CHECK_EQ(status_of(port, a, sizeof a - 1, &eof), 200);
     CHECK(strstr(resp, "\r\n\r\nfile a\n") != NULL);
@@ -253,7 +255,8 @@ static void static_files(int port)
         CHECK_EQ(eof, 1);
     }
     /* The big file arrives whole and exact. */
-    static const char big[] = "GET /static/big.bin HTTP/1.1\r\n\r\n";
+    static const char big[] = "GET /static/big.bin HTTP/1.1\r\n"
+                              "Host: a\r\n\r\n";
     int fd = net_connect(port);
     net_send(fd, big, sizeof big - 1);
     size_t n = net_recv_response(fd, resp, sizeof resp);
@@ -268,7 +271,8 @@ static void static_files(int port)
 static void semantics(int port)
 {
     int eof;
-    static const char head[] = "HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n";
+    static const char head[] =
+        "HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
     CHECK_EQ(status_of(port, head, sizeof head - 1, &eof), 200);
     CHECK(strstr(resp, "Content-Length: 6\r\n") != NULL);
     CHECK(strstr(resp, "hello") == NULL);
@@ -278,7 +282,7 @@ static void semantics(int port)
      * next request on the connection is served. */
     int fd = net_connect(port);
     static const char withbody[] =
-        "GET / HTTP/1.1\r\nContent-Length: 20000\r\n\r\n";
+        "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 20000\r\n\r\n";
     net_send(fd, withbody, sizeof withbody - 1);
     char *junk = calloc(1, 20000);
     CHECK(junk != NULL);
@@ -286,7 +290,7 @@ static void semantics(int port)
     free(junk);
     net_recv_response(fd, resp, sizeof resp);
     CHECK(strcmp(resp, net_hello_response) == 0);
-    net_send(fd, "GET / HTTP/1.1\r\n\r\n", 18);
+    net_send(fd, NET_GET_HELLO, NET_GET_HELLO_LEN);
     net_recv_response(fd, resp, sizeof resp);
     CHECK(strcmp(resp, net_hello_response) == 0);
     close(fd);
@@ -307,8 +311,9 @@ static void semantics(int port)
 static void byte_by_byte(int port)
 {
     static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-                              "GET /nope HTTP/1.1\n\n"
-                              "GET /static/a.txt HTTP/1.1\r\nX: y\r\n\r\n";
+                              "GET /nope HTTP/1.1\nHost: a\n\n"
+                              "GET /static/a.txt HTTP/1.1\r\nX: y\r\n"
+                              "Host: a\r\n\r\n";
     static const char want[] =
         "HTTP/1.1 200 OK\r\nServer: greenfut\r\nContent-Length: 6\r\n\r\n"
         "hello\n"
@@ -336,7 +341,7 @@ static void stop_with_idle(struct server_thread *t)
     int fds[8];
     for (int i = 0; i < 8; i++) {
         fds[i] = net_connect(t->s.port);
-        net_send(fds[i], "GET / HTTP/1.1\r\n\r\n", 18);
+        net_send(fds[i], NET_GET_HELLO, NET_GET_HELLO_LEN);
         net_recv_response(fds[i], resp, sizeof resp);
         CHECK(strcmp(resp, net_hello_response) == 0);
     }

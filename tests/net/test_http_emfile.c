@@ -34,7 +34,7 @@ static void on_accept_error(void *arg, int err)
 
 static void get_hello(int fd)
 {
-    net_send(fd, "GET / HTTP/1.1\r\n\r\n", 18);
+    net_send(fd, NET_GET_HELLO, NET_GET_HELLO_LEN);
     net_recv_response(fd, resp, sizeof resp);
     CHECK(strcmp(resp, net_hello_response) == 0);
 }

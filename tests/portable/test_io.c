@@ -1,6 +1,8 @@
 /* Socketpair IO on either backend: 1 MiB each way at once between two
- * pairs of tasks, byte-exact, with partial reads and writes. */
+ * pairs of tasks, byte-exact, with partial reads and writes; reads and
+ * writes with a deadline. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -136,11 +138,59 @@ static enum rt_poll timed(void *self)
     RT_END(f);
 }
 
+/* RT_AWAIT_WRITE_UNTIL: writes go through while the peer has room, give
+ * -ETIMEDOUT once it has none until the deadline, succeed again once the
+ * peer has read, and leave no armed timer behind. */
+struct timed_write {
+    RT_FRAME;
+    int sv[2];
+    int i;
+    ssize_t n;
+    char buf[4096];
+};
+
+static enum rt_poll timed_write(void *self)
+{
+    struct timed_write *f = self;
+    RT_BEGIN(f);
+    CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv));
+    CHECK_OK(rt_register(f->sv[0]));
+    /* A socket buffer holds a few hundred KiB at most: bounded. */
+    for (f->i = 0; f->i < 100000; f->i++) {
+        RT_AWAIT_WRITE_UNTIL(f, f->n, f->sv[0], f->buf, sizeof f->buf,
+                             rt_now_ns() + 2000000);
+        if (f->n < 0)
+            break;
+        CHECK_GT(f->n, 0);
+    }
+    CHECK_EQ(f->n, -ETIMEDOUT);
+    CHECK_GT(f->i, 0);
+    /* Empty the peer (a bounded loop: what was written above), so the
+     * socket is writable again by any measure the kernel uses. */
+    CHECK_OK(fcntl(f->sv[1], F_SETFL, O_NONBLOCK));
+    for (int k = 0; k <= f->i; k++)
+        if (read(f->sv[1], f->buf, sizeof f->buf) <= 0)
+            break;
+    CHECK_EQ(read(f->sv[1], f->buf, sizeof f->buf), -1);
+    CHECK_EQ(errno, EAGAIN);
+    RT_AWAIT_WRITE_UNTIL(f, f->n, f->sv[0], f->buf, 1,
+                         rt_now_ns() + 60000000000ull);
+    CHECK_EQ(f->n, 1);
+    struct rt_reactor_stats st;
+    CHECK_OK(rt_reactor_stats(rt_reactor_current(), &st));
+    CHECK_EQ(st.timers, 0);
+    CHECK_OK(rt_close(f->sv[0]));
+    close(f->sv[1]);
+    RT_END(f);
+}
+
 int main(void)
 {
     struct root r = {0};
     CHECK_OK(rt_run(root, &r, sizeof r, NULL));
     struct timed t = {0};
     CHECK_OK(rt_run(timed, &t, sizeof t, NULL));
+    struct timed_write tw = {0};
+    CHECK_OK(rt_run(timed_write, &tw, sizeof tw, NULL));
     return 0;
 }
