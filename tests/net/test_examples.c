@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -23,6 +24,9 @@ static pid_t start(const char *const argv[], int *out)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        /* A failed CHECK exits the test at once: the server must not
+         * outlive it (it holds the test's stderr, which ctest waits on). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
