@@ -23,7 +23,8 @@
  * stackful vtable; waking it makes a parked thread runnable, and a wake that
  * arrives while the thread runs is remembered, so the next gt_park returns at
  * once (no lost wake-ups). Wakes from another OS thread go through
- * rt_reactor_remote and are safe. Every poll function of common/ can be
+ * rt_reactor_post (the thread's remote node and its counted word) and are
+ * safe. Every poll function of common/ can be
  * awaited as
  *
  *     struct rt_cx cx = gt_cx();
