@@ -163,8 +163,8 @@ void fut_join_init(struct fut_join *join);
 int fut_register(int fd);
 
 /* rt_reactor_close(fut_reactor(), fd): deregisters `fd`, waking and so
- * releasing any waker the reactor still holds for it (also the stale one a
- * dropped read/write future left behind), then closes it. Returns 0,
+ * releasing any waker the reactor still holds for it, then closes it.
+ * (A dropped IO future has withdrawn its own waker already.) Returns 0,
  * -ENXIO (no executor; the fd is then left open) or a negative errno. */
 int fut_close(int fd);
 
