@@ -124,9 +124,10 @@ struct rt_frame {
  * result in `res` (an lvalue; may be a local, used before the next await).
  * Results are those of the common poll functions named. */
 
-/* Sleeps at least `ns` nanoseconds (rt_poll_sleep_until). */
+/* Sleeps at least `ns` nanoseconds (rt_poll_sleep_until); a duration too
+ * big for the clock sleeps until RT_DEADLINE_MAX, i.e. forever. */
 #define RT_AWAIT_SLEEP(f, ns) \
-    RT_AWAIT_SLEEP_UNTIL(f, rt_now_ns() + (uint64_t)(ns))
+    RT_AWAIT_SLEEP_UNTIL(f, rt_deadline_after((uint64_t)(ns)))
 
 /* Sleeps until rt_now_ns() >= deadline_ (evaluated once, at the start). */
 #define RT_AWAIT_SLEEP_UNTIL(f, deadline_)                               \

@@ -50,9 +50,7 @@ static enum rt_poll sleep_for_poll(struct fut_future *self, struct rt_cx *cx,
                                    void *out)
 {
     struct fut_sleep *f = (struct fut_sleep *)self;
-    uint64_t now = rt_now_ns();
-    f->deadline =
-        f->deadline > UINT64_MAX - now ? UINT64_MAX - 1 : now + f->deadline;
+    f->deadline = rt_deadline_after(f->deadline);
     self->vt = &sleep_until_vt;
     return sleep_poll(self, cx, out);
 }

@@ -36,7 +36,8 @@ struct fut_sleep {
 /* Ready once rt_now_ns() >= deadline. */
 void fut_sleep_until_init(struct fut_sleep *f, uint64_t deadline);
 
-/* Ready `ns` nanoseconds after its FIRST poll (not after init: lazy). */
+/* Ready `ns` nanoseconds after its FIRST poll (not after init: lazy). A
+ * duration too big for the clock saturates (rt_deadline_after): forever. */
 void fut_sleep_for_init(struct fut_sleep *f, uint64_t ns);
 
 /* Yield. Output: none. Wakes its own waker and returns RT_PENDING on the
