@@ -335,9 +335,11 @@ struct rt_frame {
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
 
 /* Spawns a copy of `frame` as a new task running fn; it starts after the
- * caller next waits. With `join` not NULL the task must be joined once
- * (RT_AWAIT_JOIN); with NULL it is detached. Returns 0, -EINVAL, -ENOMEM,
- * or -EPERM (not inside rt_run). Never suspends the caller. */
+ * caller next waits. With `join` not NULL the task may be joined once
+ * (RT_AWAIT_JOIN, by one task: while one task waits on the handle, another
+ * that awaits it gets -ESRCH at once and the first still gets the result);
+ * with NULL it is detached. Returns 0, -EINVAL, -ENOMEM, or -EPERM (not
+ * inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);
 

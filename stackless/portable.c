@@ -103,6 +103,10 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
     if (fut_poll(&join->j.base, rt__sl_cx, &v) == RT_PENDING)
         return RT_PENDING;
     int err = fut_join_error(&join->j);
+    if (err == -EBUSY) { /* another task awaits it: the handle stays its */
+        h->r.i = -ESRCH;
+        return RT_READY;
+    }
     fut_drop(&join->j.base);
     if (err) {
         h->r.i = -ESRCH;

@@ -439,10 +439,19 @@ static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
     }
     RT_ASSERT(t->ex == fut__current); /* join on the task's own thread */
     if (!(t->flags & FUT__COMPLETE)) {
+        /* One awaiter per handle: a second one would take the first's
+         * slot, and the first would never be woken. It is refused and the
+         * handle stays the first's (not detached, not dropped). */
+        if (rt_waker_is_set(&t->join) &&
+            !rt_waker_will_wake(&t->join, cx->waker)) {
+            j->err = -EBUSY;
+            return RT_READY;
+        }
         rt_waker_store(&t->join, cx->waker);
         fut__wait_note = "join";
         return RT_PENDING;
     }
+    j->err = 0; /* a refused second awaiter may have left -EBUSY */
     if (t->flags & FUT__CANCELLED)
         j->err = -ECANCELED;
     else if (out && t->out_size)
