@@ -338,7 +338,10 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
  * caller next waits. With `join` not NULL the task may be joined once
  * (RT_AWAIT_JOIN, by one task: while one task waits on the handle, another
  * that awaits it gets -ESRCH at once and the first still gets the result);
- * with NULL it is detached. Returns 0, -EINVAL, -ENOMEM, or -EPERM (not
+ * with NULL it is detached. A handle that is never awaited (overwritten by
+ * the next spawn, or in a frame that ended) leaks nothing: its task runs
+ * on, and what is left of it (its result; on stackless its frame's slot)
+ * is freed when rt_run returns. Returns 0, -EINVAL, -ENOMEM, or -EPERM (not
  * inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);

@@ -155,9 +155,15 @@ static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
         return -ENOMEM;
     int rc =
         fut__frame_spawn_at(ff, join ? &join->j : NULL, site, (uintptr_t)fn);
-    if (rc < 0)
+    if (rc < 0) {
         fut_frame_discard(ff);
-    return rc;
+        return rc;
+    }
+    /* The portable API never drops a handle: one that is not awaited is
+     * ended by the executor's teardown, as gt_run frees unjoined threads. */
+    if (join)
+        fut__task_of(ff)->flags |= FUT__JOIN_AT_FREE;
+    return 0;
 }
 
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,

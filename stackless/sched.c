@@ -60,6 +60,7 @@ void fut_executor_free(struct fut_executor *ex)
     /* Drop unfinished frames first: their drops cancel timers and release
      * join handles and children while the reactor is still there. */
     fut__for_each_pending(ex, fut__task_cancel);
+    fut__release_handles(ex);
     /* Drops the IO wakers left in fd slots; a waker that was the last
      * reference frees its task here. Remote frees queued by other threads
      * run in a last turn. */

@@ -99,9 +99,9 @@ static void slot_free(struct fut_executor *ex, void *p, size_t slot)
     ex->free_slots[cls] = p;
 }
 
-void fut__for_each_pending(struct fut_executor *ex,
-                           void (*fn)(struct fut_executor *,
-                                      struct fut__task *))
+/* Calls fn(ex, t) for every task whose flags under `mask` are `want`. */
+static void for_each(struct fut_executor *ex, unsigned mask, unsigned want,
+                     void (*fn)(struct fut_executor *, struct fut__task *))
 {
     RT_ASSERT(!ex->walking);
     ex->walking = 1;
@@ -111,7 +111,7 @@ void fut__for_each_pending(struct fut_executor *ex,
             struct fut__task *t =
                 (struct fut__task *)(void *)((char *)c->data +
                                              (size_t)i * c->slot);
-            if ((t->flags & (FUT__SPAWNED | FUT__COMPLETE)) == FUT__SPAWNED)
+            if ((t->flags & mask) == want)
                 fn(ex, t);
         }
     }
@@ -127,6 +127,13 @@ void fut__for_each_pending(struct fut_executor *ex,
         }
         n = next;
     }
+}
+
+void fut__for_each_pending(struct fut_executor *ex,
+                           void (*fn)(struct fut_executor *,
+                                      struct fut__task *))
+{
+    for_each(ex, FUT__SPAWNED | FUT__COMPLETE, FUT__SPAWNED, fn);
 }
 
 void fut__slabs_free(struct fut_executor *ex)
@@ -493,4 +500,19 @@ int fut_join(struct fut_join *join, void *out)
         return join->err == 0 ? -EALREADY : join->err;
     int rc = fut_block_on(&join->base, out);
     return rc < 0 ? rc : join->err;
+}
+
+/* An unawaited handle's end: what join_drop does, minus the handle. */
+static void release_handle(struct fut_executor *ex, struct fut__task *t)
+{
+    (void)ex;
+    t->flags &= (uint8_t) ~(FUT__JOIN | FUT__JOIN_AT_FREE);
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+}
+
+void fut__release_handles(struct fut_executor *ex)
+{
+    unsigned m = FUT__SPAWNED | FUT__JOIN | FUT__JOIN_AT_FREE;
+    for_each(ex, m, m, release_handle);
 }

@@ -31,6 +31,11 @@ enum {
     FUT__CANCELLED = 1u << 3, /* dropped unfinished by fut_executor_free */
     FUT__NOTIFIED = 1u << 5,  /* queued or about to be (the NOTIFIED bit) */
     FUT__OWN_CHUNK = 1u << 6, /* the slot is a chunk of its own */
+    /* The join handle's reference is released by fut_executor_free if no
+     * one has awaited or dropped the handle by then (portable handles,
+     * which the portable API never drops: a frame that goes, or a handle
+     * overwritten by the next spawn, must not leak the task). */
+    FUT__JOIN_AT_FREE = 1u << 7,
 };
 
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
@@ -178,6 +183,11 @@ void fut__task_cancel(struct fut_executor *ex, struct fut__task *t);
 void fut__for_each_pending(struct fut_executor *ex,
                            void (*fn)(struct fut_executor *,
                                       struct fut__task *));
+
+/* The executor's teardown, after every pending task was cancelled: ends
+ * the join handles of FUT__JOIN_AT_FREE tasks that nobody awaited, without
+ * touching the handles' memory (their owners are gone). */
+void fut__release_handles(struct fut_executor *ex);
 
 /* Frees every slab chunk (the executor's teardown). */
 void fut__slabs_free(struct fut_executor *ex);
