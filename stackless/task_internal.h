@@ -14,6 +14,7 @@
 #define RT_STACKLESS_TASK_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -146,6 +147,21 @@ struct fut_executor {
     uint64_t remote_wakes;
     uint64_t yields;
 };
+
+/* What the deadlock report says of a task beyond its vtable's name, for
+ * frames whose vtable cannot say it alone (a portable task: one vtable for
+ * every task function). */
+struct fut__about {
+    uintptr_t fn;      /* code address naming the task (its function) */
+    uintptr_t inner;   /* innermost child task's function, 0 for none */
+    const char *waits; /* what it waits on, NULL when not known */
+};
+
+/* Fills *out for `frame` and returns true, or returns false for a frame it
+ * does not know. Set by the portable layer when it spawns; NULL before. */
+typedef bool (*fut__about_fn)(const struct fut_future *frame,
+                              struct fut__about *out);
+extern fut__about_fn fut__about;
 
 /* The calling thread's executor (the thread-ownership check of wakes). */
 extern _Thread_local struct fut_executor *fut__current;
