@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "sys.h"
 #include "task_internal.h"
 #include "watchdog.h"
 
@@ -37,7 +38,7 @@ int fut_executor_new(struct fut_executor **out)
     *out = NULL;
     if (fut__current)
         return -EBUSY;
-    struct fut_executor *ex = calloc(1, sizeof(*ex));
+    struct fut_executor *ex = rt_sys_calloc(1, sizeof(*ex));
     if (!ex)
         return -ENOMEM;
     int rc = rt_reactor_new(&ex->reactor);
