@@ -17,7 +17,7 @@ uint64_t rt_now_ns(void);
  * deadline, never one that wrapped past zero into the past. */
 static inline uint64_t rt_deadline_add(uint64_t base, uint64_t ns)
 {
-    return ns > RT_DEADLINE_MAX - base || base > RT_DEADLINE_MAX
+    return base >= RT_DEADLINE_MAX || ns > RT_DEADLINE_MAX - base
                ? RT_DEADLINE_MAX
                : base + ns;
 }
