@@ -200,6 +200,10 @@ enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
     int trc = 0;
     if (rt_poll_sleep_until(r, t, deadline, cx, &trc) == RT_PENDING)
         return RT_PENDING;
+    /* The deadline won (or the timer could not be armed): the read is
+     * over, so its waker leaves the fd's slot, or the reactor would count
+     * a waiter that nothing wakes and hide a later deadlock. */
+    rt_reactor_io_cancel(r, fd, RT_IO_READABLE, cx->waker);
     *res = trc < 0 ? trc : -ETIMEDOUT;
     return RT_READY;
 }

@@ -64,8 +64,10 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
  * initialised with rt_timer_init) is armed for `deadline` with the same
  * waker, so whichever comes first wakes the caller. RT_READY with *res =
  * -ETIMEDOUT once the deadline has passed without data; otherwise as
- * rt_poll_read. When the result is RT_READY the timer is idle. A caller
- * that gives up early must cancel `t` (rt_reactor_timer_cancel). */
+ * rt_poll_read. When the result is RT_READY the timer is idle and the
+ * caller's waker is no longer stored for fd (the losing side is withdrawn,
+ * rt_reactor_io_cancel). A caller that gives up early must cancel `t`
+ * (rt_reactor_timer_cancel) and withdraw its waker from fd. */
 enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
                                 size_t len, struct rt_timer *t,
                                 uint64_t deadline, struct rt_cx *cx,

@@ -475,3 +475,24 @@ int rt_reactor_turn(struct rt_reactor *r, int64_t timeout_ns)
     r->woken += (uint64_t)woken;
     return woken;
 }
+
+void rt_reactor_io_cancel(struct rt_reactor *r, int fd, unsigned bits,
+                          const struct rt_waker *w)
+{
+    if (!r || !w)
+        return;
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io)
+        return;
+    struct rt_waker *slots[2] = {
+        bits & RT_IO_READABLE ? &io->rd : NULL,
+        bits & RT_IO_WRITABLE ? &io->wr : NULL,
+    };
+    for (int i = 0; i < 2; i++) {
+        if (slots[i] && rt_waker_is_set(slots[i]) &&
+            rt_waker_will_wake(slots[i], w)) {
+            r->io_waiters--;
+            rt_waker_drop(slots[i]);
+        }
+    }
+}

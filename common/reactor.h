@@ -110,6 +110,18 @@ int rt_reactor_deregister(struct rt_reactor *r, int fd);
  * either step; the fd is closed whenever it was open). */
 int rt_reactor_close(struct rt_reactor *r, int fd);
 
+/* Withdraws a waiter that gave up: for each direction in `bits` (RT_IO_*),
+ * the waker stored for `fd` is dropped unwoken when it would wake the same
+ * target as `w` (rt_waker_will_wake); another waiter's waker stays. An
+ * operation that leaves RT_PENDING for another reason than its fd (a
+ * deadline won the race, its future was dropped) calls this, or the
+ * reactor would go on counting a waiter that nothing wakes, and a deadlock
+ * would never be reported. A no-op for an fd that is not registered, for
+ * NULL r or w. Dropping the waker may release its target's last reference;
+ * no other user code runs. */
+void rt_reactor_io_cancel(struct rt_reactor *r, int fd, unsigned bits,
+                          const struct rt_waker *w);
+
 /* Current readiness bits (RT_IO_*) of a registered fd, or -EBADF. */
 int rt_reactor_readiness(const struct rt_reactor *r, int fd);
 

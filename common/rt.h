@@ -59,7 +59,8 @@
  * returns RT_READY. Written with the macros, never by hand. */
 typedef enum rt_poll (*rt_task_fn)(void *self);
 
-/* Which leaf operation a frame is suspended in (for cancellation). */
+/* Which leaf operation a frame is suspended in (for cancellation, and for
+ * the deadlock report: it says what a stuck task waits on). */
 enum rt__op {
     RT__OP_NONE,
     RT__OP_SLEEP,
@@ -75,6 +76,11 @@ enum rt__op {
     RT__OP_YIELD,
     RT__OP_RECV_UNTIL,
     RT__OP_NOTIFY,
+    RT__OP_READ,
+    RT__OP_READ_UNTIL,
+    RT__OP_WRITE,
+    RT__OP_ACCEPT,
+    RT__OP_CONNECT,
 };
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
@@ -124,9 +130,10 @@ struct rt_frame {
  * result in `res` (an lvalue; may be a local, used before the next await).
  * Results are those of the common poll functions named. */
 
-/* Sleeps at least `ns` nanoseconds (rt_poll_sleep_until). */
+/* Sleeps at least `ns` nanoseconds (rt_poll_sleep_until); a duration too
+ * big for the clock sleeps until RT_DEADLINE_MAX, i.e. forever. */
 #define RT_AWAIT_SLEEP(f, ns) \
-    RT_AWAIT_SLEEP_UNTIL(f, rt_now_ns() + (uint64_t)(ns))
+    RT_AWAIT_SLEEP_UNTIL(f, rt_deadline_after((uint64_t)(ns)))
 
 /* Sleeps until rt_now_ns() >= deadline_ (evaluated once, at the start). */
 #define RT_AWAIT_SLEEP_UNTIL(f, deadline_)                               \
@@ -144,9 +151,11 @@ struct rt_frame {
 /* res = bytes read, 0 at EOF, or -errno (rt_poll_read). */
 #define RT_AWAIT_READ(f, res, fd, buf, len)                                 \
     do {                                                                    \
+        rt__h->op = RT__OP_READ;                                            \
         RT__AWAIT(rt_poll_read(rt__reactor(), (fd), (buf), (len), rt__cx(), \
                                &rt__h->r.s),                                \
                   "read");                                                  \
+        rt__h->op = RT__OP_NONE;                                            \
         (res) = rt__h->r.s;                                                 \
     } while (0)
 
@@ -156,7 +165,7 @@ struct rt_frame {
     do {                                                                    \
         rt__h->u.sleep.deadline = (deadline_); /* evaluated once */         \
         rt_timer_init(&rt__h->u.sleep.t);                                   \
-        rt__h->op = RT__OP_SLEEP;                                           \
+        rt__h->op = RT__OP_READ_UNTIL;                                      \
         RT__AWAIT(rt_poll_read_until(                                       \
                       rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
                       rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
@@ -168,9 +177,11 @@ struct rt_frame {
 /* res = bytes written (maybe short) or -errno (rt_poll_write). */
 #define RT_AWAIT_WRITE(f, res, fd, buf, len)                                 \
     do {                                                                     \
+        rt__h->op = RT__OP_WRITE;                                            \
         RT__AWAIT(rt_poll_write(rt__reactor(), (fd), (buf), (len), rt__cx(), \
                                 &rt__h->r.s),                                \
                   "write");                                                  \
+        rt__h->op = RT__OP_NONE;                                             \
         (res) = rt__h->r.s;                                                  \
     } while (0)
 
@@ -192,18 +203,22 @@ struct rt_frame {
 /* res = a new registered fd, or -errno (rt_poll_accept). */
 #define RT_AWAIT_ACCEPT(f, res, fd)                                         \
     do {                                                                    \
+        rt__h->op = RT__OP_ACCEPT;                                          \
         RT__AWAIT(rt_poll_accept(rt__reactor(), (fd), NULL, NULL, rt__cx(), \
                                  &rt__h->r.i),                              \
                   "accept");                                                \
+        rt__h->op = RT__OP_NONE;                                            \
         (res) = rt__h->r.i;                                                 \
     } while (0)
 
 /* res = 0 or -errno (rt_poll_connect); fd must be registered. */
 #define RT_AWAIT_CONNECT(f, res, fd, addr, alen)                       \
     do {                                                               \
+        rt__h->op = RT__OP_CONNECT;                                    \
         RT__AWAIT(rt_poll_connect(rt__reactor(), (fd), (addr), (alen), \
                                   rt__cx(), &rt__h->r.i),              \
                   "connect");                                          \
+        rt__h->op = RT__OP_NONE;                                       \
         (res) = rt__h->r.i;                                            \
     } while (0)
 
@@ -349,9 +364,14 @@ struct rt_frame {
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
 
 /* Spawns a copy of `frame` as a new task running fn; it starts after the
- * caller next waits. With `join` not NULL the task must be joined once
- * (RT_AWAIT_JOIN); with NULL it is detached. Returns 0, -EINVAL, -ENOMEM,
- * or -EPERM (not inside rt_run). Never suspends the caller. */
+ * caller next waits. With `join` not NULL the task may be joined once
+ * (RT_AWAIT_JOIN, by one task: while one task waits on the handle, another
+ * that awaits it gets -ESRCH at once and the first still gets the result);
+ * with NULL it is detached. A handle that is never awaited (overwritten by
+ * the next spawn, or in a frame that ended) leaks nothing: its task runs
+ * on, and what is left of it (its result; on stackless its frame's slot)
+ * is freed when rt_run returns. Returns 0, -EINVAL, -ENOMEM, or -EPERM (not
+ * inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);
 

@@ -68,7 +68,8 @@ int rt__sf_join(struct rt_join *join);
     } while (0)
 
 /* Waits for the task of `join_` to end; rc = 0 (its result is then in
- * join_->ret) or -ESRCH (the handle is empty or was joined already). */
+ * join_->ret) or -ESRCH (the handle is empty, was joined already, or
+ * another task awaits it now: gt_join's -EINVAL). */
 #define RT_AWAIT_JOIN(f, rc, join_) \
     do {                            \
         (void)rt__h;                \

@@ -4,7 +4,8 @@
  * only stackless part is that RT_PENDING is returned upward instead of
  * parking a stack. The invariant: a pending sleep owns an armed timer that
  * points into its frame, so the frame must not move (it is pinned) and its
- * drop must cancel the timer.
+ * drop must cancel the timer; a pending IO future has its task's waker in
+ * the fd's slot, and its drop withdraws it (rt_reactor_io_cancel).
  */
 #include "leaf.h"
 
@@ -49,9 +50,7 @@ static enum rt_poll sleep_for_poll(struct fut_future *self, struct rt_cx *cx,
                                    void *out)
 {
     struct fut_sleep *f = (struct fut_sleep *)self;
-    uint64_t now = rt_now_ns();
-    f->deadline =
-        f->deadline > UINT64_MAX - now ? UINT64_MAX - 1 : now + f->deadline;
+    f->deadline = rt_deadline_after(f->deadline);
     self->vt = &sleep_until_vt;
     return sleep_poll(self, cx, out);
 }
@@ -97,22 +96,46 @@ void fut_yield_init(struct fut_yield *f)
 
 /* ---- read / write ---- */
 
+/* Pending on fd: remember whose waker the reactor stores, for drop. */
+static enum rt_poll parked(struct rt_waker *slot, const struct rt_cx *cx,
+                           const char *what)
+{
+    *slot = *cx->waker; /* borrowed: no reference is taken */
+    fut__wait_note = what;
+    return RT_PENDING;
+}
+
+/* Drop of a pending IO future (the loser of a select or a timeout): its
+ * waker leaves the fd's slot, so the reactor counts no waiter that nothing
+ * would wake. */
+static void withdraw(int fd, unsigned bit, struct rt_waker *slot)
+{
+    if (rt_waker_is_set(slot))
+        rt_reactor_io_cancel(fut_reactor(), fd, bit, slot);
+    *slot = RT_WAKER_NONE;
+}
+
 static enum rt_poll read_poll(struct fut_future *self, struct rt_cx *cx,
                               void *out)
 {
     struct fut_read *f = (struct fut_read *)self;
     ssize_t res = 0;
     if (rt_poll_read(fut_reactor(), f->fd, f->buf, f->len, cx, &res) ==
-        RT_PENDING) {
-        fut__wait_note = "read";
-        return RT_PENDING;
-    }
+        RT_PENDING)
+        return parked(&f->parked, cx, "read");
+    f->parked = RT_WAKER_NONE;
     if (out)
         *(ssize_t *)out = res;
     return RT_READY;
 }
 
-static const struct fut_vtable read_vt = {read_poll, NULL, "read"};
+static void read_drop(struct fut_future *self)
+{
+    struct fut_read *f = (struct fut_read *)self;
+    withdraw(f->fd, RT_IO_READABLE, &f->parked);
+}
+
+static const struct fut_vtable read_vt = {read_poll, read_drop, "read"};
 
 void fut_read_init(struct fut_read *f, int fd, void *buf, size_t len)
 {
@@ -120,6 +143,7 @@ void fut_read_init(struct fut_read *f, int fd, void *buf, size_t len)
     f->fd = fd;
     f->buf = buf;
     f->len = len;
+    f->parked = RT_WAKER_NONE;
 }
 
 static enum rt_poll write_poll(struct fut_future *self, struct rt_cx *cx,
@@ -128,16 +152,21 @@ static enum rt_poll write_poll(struct fut_future *self, struct rt_cx *cx,
     struct fut_write *f = (struct fut_write *)self;
     ssize_t res = 0;
     if (rt_poll_write(fut_reactor(), f->fd, f->buf, f->len, cx, &res) ==
-        RT_PENDING) {
-        fut__wait_note = "write";
-        return RT_PENDING;
-    }
+        RT_PENDING)
+        return parked(&f->parked, cx, "write");
+    f->parked = RT_WAKER_NONE;
     if (out)
         *(ssize_t *)out = res;
     return RT_READY;
 }
 
-static const struct fut_vtable write_vt = {write_poll, NULL, "write"};
+static void write_drop(struct fut_future *self)
+{
+    struct fut_write *f = (struct fut_write *)self;
+    withdraw(f->fd, RT_IO_WRITABLE, &f->parked);
+}
+
+static const struct fut_vtable write_vt = {write_poll, write_drop, "write"};
 
 void fut_write_init(struct fut_write *f, int fd, const void *buf, size_t len)
 {
@@ -145,6 +174,7 @@ void fut_write_init(struct fut_write *f, int fd, const void *buf, size_t len)
     f->fd = fd;
     f->buf = buf;
     f->len = len;
+    f->parked = RT_WAKER_NONE;
 }
 
 static enum rt_poll read_exact_poll(struct fut_future *self, struct rt_cx *cx,
@@ -155,21 +185,26 @@ static enum rt_poll read_exact_poll(struct fut_future *self, struct rt_cx *cx,
     ssize_t res = 0;
     while (f->done < f->len) {
         if (rt_poll_read(r, f->fd, f->buf + f->done, f->len - f->done, cx,
-                         &res) == RT_PENDING) {
-            fut__wait_note = "read";
-            return RT_PENDING;
-        }
+                         &res) == RT_PENDING)
+            return parked(&f->parked, cx, "read");
         if (res <= 0)
             break;
         f->done += (size_t)res;
     }
+    f->parked = RT_WAKER_NONE;
     if (out)
         *(ssize_t *)out = res < 0 ? res : (ssize_t)f->done;
     return RT_READY;
 }
 
-static const struct fut_vtable read_exact_vt = {read_exact_poll, NULL,
-                                                "read_exact"};
+static void read_exact_drop(struct fut_future *self)
+{
+    struct fut_read_exact *f = (struct fut_read_exact *)self;
+    withdraw(f->fd, RT_IO_READABLE, &f->parked);
+}
+
+static const struct fut_vtable read_exact_vt = {read_exact_poll,
+                                                read_exact_drop, "read_exact"};
 
 void fut_read_exact_init(struct fut_read_exact *f, int fd, void *buf,
                          size_t len)
@@ -179,6 +214,7 @@ void fut_read_exact_init(struct fut_read_exact *f, int fd, void *buf,
     f->buf = buf;
     f->len = len;
     f->done = 0;
+    f->parked = RT_WAKER_NONE;
 }
 
 static enum rt_poll write_all_poll(struct fut_future *self, struct rt_cx *cx,
@@ -189,20 +225,25 @@ static enum rt_poll write_all_poll(struct fut_future *self, struct rt_cx *cx,
     ssize_t res = 0;
     while (f->done < f->len) {
         if (rt_poll_write(r, f->fd, f->buf + f->done, f->len - f->done, cx,
-                          &res) == RT_PENDING) {
-            fut__wait_note = "write";
-            return RT_PENDING;
-        }
+                          &res) == RT_PENDING)
+            return parked(&f->parked, cx, "write");
         if (res < 0)
             break;
         f->done += (size_t)res;
     }
+    f->parked = RT_WAKER_NONE;
     if (out)
         *(ssize_t *)out = res < 0 ? res : (ssize_t)f->done;
     return RT_READY;
 }
 
-static const struct fut_vtable write_all_vt = {write_all_poll, NULL,
+static void write_all_drop(struct fut_future *self)
+{
+    struct fut_write_all *f = (struct fut_write_all *)self;
+    withdraw(f->fd, RT_IO_WRITABLE, &f->parked);
+}
+
+static const struct fut_vtable write_all_vt = {write_all_poll, write_all_drop,
                                                "write_all"};
 
 void fut_write_all_init(struct fut_write_all *f, int fd, const void *buf,
@@ -213,6 +254,7 @@ void fut_write_all_init(struct fut_write_all *f, int fd, const void *buf,
     f->buf = buf;
     f->len = len;
     f->done = 0;
+    f->parked = RT_WAKER_NONE;
 }
 
 /* ---- accept / connect ---- */
@@ -223,10 +265,9 @@ static enum rt_poll accept_poll(struct fut_future *self, struct rt_cx *cx,
     struct fut_accept *f = (struct fut_accept *)self;
     int res = 0;
     if (rt_poll_accept(fut_reactor(), f->fd, f->addr, f->alen, cx, &res) ==
-        RT_PENDING) {
-        fut__wait_note = "accept";
-        return RT_PENDING;
-    }
+        RT_PENDING)
+        return parked(&f->parked, cx, "accept");
+    f->parked = RT_WAKER_NONE;
     if (out)
         *(int *)out = res;
     else if (res >= 0)
@@ -234,7 +275,14 @@ static enum rt_poll accept_poll(struct fut_future *self, struct rt_cx *cx,
     return RT_READY;
 }
 
-static const struct fut_vtable accept_vt = {accept_poll, NULL, "accept"};
+static void accept_drop(struct fut_future *self)
+{
+    struct fut_accept *f = (struct fut_accept *)self;
+    withdraw(f->fd, RT_IO_READABLE, &f->parked);
+}
+
+static const struct fut_vtable accept_vt = {accept_poll, accept_drop,
+                                            "accept"};
 
 void fut_accept_init(struct fut_accept *f, int fd, struct sockaddr *addr,
                      socklen_t *alen)
@@ -243,6 +291,7 @@ void fut_accept_init(struct fut_accept *f, int fd, struct sockaddr *addr,
     f->fd = fd;
     f->addr = addr;
     f->alen = alen;
+    f->parked = RT_WAKER_NONE;
 }
 
 static enum rt_poll connect_poll(struct fut_future *self, struct rt_cx *cx,
@@ -255,15 +304,22 @@ static enum rt_poll connect_poll(struct fut_future *self, struct rt_cx *cx,
     } else if (rt_poll_connect(fut_reactor(), f->fd,
                                (const struct sockaddr *)&f->addr, f->alen, cx,
                                &res) == RT_PENDING) {
-        fut__wait_note = "connect";
-        return RT_PENDING;
+        return parked(&f->parked, cx, "connect");
     }
+    f->parked = RT_WAKER_NONE;
     if (out)
         *(int *)out = res;
     return RT_READY;
 }
 
-static const struct fut_vtable connect_vt = {connect_poll, NULL, "connect"};
+static void connect_drop(struct fut_future *self)
+{
+    struct fut_connect *f = (struct fut_connect *)self;
+    withdraw(f->fd, RT_IO_WRITABLE, &f->parked);
+}
+
+static const struct fut_vtable connect_vt = {connect_poll, connect_drop,
+                                             "connect"};
 
 void fut_connect_init(struct fut_connect *f, int fd,
                       const struct sockaddr *addr, socklen_t alen)
@@ -271,6 +327,7 @@ void fut_connect_init(struct fut_connect *f, int fd,
     f->base.vt = &connect_vt;
     f->fd = fd;
     f->alen = alen;
+    f->parked = RT_WAKER_NONE;
     memset(&f->addr, 0, sizeof(f->addr));
     if (addr && alen <= sizeof(f->addr))
         memcpy(&f->addr, addr, alen);

@@ -8,13 +8,10 @@
  * fds must be registered first (fut_register; an accepted fd is registered
  * by accept itself) and ended with fut_close.
  *
- * Dropping a pending IO future (read, write, accept, connect) cannot take
- * its waker back out of the fd's slot: the reactor keeps that clone until
- * the next edge on the fd wakes it (a harmless spurious wake), another
- * operation on the fd replaces it, or fut_close/rt_reactor_deregister wakes
- * and releases it. So closing the fd releases everything; a finished task
- * whose stale waker is woken is not polled again. Dropping a pending sleep
- * cancels its timer at once.
+ * Dropping a pending IO future (read, write, accept, connect) takes its
+ * waker back out of the fd's slot (rt_reactor_io_cancel), so the loser of
+ * a select or a timeout leaves no waiter the reactor would count. Dropping
+ * a pending sleep cancels its timer at once.
  */
 #ifndef RT_STACKLESS_LEAF_H
 #define RT_STACKLESS_LEAF_H
@@ -39,7 +36,8 @@ struct fut_sleep {
 /* Ready once rt_now_ns() >= deadline. */
 void fut_sleep_until_init(struct fut_sleep *f, uint64_t deadline);
 
-/* Ready `ns` nanoseconds after its FIRST poll (not after init: lazy). */
+/* Ready `ns` nanoseconds after its FIRST poll (not after init: lazy). A
+ * duration too big for the clock saturates (rt_deadline_after): forever. */
 void fut_sleep_for_init(struct fut_sleep *f, uint64_t ns);
 
 /* Yield. Output: none. Wakes its own waker and returns RT_PENDING on the
@@ -60,6 +58,9 @@ struct fut_read {
     int fd;
     void *buf;
     size_t len;
+    struct rt_waker parked; /* while pending: a borrowed copy (no
+                               reference) of the waker stored for fd,
+                               which drop withdraws from the reactor */
 };
 
 /* Makes `f` read at most `len` bytes of registered `fd` into `buf` (which
@@ -74,6 +75,7 @@ struct fut_write {
     int fd;
     const void *buf;
     size_t len;
+    struct rt_waker parked; /* as in struct fut_read */
 };
 
 /* Makes `f` write at most `len` bytes of `buf` to registered `fd`. Never
@@ -89,6 +91,7 @@ struct fut_read_exact {
     char *buf;
     size_t len;
     size_t done; /* bytes read so far, kept across polls */
+    struct rt_waker parked; /* as in struct fut_read */
 };
 
 /* Makes `f` read exactly `len` bytes (fewer only at EOF) into `buf`. */
@@ -103,6 +106,7 @@ struct fut_write_all {
     const char *buf;
     size_t len;
     size_t done; /* bytes written so far */
+    struct rt_waker parked; /* as in struct fut_read */
 };
 
 /* Makes `f` write all `len` bytes of `buf` to `fd`. */
@@ -118,6 +122,7 @@ struct fut_accept {
     int fd;
     struct sockaddr *addr;
     socklen_t *alen;
+    struct rt_waker parked; /* as in struct fut_read */
 };
 
 /* Makes `f` accept one connection on listening `fd`; the peer address goes
@@ -136,6 +141,7 @@ struct fut_connect {
     int fd;
     socklen_t alen;
     struct sockaddr_storage addr;
+    struct rt_waker parked; /* as in struct fut_read */
 };
 
 /* Makes `f` connect `fd`; the address is copied now, the connect happens

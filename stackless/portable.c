@@ -3,6 +3,7 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static void cancel_op(struct rt_frame *h)
 {
     switch (h->op) {
     case RT__OP_SLEEP:
+    case RT__OP_READ_UNTIL:
         rt_reactor_timer_cancel(fut_reactor(), &h->u.sleep.t);
         break;
     case RT__OP_SEND:
@@ -84,6 +86,67 @@ static const struct fut_vtable portable_vt = {
     .name = "portable task",
 };
 
+/* What each op waits on, in the words of the stackful report. */
+static const char *op_name(unsigned op)
+{
+    switch (op) {
+    case RT__OP_SLEEP:
+        return "sleep";
+    case RT__OP_SEND:
+        return "channel send";
+    case RT__OP_RECV:
+        return "channel recv";
+    case RT__OP_RECV_UNTIL:
+        return "channel recv with deadline";
+    case RT__OP_LOCK:
+        return "mutex";
+    case RT__OP_SEM:
+        return "semaphore";
+    case RT__OP_COND:
+        return "condition";
+    case RT__OP_WG:
+        return "wait group";
+    case RT__OP_NOTIFY:
+        return "notify";
+    case RT__OP_BLOCKING:
+        return "blocking pool";
+    case RT__OP_JOIN:
+        return "join";
+    case RT__OP_YIELD:
+        return "yield";
+    case RT__OP_READ:
+        return "read";
+    case RT__OP_READ_UNTIL:
+        return "read with deadline";
+    case RT__OP_WRITE:
+        return "write";
+    case RT__OP_ACCEPT:
+        return "accept";
+    case RT__OP_CONNECT:
+        return "connect";
+    default:
+        return NULL;
+    }
+}
+
+/* The deadlock report's view of a portable task (fut__about): its own
+ * function rather than the one vtable all portable tasks share, and the
+ * op its innermost child frame is suspended in. */
+static bool about(const struct fut_future *frame, struct fut__about *out)
+{
+    if (frame->vt != &portable_vt)
+        return false;
+    const struct rt_frame *h = (const struct rt_frame *)frame;
+    out->fn = (uintptr_t)h->fn;
+    out->inner = 0;
+    while (h->op == RT__OP_CHILD && h->u.child) {
+        h = h->u.child;
+        out->inner = (uintptr_t)h->fn;
+    }
+    out->waits = op_name(h->op);
+    return true;
+}
+
 enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
 {
     if (h->u.yielded)
@@ -103,6 +166,10 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
     if (fut_poll(&join->j.base, rt__sl_cx, &v) == RT_PENDING)
         return RT_PENDING;
     int err = fut_join_error(&join->j);
+    if (err == -EBUSY) { /* another task awaits it: the handle stays its */
+        h->r.i = -ESRCH;
+        return RT_READY;
+    }
     fut_drop(&join->j.base);
     if (err) {
         h->r.i = -ESRCH;
@@ -146,14 +213,21 @@ static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!fut_executor_current())
         return -EPERM;
+    fut__about = about;
     struct fut_future *ff = make_task(fn, frame, size);
     if (!ff)
         return -ENOMEM;
     int rc =
         fut__frame_spawn_at(ff, join ? &join->j : NULL, site, (uintptr_t)fn);
-    if (rc < 0)
+    if (rc < 0) {
         fut_frame_discard(ff);
-    return rc;
+        return rc;
+    }
+    /* The portable API never drops a handle: one that is not awaited is
+     * ended by the executor's teardown, as gt_run frees unjoined threads. */
+    if (join)
+        fut__task_of(ff)->flags |= FUT__JOIN_AT_FREE;
+    return 0;
 }
 
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,

@@ -38,7 +38,8 @@ static inline struct rt_cx *rt__cx(void)
 /* RT_AWAIT_YIELD's poll: wakes itself and is pending once, then ready. */
 enum rt_poll rt__sl_poll_yield(struct rt_frame *h);
 /* RT_AWAIT_JOIN's poll: polls the join future, then drops it; h->r.i is 0
- * (result in join->ret) or -ESRCH (empty or already joined handle). */
+ * (result in join->ret) or -ESRCH (empty or already joined handle, or one
+ * another task awaits: that one is left alone). */
 enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
 
 /* The portable macros are the stackless backend's own (future.h), over the
@@ -78,7 +79,8 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
     } while (0)
 
 /* Waits for the task of `join_` to end; rc = 0 (its result is then in
- * join_->ret) or -ESRCH (the handle is empty or was joined already). */
+ * join_->ret) or -ESRCH (the handle is empty, was joined already, or
+ * another task awaits it now). */
 #define RT_AWAIT_JOIN(f, rc, join_)                          \
     do {                                                     \
         rt__h->u.join = (join_);                             \

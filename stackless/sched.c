@@ -9,11 +9,13 @@
  */
 #include "task.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "sys.h"
 #include "task_internal.h"
 #include "watchdog.h"
 
@@ -36,7 +38,7 @@ int fut_executor_new(struct fut_executor **out)
     *out = NULL;
     if (fut__current)
         return -EBUSY;
-    struct fut_executor *ex = calloc(1, sizeof(*ex));
+    struct fut_executor *ex = rt_sys_calloc(1, sizeof(*ex));
     if (!ex)
         return -ENOMEM;
     int rc = rt_reactor_new(&ex->reactor);
@@ -60,6 +62,7 @@ void fut_executor_free(struct fut_executor *ex)
     /* Drop unfinished frames first: their drops cancel timers and release
      * join handles and children while the reactor is still there. */
     fut__for_each_pending(ex, fut__task_cancel);
+    fut__release_handles(ex);
     /* Drops the IO wakers left in fd slots; a waker that was the last
      * reference frees its task here. Remote frees queued by other threads
      * run in a last turn. */
@@ -146,11 +149,37 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 
 /* ---- Deadlock report ---- */
 
+fut__about_fn fut__about;
+
+/* Writes the name of the function at code address `pc` (dladdr: it must be
+ * exported, e.g. linked with -rdynamic), or the address itself. */
+static void name_pc(uintptr_t pc, char *buf, size_t len)
+{
+    Dl_info info;
+    if (pc && dladdr((void *)pc, &info) && info.dli_sname)
+        snprintf(buf, len, "%s", info.dli_sname);
+    else
+        snprintf(buf, len, "%#lx", (unsigned long)pc);
+}
+
 static void report_task(struct fut_executor *ex, struct fut__task *t)
 {
     const struct fut_vtable *vt = fut__task_frame(t)->vt;
     const char *wait = NULL;
     (void)ex;
+    struct fut__about a;
+    if (vt && fut__about && fut__about(fut__task_frame(t), &a)) {
+        /* In every build: the task's own function and its wait. */
+        char fn[128], inner[128];
+        name_pc(a.fn, fn, sizeof fn);
+        if (a.inner)
+            name_pc(a.inner, inner, sizeof inner);
+        fprintf(stderr, "  task %u (%s %s%s%s) waiting on %s\n", t->id,
+                vt->name ? vt->name : "unnamed", fn,
+                a.inner ? ", in child " : "", a.inner ? inner : "",
+                a.waits ? a.waits : "?");
+        return;
+    }
 #if defined(RT_DEBUG) && RT_DEBUG
     wait = t->wait_on;
 #endif

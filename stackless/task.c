@@ -99,9 +99,9 @@ static void slot_free(struct fut_executor *ex, void *p, size_t slot)
     ex->free_slots[cls] = p;
 }
 
-void fut__for_each_pending(struct fut_executor *ex,
-                           void (*fn)(struct fut_executor *,
-                                      struct fut__task *))
+/* Calls fn(ex, t) for every task whose flags under `mask` are `want`. */
+static void for_each(struct fut_executor *ex, unsigned mask, unsigned want,
+                     void (*fn)(struct fut_executor *, struct fut__task *))
 {
     RT_ASSERT(!ex->walking);
     ex->walking = 1;
@@ -111,7 +111,7 @@ void fut__for_each_pending(struct fut_executor *ex,
             struct fut__task *t =
                 (struct fut__task *)(void *)((char *)c->data +
                                              (size_t)i * c->slot);
-            if ((t->flags & (FUT__SPAWNED | FUT__COMPLETE)) == FUT__SPAWNED)
+            if ((t->flags & mask) == want)
                 fn(ex, t);
         }
     }
@@ -127,6 +127,13 @@ void fut__for_each_pending(struct fut_executor *ex,
         }
         n = next;
     }
+}
+
+void fut__for_each_pending(struct fut_executor *ex,
+                           void (*fn)(struct fut_executor *,
+                                      struct fut__task *))
+{
+    for_each(ex, FUT__SPAWNED | FUT__COMPLETE, FUT__SPAWNED, fn);
 }
 
 void fut__slabs_free(struct fut_executor *ex)
@@ -439,10 +446,19 @@ static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
     }
     RT_ASSERT(t->ex == fut__current); /* join on the task's own thread */
     if (!(t->flags & FUT__COMPLETE)) {
+        /* One awaiter per handle: a second one would take the first's
+         * slot, and the first would never be woken. It is refused and the
+         * handle stays the first's (not detached, not dropped). */
+        if (rt_waker_is_set(&t->join) &&
+            !rt_waker_will_wake(&t->join, cx->waker)) {
+            j->err = -EBUSY;
+            return RT_READY;
+        }
         rt_waker_store(&t->join, cx->waker);
         fut__wait_note = "join";
         return RT_PENDING;
     }
+    j->err = 0; /* a refused second awaiter may have left -EBUSY */
     if (t->flags & FUT__CANCELLED)
         j->err = -ECANCELED;
     else if (out && t->out_size)
@@ -484,4 +500,19 @@ int fut_join(struct fut_join *join, void *out)
         return join->err == 0 ? -EALREADY : join->err;
     int rc = fut_block_on(&join->base, out);
     return rc < 0 ? rc : join->err;
+}
+
+/* An unawaited handle's end: what join_drop does, minus the handle. */
+static void release_handle(struct fut_executor *ex, struct fut__task *t)
+{
+    (void)ex;
+    t->flags &= (uint8_t) ~(FUT__JOIN | FUT__JOIN_AT_FREE);
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+}
+
+void fut__release_handles(struct fut_executor *ex)
+{
+    unsigned m = FUT__SPAWNED | FUT__JOIN | FUT__JOIN_AT_FREE;
+    for_each(ex, m, m, release_handle);
 }

@@ -31,12 +31,16 @@ struct fut__task;
 /* A join handle: a future whose output is the task's output (copied into
  * `out`, which must hold the task's output size, or be NULL). Dropping it
  * before it is ready detaches the task, which goes on running. It must be
- * polled and dropped on the executor's thread. Rust: JoinHandle<T>. */
+ * polled and dropped on the executor's thread. It has one awaiter: while
+ * one task waits on it, a poll with another waker is RT_READY at once with
+ * error -EBUSY and leaves the handle to the first (that caller must not
+ * drop it: the handle is the first awaiter's). Rust: JoinHandle<T>, which
+ * is not Clone, so only one task can await it. */
 struct fut_join {
     struct fut_future base;
     /* private: written by spawn and by the join handle's poll/drop */
     struct fut__task *task; /* NULL once joined or dropped */
-    int err;                /* 0, -EINVAL (empty), -EALREADY (joined) */
+    int err; /* 0, -EINVAL (empty), -EALREADY (joined), -EBUSY (awaited) */
 };
 
 /* Counters of the current executor, all measured, none computed. */
@@ -141,12 +145,14 @@ void fut_frame_discard(struct fut_future *frame);
 /* Blocks on the join handle (fut_block_on of it): runs the executor until
  * the task is done, copies its output to `out` (NULL: discarded) and
  * releases the handle. Returns 0, -EINVAL (join NULL or never spawned),
- * -EALREADY (already joined), or an error of fut_block_on. */
+ * -EALREADY (already joined), -EBUSY (a task awaits the handle already),
+ * or an error of fut_block_on. */
 int fut_join(struct fut_join *join, void *out);
 
-/* The error of the join handle's last poll: 0, -EINVAL (empty handle) or
- * -EALREADY (joined twice); a poll that reports an error is RT_READY and
- * writes nothing to out. */
+/* The error of the join handle's last poll: 0, -EINVAL (empty handle),
+ * -EALREADY (joined twice) or -EBUSY (another task awaits it; read it
+ * right after that poll, the first awaiter's completion resets it); a poll
+ * that reports an error is RT_READY and writes nothing to out. */
 static inline int fut_join_error(const struct fut_join *join)
 {
     return join->err;
@@ -163,8 +169,8 @@ void fut_join_init(struct fut_join *join);
 int fut_register(int fd);
 
 /* rt_reactor_close(fut_reactor(), fd): deregisters `fd`, waking and so
- * releasing any waker the reactor still holds for it (also the stale one a
- * dropped read/write future left behind), then closes it. Returns 0,
+ * releasing any waker the reactor still holds for it, then closes it.
+ * (A dropped IO future has withdrawn its own waker already.) Returns 0,
  * -ENXIO (no executor; the fd is then left open) or a negative errno. */
 int fut_close(int fd);
 

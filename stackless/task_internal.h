@@ -14,6 +14,7 @@
 #define RT_STACKLESS_TASK_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ enum {
     FUT__CANCELLED = 1u << 3, /* dropped unfinished by fut_executor_free */
     FUT__NOTIFIED = 1u << 5,  /* queued or about to be (the NOTIFIED bit) */
     FUT__OWN_CHUNK = 1u << 6, /* the slot is a chunk of its own */
+    /* The join handle's reference is released by fut_executor_free if no
+     * one has awaited or dropped the handle by then (portable handles,
+     * which the portable API never drops: a frame that goes, or a handle
+     * overwritten by the next spawn, must not leak the task). */
+    FUT__JOIN_AT_FREE = 1u << 7,
 };
 
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
@@ -142,6 +148,21 @@ struct fut_executor {
     uint64_t yields;
 };
 
+/* What the deadlock report says of a task beyond its vtable's name, for
+ * frames whose vtable cannot say it alone (a portable task: one vtable for
+ * every task function). */
+struct fut__about {
+    uintptr_t fn;      /* code address naming the task (its function) */
+    uintptr_t inner;   /* innermost child task's function, 0 for none */
+    const char *waits; /* what it waits on, NULL when not known */
+};
+
+/* Fills *out for `frame` and returns true, or returns false for a frame it
+ * does not know. Set by the portable layer when it spawns; NULL before. */
+typedef bool (*fut__about_fn)(const struct fut_future *frame,
+                              struct fut__about *out);
+extern fut__about_fn fut__about;
+
 /* The calling thread's executor (the thread-ownership check of wakes). */
 extern _Thread_local struct fut_executor *fut__current;
 
@@ -178,6 +199,11 @@ void fut__task_cancel(struct fut_executor *ex, struct fut__task *t);
 void fut__for_each_pending(struct fut_executor *ex,
                            void (*fn)(struct fut_executor *,
                                       struct fut__task *));
+
+/* The executor's teardown, after every pending task was cancelled: ends
+ * the join handles of FUT__JOIN_AT_FREE tasks that nobody awaited, without
+ * touching the handles' memory (their owners are gone). */
+void fut__release_handles(struct fut_executor *ex);
 
 /* Frees every slab chunk (the executor's teardown). */
 void fut__slabs_free(struct fut_executor *ex);

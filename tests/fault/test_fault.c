@@ -554,6 +554,11 @@ int main(void)
     int st;
     CHECK_EQ(waitpid(pid, &st, 0), pid);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+#if defined(RT_BACKEND_STACKLESS) && RT_BACKEND_STACKLESS
+    /* The executor's own allocation is a site too (besides its reactor's),
+     * so the walk fails it: rt_run must then say -ENOMEM and leak nothing. */
+    CHECK_GE(counts[RT_SYS_CALLOC], 2);
+#endif
 
     int walked = 0, fired = 0, failures = 0, reached = 0;
     for (int s = 0; s < RT_SYS_NSITES; s++) {

@@ -120,9 +120,8 @@ static enum rt_poll root_poll(struct fut_future *self, struct rt_cx *cx,
     FUT_AWAIT(&f->after, NULL);
     CHECK_EQ(fired, 0);
 
-    /* select where IO loses: the dropped read leaves a stale waker in the
-     * fd's slot; data arriving later wakes it harmlessly, and closing the
-     * fd releases it. */
+    /* select where IO loses: the dropped read withdraws its waker from the
+     * fd's slot; data arriving later is left for the next reader. */
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv));
     CHECK_OK(fut_register(f->sv[0]));
     CHECK_OK(fut_register(f->sv[1]));

@@ -1,0 +1,67 @@
+/* A read that loses its race against the deadline takes its waker out of
+ * the fd's read slot (and a channel receive out of the channel's queue). Otherwise the reactor goes on counting an IO waiter
+ * that nothing will ever wake, and a deadlock that follows is never
+ * reported: the scheduler blocks in epoll instead of returning -EDEADLK.
+ * (A hang fails this test through its CTest TIMEOUT.) */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "rt.h"
+
+static int rfd = -1; /* read end of a pipe whose write end stays open */
+static int reached;  /* how far the root came */
+static struct rt_reactor_stats after; /* right after the timed-out read */
+static struct rt_reactor_stats after_recv; /* ... and the timed-out recv */
+
+struct root {
+    RT_FRAME;
+    struct rt_chan ch;
+    struct rt_timer t;
+    uint64_t deadline;
+    char buf[16];
+    ssize_t n;
+    int msg;
+    int rc;
+};
+
+static enum rt_poll root(void *self)
+{
+    struct root *f = self;
+    RT_BEGIN(f);
+    CHECK_OK(rt_register(rfd));
+    /* Unbuffered: no ring to free after the run was abandoned. */
+    CHECK_OK(rt_chan_init(&f->ch, sizeof(int), 0));
+    RT_AWAIT_READ_UNTIL(f, f->n, rfd, f->buf, sizeof(f->buf),
+                        rt_now_ns() + 10000000u);
+    CHECK_EQ(f->n, -ETIMEDOUT);
+    CHECK_OK(rt_reactor_stats(rt_reactor_current(), &after));
+    f->deadline = rt_now_ns() + 10000000u;
+    RT_AWAIT_RECV_UNTIL(f, f->rc, &f->ch, &f->msg, &f->t, f->deadline);
+    CHECK_EQ(f->rc, -ETIMEDOUT);
+    CHECK_OK(rt_reactor_stats(rt_reactor_current(), &after_recv));
+    reached = 1;
+    /* Nobody sends: the run must end in a deadlock report. */
+    RT_AWAIT_RECV(f, f->rc, &f->ch, &f->msg);
+    reached = 2;
+    RT_RETURN(f, 0);
+    RT_END(f);
+}
+
+int main(void)
+{
+    int p[2];
+    CHECK_OK(pipe(p));
+    rfd = p[0];
+    struct root r = {0};
+    CHECK_EQ(rt_run(root, &r, sizeof r, NULL), -EDEADLK);
+    CHECK_EQ(reached, 1);
+    CHECK_EQ(after.io_waiters, 0);
+    CHECK_EQ(after.timers, 0);
+    CHECK_EQ(after_recv.io_waiters, 0);
+    CHECK_EQ(after_recv.timers, 0);
+    close(p[0]);
+    close(p[1]);
+    return 0;
+}
