@@ -227,6 +227,9 @@ enum rt_poll rt_poll_write_until(struct rt_reactor *r, int fd, const void *buf,
     int trc = 0;
     if (rt_poll_sleep_until(r, t, deadline, cx, &trc) == RT_PENDING)
         return RT_PENDING;
+    /* The deadline won: the waker leaves the fd's write slot, as the
+     * read's leaves the read slot. */
+    rt_reactor_io_cancel(r, fd, RT_IO_WRITABLE, cx->waker);
     *res = trc < 0 ? trc : -ETIMEDOUT;
     return RT_READY;
 }

@@ -81,6 +81,7 @@ enum rt__op {
     RT__OP_WRITE,
     RT__OP_ACCEPT,
     RT__OP_CONNECT,
+    RT__OP_WRITE_UNTIL,
 };
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
@@ -191,7 +192,7 @@ struct rt_frame {
     do {                                                                    \
         rt__h->u.sleep.deadline = (deadline_); /* evaluated once */         \
         rt_timer_init(&rt__h->u.sleep.t);                                   \
-        rt__h->op = RT__OP_SLEEP;                                           \
+        rt__h->op = RT__OP_WRITE_UNTIL;                                     \
         RT__AWAIT(rt_poll_write_until(                                      \
                       rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
                       rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \

@@ -34,6 +34,7 @@ static void cancel_op(struct rt_frame *h)
     switch (h->op) {
     case RT__OP_SLEEP:
     case RT__OP_READ_UNTIL:
+    case RT__OP_WRITE_UNTIL:
         rt_reactor_timer_cancel(fut_reactor(), &h->u.sleep.t);
         break;
     case RT__OP_SEND:
@@ -120,6 +121,8 @@ static const char *op_name(unsigned op)
         return "read with deadline";
     case RT__OP_WRITE:
         return "write";
+    case RT__OP_WRITE_UNTIL:
+        return "write with deadline";
     case RT__OP_ACCEPT:
         return "accept";
     case RT__OP_CONNECT:
