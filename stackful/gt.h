@@ -110,7 +110,10 @@ struct gt_stats {
  * runs on this OS thread); -ENOMEM (no memory for the reactor or the first
  * stack); -EDEADLK after printing the stuck threads to stderr (the parked
  * threads are then freed without being resumed, so their stacks unwind
- * nothing: memory they malloc'ed leaks). May switch stacks. */
+ * nothing: memory they malloc'ed leaks, and a waiter they queued with a
+ * poll function on an object that outlives the run is theirs to avoid;
+ * portable tasks' waits are cancelled by the teardown). May switch
+ * stacks. */
 int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
            void **result);
 

@@ -51,6 +51,8 @@ struct gt__thread {
     struct gt__thread *joiner; /* the thread parked in gt_join on us */
     const char *waiting;       /* gt_park's `what`, for deadlock reports */
     int waiting_fd;            /* fd of an IO wait, -1 otherwise */
+    void (*cancel)(void *arg); /* set by gt__set_cancel after spawn; run
+                                  on `arg` at teardown if fn never ended */
     struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
     struct rt_remote remote;   /* other threads' wakes, clones and drops */
     struct gt__stack stack;    /* the memory this block sits in */
@@ -110,6 +112,15 @@ void gt__overflow_fini(void *altstack);
  * arg_size), or NULL. For stackful/portable.c, which fills in the header of
  * a frame copied onto the thread's stack before the thread first runs. */
 void *gt__spawned_arg(int64_t id);
+
+/* Gives thread `id` a hook that gt_run's teardown calls with the thread's
+ * argument when the thread is still parked at the end (-EDEADLK, or an
+ * error of the loop): it must take every waiter the thread has queued on
+ * objects that outlive the run (channels, mutexes, timers) off their
+ * queues, because the stack holding them is about to go. It runs on the
+ * scheduler's context with the reactor still alive, and must not switch.
+ * For stackful/portable.c, whose frames say what they wait on. */
+void gt__set_cancel(int64_t id, void (*cancel)(void *arg));
 
 /* Where a thread was spawned, for the watchdog (common/watchdog.h): the
  * return address of the public spawn call, and the function to name as the

@@ -446,6 +446,14 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     return t->id;
 }
 
+void gt__set_cancel(int64_t id, void (*cancel)(void *arg))
+{
+    struct gt__sched *s = gt__current_sched;
+    struct gt__slot *slot = s ? ids_find(s, id) : NULL;
+    if (slot)
+        slot->t->cancel = cancel;
+}
+
 void *gt__spawned_arg(int64_t id)
 {
     struct gt__sched *s = gt__current_sched;
@@ -671,7 +679,20 @@ static int loop(struct gt__sched *s)
 
 static void teardown(struct gt__sched *s)
 {
-    /* Stored wakers go first: dropping them may free blocks. */
+    /* Threads still parked hold waiters in their stacks, queued on objects
+     * that may outlive the run (a global channel, a mutex): take them off
+     * while the stacks and the reactor exist, as the stackless executor
+     * drops its pending futures. A cancel may drop a waker clone or wake
+     * another parked thread; neither frees a block (the scheduler's own
+     * reference stays until the loop below). */
+    for (struct rt_list *n = s->threads.next, *next; n != &s->threads;
+         n = next) {
+        next = n->next;
+        struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+        if (t->state != GT__DONE && t->cancel)
+            t->cancel(t->arg);
+    }
+    /* Stored wakers go next: dropping them may free blocks. */
     rt_reactor_free(s->reactor);
     s->reactor = NULL;
     struct rt_list *n;
