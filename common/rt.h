@@ -329,14 +329,16 @@ struct rt_frame {
  * running fn, and returns when the root and every task spawned from it have
  * ended. *ret (if not NULL) gets the root's result. Returns 0, -EINVAL (fn
  * or frame NULL, size too small), -EBUSY (a scheduler already runs on this
- * thread), -ENOMEM, or -EDEADLK when tasks are stuck with nothing left that
+ * thread), -ENOMEM (as rt_spawn: a size of 2 GiB or more is refused up
+ * front), or -EDEADLK when tasks are stuck with nothing left that
  * could wake them (they are listed on stderr). */
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
 
 /* Spawns a copy of `frame` as a new task running fn; it starts after the
  * caller next waits. With `join` not NULL the task must be joined once
- * (RT_AWAIT_JOIN); with NULL it is detached. Returns 0, -EINVAL, -ENOMEM,
- * or -EPERM (not inside rt_run). Never suspends the caller. */
+ * (RT_AWAIT_JOIN); with NULL it is detached. Returns 0, -EINVAL, -ENOMEM
+ * (also, before anything is read or allocated, for a size of 2 GiB or
+ * more), or -EPERM (not inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);
 

@@ -3,6 +3,7 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,11 @@ static void *heap_entry(void *arg)
     return (void *)v;
 }
 
+/* Frames from 2 GiB up are refused before the template is read or memory
+ * asked for, as the stackless backend's frame allocator refuses them: the
+ * same -ENOMEM on both backends, where a sanitizer's malloc would abort. */
+#define FRAME_MAX ((size_t)UINT32_MAX / 2)
+
 static void init_header(struct rt_frame *h, rt_task_fn fn)
 {
     h->state = 0;
@@ -122,6 +128,8 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!gt_reactor())
         return -EPERM;
+    if (size > FRAME_MAX)
+        return -ENOMEM;
     /* A frame of up to a quarter of the stack is copied onto the thread's
      * own stack; a bigger one goes to the heap. */
     int64_t id;
@@ -169,6 +177,8 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
         return -EINVAL;
     if (gt_reactor())
         return -EBUSY;
+    if (size > FRAME_MAX)
+        return -ENOMEM;
     struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;
