@@ -136,7 +136,9 @@ int gt_join(int64_t id, void **result);
  * stacks. */
 void gt_yield(void);
 
-/* Suspends the caller for at least `ns` nanoseconds (0: a gt_yield).
+/* Suspends the caller for at least `ns` nanoseconds (0: a gt_yield); a
+ * sleep longer than INT64_MAX ns (292 years; UINT64_MAX too) never ends, and
+ * its armed timer keeps the run from ending or reporting a deadlock.
  * Returns 0, -ENOMEM (timer heap could not grow), -EPERM. May switch. */
 int gt_sleep(uint64_t ns);
 
