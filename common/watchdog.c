@@ -216,6 +216,24 @@ static bool take(struct rt_watchdog *wd, struct snap *out)
     return atomic_load_explicit(&wd->seq, memory_order_acquire) == out->seq;
 }
 
+void rt__name_fn(uintptr_t fn, char *buf, size_t len)
+{
+    Dl_info info;
+    snprintf(buf, len, "?");
+    if (!fn || !dladdr((void *)fn, &info) || !info.dli_fname)
+        return;
+    /* A symbol that starts elsewhere is the nearest exported one before a
+     * static function: naming it would name the wrong function. */
+    if (info.dli_sname && (uintptr_t)info.dli_saddr == fn) {
+        snprintf(buf, len, "%s", info.dli_sname);
+        return;
+    }
+    const char *file = strrchr(info.dli_fname, '/');
+    file = file ? file + 1 : info.dli_fname;
+    snprintf(buf, len, "%s+0x%lx", file,
+             (unsigned long)(fn - (uintptr_t)info.dli_fbase));
+}
+
 /* Writes "symbol (file+0xoffset)" for code address `pc` into buf, or "?". */
 static void describe_pc(uintptr_t pc, char *buf, size_t len)
 {

@@ -46,6 +46,9 @@ struct gt__thread {
     uint32_t refs;        /* see the file comment; owner only */
     int64_t id;           /* > 0; 0 for the scheduler's own context */
     void *(*fn)(void *);  /* set at spawn */
+    uintptr_t entry;      /* the function reports name: fn, or for a
+                             portable task its own task function (fn is
+                             the wrapper); set at spawn */
     void *arg;
     void *result;              /* fn's return, read by gt_join */
     struct gt__thread *joiner; /* the thread parked in gt_join on us */
@@ -101,6 +104,11 @@ static inline struct gt__thread *gt__self(void)
         return NULL;
     return s->current;
 }
+
+/* Writes "green thread <id> \"<name>\" (<function>)" for `t` into buf (the
+ * name part only when it has one; the function as rt__name_fn resolves
+ * t->entry). For the overflow, deadlock and slab-gap reports. */
+void gt__describe(const struct gt__thread *t, char *buf, size_t len);
 
 /* Installs the overflow reporter (process-wide, once) and an alternate
  * signal stack for the calling OS thread. Returns 0 or -ENOMEM; *altstack

@@ -36,13 +36,17 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
         char *a = si->si_addr;
         if (a >= lo && a < hi) {
             /* snprintf of integers and strings does not allocate in glibc;
-             * we abort right after, so no lock can be held for long. */
-            char line[160];
+             * we abort right after, so no lock can be held for long. Naming
+             * the function takes the loader's lock (dladdr): only a fault
+             * inside the loader itself, with that lock held, could hang
+             * here, and the report is worth that risk. */
+            char who[GT_NAME_MAX + 192];
+            gt__describe(t, who, sizeof(who));
+            char line[sizeof(who) + 96];
             int n = snprintf(line, sizeof(line),
-                             "stackful: stack overflow in green thread %lld "
-                             "%s%s%s(stack size %zu bytes, fault at %p)\n",
-                             (long long)t->id, t->name[0] ? "\"" : "", t->name,
-                             t->name[0] ? "\" " : "", t->stack.size, (void *)a);
+                             "stackful: stack overflow in %s, stack size %zu "
+                             "bytes, fault at %p\n",
+                             who, t->stack.size, (void *)a);
             if (n > 0) {
                 ssize_t w = write(STDERR_FILENO, line,
                                   (size_t)n < sizeof(line) ? (size_t)n

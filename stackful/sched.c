@@ -118,10 +118,12 @@ static void ids_delete(struct gt__sched *s, struct gt__slot *hole)
 
 /* ---- lifetime */
 
-static void describe(const struct gt__thread *t, char *buf, size_t len)
+void gt__describe(const struct gt__thread *t, char *buf, size_t len)
 {
-    snprintf(buf, len, "green thread %lld%s%s%s", (long long)t->id,
-             t->name[0] ? " \"" : "", t->name, t->name[0] ? "\"" : "");
+    char fn[128];
+    rt__name_fn(t->entry, fn, sizeof(fn));
+    snprintf(buf, len, "green thread %lld%s%s%s (%s)", (long long)t->id,
+             t->name[0] ? " \"" : "", t->name, t->name[0] ? "\"" : "", fn);
 }
 
 /* Gives the block (and the stack it sits in) back; owner thread only. */
@@ -140,7 +142,7 @@ static void thread_free(struct gt__thread *t)
     gt__tsan_free(&t->san_fake);
     if (rt__watchdog_noting())
         rt__watchdog_forget(t);
-    gt__stack_free(&s->stacks, &t->stack, t->id, t->name);
+    gt__stack_free(&s->stacks, &t->stack, t->id, t->name, t->entry);
 }
 
 /* Frees `t` when no reference is left anywhere: none counted here, and
@@ -241,8 +243,7 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
         if (to == &s->main)
             rt__watchdog_idle(watchdog);
         else
-            rt__watchdog_resume(watchdog, to->id, to->name, (uintptr_t)to->fn,
-                                to);
+            rt__watchdog_resume(watchdog, to->id, to->name, to->entry, to);
     }
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,
@@ -415,6 +416,7 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     t->s = s;
     t->id = s->next_id++;
     t->fn = fn;
+    t->entry = at->entry ? at->entry : (uintptr_t)fn;
     t->arg = arg;
     t->waiting_fd = -1;
     t->waker = (struct rt_waker){&waker_vt, t};
@@ -441,8 +443,7 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     s->spawned++;
     make_runnable(s, t);
     if (rt__watchdog_noting())
-        rt__watchdog_spawned(t, at->site,
-                             at->entry ? at->entry : (uintptr_t)fn);
+        rt__watchdog_spawned(t, at->site, t->entry);
     return t->id;
 }
 
@@ -638,8 +639,8 @@ static void report_deadlock(struct gt__sched *s)
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         if (t->state != GT__PARKED)
             continue;
-        char who[GT_NAME_MAX + 48];
-        describe(t, who, sizeof(who));
+        char who[GT_NAME_MAX + 192];
+        gt__describe(t, who, sizeof(who));
         if (t->waiting_fd >= 0)
             fprintf(stderr, "  %s waiting on %s (fd %d)\n", who,
                     t->waiting ? t->waiting : "?", t->waiting_fd);

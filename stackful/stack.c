@@ -16,6 +16,7 @@
 #include "check.h"
 #include "fiber_san.h"
 #include "sys.h"
+#include "watchdog.h"
 
 #define GUARD_BYTES (64u * 1024u)
 #define SLAB_BYTES  (16u * 1024u * 1024u)
@@ -229,26 +230,28 @@ static void release(struct gt__stacks *a, const struct gt__stack *s)
 
 /* A resident gap page below a slab stack means it overflowed into it. */
 static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
-                      int64_t id, const char *name)
+                      int64_t id, const char *name, uintptr_t entry)
 {
     if (!s->slab || s->slot == 0)
         return; /* slot 0's gap is a real guard */
     unsigned char v = 0;
     if (mincore(s->lo - a->page, a->page, &v) != 0 || !(v & 1))
         return;
+    char fn[128];
+    rt__name_fn(entry, fn, sizeof(fn));
     fprintf(stderr,
             "stackful: stack overflow detected after the fact: green "
-            "thread %lld%s%s%s overran its %zu-byte stack (slab mode)\n",
+            "thread %lld%s%s%s (%s) overran its %zu-byte stack (slab mode)\n",
             (long long)id, name && name[0] ? " \"" : "", name ? name : "",
-            name && name[0] ? "\"" : "", s->size);
+            name && name[0] ? "\"" : "", fn, s->size);
     abort();
 }
 
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
-                    const char *name)
+                    const char *name, uintptr_t entry)
 {
-    struct gt__stack copy = *s;    /* s may live in the stack we give back */
-    check_gap(a, &copy, id, name); /* before the stack (and name) go */
+    struct gt__stack copy = *s; /* s may live in the stack we give back */
+    check_gap(a, &copy, id, name, entry); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
     if (a->pooled < a->pool_max) {
         a->pool[a->pooled++] = copy;

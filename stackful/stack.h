@@ -82,11 +82,11 @@ int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out);
 /* Takes back a stack: to the pool when there is room, else unmapped or
  * returned to its slab. `s` may live inside the stack (it is copied first).
  * In slab mode, checks the gap below the stack and aborts with a report
- * naming thread `id` (and `name`, which may live in the stack, or be NULL)
- * when the stack overflowed into it. Formats nothing otherwise: this is on
- * every thread's exit path. */
+ * naming thread `id` (and `name`, which may live in the stack, or be NULL,
+ * and the function at `entry`, 0 for none) when the stack overflowed into
+ * it. Formats nothing otherwise: this is on every thread's exit path. */
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
-                    const char *name);
+                    const char *name, uintptr_t entry);
 
 /* The PROT_NONE range below `s`, if it has one: *lo..*hi, else lo == hi. */
 void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,
