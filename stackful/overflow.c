@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "gt_internal.h"
+#include "sys.h"
 
 #define ALTSTACK_BYTES (64u * 1024u)
 
@@ -76,14 +77,14 @@ int gt__overflow_init(void **altstack)
     if (install_rc)
         return install_rc;
     stack_t cur;
-    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+    if (rt_sys_sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
         return 0; /* this OS thread has one already (e.g. a sanitizer's) */
-    void *p = mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = rt_sys_mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -ENOMEM;
     stack_t ss = {.ss_sp = p, .ss_size = ALTSTACK_BYTES, .ss_flags = 0};
-    if (sigaltstack(&ss, NULL) != 0) {
+    if (rt_sys_sigaltstack(&ss, NULL) != 0) {
         int err = -errno;
         munmap(p, ALTSTACK_BYTES);
         return err;
