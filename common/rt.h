@@ -23,6 +23,13 @@
  *  6. No `switch` around an await and no `return` inside the body: use
  *     RT_RETURN(f, value) (stackless resumes through a switch of its own).
  *  7. rt_spawn copies the frame: the caller's copy is only a template.
+ *     A template that is a local lives on the caller's stack, which on the
+ *     stackful backend is a green thread's (64 KiB by default): a template
+ *     (or any local) that does not fit there is a stack overflow, reported
+ *     as one by name and aborted, never run on (code built with
+ *     -fstack-clash-protection, as this project's is, probes it into the
+ *     guard; without, the reporter knows it by the stack pointer). Keep big
+ *     templates static or on the heap; the copy itself may be any size.
  *
  *   struct counter { RT_FRAME; int i; };
  *   static enum rt_poll count(void *self)
