@@ -56,6 +56,10 @@ static void *root(void *arg)
            (double)(after - before) / (double)n_threads,
            (double)st.stack_bytes_touched / (double)n_threads,
            st.stacks_guarded, st.stacks_slab, st.slabs);
+    printf("# sf_park %zu: slab protection: %s; %zu of %zu stacks fault on "
+           "overflow\n",
+           n_threads, st.slab_mode, st.stacks_guarded + st.stacks_slab_guarded,
+           st.stacks_guarded + st.stacks_slab);
     fflush(stdout);
     open_gate = 1;
     for (size_t i = 0; i < n_threads; i++)

@@ -93,6 +93,12 @@ struct gt_stats {
     uint64_t spawned;            /* gt_spawn successes */
     size_t stacks_guarded;       /* live stacks with their own guard mapping */
     size_t stacks_slab;          /* live stacks carved from slabs */
+    size_t stacks_slab_guarded;  /* of those, with a guard below that faults
+                                    at once (all of them with guard regions;
+                                    slot 0 of each slab without) */
+    const char *slab_mode;       /* "guard regions" (MADV_GUARD_INSTALL),
+                                    "gap pages" (the kernel lacks them) or
+                                    "none yet" (no slab made so far) */
     size_t slabs;                /* mapped slabs */
     size_t stacks_pooled;        /* freed stacks kept for reuse */
     size_t stack_bytes_reserved; /* address space of all stacks incl. guards,

@@ -612,6 +612,8 @@ int gt_stats(struct gt_stats *st)
     st->spawned = s->spawned;
     st->stacks_guarded = s->stacks.guarded_live;
     st->stacks_slab = s->stacks.slab_live;
+    st->stacks_slab_guarded = s->stacks.slab_guarded_live;
+    st->slab_mode = gt__slab_mode();
     st->slabs = s->stacks.slabs;
     st->stacks_pooled = s->stacks.pooled;
     st->stack_bytes_reserved = s->stacks.reserved;
