@@ -5,7 +5,8 @@
  * closed, and every task must wake with "closed" and be joined. Params: N.
  * Metric kernel_bytes_per_task: what RSS does not show, the growth of the
  * page tables (and kernel stacks) over the same window (bh_kernel_bytes).
- * On the stackful backend a "#" note line says which stack modes served. */
+ * On the stackful backend a "#" note line says which stack modes served,
+ * how slab stacks are protected and how many stacks fault on overflow. */
 #include <string.h>
 
 #include <stdlib.h>
@@ -64,10 +65,15 @@ static enum rt_poll root(void *self)
         struct gt_stats st;
         if (gt_stats(&st) == 0 && st.threads_parked < (size_t)f->n)
             bh_fail("park: not every task parked");
-        if (gt_stats(&st) == 0)
+        if (gt_stats(&st) == 0) {
+            size_t live = st.stacks_guarded + st.stacks_slab;
             printf("# park stackful %ld: %zu guarded stacks, %zu slab "
-                   "stacks in %zu slabs\n",
-                   f->n, st.stacks_guarded, st.stacks_slab, st.slabs);
+                   "stacks in %zu slabs (slab protection: %s); %zu of %zu "
+                   "stacks fault on overflow\n",
+                   f->n, st.stacks_guarded, st.stacks_slab, st.slabs,
+                   st.slab_mode, st.stacks_guarded + st.stacks_slab_guarded,
+                   live);
+        }
     }
 #endif
     rt_chan_close(&f->ch);

@@ -65,6 +65,11 @@ static void *root(void *arg)
     row("stacks_guarded", "count", (double)st.stacks_guarded);
     row("stacks_slab", "count", (double)st.stacks_slab);
     row("slabs", "count", (double)st.slabs);
+    row("stacks_slab_guarded", "count", (double)st.stacks_slab_guarded);
+    printf("# sf_park %zu: slab protection: %s; %zu of %zu stacks fault on "
+           "overflow\n",
+           n_threads, st.slab_mode, st.stacks_guarded + st.stacks_slab_guarded,
+           st.stacks_guarded + st.stacks_slab);
     fflush(stdout);
     open_gate = 1;
     for (size_t i = 0; i < n_threads; i++)

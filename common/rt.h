@@ -23,6 +23,13 @@
  *  6. No `switch` around an await and no `return` inside the body: use
  *     RT_RETURN(f, value) (stackless resumes through a switch of its own).
  *  7. rt_spawn copies the frame: the caller's copy is only a template.
+ *     A template that is a local lives on the caller's stack, which on the
+ *     stackful backend is a green thread's (64 KiB by default): a template
+ *     (or any local) that does not fit there is a stack overflow, reported
+ *     as one by name and aborted, never run on (code built with
+ *     -fstack-clash-protection, as this project's is, probes it into the
+ *     guard; without, the reporter knows it by the stack pointer). Keep big
+ *     templates static or on the heap; the copy itself may be any size.
  *
  *   struct counter { RT_FRAME; int i; };
  *   static enum rt_poll count(void *self)
@@ -360,7 +367,8 @@ struct rt_frame {
  * running fn, and returns when the root and every task spawned from it have
  * ended. *ret (if not NULL) gets the root's result. Returns 0, -EINVAL (fn
  * or frame NULL, size too small), -EBUSY (a scheduler already runs on this
- * thread), -ENOMEM, or -EDEADLK when tasks are stuck with nothing left that
+ * thread), -ENOMEM (as rt_spawn: a size of 2 GiB or more is refused up
+ * front), or -EDEADLK when tasks are stuck with nothing left that
  * could wake them (they are listed on stderr). */
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
 
@@ -371,8 +379,9 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
  * with NULL it is detached. A handle that is never awaited (overwritten by
  * the next spawn, or in a frame that ended) leaks nothing: its task runs
  * on, and what is left of it (its result; on stackless its frame's slot)
- * is freed when rt_run returns. Returns 0, -EINVAL, -ENOMEM, or -EPERM (not
- * inside rt_run). Never suspends the caller. */
+ * is freed when rt_run returns. Returns 0, -EINVAL, -ENOMEM (also, before
+ * anything is read or allocated, for a size of 2 GiB or more), or -EPERM
+ * (not inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);
 

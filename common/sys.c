@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -41,6 +42,7 @@ static const char *const names[RT_SYS_NSITES] = {
     [RT_SYS_ACCEPT] = "accept4",
     [RT_SYS_CONNECT] = "connect",
     [RT_SYS_THREAD] = "pthread_create",
+    [RT_SYS_SIGALTSTACK] = "sigaltstack",
 };
 
 const char *rt_sys_site_name(enum rt_sys_site site)
@@ -254,4 +256,20 @@ int rt_sys_thread_start(void *(*fn)(void *), void *arg)
     rc = pthread_create(&th, &attr, fn, arg);
     pthread_attr_destroy(&attr);
     return rc;
+}
+
+int rt_sys_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    if (atomic_load_explicit(&rt__sys_active, memory_order_relaxed)) {
+        int err = rt__sys_hit(RT_SYS_THREAD);
+        if (err)
+            return err;
+    }
+    return pthread_create(th, NULL, fn, arg);
+}
+
+int rt_sys_sigaltstack(const void *ss, void *old)
+{
+    HIT(RT_SYS_SIGALTSTACK, -1);
+    return sigaltstack(ss, old);
 }

@@ -2,8 +2,9 @@
  * injection for tests.
  *
  * Every call the runtime makes to the kernel or the allocator goes through
- * one of the rt_sys_* wrappers below (common/, stackful/stack.c and
- * stackless/task.c; docs/faults-and-fuzzing.md lists the sites). Each
+ * one of the rt_sys_* wrappers below (common/, stackful/ and
+ * stackless/task.c; docs/faults-and-fuzzing.md lists the sites and the
+ * few calls left unwrapped). Each
  * wrapper has a site number. While fault injection is inert (the default)
  * a wrapper is one branch on a global and the real call. A test arms it:
  * the nth call at one site (or at any site) then fails with a chosen errno
@@ -17,6 +18,7 @@
 #ifndef RT_COMMON_SYS_H
 #define RT_COMMON_SYS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,7 +45,8 @@ enum rt_sys_site {
     RT_SYS_SEND,          /* send on a user socket */
     RT_SYS_ACCEPT,        /* accept4 */
     RT_SYS_CONNECT,       /* connect */
-    RT_SYS_THREAD,        /* pthread_create (blocking pool workers) */
+    RT_SYS_THREAD,        /* pthread_create (pool workers, watchdog) */
+    RT_SYS_SIGALTSTACK,   /* sigaltstack (the stackful overflow reporter) */
     RT_SYS_NSITES
 };
 
@@ -130,5 +133,12 @@ int rt_sys_connect(int fd, const struct sockaddr *addr, socklen_t alen);
 /* pthread_create(3) of a detached thread running fn(arg). Returns 0 or a
  * positive error number (pthread's convention), like the call it wraps. */
 int rt_sys_thread_start(void *(*fn)(void *), void *arg);
+/* pthread_create(3) of a joinable thread with default attributes, for a
+ * caller that joins it (the watchdog). Counted as RT_SYS_THREAD. Returns 0
+ * or a positive error number, like pthread_create. */
+int rt_sys_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
+/* sigaltstack(2); `ss` and `old` are stack_t * (void * keeps <signal.h> out
+ * of this header). */
+int rt_sys_sigaltstack(const void *ss, void *old);
 
 #endif

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "sys.h"
 
 #define NAME_WORDS 4 /* 32 bytes: 31 characters and the NUL */
 
@@ -105,7 +106,7 @@ static bool sites_grow(void)
     size_t cap = sites_cap ? sites_cap * 2 : 64;
     struct site *old = sites;
     size_t old_cap = sites_cap;
-    sites = calloc(cap, sizeof(*sites));
+    sites = rt_sys_calloc(cap, sizeof(*sites));
     if (!sites) {
         sites = old;
         return false;
@@ -216,6 +217,24 @@ static bool take(struct rt_watchdog *wd, struct snap *out)
     return atomic_load_explicit(&wd->seq, memory_order_acquire) == out->seq;
 }
 
+void rt__name_fn(uintptr_t fn, char *buf, size_t len)
+{
+    Dl_info info;
+    snprintf(buf, len, "?");
+    if (!fn || !dladdr((void *)fn, &info) || !info.dli_fname)
+        return;
+    /* A symbol that starts elsewhere is the nearest exported one before a
+     * static function: naming it would name the wrong function. */
+    if (info.dli_sname && (uintptr_t)info.dli_saddr == fn) {
+        snprintf(buf, len, "%s", info.dli_sname);
+        return;
+    }
+    const char *file = strrchr(info.dli_fname, '/');
+    file = file ? file + 1 : info.dli_fname;
+    snprintf(buf, len, "%s+0x%lx", file,
+             (unsigned long)(fn - (uintptr_t)info.dli_fbase));
+}
+
 /* Writes "symbol (file+0xoffset)" for code address `pc` into buf, or "?". */
 static void describe_pc(uintptr_t pc, char *buf, size_t len)
 {
@@ -283,7 +302,7 @@ struct rt_watchdog *rt__watchdog_start(void)
     (void)rt__watchdog_sites_refresh();
     if (!ms)
         return NULL;
-    struct rt_watchdog *wd = calloc(1, sizeof(*wd));
+    struct rt_watchdog *wd = rt_sys_calloc(1, sizeof(*wd));
     if (!wd) {
         fprintf(stderr, "rt watchdog: not started: out of memory\n");
         return NULL;
@@ -303,7 +322,7 @@ struct rt_watchdog *rt__watchdog_start(void)
     pthread_cond_init(&wd->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&wd->mu, NULL);
-    int rc = pthread_create(&wd->thread, NULL, watch, wd);
+    int rc = rt_sys_thread_create(&wd->thread, watch, wd);
     if (rc) {
         fprintf(stderr, "rt watchdog: not started: %s\n", strerror(rc));
         pthread_cond_destroy(&wd->cv);

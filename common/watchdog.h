@@ -33,6 +33,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct rt_watchdog;
@@ -97,5 +98,13 @@ bool rt__watchdog_site_of(const void *task, uintptr_t *site, uintptr_t *entry);
 /* For schedulers, when task `task` is freed and rt__watchdog_noting():
  * forgets its site. Any thread; an unknown key is fine. */
 void rt__watchdog_forget(const void *task);
+
+/* Writes the name of the function at code address `fn` into buf (len > 0):
+ * its symbol when dladdr finds one starting exactly there (the executable
+ * needs -rdynamic, CMake's ENABLE_EXPORTS, for its own functions), else
+ * "file+0xoffset" for addr2line, else "?". For reports that name a task by
+ * its function (the watchdog's, stackful overflow and deadlock reports).
+ * Takes the loader's lock: not for a path that must never block. */
+void rt__name_fn(uintptr_t fn, char *buf, size_t len);
 
 #endif

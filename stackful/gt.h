@@ -94,6 +94,12 @@ struct gt_stats {
     uint64_t spawned;            /* gt_spawn successes */
     size_t stacks_guarded;       /* live stacks with their own guard mapping */
     size_t stacks_slab;          /* live stacks carved from slabs */
+    size_t stacks_slab_guarded;  /* of those, with a guard below that faults
+                                    at once (all of them with guard regions;
+                                    slot 0 of each slab without) */
+    const char *slab_mode;       /* "guard regions" (MADV_GUARD_INSTALL),
+                                    "gap pages" (the kernel lacks them) or
+                                    "none yet" (no slab made so far) */
     size_t slabs;                /* mapped slabs */
     size_t stacks_pooled;        /* freed stacks kept for reuse */
     size_t stack_bytes_reserved; /* address space of all stacks incl. guards,
@@ -111,7 +117,10 @@ struct gt_stats {
  * runs on this OS thread); -ENOMEM (no memory for the reactor or the first
  * stack); -EDEADLK after printing the stuck threads to stderr (the parked
  * threads are then freed without being resumed, so their stacks unwind
- * nothing: memory they malloc'ed leaks). May switch stacks. */
+ * nothing: memory they malloc'ed leaks, and a waiter they queued with a
+ * poll function on an object that outlives the run is theirs to avoid;
+ * portable tasks' waits are cancelled by the teardown). May switch
+ * stacks. */
 int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
            void **result);
 
@@ -134,7 +143,9 @@ int gt_join(int64_t id, void **result);
  * stacks. */
 void gt_yield(void);
 
-/* Suspends the caller for at least `ns` nanoseconds (0: a gt_yield).
+/* Suspends the caller for at least `ns` nanoseconds (0: a gt_yield); a
+ * sleep longer than INT64_MAX ns (292 years; UINT64_MAX too) never ends, and
+ * its armed timer keeps the run from ending or reporting a deadlock.
  * Returns 0, -ENOMEM (timer heap could not grow), -EPERM. May switch. */
 int gt_sleep(uint64_t ns);
 

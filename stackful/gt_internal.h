@@ -46,11 +46,16 @@ struct gt__thread {
     uint32_t refs;        /* see the file comment; owner only */
     int64_t id;           /* > 0; 0 for the scheduler's own context */
     void *(*fn)(void *);  /* set at spawn */
+    uintptr_t entry;      /* the function reports name: fn, or for a
+                             portable task its own task function (fn is
+                             the wrapper); set at spawn */
     void *arg;
     void *result;              /* fn's return, read by gt_join */
     struct gt__thread *joiner; /* the thread parked in gt_join on us */
     const char *waiting;       /* gt_park's `what`, for deadlock reports */
     int waiting_fd;            /* fd of an IO wait, -1 otherwise */
+    void (*cancel)(void *arg); /* set by gt__set_cancel after spawn; run
+                                  on `arg` at teardown if fn never ended */
     struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
     struct rt_remote remote;   /* other threads' wakes, clones and drops */
     struct gt__stack stack;    /* the memory this block sits in */
@@ -100,6 +105,11 @@ static inline struct gt__thread *gt__self(void)
     return s->current;
 }
 
+/* Writes "green thread <id> \"<name>\" (<function>)" for `t` into buf (the
+ * name part only when it has one; the function as rt__name_fn resolves
+ * t->entry). For the overflow, deadlock and slab-gap reports. */
+void gt__describe(const struct gt__thread *t, char *buf, size_t len);
+
 /* Installs the overflow reporter (process-wide, once) and an alternate
  * signal stack for the calling OS thread. Returns 0 or -ENOMEM; *altstack
  * is what gt__overflow_fini frees. */
@@ -110,6 +120,15 @@ void gt__overflow_fini(void *altstack);
  * arg_size), or NULL. For stackful/portable.c, which fills in the header of
  * a frame copied onto the thread's stack before the thread first runs. */
 void *gt__spawned_arg(int64_t id);
+
+/* Gives thread `id` a hook that gt_run's teardown calls with the thread's
+ * argument when the thread is still parked at the end (-EDEADLK, or an
+ * error of the loop): it must take every waiter the thread has queued on
+ * objects that outlive the run (channels, mutexes, timers) off their
+ * queues, because the stack holding them is about to go. It runs on the
+ * scheduler's context with the reactor still alive, and must not switch.
+ * For stackful/portable.c, whose frames say what they wait on. */
+void gt__set_cancel(int64_t id, void (*cancel)(void *arg));
 
 /* Where a thread was spawned, for the watchdog (common/watchdog.h): the
  * return address of the public spawn call, and the function to name as the

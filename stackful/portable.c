@@ -3,6 +3,7 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +13,71 @@
  * and freed by rt_run, which also covers a gt_run that fails before the
  * root starts; every spawned task's frame is copied onto its green
  * thread's own stack. */
+/* Takes the wait the frame is suspended in (the child chain's, for a
+ * RT_AWAIT_CALL) off its object's queue: the stackful run's teardown calls
+ * it for every task still parked, so that no channel, mutex or timer that
+ * outlives the run is left pointing into a freed stack. The same cases as
+ * stackless/portable.c's drop; a join needs nothing (it waits on the
+ * scheduler's own state, which goes with it). */
+static void cancel_op(struct rt_frame *h)
+{
+    switch (h->op) {
+    case RT__OP_SLEEP:
+        rt_reactor_timer_cancel(gt_reactor(), &h->u.sleep.t);
+        break;
+    case RT__OP_SEND:
+    case RT__OP_RECV:
+        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
+        break;
+    case RT__OP_RECV_UNTIL:
+        rt_reactor_timer_cancel(gt_reactor(),
+                                (struct rt_timer *)(uintptr_t)h->u.chan.msg);
+        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
+        break;
+    case RT__OP_LOCK:
+        rt_mutex_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_SEM:
+        rt_sem_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_NOTIFY:
+        rt_notify_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_COND:
+        rt_cond_cancel(h->obj, &h->u.cw);
+        break;
+    case RT__OP_WG:
+        rt_wg_cancel(h->obj, &h->u.w);
+        break;
+    case RT__OP_BLOCKING:
+        rt_blocking_cancel(h->u.job);
+        break;
+    case RT__OP_CHILD:
+        cancel_op(h->u.child);
+        break;
+    default:
+        break;
+    }
+    h->op = RT__OP_NONE;
+}
+
+static void cancel_frame(void *arg)
+{
+    cancel_op(arg);
+}
+
+/* A heap frame never ends by itself once its task is torn down: free it
+ * here, as heap_entry would have. */
+static void cancel_heap_frame(void *arg)
+{
+    cancel_op(arg);
+    free(arg);
+}
+
 static void *root_entry(void *arg)
 {
     struct rt_frame *h = arg;
+    gt__set_cancel(gt_self(), cancel_frame); /* rt_run frees the frame */
     (void)h->fn(h);
     return (void *)h->ret;
 }
@@ -36,6 +99,11 @@ static void *heap_entry(void *arg)
     free(h);
     return (void *)v;
 }
+
+/* Frames from 2 GiB up are refused before the template is read or memory
+ * asked for, as the stackless backend's frame allocator refuses them: the
+ * same -ENOMEM on both backends, where a sanitizer's malloc would abort. */
+#define FRAME_MAX ((size_t)UINT32_MAX / 2)
 
 static void init_header(struct rt_frame *h, rt_task_fn fn)
 {
@@ -60,6 +128,8 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!gt_reactor())
         return -EPERM;
+    if (size > FRAME_MAX)
+        return -ENOMEM;
     /* A frame of up to a quarter of the stack is copied onto the thread's
      * own stack; a bigger one goes to the heap. */
     int64_t id;
@@ -69,6 +139,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         if (id < 0)
             return (int)id;
         init_header(gt__spawned_arg(id), fn); /* the copy; not run yet */
+        gt__set_cancel(id, cancel_frame);
     } else {
         struct rt_frame *h = malloc(size);
         if (!h)
@@ -80,6 +151,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
             free(h);
             return (int)id;
         }
+        gt__set_cancel(id, cancel_heap_frame);
     }
     if (join)
         join->id = id;
@@ -105,6 +177,8 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
         return -EINVAL;
     if (gt_reactor())
         return -EBUSY;
+    if (size > FRAME_MAX)
+        return -ENOMEM;
     struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;

@@ -59,12 +59,16 @@ int rt__sf_join(struct rt_join *join);
     } while (0)
 
 /* Runs the child task task_fn over the frame `child_` to its end: a plain call
- * on this green thread's stack. */
-#define RT_AWAIT_CALL(f, task_fn, child_) \
-    do {                                  \
-        (void)rt__h;                      \
-        (child_)->rt.fn = (task_fn);      \
-        (void)(child_)->rt.fn(child_);    \
+ * on this green thread's stack. The parent's frame points at the child while
+ * it runs, so a teardown that finds the thread parked can cancel the wait
+ * the child (or its own child) is in. */
+#define RT_AWAIT_CALL(f, task_fn, child_)        \
+    do {                                         \
+        rt__h->u.child = &(child_)->rt;          \
+        rt__h->op = RT__OP_CHILD;                \
+        (child_)->rt.fn = (task_fn);             \
+        (void)(child_)->rt.fn(child_);           \
+        rt__h->op = RT__OP_NONE;                 \
     } while (0)
 
 /* Waits for the task of `join_` to end; rc = 0 (its result is then in

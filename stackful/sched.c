@@ -118,10 +118,12 @@ static void ids_delete(struct gt__sched *s, struct gt__slot *hole)
 
 /* ---- lifetime */
 
-static void describe(const struct gt__thread *t, char *buf, size_t len)
+void gt__describe(const struct gt__thread *t, char *buf, size_t len)
 {
-    snprintf(buf, len, "green thread %lld%s%s%s", (long long)t->id,
-             t->name[0] ? " \"" : "", t->name, t->name[0] ? "\"" : "");
+    char fn[128];
+    rt__name_fn(t->entry, fn, sizeof(fn));
+    snprintf(buf, len, "green thread %lld%s%s%s (%s)", (long long)t->id,
+             t->name[0] ? " \"" : "", t->name, t->name[0] ? "\"" : "", fn);
 }
 
 /* Gives the block (and the stack it sits in) back; owner thread only. */
@@ -140,7 +142,7 @@ static void thread_free(struct gt__thread *t)
     gt__tsan_free(&t->san_fake);
     if (rt__watchdog_noting())
         rt__watchdog_forget(t);
-    gt__stack_free(&s->stacks, &t->stack, t->id, t->name);
+    gt__stack_free(&s->stacks, &t->stack, t->id, t->name, t->entry);
 }
 
 /* Frees `t` when no reference is left anywhere: none counted here, and
@@ -241,8 +243,7 @@ static void switch_to(struct gt__sched *s, struct gt__thread *from,
         if (to == &s->main)
             rt__watchdog_idle(watchdog);
         else
-            rt__watchdog_resume(watchdog, to->id, to->name, (uintptr_t)to->fn,
-                                to);
+            rt__watchdog_resume(watchdog, to->id, to->name, to->entry, to);
     }
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,
@@ -415,6 +416,7 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     t->s = s;
     t->id = s->next_id++;
     t->fn = fn;
+    t->entry = at->entry ? at->entry : (uintptr_t)fn;
     t->arg = arg;
     t->waiting_fd = -1;
     t->waker = (struct rt_waker){&waker_vt, t};
@@ -441,9 +443,16 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     s->spawned++;
     make_runnable(s, t);
     if (rt__watchdog_noting())
-        rt__watchdog_spawned(t, at->site,
-                             at->entry ? at->entry : (uintptr_t)fn);
+        rt__watchdog_spawned(t, at->site, t->entry);
     return t->id;
+}
+
+void gt__set_cancel(int64_t id, void (*cancel)(void *arg))
+{
+    struct gt__sched *s = gt__current_sched;
+    struct gt__slot *slot = s ? ids_find(s, id) : NULL;
+    if (slot)
+        slot->t->cancel = cancel;
 }
 
 void *gt__spawned_arg(int64_t id)
@@ -514,7 +523,12 @@ int gt_sleep(uint64_t ns)
     }
     struct rt_timer tm;
     rt_timer_init(&tm);
-    uint64_t deadline = rt_now_ns() + ns;
+    /* now + ns must not wrap into the past (UINT64_MAX would return at
+     * once), and a finite deadline must stay within a signed ns count of
+     * now (the reactor's wait budget is one): anything longer is "never",
+     * UINT64_MAX, which no clock reading reaches. */
+    uint64_t now = rt_now_ns();
+    uint64_t deadline = ns > (uint64_t)INT64_MAX ? UINT64_MAX : now + ns;
     struct rt_cx cx = {&self->waker};
     int res = 0;
     while (rt_poll_sleep_until(self->s->reactor, &tm, deadline, &cx, &res) ==
@@ -598,6 +612,8 @@ int gt_stats(struct gt_stats *st)
     st->spawned = s->spawned;
     st->stacks_guarded = s->stacks.guarded_live;
     st->stacks_slab = s->stacks.slab_live;
+    st->stacks_slab_guarded = s->stacks.slab_guarded_live;
+    st->slab_mode = gt__slab_mode();
     st->slabs = s->stacks.slabs;
     st->stacks_pooled = s->stacks.pooled;
     st->stack_bytes_reserved = s->stacks.reserved;
@@ -625,8 +641,8 @@ static void report_deadlock(struct gt__sched *s)
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         if (t->state != GT__PARKED)
             continue;
-        char who[GT_NAME_MAX + 48];
-        describe(t, who, sizeof(who));
+        char who[GT_NAME_MAX + 192];
+        gt__describe(t, who, sizeof(who));
         if (t->waiting_fd >= 0)
             fprintf(stderr, "  %s waiting on %s (fd %d)\n", who,
                     t->waiting ? t->waiting : "?", t->waiting_fd);
@@ -671,7 +687,20 @@ static int loop(struct gt__sched *s)
 
 static void teardown(struct gt__sched *s)
 {
-    /* Stored wakers go first: dropping them may free blocks. */
+    /* Threads still parked hold waiters in their stacks, queued on objects
+     * that may outlive the run (a global channel, a mutex): take them off
+     * while the stacks and the reactor exist, as the stackless executor
+     * drops its pending futures. A cancel may drop a waker clone or wake
+     * another parked thread; neither frees a block (the scheduler's own
+     * reference stays until the loop below). */
+    for (struct rt_list *n = s->threads.next, *next; n != &s->threads;
+         n = next) {
+        next = n->next;
+        struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+        if (t->state != GT__DONE && t->cancel)
+            t->cancel(t->arg);
+    }
+    /* Stored wakers go next: dropping them may free blocks. */
     rt_reactor_free(s->reactor);
     s->reactor = NULL;
     struct rt_list *n;

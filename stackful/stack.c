@@ -6,6 +6,7 @@
 #include "stack.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,16 +17,32 @@
 #include "check.h"
 #include "fiber_san.h"
 #include "sys.h"
+#include "watchdog.h"
 
 #define GUARD_BYTES (64u * 1024u)
 #define SLAB_BYTES  (16u * 1024u * 1024u)
 #define SLOTS_MAX   65536u
+
+/* Guard regions (Linux 6.13): pages that fault like PROT_NONE but live in
+ * the page tables, not as a mapping of their own, so a slab keeps one
+ * mapping however many guards it holds. Older headers lack the names. */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+/* Whether this kernel has guard regions: 0 not known yet, 1 yes, -1 no
+ * (madvise said EINVAL). Written by the first slab_new of the process;
+ * every scheduler thread may race to write the same answer. */
+static atomic_int guard_regions;
 
 struct gt__slab {
     struct rt_list link;  /* on a->partial or a->full */
     char *base;           /* the mapping; slot 0's gap is the guard */
     size_t len;           /* bytes mapped */
     size_t size;          /* usable bytes of each stack */
+    size_t gap;           /* bytes below each stack: a guard region of
+                             GUARD_BYTES, or one page (see stack.h) */
+    bool guards;          /* every gap is a guard region */
     size_t stride;        /* gap + size */
     unsigned count;       /* slots */
     unsigned used;        /* slots handed out or pooled */
@@ -117,9 +134,23 @@ static int alloc_guarded(struct gt__stacks *a, size_t size,
     return 0;
 }
 
+/* Installs a guard region in every gap of the slab at p. Returns 0, or
+ * the errno of the first madvise that failed (EINVAL: no guard regions in
+ * this kernel; ENOMEM: no page-table memory for the markers). */
+static int install_guards(char *p, size_t gap, size_t stride, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (madvise(p + i * stride, gap, MADV_GUARD_INSTALL) != 0)
+            return errno;
+    return 0;
+}
+
 static struct gt__slab *slab_new(struct gt__stacks *a, size_t size)
 {
-    size_t stride = a->page + size;
+    bool guards = atomic_load_explicit(&guard_regions,
+                                       memory_order_relaxed) >= 0;
+    size_t gap = guards ? GUARD_BYTES : a->page;
+    size_t stride = gap + size;
     size_t count = a->slab_bytes / stride;
     if (count < 1)
         count = 1;
@@ -135,13 +166,31 @@ static struct gt__slab *slab_new(struct gt__stacks *a, size_t size)
         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (p == MAP_FAILED)
         goto fail;
-    if (rt_sys_mprotect(p, a->page, PROT_NONE) != 0) {
+    if (guards) {
+        int err = install_guards(p, gap, stride, count);
+        if (err == EINVAL &&
+            atomic_load_explicit(&guard_regions, memory_order_relaxed) == 0) {
+            /* The first slab finds out: lay it out again the old way. */
+            atomic_store_explicit(&guard_regions, -1, memory_order_relaxed);
+            munmap(p, len);
+            free(slots);
+            free(sl);
+            return slab_new(a, size);
+        }
+        if (err) {
+            munmap(p, len);
+            goto fail;
+        }
+        atomic_store_explicit(&guard_regions, 1, memory_order_relaxed);
+    } else if (rt_sys_mprotect(p, a->page, PROT_NONE) != 0) {
         munmap(p, len);
         goto fail;
     }
     sl->base = p;
     sl->len = len;
     sl->size = size;
+    sl->gap = gap;
+    sl->guards = guards;
     sl->stride = stride;
     sl->count = (unsigned)count;
     sl->free_slots = slots;
@@ -173,7 +222,9 @@ static int alloc_slab(struct gt__stacks *a, size_t size, struct gt__stack *out)
         rt_list_push_back(&a->full, &sl->link);
     }
     a->slab_live++;
-    out->lo = sl->base + (size_t)slot * sl->stride + a->page;
+    if (sl->guards || slot == 0)
+        a->slab_guarded_live++;
+    out->lo = sl->base + (size_t)slot * sl->stride + sl->gap;
     out->size = size;
     out->slab = sl;
     out->slot = slot;
@@ -214,6 +265,8 @@ static void release(struct gt__stacks *a, const struct gt__stack *s)
         return;
     }
     a->slab_live--;
+    if (sl->guards || s->slot == 0)
+        a->slab_guarded_live--;
     if (sl->used == sl->count) {
         rt_list_remove(&sl->link);
         rt_list_push_front(&a->partial, &sl->link);
@@ -222,33 +275,40 @@ static void release(struct gt__stacks *a, const struct gt__stack *s)
         slab_unmap(a, sl);
         return;
     }
-    /* Give the pages back but keep the slot mapped (no new mapping). */
-    madvise(s->lo - a->page, s->size + a->page, MADV_DONTNEED);
+    /* Give the pages back but keep the slot mapped (no new mapping). A
+     * guard region survives MADV_DONTNEED; a gap page is cleared with the
+     * stack, so the next owner's gap check starts clean. */
+    if (sl->guards)
+        madvise(s->lo, s->size, MADV_DONTNEED);
+    else
+        madvise(s->lo - a->page, s->size + a->page, MADV_DONTNEED);
     sl->free_slots[sl->nfree++] = s->slot;
 }
 
 /* A resident gap page below a slab stack means it overflowed into it. */
 static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
-                      int64_t id, const char *name)
+                      int64_t id, const char *name, uintptr_t entry)
 {
-    if (!s->slab || s->slot == 0)
-        return; /* slot 0's gap is a real guard */
+    if (!s->slab || s->slab->guards || s->slot == 0)
+        return; /* a guard region, or slot 0's PROT_NONE page: it faulted */
     unsigned char v = 0;
     if (mincore(s->lo - a->page, a->page, &v) != 0 || !(v & 1))
         return;
+    char fn[128];
+    rt__name_fn(entry, fn, sizeof(fn));
     fprintf(stderr,
             "stackful: stack overflow detected after the fact: green "
-            "thread %lld%s%s%s overran its %zu-byte stack (slab mode)\n",
+            "thread %lld%s%s%s (%s) overran its %zu-byte stack (slab mode)\n",
             (long long)id, name && name[0] ? " \"" : "", name ? name : "",
-            name && name[0] ? "\"" : "", s->size);
+            name && name[0] ? "\"" : "", fn, s->size);
     abort();
 }
 
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
-                    const char *name)
+                    const char *name, uintptr_t entry)
 {
-    struct gt__stack copy = *s;    /* s may live in the stack we give back */
-    check_gap(a, &copy, id, name); /* before the stack (and name) go */
+    struct gt__stack copy = *s; /* s may live in the stack we give back */
+    check_gap(a, &copy, id, name, entry); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
     if (a->pooled < a->pool_max) {
         a->pool[a->pooled++] = copy;
@@ -263,10 +323,16 @@ void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,
     *hi = s->lo;
     if (!s->slab)
         *lo = s->lo - a->guard;
-    else if (s->slot == 0)
-        *lo = s->lo - a->page;
+    else if (s->slab->guards || s->slot == 0)
+        *lo = s->lo - s->slab->gap;
     else
         *lo = s->lo;
+}
+
+const char *gt__slab_mode(void)
+{
+    int g = atomic_load_explicit(&guard_regions, memory_order_relaxed);
+    return g > 0 ? "guard regions" : g < 0 ? "gap pages" : "none yet";
 }
 
 /* Calls back with the residency vector of s, chunk by chunk. */

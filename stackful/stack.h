@@ -14,15 +14,21 @@
  *     low   +---------------------------+    handler names the thread
  *
  * slab (beyond the budget, or always with slab_only): one mapping holds many
- * slots; each slot is a gap page below a stack. Slot 0's gap is PROT_NONE
- * (the slab's guard: two mappings per slab, not per stack); the other gaps
- * stay read-write but are never legitimately touched, so when a thread ends
- * its gap is checked with mincore: a resident gap page means the stack
- * overflowed into it (reported, then abort). An overflow deeper than the gap
- * reaches the neighbour slot unseen until that check: slab mode detects
- * after the fact, guarded mode stops the fault where it happens.
+ * slots, each a gap below a stack.
  *
- *     [guard|stack 0][gap|stack 1][gap|stack 2] ... [gap|stack n-1]
+ *     [guard|stack 0][guard|stack 1][guard|stack 2] ... [guard|stack n-1]
+ *
+ * Where the kernel has guard regions (MADV_GUARD_INSTALL, Linux 6.13), every
+ * gap is a 64 KiB guard region: it faults like PROT_NONE, so the overflow
+ * reporter names the thread at once, as in guarded mode, but it lives in the
+ * page tables and splits no mapping: one mapping per slab, every stack
+ * guarded at any count. Elsewhere (madvise says EINVAL; the first slab finds
+ * out) the gap is one page: slot 0's is PROT_NONE (two mappings per slab),
+ * the others stay read-write but are never legitimately touched, so when a
+ * thread ends its gap is checked with mincore: a resident gap page means
+ * the stack overflowed into it (reported, then abort). An overflow deeper
+ * than that page reaches the neighbour slot unseen until the check: there
+ * slab mode detects after the fact.
  *
  * Freed stacks go to a bounded pool (reused by spawns of the same size); past
  * the pool a guarded stack is unmapped and a slab slot is given back with
@@ -58,6 +64,7 @@ struct gt__stacks {
     /* written by alloc/free */
     size_t guarded_live;    /* guarded stacks handed out */
     size_t slab_live;       /* slab slots handed out */
+    size_t slab_guarded_live; /* of those, with a guard that faults */
     size_t slabs;           /* mapped slabs */
     size_t reserved;        /* bytes mapped for stacks, guards, slabs */
     struct rt_list partial; /* slabs with a free slot */
@@ -82,15 +89,20 @@ int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out);
 /* Takes back a stack: to the pool when there is room, else unmapped or
  * returned to its slab. `s` may live inside the stack (it is copied first).
  * In slab mode, checks the gap below the stack and aborts with a report
- * naming thread `id` (and `name`, which may live in the stack, or be NULL)
- * when the stack overflowed into it. Formats nothing otherwise: this is on
- * every thread's exit path. */
+ * naming thread `id` (and `name`, which may live in the stack, or be NULL,
+ * and the function at `entry`, 0 for none) when the stack overflowed into
+ * it. Formats nothing otherwise: this is on every thread's exit path. */
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
-                    const char *name);
+                    const char *name, uintptr_t entry);
 
 /* The PROT_NONE range below `s`, if it has one: *lo..*hi, else lo == hi. */
 void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,
                      char **lo, char **hi);
+
+/* Which protection this process's slabs get: "guard regions"
+ * (MADV_GUARD_INSTALL), "gap pages" (the kernel lacks guard regions), or
+ * "none yet" before the first slab. */
+const char *gt__slab_mode(void);
 
 /* Bytes from the top of `s` down to its lowest resident page (mincore), or
  * 0 when that cannot be read. */

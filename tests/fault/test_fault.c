@@ -2,8 +2,8 @@
  * one at a time, on this backend.
  *
  * A scripted workload (spawn + sleep + join, a channel, socketpair IO,
- * accept/connect on 127.0.0.1, the blocking pool) runs once to count the
- * calls at each site. Then, for every site, every n up to its count and
+ * accept/connect on 127.0.0.1, the blocking pool; the watchdog on) runs
+ * once to count the calls at each site. Then, for every site, every n up to its count and
  * every error that site can produce, a forked child arms "the nth call at
  * this site fails with that error", runs the workload, disarms, and runs it
  * again. The child checks that:
@@ -32,6 +32,7 @@
 #include "check.h"
 #include "rt.h"
 #include "sys.h"
+#include "watchdog.h"
 
 #define CHILD_ALARM_S 20
 #define IO_CHUNK      1000
@@ -506,6 +507,9 @@ static int site_errors(enum rt_sys_site site, int out[3])
     case RT_SYS_THREAD:
         out[0] = EAGAIN;
         return 1;
+    case RT_SYS_SIGALTSTACK:
+        out[0] = ENOMEM;
+        return 1;
     default:
         return 0;
     }
@@ -529,6 +533,10 @@ int main(void)
     /* Writes to a pipe whose reader is gone raise SIGPIPE (common/io.h
      * spares only sockets); a program that writes pipes ignores it. */
     signal(SIGPIPE, SIG_IGN);
+    /* The watchdog on, with a threshold no step comes near: its calloc
+     * calls and its thread's pthread_create are walked like the rest (its
+     * failures are absorbed: the run goes on without a watchdog). */
+    rt_watchdog_set_ms(600000);
     /* Count the calls of one clean run, in a child like the others (the
      * blocking pool's threads must not exist in the walker). */
     uint64_t counts[RT_SYS_NSITES];
@@ -597,7 +605,9 @@ int main(void)
     CHECK_GT(counts[RT_SYS_WRITE], 0);
     CHECK_GT(counts[RT_SYS_ACCEPT], 0);
     CHECK_GT(counts[RT_SYS_CONNECT], 0);
-    CHECK_GT(counts[RT_SYS_THREAD], 0);
+    CHECK_GT(counts[RT_SYS_THREAD], 1); /* a pool worker and the watchdog */
+    if (strcmp(rt_backend_name(), "stackful") == 0)
+        CHECK_GT(counts[RT_SYS_SIGALTSTACK], 0); /* the overflow reporter */
     CHECK_GT(fired, 0);
     CHECK_EQ(failures, 0);
     return 0;
