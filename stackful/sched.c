@@ -524,11 +524,9 @@ int gt_sleep(uint64_t ns)
     struct rt_timer tm;
     rt_timer_init(&tm);
     /* now + ns must not wrap into the past (UINT64_MAX would return at
-     * once), and a finite deadline must stay within a signed ns count of
-     * now (the reactor's wait budget is one): anything longer is "never",
-     * UINT64_MAX, which no clock reading reaches. */
-    uint64_t now = rt_now_ns();
-    uint64_t deadline = ns > (uint64_t)INT64_MAX ? UINT64_MAX : now + ns;
+     * once): the sum saturates at RT_DEADLINE_MAX, which no clock reading
+     * reaches, as the portable RT_AWAIT_SLEEP's does. */
+    uint64_t deadline = rt_deadline_after(ns);
     struct rt_cx cx = {&self->waker};
     int res = 0;
     while (rt_poll_sleep_until(self->s->reactor, &tm, deadline, &cx, &res) ==
