@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gt_internal.h"
+#include "rt_cancel.h"
 
 /* The root's frame is a heap copy (gt_run takes no argument copy), owned
  * and freed by rt_run, which also covers a gt_run that fails before the
@@ -16,49 +17,12 @@
 /* Takes the wait the frame is suspended in (the child chain's, for a
  * RT_AWAIT_CALL) off its object's queue: the stackful run's teardown calls
  * it for every task still parked, so that no channel, mutex or timer that
- * outlives the run is left pointing into a freed stack. The same cases as
- * stackless/portable.c's drop; a join needs nothing (it waits on the
+ * outlives the run is left pointing into a freed stack (common/rt_cancel.h,
+ * as stackless/portable.c's drop); a join needs nothing (it waits on the
  * scheduler's own state, which goes with it). */
 static void cancel_op(struct rt_frame *h)
 {
-    switch (h->op) {
-    case RT__OP_SLEEP:
-        rt_reactor_timer_cancel(gt_reactor(), &h->u.sleep.t);
-        break;
-    case RT__OP_SEND:
-    case RT__OP_RECV:
-        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
-        break;
-    case RT__OP_RECV_UNTIL:
-        rt_reactor_timer_cancel(gt_reactor(),
-                                (struct rt_timer *)(uintptr_t)h->u.chan.msg);
-        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
-        break;
-    case RT__OP_LOCK:
-        rt_mutex_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_SEM:
-        rt_sem_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_NOTIFY:
-        rt_notify_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_COND:
-        rt_cond_cancel(h->obj, &h->u.cw);
-        break;
-    case RT__OP_WG:
-        rt_wg_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_BLOCKING:
-        rt_blocking_cancel(h->u.job);
-        break;
-    case RT__OP_CHILD:
-        cancel_op(h->u.child);
-        break;
-    default:
-        break;
-    }
-    h->op = RT__OP_NONE;
+    rt__frame_cancel(gt_reactor(), h, NULL);
 }
 
 static void cancel_frame(void *arg)

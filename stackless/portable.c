@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "rt_cancel.h"
 #include "task_internal.h"
 
 _Thread_local struct rt_cx *rt__sl_cx;
@@ -26,54 +27,19 @@ static enum rt_poll portable_poll(struct fut_future *self, struct rt_cx *cx,
     return p;
 }
 
-/* Cancels whatever the frame is suspended in, the child chain first. This
- * is what makes dropping a portable task safe: no timer, waiter or job is
- * left pointing into the freed frame. */
+/* A frame suspended in a join holds the join future: dropping it gives the
+ * handle up. */
+static void cancel_join(struct rt_frame *h)
+{
+    fut_drop(&h->u.join->j.base);
+}
+
+/* Cancels whatever the frame is suspended in, the child chain first
+ * (common/rt_cancel.h). This is what makes dropping a portable task safe:
+ * no timer, waiter or job is left pointing into the freed frame. */
 static void cancel_op(struct rt_frame *h)
 {
-    switch (h->op) {
-    case RT__OP_SLEEP:
-    case RT__OP_READ_UNTIL:
-    case RT__OP_WRITE_UNTIL:
-        rt_reactor_timer_cancel(fut_reactor(), &h->u.sleep.t);
-        break;
-    case RT__OP_SEND:
-    case RT__OP_RECV:
-        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
-        break;
-    case RT__OP_RECV_UNTIL:
-        rt_reactor_timer_cancel(fut_reactor(),
-                                (struct rt_timer *)(uintptr_t)h->u.chan.msg);
-        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
-        break;
-    case RT__OP_LOCK:
-        rt_mutex_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_SEM:
-        rt_sem_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_NOTIFY:
-        rt_notify_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_COND:
-        rt_cond_cancel(h->obj, &h->u.cw);
-        break;
-    case RT__OP_WG:
-        rt_wg_cancel(h->obj, &h->u.w);
-        break;
-    case RT__OP_BLOCKING:
-        rt_blocking_cancel(h->u.job);
-        break;
-    case RT__OP_JOIN:
-        fut_drop(&h->u.join->j.base);
-        break;
-    case RT__OP_CHILD:
-        cancel_op(h->u.child);
-        break;
-    default:
-        break;
-    }
-    h->op = RT__OP_NONE;
+    rt__frame_cancel(fut_reactor(), h, cancel_join);
 }
 
 static void portable_drop(struct fut_future *self)
