@@ -181,10 +181,13 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
     return RT_PENDING;
 }
 
-enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
-                                size_t len, struct rt_timer *t,
-                                uint64_t deadline, struct rt_cx *cx,
-                                ssize_t *res)
+/* A transfer raced against a deadline on timer t: whichever is first
+ * ends the await; the loser is taken off (the timer cancelled, or the
+ * waker out of the fd's slot). */
+static enum rt_poll transfer_until(struct rt_reactor *r, int fd, void *buf,
+                                   size_t len, unsigned bit,
+                                   struct rt_timer *t, uint64_t deadline,
+                                   struct rt_cx *cx, ssize_t *res)
 {
     if (!res)
         return RT_READY;
@@ -192,7 +195,7 @@ enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
         *res = -EINVAL;
         return RT_READY;
     }
-    if (rt_poll_read(r, fd, buf, len, cx, res) == RT_READY) {
+    if (transfer(r, fd, buf, len, bit, cx, res) == RT_READY) {
         rt_reactor_timer_cancel(r, t);
         return RT_READY;
     }
@@ -200,12 +203,21 @@ enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
     int trc = 0;
     if (rt_poll_sleep_until(r, t, deadline, cx, &trc) == RT_PENDING)
         return RT_PENDING;
-    /* The deadline won (or the timer could not be armed): the read is
+    /* The deadline won (or the timer could not be armed): the transfer is
      * over, so its waker leaves the fd's slot, or the reactor would count
      * a waiter that nothing wakes and hide a later deadlock. */
-    rt_reactor_io_cancel(r, fd, RT_IO_READABLE, cx->waker);
+    rt_reactor_io_cancel(r, fd, bit, cx->waker);
     *res = trc < 0 ? trc : -ETIMEDOUT;
     return RT_READY;
+}
+
+enum rt_poll rt_poll_read_until(struct rt_reactor *r, int fd, void *buf,
+                                size_t len, struct rt_timer *t,
+                                uint64_t deadline, struct rt_cx *cx,
+                                ssize_t *res)
+{
+    return transfer_until(r, fd, buf, len, RT_IO_READABLE, t, deadline, cx,
+                          res);
 }
 
 enum rt_poll rt_poll_write_until(struct rt_reactor *r, int fd, const void *buf,
@@ -213,23 +225,7 @@ enum rt_poll rt_poll_write_until(struct rt_reactor *r, int fd, const void *buf,
                                  uint64_t deadline, struct rt_cx *cx,
                                  ssize_t *res)
 {
-    if (!res)
-        return RT_READY;
-    if (!t) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
-    if (rt_poll_write(r, fd, buf, len, cx, res) == RT_READY) {
-        rt_reactor_timer_cancel(r, t);
-        return RT_READY;
-    }
-    /* Pending on the fd: the timer is the other way out. */
-    int trc = 0;
-    if (rt_poll_sleep_until(r, t, deadline, cx, &trc) == RT_PENDING)
-        return RT_PENDING;
-    /* The deadline won: the waker leaves the fd's write slot, as the
-     * read's leaves the read slot. */
-    rt_reactor_io_cancel(r, fd, RT_IO_WRITABLE, cx->waker);
-    *res = trc < 0 ? trc : -ETIMEDOUT;
-    return RT_READY;
+    /* Only read, as in rt_poll_write. */
+    return transfer_until(r, fd, (void *)(uintptr_t)buf, len, RT_IO_WRITABLE,
+                          t, deadline, cx, res);
 }
