@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "owner.h"
 #include "sys.h"
 #include "task_internal.h"
 #include "watchdog.h"
@@ -170,87 +171,80 @@ static void wake_local(struct fut__task *t)
     push_ready(t->ex, t);
 }
 
-/* Frees `t` when no reference is left anywhere: none counted here, and
- * nothing in its remote word (a clone made by another thread and not yet
- * seen, or a queued node, keeps it: the node's run frees it later). */
-static void free_if_unused(struct fut__task *t)
+/* The ownership protocol (common/owner.h) over a task: the owner is the
+ * executor's thread, a wake queues the task. */
+static struct fut__task *task_of_node(struct rt_remote *node)
 {
-    if (t->refs == 0 && rt_remote_idle(&t->remote))
-        really_free(t);
+    return RT_CONTAINER_OF(node, struct fut__task, remote);
 }
+
+static bool is_owner(struct rt_remote *node)
+{
+    return task_of_node(node)->ex == fut__current;
+}
+
+static struct rt_reactor *reactor_of(struct rt_remote *node)
+{
+    return task_of_node(node)->ex->reactor;
+}
+
+/* A foreign wake of a finished task is dropped (its NOTIFIED is pinned
+ * anyway) and not counted. */
+static void wake(struct rt_remote *node, bool foreign)
+{
+    struct fut__task *t = task_of_node(node);
+    if (foreign) {
+        if (t->flags & FUT__COMPLETE)
+            return;
+        t->ex->remote_wakes++;
+    }
+    wake_local(t);
+}
+
+static void free_node(struct rt_remote *node)
+{
+    really_free(task_of_node(node));
+}
+
+static const struct rt_owner_ops task_owner = {is_owner, reactor_of, wake,
+                                               free_node};
 
 void fut__task_unref(struct fut__task *t)
 {
     RT_ASSERT(t->ex == fut__current);
-    if (t->refs == 0) /* a clone made elsewhere, not applied yet */
-        t->refs =
-            (uint32_t)((int64_t)t->refs - rt_remote_take_drops(&t->remote));
-    RT_ASSERT(t->refs > 0);
-    t->refs--;
-    free_if_unused(t);
+    rt_owner_unref(&task_owner, &t->remote, &t->refs);
 }
 
 /* Runs on the owner thread, called by the reactor's turn: what other
  * threads did to the task since the last run (see task_internal.h). */
 static void remote_run(struct rt_remote *node)
 {
-    struct fut__task *t = RT_CONTAINER_OF(node, struct fut__task, remote);
-    unsigned word = node->taken;
-    if ((word & RT_REMOTE_WAKE) && !(t->flags & FUT__COMPLETE)) {
-        t->ex->remote_wakes++;
-        wake_local(t);
-    }
-    int64_t refs = (int64_t)t->refs - rt_remote_drops(word);
-    RT_ASSERT(refs >= 0);
-    t->refs = (uint32_t)refs;
-    free_if_unused(t);
-}
-
-/* Hands an operation on `t` from another thread to the owner. The caller
- * holds a reference until the owner has applied it (a drop hands that
- * reference over), so `t` stays alive until the node has run. */
-static void post(struct fut__task *t, unsigned add, unsigned set)
-{
-    (void)rt_reactor_post(t->ex->reactor, &t->remote, add, set);
+    rt_owner_run(&task_owner, node, &task_of_node(node)->refs);
 }
 
 static struct rt_waker waker_clone(void *data)
 {
     struct fut__task *t = data;
-    if (t->ex == fut__current)
-        t->refs++;
-    else /* seen by the owner before the reference we cloned from goes */
-        rt_remote_add(&t->remote, 0u - RT_REMOTE_DROP);
+    rt_owner_clone(&task_owner, &t->remote, &t->refs);
     return (struct rt_waker){&fut__task_waker_vt, t};
 }
 
 static void waker_wake(void *data)
 {
     struct fut__task *t = data;
-    if (t->ex == fut__current) {
-        wake_local(t);
-        fut__task_unref(t);
-    } else {
-        post(t, RT_REMOTE_DROP, RT_REMOTE_WAKE);
-    }
+    rt_owner_wake(&task_owner, &t->remote, &t->refs);
 }
 
 static void waker_wake_by_ref(void *data)
 {
     struct fut__task *t = data;
-    if (t->ex == fut__current)
-        wake_local(t);
-    else
-        post(t, 0, RT_REMOTE_WAKE);
+    rt_owner_wake_by_ref(&task_owner, &t->remote);
 }
 
 static void waker_drop(void *data)
 {
     struct fut__task *t = data;
-    if (t->ex == fut__current)
-        fut__task_unref(t);
-    else
-        post(t, RT_REMOTE_DROP, 0);
+    rt_owner_drop(&task_owner, &t->remote, &t->refs);
 }
 
 const struct rt_waker_vtable fut__task_waker_vt = {
