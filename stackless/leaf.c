@@ -14,7 +14,8 @@
 
 #include "clock.h"
 #include "io.h"
-#include "task_internal.h"
+#include "task.h"
+#include "wait_note.h"
 
 /* ---- sleep ---- */
 
@@ -25,7 +26,7 @@ static enum rt_poll sleep_poll(struct fut_future *self, struct rt_cx *cx,
     int res = 0;
     if (rt_poll_sleep_until(fut_reactor(), &f->timer, f->deadline, cx, &res) ==
         RT_PENDING) {
-        fut__wait_note = "sleep";
+        fut__note_wait("sleep");
         return RT_PENDING;
     }
     if (out)
@@ -78,11 +79,9 @@ static enum rt_poll yield_poll(struct fut_future *self, struct rt_cx *cx,
 {
     struct fut_yield *f = (struct fut_yield *)self;
     (void)out;
-    if (f->polled)
+    if (fut__poll_yield(&f->polled, cx) == RT_READY)
         return RT_READY;
-    f->polled = 1;
-    rt_waker_wake_by_ref(cx->waker);
-    fut__wait_note = "yield";
+    fut__note_wait("yield");
     return RT_PENDING;
 }
 
@@ -101,7 +100,7 @@ static enum rt_poll parked(struct rt_waker *slot, const struct rt_cx *cx,
                            const char *what)
 {
     *slot = *cx->waker; /* borrowed: no reference is taken */
-    fut__wait_note = what;
+    fut__note_wait(what);
     return RT_PENDING;
 }
 

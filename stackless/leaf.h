@@ -51,6 +51,19 @@ struct fut_yield {
 /* Makes `f` a yield that has not been polled. Never fails. */
 void fut_yield_init(struct fut_yield *f);
 
+/* The poll of every yield (fut_yield's, and the portable API's RT_YIELD):
+ * the first poll sets *polled, wakes the task by reference (so it is queued
+ * behind the tasks that are ready now) and is RT_PENDING; the next is
+ * RT_READY. Inline: it is the whole of a yield (bench_yield). */
+static inline enum rt_poll fut__poll_yield(int *polled, const struct rt_cx *cx)
+{
+    if (*polled)
+        return RT_READY;
+    *polled = 1;
+    rt_waker_wake_by_ref(cx->waker);
+    return RT_PENDING;
+}
+
 /* read(2). Output: ssize_t, bytes read (0 at EOF) or -errno. */
 struct fut_read {
     struct fut_future base;

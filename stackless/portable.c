@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "executor_internal.h"
+#include "join_internal.h"
+#include "leaf.h"
 #include "rt_cancel.h"
 #include "task_internal.h"
 
@@ -118,11 +121,7 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
 
 enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
 {
-    if (h->u.yielded)
-        return RT_READY;
-    h->u.yielded = 1;
-    rt_waker_wake_by_ref(rt__sl_cx->waker);
-    return RT_PENDING;
+    return fut__poll_yield(&h->u.yielded, rt__sl_cx);
 }
 
 enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
@@ -195,7 +194,7 @@ static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
     /* The portable API never drops a handle: one that is not awaited is
      * ended by the executor's teardown, as gt_run frees unjoined threads. */
     if (join)
-        fut__task_of(ff)->flags |= FUT__JOIN_AT_FREE;
+        fut__join_end_at_free(&join->j);
     return 0;
 }
 

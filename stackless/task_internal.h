@@ -1,19 +1,19 @@
-/* The task header and the executor, shared by task.c, sched.c and leaf.c.
- * Not for use outside stackless/.
+/* The task header, its flags and the task set of an executor, for the
+ * modules above the task (join, executor, portable). Not for use outside
+ * stackless/.
  *
  * The invariant to keep in mind: every field of a task but `remote` is the
  * owner thread's (the executor's). Other threads never touch the flags
  * (NOTIFIED among them), `refs` or the ready link; what they do to a task (wake
  * it, clone or drop a waker) is added to the word of its remote node and
  * applied by the owner when the reactor runs that node, or sooner, when the
- * owner drops a reference its count has not seen (a clone made elsewhere). So
- * the owner's own wakes, clones and drops are plain loads and stores, no locked
- * instruction.
+ * owner drops a reference its count has not seen (a clone made elsewhere):
+ * the protocol of common/owner.h. So the owner's own wakes, clones and drops
+ * are plain loads and stores, no locked instruction.
  */
 #ifndef RT_STACKLESS_TASK_INTERNAL_H
 #define RT_STACKLESS_TASK_INTERNAL_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,11 +22,12 @@
 #include "check.h"
 #include "list.h"
 #include "reactor.h"
+#include "slab.h"
 
 /* Owner-thread-only bits of fut__task.flags. A free slot has flags 0. */
 enum {
     FUT__SPAWNED = 1u << 4,   /* fut_frame_spawn ran: counts as a task */
-    FUT__IN_READY = 1u << 0,  /* linked on ex->ready through `ready` */
+    FUT__IN_READY = 1u << 0,  /* linked on tasks->ready through `ready` */
     FUT__COMPLETE = 1u << 1,  /* frame dropped; output (if any) written */
     FUT__JOIN = 1u << 2,      /* a join handle refers to the task */
     FUT__CANCELLED = 1u << 3, /* dropped unfinished by fut_executor_free */
@@ -39,12 +40,28 @@ enum {
     FUT__JOIN_AT_FREE = 1u << 7,
 };
 
+/* What tasks need of the executor that owns them: its reactor, its ready
+ * queue, the slab their slots come from and the counts. The executor embeds
+ * it (struct fut_executor, executor_internal.h); every field is written on
+ * the executor's thread only. */
+struct fut__tasks {
+    struct rt_reactor *reactor; /* the executor's; set by fut__tasks_init */
+    struct rt_list ready;       /* FIFO of runnable tasks (fut__task.ready) */
+    struct fut__slab slab;      /* every task's slot */
+    struct fut__task *cur;      /* the task being polled, or NULL */
+    size_t pending;             /* spawned tasks whose future is not done */
+    size_t allocated;           /* task allocations not yet freed */
+    size_t bytes;               /* their slot sizes */
+    uint64_t polls;             /* fut__task_run calls */
+    uint64_t remote_wakes;      /* wakes applied from other threads */
+};
+
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
  *
  *   offset  size  field
  *        0    16  ready     ready-queue link (owner)
  *       16    24  remote    node and word for other threads' wakes and drops
- *       40     8  ex        owning executor
+ *       40     8  tasks     the owning executor's task set
  *       48    16  join      waker of whoever awaits the join handle
  *       64     4  refs      reference count (owner)
  *       68     1  units     slot size / FUT__SLOT_STEP - 1 (slab slots)
@@ -64,12 +81,12 @@ enum {
  * bench_handoff, docs/stackless.md).
  */
 struct fut__task {
-    struct rt_list ready;    /* owner: on ex->ready */
-    struct rt_remote remote; /* other threads: wakes and drops, counted */
-    struct fut_executor *ex; /* set at allocation, never changes */
-    struct rt_waker join;    /* owner: stored by the join handle's poll */
-    uint32_t refs;           /* scheduler (until complete) + join + wakers */
-    uint8_t units;           /* slab slot size in steps, minus one */
+    struct rt_list ready;      /* owner: on tasks->ready */
+    struct rt_remote remote;   /* other threads: wakes and drops, counted */
+    struct fut__tasks *tasks;  /* set at allocation, never changes */
+    struct rt_waker join;      /* owner: stored by the join handle's poll */
+    uint32_t refs;             /* scheduler (until complete) + join + wakers */
+    uint8_t units;             /* slab slot size in steps, minus one */
     uint8_t flags;     /* FUT__*; NOTIFIED set by wake, cleared before a poll */
     uint16_t out_size; /* set at allocation */
     uint32_t id;       /* set at spawn */
@@ -80,95 +97,18 @@ struct fut__task {
     max_align_t frame[]; /* the future's frame, then the output slot */
 };
 
-/* Task slots come from slab chunks, one slot size per chunk, sizes in
- * steps of FUT__SLOT_STEP up to FUT__SLOT_MAX; a bigger task gets a chunk
- * of its own, freed with it. A freed slot goes on its size's free list (its
- * first word is the link), so spawn and free cost a pop and a push: no
- * malloc in the steady state. Chunks go back to malloc when the executor is
- * freed. Rust: tokio boxes each task; a slab is what a C runtime can do
- * without a general allocator's per-object header. */
-/* fut_frame_alloc for a frame that holds its own output: the output slot
- * is the `out_size` bytes at `out_at` inside the frame (the future writes
- * it last, when it returns RT_READY, and the drop leaves it alone), so the
- * task needs no slot after the frame. NULL as fut_frame_alloc, or when the
- * output does not lie within the frame. */
-struct fut_future *fut__frame_alloc_in(size_t frame_size, size_t out_at,
-                                       size_t out_size);
+/* The calling thread's task set (its executor's), or NULL: the
+ * thread-ownership check of wakes. Set by fut__tasks_init, cleared by
+ * fut__tasks_fini. */
+extern _Thread_local struct fut__tasks *fut__current;
 
-/* fut_frame_spawn with the site the watchdog names (common/watchdog.h):
- * `site` is the return address of the public spawn call, `entry` the
- * function to name as the task's (0: the frame's poll function). */
-int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
-                        uintptr_t site, uintptr_t entry);
+/* Prepares `ts` over reactor `r` and makes it the calling thread's. */
+void fut__tasks_init(struct fut__tasks *ts, struct rt_reactor *r);
 
-#define FUT__SLOT_STEP    16u
-#define FUT__SLOT_MAX     4096u
-#define FUT__SLOT_CLASSES (FUT__SLOT_MAX / FUT__SLOT_STEP)
-#define FUT__CHUNK_BYTES  (256u * 1024u)
-
-/* Under AddressSanitizer every task gets a chunk of its own, so that ASan
- * sees each task as one malloc block and catches a use after free. */
-#if defined(__SANITIZE_ADDRESS__)
-#define FUT__SLAB 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FUT__SLAB 0
-#endif
-#endif
-#ifndef FUT__SLAB
-#define FUT__SLAB 1
-#endif
-
-struct fut__chunk {
-    struct rt_list link; /* on ex->chunks */
-    uint32_t slot;       /* slot size */
-    uint32_t used;       /* slots carved so far (bump pointer) */
-    uint32_t cap;        /* slots that fit */
-    uint32_t pad_;
-    max_align_t data[];
-};
-
-struct fut_executor {
-    struct rt_reactor *reactor; /* owned */
-    struct rt_list ready;       /* FIFO of runnable tasks (fut__task.ready) */
-    struct rt_list chunks;      /* every slab chunk (fut__chunk.link) */
-    void *free_slots[FUT__SLOT_CLASSES];           /* per size: freed slots */
-    struct fut__chunk *carving[FUT__SLOT_CLASSES]; /* per size: bump chunk */
-    struct fut__task *cur; /* the task being polled, or NULL */
-    atomic_int root_woken; /* the block_on root's waker fired */
-    int running;           /* inside fut_block_on / fut_run */
-    int walking;           /* inside fut__for_each_pending */
-    uint32_t next_id;
-    size_t pending;   /* unfinished tasks */
-    size_t allocated; /* task allocations not yet freed */
-    size_t bytes;     /* their slot sizes */
-    uint64_t spawned;
-    uint64_t polls;
-    uint64_t remote_wakes;
-    uint64_t yields;
-};
-
-/* What the deadlock report says of a task beyond its vtable's name, for
- * frames whose vtable cannot say it alone (a portable task: one vtable for
- * every task function). */
-struct fut__about {
-    uintptr_t fn;      /* code address naming the task (its function) */
-    uintptr_t inner;   /* innermost child task's function, 0 for none */
-    const char *waits; /* what it waits on, NULL when not known */
-};
-
-/* Fills *out for `frame` and returns true, or returns false for a frame it
- * does not know. Set by the portable layer when it spawns; NULL before. */
-typedef bool (*fut__about_fn)(const struct fut_future *frame,
-                              struct fut__about *out);
-extern fut__about_fn fut__about;
-
-/* The calling thread's executor (the thread-ownership check of wakes). */
-extern _Thread_local struct fut_executor *fut__current;
-
-/* What the last leaf future that returned RT_PENDING waited on; leaves set
- * it, the executor records it per task in RT_DEBUG builds. */
-extern _Thread_local const char *fut__wait_note;
+/* Clears the thread's task set. When no task allocation is left, frees the
+ * slab and returns true; otherwise leaves it (the tasks still point into
+ * it) and returns false. */
+bool fut__tasks_fini(struct fut__tasks *ts);
 
 static inline struct fut__task *fut__task_of(struct fut_future *frame)
 {
@@ -185,28 +125,43 @@ static inline void *fut__task_out(struct fut__task *t)
     return t->out_size ? (char *)t + t->out_off : NULL;
 }
 
+/* The NOTIFIED transition, owner thread only: puts `t` at the tail of the
+ * ready queue unless it is queued already, so many wakes before a poll give
+ * one poll. No allocation: the link is in the header. */
+static inline void fut__task_wake_local(struct fut__task *t)
+{
+    if (t->flags & FUT__NOTIFIED)
+        return;
+    t->flags |= FUT__NOTIFIED | FUT__IN_READY;
+    rt_list_push_back(&t->tasks->ready, &t->ready);
+}
+
 /* The task waker: data is the task. */
 extern const struct rt_waker_vtable fut__task_waker_vt;
 
-/* Polls task `t` once (it was just popped from ex->ready). */
-void fut__task_run(struct fut_executor *ex, struct fut__task *t);
+/* fut_frame_alloc for a frame that holds its own output: the output slot
+ * is the `out_size` bytes at `out_at` inside the frame (the future writes
+ * it last, when it returns RT_READY, and the drop leaves it alone), so the
+ * task needs no slot after the frame. NULL as fut_frame_alloc, or when the
+ * output does not lie within the frame. */
+struct fut_future *fut__frame_alloc_in(size_t frame_size, size_t out_at,
+                                       size_t out_size);
+
+/* Polls task `t` once (it was just popped from tasks->ready). */
+void fut__task_run(struct fut__tasks *ts, struct fut__task *t);
 
 /* Drops the frame of an unfinished task without output (executor free). */
-void fut__task_cancel(struct fut_executor *ex, struct fut__task *t);
+void fut__task_cancel(struct fut__tasks *ts, struct fut__task *t);
 
-/* Calls fn(ex, t) for every spawned task whose future is not done, by
+/* Calls fn(ts, t) for every task whose flags under `mask` are `want`, by
  * walking the slab chunks. fn may finish tasks (free slots) but not spawn. */
-void fut__for_each_pending(struct fut_executor *ex,
-                           void (*fn)(struct fut_executor *,
+void fut__for_each_task(struct fut__tasks *ts, unsigned mask, unsigned want,
+                        void (*fn)(struct fut__tasks *, struct fut__task *));
+
+/* fut__for_each_task over the spawned tasks whose future is not done. */
+void fut__for_each_pending(struct fut__tasks *ts,
+                           void (*fn)(struct fut__tasks *,
                                       struct fut__task *));
-
-/* The executor's teardown, after every pending task was cancelled: ends
- * the join handles of FUT__JOIN_AT_FREE tasks that nobody awaited, without
- * touching the handles' memory (their owners are gone). */
-void fut__release_handles(struct fut_executor *ex);
-
-/* Frees every slab chunk (the executor's teardown). */
-void fut__slabs_free(struct fut_executor *ex);
 
 /* Takes one reference away; frees the task when it was the last. */
 void fut__task_unref(struct fut__task *t);

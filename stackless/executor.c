@@ -1,4 +1,4 @@
-/* The executor: one per thread, a FIFO of ready tasks and the run loop.
+/* The executor: one per thread, spawning, the run loop and blocking.
  *
  * The loop has three named phases: poll the root future if its waker fired,
  * poll ready tasks (at most FUT_BUDGET in a row), then turn the reactor:
@@ -11,10 +11,14 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
+#include "executor_internal.h"
+#include "join_internal.h"
 #include "sys.h"
 #include "task_internal.h"
 #include "watchdog.h"
@@ -25,6 +29,31 @@
 #ifndef FUT_BUDGET /* -DFUT_BUDGET=n to try others */
 #define FUT_BUDGET 128
 #endif
+
+/* One per thread. The task set comes first: the thread's current task set
+ * (fut__current) is the executor's, and RT_CONTAINER_OF gets it back. */
+struct fut_executor {
+    struct fut__tasks tasks; /* the ready queue, the slab, the counts */
+    atomic_int root_woken;   /* the block_on root's waker fired */
+    int running;             /* inside fut_block_on / fut_run */
+    uint32_t next_id;        /* the last spawn number given */
+    uint64_t spawned;        /* tasks ever spawned */
+    uint64_t yields;         /* times the budget made the loop turn */
+};
+
+/* The calling thread's executor, or NULL. */
+static struct fut_executor *current(void)
+{
+    return fut__current ? RT_CONTAINER_OF(fut__current, struct fut_executor,
+                                          tasks)
+                        : NULL;
+}
+
+/* The executor's reactor. */
+static struct rt_reactor *reactor_of(struct fut_executor *ex)
+{
+    return ex->tasks.reactor;
+}
 
 void fut__polled_after_done(const char *file, int line)
 {
@@ -41,15 +70,14 @@ int fut_executor_new(struct fut_executor **out)
     struct fut_executor *ex = rt_sys_calloc(1, sizeof(*ex));
     if (!ex)
         return -ENOMEM;
-    int rc = rt_reactor_new(&ex->reactor);
+    struct rt_reactor *r;
+    int rc = rt_reactor_new(&r);
     if (rc < 0) {
         free(ex);
         return rc;
     }
-    rt_list_init(&ex->ready);
-    rt_list_init(&ex->chunks);
+    fut__tasks_init(&ex->tasks, r);
     atomic_init(&ex->root_woken, 0);
-    fut__current = ex;
     *out = ex;
     return 0;
 }
@@ -58,32 +86,30 @@ void fut_executor_free(struct fut_executor *ex)
 {
     if (!ex)
         return;
-    RT_ASSERT(ex == fut__current && !ex->running);
+    RT_ASSERT(ex == current() && !ex->running);
     /* Drop unfinished frames first: their drops cancel timers and release
      * join handles and children while the reactor is still there. */
-    fut__for_each_pending(ex, fut__task_cancel);
-    fut__release_handles(ex);
+    fut__for_each_pending(&ex->tasks, fut__task_cancel);
+    fut__release_handles(&ex->tasks);
     /* Drops the IO wakers left in fd slots; a waker that was the last
      * reference frees its task here. Remote frees queued by other threads
      * run in a last turn. */
-    (void)rt_reactor_turn(ex->reactor, 0);
-    rt_reactor_free(ex->reactor);
-    ex->reactor = NULL;
-    if (ex->allocated)
+    (void)rt_reactor_turn(reactor_of(ex), 0);
+    rt_reactor_free(reactor_of(ex));
+    ex->tasks.reactor = NULL;
+    size_t left = ex->tasks.allocated;
+    if (!fut__tasks_fini(&ex->tasks))
         fprintf(stderr,
                 "fut: executor freed with %zu task(s) still referenced "
                 "(a waker or join handle outlived it)\n",
-                ex->allocated);
-    else {
-        fut__slabs_free(ex);
+                left);
+    else
         free(ex);
-    }
-    fut__current = NULL;
 }
 
 struct fut_executor *fut_executor_current(void)
 {
-    return fut__current;
+    return current();
 }
 
 struct rt_reactor *fut_reactor(void)
@@ -95,15 +121,15 @@ int fut_stats(struct fut_stats *st)
 {
     if (!st)
         return -EINVAL;
-    struct fut_executor *ex = fut__current;
+    struct fut_executor *ex = current();
     if (!ex)
         return -ENXIO;
-    st->tasks_pending = ex->pending;
-    st->tasks_allocated = ex->allocated;
-    st->task_bytes = ex->bytes;
+    st->tasks_pending = ex->tasks.pending;
+    st->tasks_allocated = ex->tasks.allocated;
+    st->task_bytes = ex->tasks.bytes;
     st->spawned = ex->spawned;
-    st->polls = ex->polls;
-    st->remote_wakes = ex->remote_wakes;
+    st->polls = ex->tasks.polls;
+    st->remote_wakes = ex->tasks.remote_wakes;
     st->yields = ex->yields;
     return 0;
 }
@@ -133,8 +159,8 @@ static void root_wake_by_ref(void *data)
 {
     struct fut_executor *ex = data;
     atomic_store_explicit(&ex->root_woken, 1, memory_order_release);
-    if (fut__current != ex)
-        (void)rt_reactor_notify(ex->reactor);
+    if (current() != ex)
+        (void)rt_reactor_notify(reactor_of(ex));
 }
 
 static void root_drop(void *data)
@@ -162,11 +188,11 @@ static void name_pc(uintptr_t pc, char *buf, size_t len)
         snprintf(buf, len, "%#lx", (unsigned long)pc);
 }
 
-static void report_task(struct fut_executor *ex, struct fut__task *t)
+static void report_task(struct fut__tasks *ts, struct fut__task *t)
 {
     const struct fut_vtable *vt = fut__task_frame(t)->vt;
     const char *wait = NULL;
-    (void)ex;
+    (void)ts;
     struct fut__about a;
     if (vt && fut__about && fut__about(fut__task_frame(t), &a)) {
         /* In every build: the task's own function and its wait. */
@@ -193,11 +219,11 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
     fprintf(stderr,
             "fut: deadlock: nothing is runnable and the reactor has nobody "
             "to wake, but %zu task(s)%s still pending:\n",
-            ex->pending, root ? " and the root future are" : " are");
+            ex->tasks.pending, root ? " and the root future are" : " are");
     if (root)
         fprintf(stderr, "  root future (%s)\n",
                 root->vt->name ? root->vt->name : "unnamed");
-    fut__for_each_pending(ex, report_task);
+    fut__for_each_pending(&ex->tasks, report_task);
 }
 
 /* ---- The run loop ---- */
@@ -208,9 +234,9 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
 static int serve_reactor(struct fut_executor *ex)
 {
     ex->yields++;
-    if (!rt_reactor_has_waiters(ex->reactor))
+    if (!rt_reactor_has_waiters(reactor_of(ex)))
         return 0;
-    int rc = rt_reactor_turn(ex->reactor, 0);
+    int rc = rt_reactor_turn(reactor_of(ex), 0);
     return rc < 0 ? rc : 0;
 }
 
@@ -254,33 +280,33 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         }
         /* Phase 2: ready tasks, FIFO, bounded. */
         for (unsigned n = 0; n < FUT_BUDGET; n++) {
-            struct rt_list *l = rt_list_pop_front(&ex->ready);
+            struct rt_list *l = rt_list_pop_front(&ex->tasks.ready);
             if (!l)
                 break;
             struct fut__task *t = RT_CONTAINER_OF(l, struct fut__task, ready);
             watch_poll(t->id, fut__task_frame(t));
-            fut__task_run(ex, t); /* may free t */
+            fut__task_run(&ex->tasks, t); /* may free t */
             watch_idle();
         }
         if (root && atomic_load_explicit(&ex->root_woken, memory_order_relaxed))
             continue;
-        if (!root && ex->pending == 0) {
+        if (!root && ex->tasks.pending == 0) {
             rc = 0;
             break;
         }
         /* Phase 3: the reactor. */
-        if (!rt_list_empty(&ex->ready)) {
+        if (!rt_list_empty(&ex->tasks.ready)) {
             rc = serve_reactor(ex);
             if (rc < 0)
                 break;
             continue;
         }
-        if (!rt_reactor_has_waiters(ex->reactor)) {
+        if (!rt_reactor_has_waiters(reactor_of(ex))) {
             report_deadlock(ex, root);
             rc = -EDEADLK;
             break;
         }
-        rc = rt_reactor_turn(ex->reactor, -1);
+        rc = rt_reactor_turn(reactor_of(ex), -1);
         if (rc < 0)
             break;
     }
@@ -294,7 +320,7 @@ int fut_block_on(struct fut_future *root, void *out)
 {
     if (!root || !root->vt || !root->vt->poll)
         return -EINVAL;
-    struct fut_executor *ex = fut__current;
+    struct fut_executor *ex = current();
     if (ex && ex->running)
         return -EBUSY;
     int own = 0;
@@ -312,10 +338,89 @@ int fut_block_on(struct fut_future *root, void *out)
 
 int fut_run(void)
 {
-    struct fut_executor *ex = fut__current;
+    struct fut_executor *ex = current();
     if (!ex)
         return -ENXIO;
     if (ex->running)
         return -EBUSY;
     return run_loop(ex, NULL, NULL);
+}
+
+/* ---- Spawning ---- */
+
+int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
+                        uintptr_t site, uintptr_t entry)
+{
+    if (!frame || !frame->vt || !frame->vt->poll)
+        return -EINVAL;
+    if (rt__watchdog_noting())
+        rt__watchdog_spawned(frame, site,
+                             entry ? entry : (uintptr_t)frame->vt->poll);
+    struct fut__task *t = fut__task_of(frame);
+    struct fut_executor *ex = current();
+    RT_ASSERT(t->tasks == fut__current);
+    t->id = ++ex->next_id;
+    t->flags |= FUT__SPAWNED;
+    ex->tasks.pending++;
+    ex->spawned++;
+    if (join)
+        fut__join_attach(join, t);
+    fut__task_wake_local(t); /* a new task is not NOTIFIED yet */
+    return 0;
+}
+
+int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
+{
+    return fut__frame_spawn_at(frame, join,
+                               (uintptr_t)__builtin_return_address(0), 0);
+}
+
+int fut_spawn(const struct fut_future *frame, size_t frame_size,
+              size_t out_size, struct fut_join *join)
+{
+    if (!frame || !frame->vt || !frame->vt->poll ||
+        frame_size < sizeof(struct fut_future))
+        return -EINVAL;
+    if (!fut__current)
+        return -ENXIO;
+    struct fut_future *f = fut_frame_alloc(frame_size, out_size);
+    if (!f)
+        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    memcpy(f, frame, frame_size);
+    return fut__frame_spawn_at(f, join, (uintptr_t)__builtin_return_address(0),
+                               0);
+}
+
+int fut_spawn_with(size_t frame_size, size_t out_size, fut_init_fn init,
+                   void *arg, struct fut_join *join)
+{
+    if (!init || frame_size < sizeof(struct fut_future))
+        return -EINVAL;
+    if (!fut__current)
+        return -ENXIO;
+    struct fut_future *f = fut_frame_alloc(frame_size, out_size);
+    if (!f)
+        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    f->vt = NULL;
+    int rc = init(f, arg);
+    if (rc == 0 && (!f->vt || !f->vt->poll))
+        rc = -EINVAL;
+    if (rc < 0) {
+        fut_frame_discard(f);
+        return rc;
+    }
+    return fut__frame_spawn_at(f, join, (uintptr_t)__builtin_return_address(0),
+                               0);
+}
+
+/* ---- Blocking on a join handle ---- */
+
+int fut_join(struct fut_join *join, void *out)
+{
+    if (!join || join->base.vt != &fut__join_vt)
+        return -EINVAL;
+    if (!join->task)
+        return join->err == 0 ? -EALREADY : join->err;
+    int rc = fut_block_on(&join->base, out);
+    return rc < 0 ? rc : join->err;
 }

@@ -1,0 +1,36 @@
+/* The executor's entry points for the portable layer: spawning with the
+ * watchdog's site, and the deadlock report's view of a frame. Not for use
+ * outside stackless/.
+ *
+ * The invariant: everything here runs on the executor's thread.
+ */
+#ifndef RT_STACKLESS_EXECUTOR_INTERNAL_H
+#define RT_STACKLESS_EXECUTOR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "task.h"
+
+/* What the deadlock report says of a task beyond its vtable's name, for
+ * frames whose vtable cannot say it alone (a portable task: one vtable for
+ * every task function). */
+struct fut__about {
+    uintptr_t fn;      /* code address naming the task (its function) */
+    uintptr_t inner;   /* innermost child task's function, 0 for none */
+    const char *waits; /* what it waits on, NULL when not known */
+};
+
+/* Fills *out for `frame` and returns true, or returns false for a frame it
+ * does not know. Set by the portable layer when it spawns; NULL before. */
+typedef bool (*fut__about_fn)(const struct fut_future *frame,
+                              struct fut__about *out);
+extern fut__about_fn fut__about;
+
+/* fut_frame_spawn with the site the watchdog names (common/watchdog.h):
+ * `site` is the return address of the public spawn call, `entry` the
+ * function to name as the task's (0: the frame's poll function). */
+int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
+                        uintptr_t site, uintptr_t entry);
+
+#endif

@@ -1,0 +1,89 @@
+/* Join handles: the future that waits for a task's end and takes its
+ * output.
+ *
+ * A handle that refers to a task holds one of its references until it is
+ * joined or dropped (or, for a portable handle nobody awaited, until the
+ * executor's teardown). It has one awaiter at a time; its poll and drop run
+ * on the executor's thread. Blocking on a handle (fut_join) is the
+ * executor's (executor.c), which this module does not depend on.
+ */
+#include "join_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "task_internal.h"
+#include "wait_note.h"
+
+static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
+                              void *out)
+{
+    struct fut_join *j = (struct fut_join *)self;
+    struct fut__task *t = j->task;
+    if (!t) {
+        if (j->err == 0)
+            j->err = -EALREADY;
+        return RT_READY;
+    }
+    RT_ASSERT(t->tasks == fut__current); /* join on the task's own thread */
+    if (!(t->flags & FUT__COMPLETE)) {
+        /* One awaiter per handle: a second one would take the first's
+         * slot, and the first would never be woken. It is refused and the
+         * handle stays the first's (not detached, not dropped). */
+        if (rt_waker_is_set(&t->join) &&
+            !rt_waker_will_wake(&t->join, cx->waker)) {
+            j->err = -EBUSY;
+            return RT_READY;
+        }
+        rt_waker_store(&t->join, cx->waker);
+        fut__note_wait("join");
+        return RT_PENDING;
+    }
+    j->err = 0; /* a refused second awaiter may have left -EBUSY */
+    if (t->flags & FUT__CANCELLED)
+        j->err = -ECANCELED;
+    else if (out && t->out_size)
+        memcpy(out, fut__task_out(t), t->out_size);
+    j->task = NULL;
+    t->flags &= (uint8_t)~FUT__JOIN;
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+    return RT_READY;
+}
+
+/* Detach: the task runs on, its output is thrown away. */
+static void join_drop(struct fut_future *self)
+{
+    struct fut_join *j = (struct fut_join *)self;
+    struct fut__task *t = j->task;
+    if (!t)
+        return;
+    j->task = NULL;
+    t->flags &= (uint8_t)~FUT__JOIN;
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+}
+
+const struct fut_vtable fut__join_vt = {join_poll, join_drop, "join"};
+
+void fut_join_init(struct fut_join *join)
+{
+    join->base.vt = &fut__join_vt;
+    join->task = NULL;
+    join->err = -EINVAL;
+}
+
+/* An unawaited handle's end: what join_drop does, minus the handle. */
+static void release_handle(struct fut__tasks *ts, struct fut__task *t)
+{
+    (void)ts;
+    t->flags &= (uint8_t) ~(FUT__JOIN | FUT__JOIN_AT_FREE);
+    rt_waker_drop(&t->join);
+    fut__task_unref(t);
+}
+
+void fut__release_handles(struct fut__tasks *ts)
+{
+    unsigned m = FUT__SPAWNED | FUT__JOIN | FUT__JOIN_AT_FREE;
+    fut__for_each_task(ts, m, m, release_handle);
+}
