@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Keeps the source folders' dependencies one way. Fails (exit 1, one line
+per problem, naming the file, the include and the edge) when:
+
+- a .c file of a folder includes, through a `#include "..."` of its folder,
+  the header of a module that the folder's order puts above it (a back
+  edge): each folder with an order below lists its modules top first, and a
+  module may include only its own headers and those of modules after it;
+- the include graph between a folder's modules has a cycle (every folder,
+  with or without an order: two .c files that need each other are one
+  concept or a missing third);
+- a file of common/ includes a header of stackful/ or stackless/ (common
+  never depends on a backend), except common/rt.h, the portable header,
+  whose job is to include the backend RT_BACKEND selects.
+
+A header belongs to the module named in the folder's HEADERS table, else to
+module X when it is X.h or X_internal.h and X.c exists; other headers (the
+public umbrella headers, such as stackless/task.h, which declares the API of
+several modules at once) carry no edge. Public headers are checked as much
+as their implementations need: a header's own includes count for the module
+that owns it.
+
+Usage: check_layers.py [ROOT]
+"""
+import os
+import re
+import sys
+
+# The allowed order per folder, top (may include anything below) first.
+ORDER = {
+    "stackless": ["portable", "combinators", "leaf", "executor", "join",
+                  "task", "slab"],
+}
+
+# Headers whose module is not their stem.
+HEADERS = {
+    "stackless": {
+        "wait_note.h": "task",  # the note is the task's (task.c defines it)
+        "rt_stackless.h": "portable",
+        "task.h": None,  # the public API of executor, join and task together
+        "future.h": None,  # the future contract: no implementation module
+    },
+}
+
+# Folders whose include graph is checked for cycles.
+FOLDERS = ["common", "stackful", "stackless"]
+
+BACKENDS = ["stackful", "stackless"]
+
+# common/ files that include a backend header by design.
+COMMON_SELECTS_BACKEND = {"rt.h"}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def includes(path):
+    with open(path, encoding="utf-8") as f:
+        return INCLUDE.findall(f.read())
+
+
+def module_of(folder, files, header):
+    """The module a header of `folder` belongs to, or None."""
+    table = HEADERS.get(folder, {})
+    if header in table:
+        return table[header]
+    stem = header[:-2] if header.endswith(".h") else header
+    if stem.endswith("_internal"):
+        stem = stem[: -len("_internal")]
+    return stem if stem + ".c" in files else None
+
+
+def edges(root, folder):
+    """{(from_module, to_module): (file, header)} for one folder."""
+    d = os.path.join(root, folder)
+    if not os.path.isdir(d):
+        return {}
+    files = set(os.listdir(d))
+    out = {}
+    for name in sorted(files):
+        if name.endswith(".c"):
+            src = name[:-2]
+        elif name.endswith(".h"):
+            src = module_of(folder, files, name)
+            if src is None:
+                continue
+        else:
+            continue
+        for inc in includes(os.path.join(d, name)):
+            if inc not in files:
+                continue
+            dst = module_of(folder, files, inc)
+            if dst is None or dst == src:
+                continue
+            out.setdefault((src, dst), (os.path.join(folder, name), inc))
+    return out
+
+
+def back_edges(folder, graph):
+    order = ORDER.get(folder)
+    if not order:
+        return []
+    rank = {m: i for i, m in enumerate(order)}
+    bad = []
+    for (a, b), (path, inc) in sorted(graph.items()):
+        if a in rank and b in rank and rank[b] < rank[a]:
+            bad.append(f'{path}: includes "{inc}": back edge {a} -> {b} '
+                       f'(allowed order: {" -> ".join(order)})')
+        elif a in rank and b not in rank:
+            bad.append(f'{path}: includes "{inc}": module {b} is not in '
+                       f"the order of {folder}/ (add it to ORDER)")
+    return bad
+
+
+def cycles(folder, graph):
+    nexts = {}
+    for a, b in graph:
+        nexts.setdefault(a, []).append(b)
+    bad, state, stack = [], {}, []
+
+    def visit(m):
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(nexts.get(m, [])):
+            if state.get(n) == 1:
+                loop = stack[stack.index(n):] + [n]
+                path, inc = graph[(m, n)]
+                bad.append(f'{path}: includes "{inc}": cycle '
+                           f'{" -> ".join(loop)} in {folder}/')
+            elif n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(nexts):
+        if m not in state:
+            visit(m)
+    return bad
+
+
+def common_clean(root):
+    backend_headers = set()
+    for b in BACKENDS:
+        d = os.path.join(root, b)
+        if os.path.isdir(d):
+            backend_headers |= {n for n in os.listdir(d) if n.endswith(".h")}
+    d = os.path.join(root, "common")
+    own = set(os.listdir(d))
+    bad = []
+    for name in sorted(own):
+        if not name.endswith((".c", ".h")) or name in COMMON_SELECTS_BACKEND:
+            continue
+        for inc in includes(os.path.join(d, name)):
+            base = os.path.basename(inc)
+            if inc not in own and (base in backend_headers or
+                                   inc.split("/")[0] in BACKENDS):
+                bad.append(f'common/{name}: includes "{inc}", a backend '
+                           "header (common never depends on a backend)")
+    return bad
+
+
+def check(root):
+    bad = common_clean(root)
+    for folder in FOLDERS:
+        graph = edges(root, folder)
+        bad += back_edges(folder, graph)
+        bad += cycles(folder, graph)
+    return bad
+
+
+def main(argv):
+    root = argv[1] if len(argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    bad = check(root)
+    for line in bad:
+        print(line)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
