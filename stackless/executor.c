@@ -44,9 +44,9 @@ struct fut_executor {
 /* The calling thread's executor, or NULL. */
 static struct fut_executor *current(void)
 {
-    return fut__current ? RT_CONTAINER_OF(fut__current, struct fut_executor,
-                                          tasks)
-                        : NULL;
+    return fut__current
+               ? RT_CONTAINER_OF(fut__current, struct fut_executor, tasks)
+               : NULL;
 }
 
 /* The executor's reactor. */

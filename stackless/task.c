@@ -62,8 +62,7 @@ void fut__for_each_task(struct fut__tasks *ts, unsigned mask, unsigned want,
 }
 
 void fut__for_each_pending(struct fut__tasks *ts,
-                           void (*fn)(struct fut__tasks *,
-                                      struct fut__task *))
+                           void (*fn)(struct fut__tasks *, struct fut__task *))
 {
     fut__for_each_task(ts, FUT__SPAWNED | FUT__COMPLETE, FUT__SPAWNED, fn);
 }

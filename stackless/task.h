@@ -1,4 +1,5 @@
-/* Tasks, join handles and the executor: the stackless scheduler's API.
+/* Tasks, join handles and the executor: the stackless scheduler's API
+ * (implemented by task.c, join.c and executor.c; docs/stackless.md).
  *
  * A task is ONE heap allocation: a header (reference count, NOTIFIED bit,
  * ready-queue link, ...) followed by the future's frame and then the output

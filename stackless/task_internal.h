@@ -81,12 +81,12 @@ struct fut__tasks {
  * bench_handoff, docs/stackless.md).
  */
 struct fut__task {
-    struct rt_list ready;      /* owner: on tasks->ready */
-    struct rt_remote remote;   /* other threads: wakes and drops, counted */
-    struct fut__tasks *tasks;  /* set at allocation, never changes */
-    struct rt_waker join;      /* owner: stored by the join handle's poll */
-    uint32_t refs;             /* scheduler (until complete) + join + wakers */
-    uint8_t units;             /* slab slot size in steps, minus one */
+    struct rt_list ready;     /* owner: on tasks->ready */
+    struct rt_remote remote;  /* other threads: wakes and drops, counted */
+    struct fut__tasks *tasks; /* set at allocation, never changes */
+    struct rt_waker join;     /* owner: stored by the join handle's poll */
+    uint32_t refs;            /* scheduler (until complete) + join + wakers */
+    uint8_t units;            /* slab slot size in steps, minus one */
     uint8_t flags;     /* FUT__*; NOTIFIED set by wake, cleared before a poll */
     uint16_t out_size; /* set at allocation */
     uint32_t id;       /* set at spawn */
@@ -160,8 +160,7 @@ void fut__for_each_task(struct fut__tasks *ts, unsigned mask, unsigned want,
 
 /* fut__for_each_task over the spawned tasks whose future is not done. */
 void fut__for_each_pending(struct fut__tasks *ts,
-                           void (*fn)(struct fut__tasks *,
-                                      struct fut__task *));
+                           void (*fn)(struct fut__tasks *, struct fut__task *));
 
 /* Takes one reference away; frees the task when it was the last. */
 void fut__task_unref(struct fut__task *t);
