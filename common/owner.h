@@ -1,20 +1,8 @@
-/* The waker ownership protocol: one owner thread, foreign threads counted.
- *
- * A schedulable object (a stackless task, a green thread) belongs to the
- * thread that runs its scheduler. Its reference count is the owner's alone,
- * plain loads and stores; what another thread does to it (a waker clone, a
- * wake, a drop) goes into the word of a remote node the object embeds
- * (common/reactor.h) and is applied by the owner when the reactor runs that
- * node. The invariant: the object is freed on the owner thread, exactly
- * once, when its count is 0 and its remote word is empty (no foreign clone
- * unapplied, no node queued).
- *
- * A backend embeds a struct rt_remote and a uint32_t count in its object,
- * writes one `static const struct rt_owner_ops` and makes each entry of its
- * waker vtable a one-line call of the matching rt_owner_* function. These
- * are static inline so that, with the ops constant, the owner's path of a
- * wake or a clone compiles to the backend's own code with no indirect call
- * (bench_yield, bench_handoff).
+/* The waker ownership protocol: an object owned by one thread, referenced
+ * by wakers any thread may clone, wake or drop. The invariant: the object
+ * is freed on its owner thread, exactly once, when the owner's count is 0
+ * and its remote word is empty (no foreign clone unapplied, no node
+ * queued).
  */
 #ifndef RT_COMMON_OWNER_H
 #define RT_COMMON_OWNER_H
@@ -24,6 +12,28 @@
 
 #include "check.h"
 #include "reactor.h"
+
+/* How it works. A schedulable object (a stackless task, a green thread)
+ * belongs to the thread that runs its scheduler. Its reference count is the
+ * owner's alone, plain loads and stores; what another thread does to it (a
+ * waker clone, a wake, a drop) goes into the word of a remote node the
+ * object embeds (struct rt_remote, common/reactor.h) and is applied by the
+ * owner when the reactor runs that node. So the owner's wakes, clones and
+ * drops take no locked instruction.
+ *
+ * How a backend adopts it:
+ * - embed a struct rt_remote and a uint32_t count in the object; at
+ *   creation, rt_remote_init(&obj->remote, run) and count = 1;
+ * - write one `static const struct rt_owner_ops` (below) from four small
+ *   static functions, each a RT_CONTAINER_OF of the node and one field;
+ * - make `run` call rt_owner_run, each waker vtable entry call the
+ *   matching rt_owner_clone/wake/wake_by_ref/drop, and the owner's own
+ *   releases call rt_owner_unref.
+ * stackless/task.c is the worked example. Everything here is static inline
+ * so that, with the ops constant, each entry compiles to the backend's own
+ * code with no indirect call (checked by bench_yield and bench_handoff).
+ * tests/common/test_owner.c drives the protocol over a fake owner.
+ */
 
 /* What a backend supplies. Every callback gets the object's remote node
  * (RT_CONTAINER_OF gives the object back). */
