@@ -4,8 +4,9 @@ per problem, naming the file, the include and the edge) when:
 
 - a .c file of a folder includes, through a `#include "..."` of its folder,
   the header of a module that the folder's order puts above it (a back
-  edge): each folder with an order below lists its modules top first, and a
-  module may include only its own headers and those of modules after it;
+  edge): each folder with an order below lists its modules top first, a
+  module may include only its own headers and those of modules after it,
+  and every .c file of such a folder must have a place in the order;
 - the include graph between a folder's modules has a cycle (every folder,
   with or without an order: two .c files that need each other are one
   concept or a missing third);
@@ -105,10 +106,19 @@ def back_edges(folder, graph):
         if a in rank and b in rank and rank[b] < rank[a]:
             bad.append(f'{path}: includes "{inc}": back edge {a} -> {b} '
                        f'(allowed order: {" -> ".join(order)})')
-        elif a in rank and b not in rank:
-            bad.append(f'{path}: includes "{inc}": module {b} is not in '
-                       f"the order of {folder}/ (add it to ORDER)")
     return bad
+
+
+def unordered(root, folder):
+    """The .c files of an ordered folder whose module has no place in it."""
+    order = ORDER.get(folder)
+    d = os.path.join(root, folder)
+    if not order or not os.path.isdir(d):
+        return []
+    return [f"{folder}/{n}: module {n[:-2]} is not in the order of "
+            f"{folder}/ (add it to ORDER in {os.path.basename(__file__)})"
+            for n in sorted(os.listdir(d))
+            if n.endswith(".c") and n[:-2] not in order]
 
 
 def cycles(folder, graph):
@@ -162,6 +172,7 @@ def check(root):
     bad = common_clean(root)
     for folder in FOLDERS:
         graph = edges(root, folder)
+        bad += unordered(root, folder)
         bad += back_edges(folder, graph)
         bad += cycles(folder, graph)
     return bad
