@@ -100,7 +100,12 @@ enum rt__op {
     "rt.h needs a backend: link rt::portable (or rt_portable_stackful / rt_portable_stackless)"
 #endif
 
-/* The header of every task frame; see RT_FRAME. Fields are the macros'. */
+/* The header of every task frame; see RT_FRAME. Fields are the macros'.
+ * The op and obj stores every RT_AWAIT_* makes are live on both backends:
+ * a frame that ends without finishing (a dropped future on stackless, a
+ * green thread torn down after -EDEADLK on stackful) is taken off what it
+ * waits on by rt__frame_cancel (common/rt_cancel.h), which reads them; the
+ * stackless deadlock report names the wait from op. */
 struct rt_frame {
     RT__FRAME_BASE      /* stackless: the struct fut_future */
         unsigned state; /* stackless resume point; 0 before the start */
