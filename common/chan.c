@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "io.h"
+#include "sleep.h"
 #include "sys.h"
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or

@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "reactor_internal.h"
 #include "sys.h"
 
@@ -152,33 +151,6 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
     io->connecting = 0;
     *res = -err;
     return RT_READY;
-}
-
-enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
-                                 uint64_t deadline, struct rt_cx *cx, int *res)
-{
-    if (!res)
-        return RT_READY;
-    if (!r || !t || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
-    if (rt_now_ns() >= deadline) {
-        rt_reactor_timer_cancel(r, t);
-        *res = 0;
-        return RT_READY;
-    }
-    /* Already armed for this deadline: only the waker may have changed. */
-    if (rt_timer_armed(t) && t->deadline == deadline) {
-        rt_waker_store(&t->waker, cx->waker);
-        return RT_PENDING;
-    }
-    int rc = rt_reactor_timer_arm(r, t, deadline, cx->waker);
-    if (rc < 0) {
-        *res = rc;
-        return RT_READY;
-    }
-    return RT_PENDING;
 }
 
 /* A transfer raced against a deadline on timer t: whichever is first
