@@ -47,7 +47,10 @@ void rt_sem_release(struct rt_sem *s);
 /* Abandons a pending acquire; a permit it had been handed is released. */
 void rt_sem_cancel(struct rt_sem *s, struct rt_waiter *w);
 
-/* A mutex: a semaphore with one permit, plus an owner check in RT_DEBUG. */
+/* A mutex: a semaphore with one permit. Unlocking a mutex nobody holds
+ * aborts (RT_ASSERT). There is no owner check: unlock is given no task, so
+ * which task holds the lock is the caller's to know, as with a binary
+ * semaphore. */
 struct rt_mutex {
     /* private */
     struct rt_sem sem;
