@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "reactor_internal.h"
 #include "sys.h"
 
@@ -12,6 +13,7 @@
 static enum rt_poll park(struct rt_reactor *r, struct rt__io *io, unsigned bit,
                          const struct rt_cx *cx)
 {
+    RT_DEBUG_ASSERT(bit == RT_IO_READABLE || bit == RT_IO_WRITABLE);
     io->ready &= (uint8_t)~bit;
     rt__reactor_io_wait(r, bit == RT_IO_READABLE ? &io->rd : &io->wr,
                         cx->waker);
@@ -42,6 +44,7 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
                     : io->socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
                                  : rt_sys_write(fd, buf, len);
         if (n >= 0) {
+            RT_DEBUG_ASSERT((size_t)n <= len); /* the kernel's contract */
             *res = n;
             return RT_READY;
         }
@@ -169,6 +172,7 @@ static enum rt_poll transfer_until(struct rt_reactor *r, int fd, void *buf,
     }
     if (transfer(r, fd, buf, len, bit, cx, res) == RT_READY) {
         rt_reactor_timer_cancel(r, t);
+        RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
         return RT_READY;
     }
     /* Pending on the fd: the timer is the other way out. */

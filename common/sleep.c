@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include "check.h"
 #include "clock.h"
 
 enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
@@ -15,6 +16,7 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
     }
     if (rt_now_ns() >= deadline) {
         rt_reactor_timer_cancel(r, t);
+        RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
         *res = 0;
         return RT_READY;
     }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "check.h"
 #include "list.h"
 #include "poll.h"
 #include "waitq.h"
@@ -196,6 +197,7 @@ static inline void rt_notify_one(struct rt_notify *n)
         n->permit = true;
         return;
     }
+    RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED); /* n->waiter is queued */
     n->waiter = NULL;
     w->state = RT_WAIT_DONE;
     rt_waker_wake(&w->waker);
