@@ -15,6 +15,17 @@
  *     local): on stackless a local is gone when the task is resumed. That
  *     includes an await's own arguments, which are evaluated again at every
  *     resume: pass frame fields or constants, not locals set before it.
+ *     Debug builds check part of this on the stackless backend with gcc's
+ *     -Wjump-misses-init (an error there; cmake/rt_warnings.cmake). It
+ *     catches a local initialised in its declaration between RT_BEGIN and
+ *     an await whose scope reaches that await (`for (int i = 0; ...)`
+ *     around one, `int n = g();` before one): the resume switch jumps past
+ *     the initialisation. It misses a local declared without an
+ *     initialiser and assigned before the await, one declared before
+ *     RT_BEGIN, a local array handed to an await (rule 4), and all of the
+ *     stackful backend, where locals do survive. It also flags a local
+ *     that is dead by the await (a spawn template): close its scope with
+ *     braces before the await.
  *  4. Buffers handed to an await (read/write/send/recv) live in the frame
  *     or on the heap, never in a local array, for the same reason.
  *  5. A child task's frame is a field of its parent's frame, set with a
