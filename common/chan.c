@@ -98,9 +98,10 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
     }
     op->msg = msg;
     rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN); /* come and take it */
-    rt_waitq_park(&ch->senders, &op->w, cx);
+    /* The result is passed on as is, so release builds keep the tail call. */
+    enum rt_poll p = rt_waitq_park(&ch->senders, &op->w, cx);
     RT_DEBUG_ASSERT(consistent(ch));
-    return RT_PENDING;
+    return p;
 }
 
 /* Copies the first waiting sender's message to `dst` and completes its

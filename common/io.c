@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "clock.h"
 #include "reactor_internal.h"
 #include "sys.h"
 
@@ -154,6 +155,35 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
     io->connecting = 0;
     *res = -err;
     return RT_READY;
+}
+
+/* Declared in sleep.h (chan.c needs it without the rest of io.h), defined
+ * here: the deadline-raced transfers below call it on every pending poll,
+ * and in this translation unit the compiler inlines it into them. */
+enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
+                                 uint64_t deadline, struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!r || !t || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (rt_now_ns() >= deadline) {
+        rt_reactor_timer_cancel(r, t);
+        RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
+        *res = 0;
+        return RT_READY;
+    }
+    /* Already armed for this deadline: only the waker may have changed. */
+    if (rt_timer_rewake(t, deadline, cx->waker))
+        return RT_PENDING;
+    int rc = rt_reactor_timer_arm(r, t, deadline, cx->waker);
+    if (rc < 0) {
+        *res = rc;
+        return RT_READY;
+    }
+    return RT_PENDING;
 }
 
 /* A transfer raced against a deadline on timer t: whichever is first

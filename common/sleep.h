@@ -4,6 +4,9 @@
  *
  * Invariant: when it returns RT_READY the timer is idle; while it returns
  * RT_PENDING the timer is armed with the latest caller's waker.
+ *
+ * Defined in io.c, beside the deadline-raced transfers, so that it is
+ * inlined into them as it was before it had a header of its own.
  */
 #ifndef RT_COMMON_SLEEP_H
 #define RT_COMMON_SLEEP_H

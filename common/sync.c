@@ -34,9 +34,10 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
         *res = 0;
         return RT_READY;
     }
-    rt_waitq_park(&s->waiters, w, cx);
+    /* The result is passed on as is, so release builds keep the tail call. */
+    enum rt_poll p = rt_waitq_park(&s->waiters, w, cx);
     RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
-    return RT_PENDING;
+    return p;
 }
 
 bool rt_sem_try_acquire(struct rt_sem *s)
