@@ -45,6 +45,7 @@ static void run_job(struct rt_blocking *job)
 {
     intptr_t v = job->fn(job->arg);
     pthread_mutex_lock(&job->lock);
+    RT_DEBUG_ASSERT(job->state == JOB_PENDING); /* a job runs once */
     job->result = v;
     job->state = JOB_DONE;
     rt_waker_wake(&job->waker);
@@ -155,6 +156,7 @@ enum rt_poll rt_blocking_poll(struct rt_blocking *job, struct rt_cx *cx,
         return RT_PENDING;
     }
     *res = job->result;
+    RT_DEBUG_ASSERT(!rt_waker_is_set(&job->waker)); /* the worker woke it */
     pthread_mutex_unlock(&job->lock);
     rt_reactor_release(job->r);
     pthread_mutex_destroy(&job->lock);
@@ -171,6 +173,8 @@ void rt_blocking_cancel(struct rt_blocking *job)
     /* Still queued: take it off the queue, it never runs. */
     pthread_mutex_lock(&pool.lock);
     if (rt_list_linked(&job->link)) { /* the link is pool.lock's */
+        /* Still queued, so no worker has it: it has not run. */
+        RT_DEBUG_ASSERT(job->state == JOB_PENDING);
         rt_list_remove(&job->link);
         free_now = true;
     }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "io.h"
+#include "sleep.h"
 #include "sys.h"
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or
@@ -48,6 +48,18 @@ void rt_chan_op_init(struct rt_chan_op *op)
     op->msg = NULL;
 }
 
+#if defined(RT_DEBUG) && RT_DEBUG
+/* The ring never overfills, and a sender waits only while the ring is
+ * full (or is a rendezvous): a sender that finds room never queues behind
+ * one that waits, and a receive that frees a slot moves the first waiting
+ * sender's message in at once. */
+static bool consistent(const struct rt_chan *ch)
+{
+    return ch->count <= ch->cap &&
+           (rt_list_empty(&ch->senders) || ch->count == ch->cap);
+}
+#endif
+
 static unsigned char *slot(struct rt_chan *ch, size_t i)
 {
     return ch->ring + ((ch->head + i) % ch->cap) * ch->elem;
@@ -80,12 +92,16 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
         memcpy(slot(ch, ch->count), msg, ch->elem);
         ch->count++;
         rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+        RT_DEBUG_ASSERT(consistent(ch));
         *res = 0;
         return RT_READY;
     }
     op->msg = msg;
     rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN); /* come and take it */
-    return rt_waitq_park(&ch->senders, &op->w, cx);
+    /* The result is passed on as is, so release builds keep the tail call. */
+    enum rt_poll p = rt_waitq_park(&ch->senders, &op->w, cx);
+    RT_DEBUG_ASSERT(consistent(ch));
+    return p;
 }
 
 /* Copies the first waiting sender's message to `dst` and completes its
@@ -96,6 +112,7 @@ static bool take_from_sender(struct rt_chan *ch, void *dst)
         return false;
     struct rt_chan_op *s =
         RT_CONTAINER_OF(ch->senders.next, struct rt_chan_op, w.link);
+    RT_DEBUG_ASSERT(s->w.state == RT_WAIT_QUEUED && s->msg);
     memcpy(dst, s->msg, ch->elem);
     s->msg = NULL;
     rt_waitq_wake_one(&ch->senders, RT_WAIT_DONE);
@@ -126,6 +143,7 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
     } else {
         return rt_waitq_park(&ch->receivers, &op->w, cx);
     }
+    RT_DEBUG_ASSERT(consistent(ch));
     rt_waiter_reset(&op->w);
     /* More left and more receivers waiting: let the next one look. */
     if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
@@ -146,6 +164,7 @@ enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
     }
     if (rt_chan_poll_recv(ch, op, out, cx, res) == RT_READY) {
         rt_reactor_timer_cancel(r, t);
+        RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
         return RT_READY;
     }
     /* Queued for a message: the timer is the other way out. */
@@ -176,6 +195,8 @@ void rt_chan_close(struct rt_chan *ch)
     ch->closed = true;
     rt_waitq_wake_all(&ch->senders, RT_WAIT_WOKEN);
     rt_waitq_wake_all(&ch->receivers, RT_WAIT_WOKEN);
+    RT_DEBUG_ASSERT(rt_list_empty(&ch->senders) &&
+                    rt_list_empty(&ch->receivers));
 }
 
 size_t rt_chan_len(const struct rt_chan *ch)

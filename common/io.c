@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "clock.h"
 #include "reactor_internal.h"
 #include "sys.h"
@@ -13,6 +14,7 @@
 static enum rt_poll park(struct rt_reactor *r, struct rt__io *io, unsigned bit,
                          const struct rt_cx *cx)
 {
+    RT_DEBUG_ASSERT(bit == RT_IO_READABLE || bit == RT_IO_WRITABLE);
     io->ready &= (uint8_t)~bit;
     rt__reactor_io_wait(r, bit == RT_IO_READABLE ? &io->rd : &io->wr,
                         cx->waker);
@@ -43,6 +45,7 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
                     : io->socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
                                  : rt_sys_write(fd, buf, len);
         if (n >= 0) {
+            RT_DEBUG_ASSERT((size_t)n <= len); /* the kernel's contract */
             *res = n;
             return RT_READY;
         }
@@ -154,6 +157,9 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
     return RT_READY;
 }
 
+/* Declared in sleep.h (chan.c needs it without the rest of io.h), defined
+ * here: the deadline-raced transfers below call it on every pending poll,
+ * and in this translation unit the compiler inlines it into them. */
 enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
                                  uint64_t deadline, struct rt_cx *cx, int *res)
 {
@@ -165,14 +171,13 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
     }
     if (rt_now_ns() >= deadline) {
         rt_reactor_timer_cancel(r, t);
+        RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
         *res = 0;
         return RT_READY;
     }
     /* Already armed for this deadline: only the waker may have changed. */
-    if (rt_timer_armed(t) && t->deadline == deadline) {
-        rt_waker_store(&t->waker, cx->waker);
+    if (rt_timer_rewake(t, deadline, cx->waker))
         return RT_PENDING;
-    }
     int rc = rt_reactor_timer_arm(r, t, deadline, cx->waker);
     if (rc < 0) {
         *res = rc;
@@ -197,6 +202,7 @@ static enum rt_poll transfer_until(struct rt_reactor *r, int fd, void *buf,
     }
     if (transfer(r, fd, buf, len, bit, cx, res) == RT_READY) {
         rt_reactor_timer_cancel(r, t);
+        RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
         return RT_READY;
     }
     /* Pending on the fd: the timer is the other way out. */

@@ -26,6 +26,7 @@
 
 #include "poll.h"
 #include "reactor.h"
+#include "sleep.h" /* rt_poll_sleep_until, which the *_until ops race */
 #include "timer.h"
 
 /* read(2) on `fd` into buf[0..len). *res: bytes read (0 at EOF) or -errno. */
@@ -51,14 +52,6 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
 enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
                              const struct sockaddr *addr, socklen_t alen,
                              struct rt_cx *cx, int *res);
-
-/* Ready once rt_now_ns() >= deadline. Until then `t` (owned by the caller,
- * initialised with rt_timer_init) is armed with the caller's waker. When the
- * result is RT_READY the timer is idle. A caller that gives up early must
- * rt_reactor_timer_cancel(t) before t's memory goes away. *res: 0, or
- * -EINVAL / -ENOMEM when the timer could not be armed (then READY). */
-enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
-                                 uint64_t deadline, struct rt_cx *cx, int *res);
 
 /* rt_poll_read with a deadline: while no data comes, `t` (caller-owned,
  * initialised with rt_timer_init) is armed for `deadline` with the same

@@ -15,6 +15,17 @@
  *     local): on stackless a local is gone when the task is resumed. That
  *     includes an await's own arguments, which are evaluated again at every
  *     resume: pass frame fields or constants, not locals set before it.
+ *     Debug builds check part of this on the stackless backend with gcc's
+ *     -Wjump-misses-init (an error there; cmake/rt_warnings.cmake). It
+ *     catches a local initialised in its declaration between RT_BEGIN and
+ *     an await whose scope reaches that await (`for (int i = 0; ...)`
+ *     around one, `int n = g();` before one): the resume switch jumps past
+ *     the initialisation. It misses a local declared without an
+ *     initialiser and assigned before the await, one declared before
+ *     RT_BEGIN, a local array handed to an await (rule 4), and all of the
+ *     stackful backend, where locals do survive. It also flags a local
+ *     that is dead by the await (a spawn template): close its scope with
+ *     braces before the await.
  *  4. Buffers handed to an await (read/write/send/recv) live in the frame
  *     or on the heap, never in a local array, for the same reason.
  *  5. A child task's frame is a field of its parent's frame, set with a
@@ -100,7 +111,12 @@ enum rt__op {
     "rt.h needs a backend: link rt::portable (or rt_portable_stackful / rt_portable_stackless)"
 #endif
 
-/* The header of every task frame; see RT_FRAME. Fields are the macros'. */
+/* The header of every task frame; see RT_FRAME. Fields are the macros'.
+ * The op and obj stores every RT_AWAIT_* makes are live on both backends:
+ * a frame that ends without finishing (a dropped future on stackless, a
+ * green thread torn down after -EDEADLK on stackful) is taken off what it
+ * waits on by rt__frame_cancel (common/rt_cancel.h), which reads them; the
+ * stackless deadlock report names the wait from op. */
 struct rt_frame {
     RT__FRAME_BASE      /* stackless: the struct fut_future */
         unsigned state; /* stackless resume point; 0 before the start */

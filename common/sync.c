@@ -4,6 +4,10 @@
 
 #include "check.h"
 
+/* Permits are handed straight to the first waiter, so a semaphore never
+ * has free permits and waiters at once. */
+#define SEM_CONSISTENT(s) ((s)->permits == 0 || rt_list_empty(&(s)->waiters))
+
 void rt_sem_init(struct rt_sem *s, size_t permits)
 {
     s->permits = permits;
@@ -26,10 +30,14 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
         if (w->state != RT_WAIT_DONE)
             s->permits--;
         rt_waiter_reset(w);
+        RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
         *res = 0;
         return RT_READY;
     }
-    return rt_waitq_park(&s->waiters, w, cx);
+    /* The result is passed on as is, so release builds keep the tail call. */
+    enum rt_poll p = rt_waitq_park(&s->waiters, w, cx);
+    RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
+    return p;
 }
 
 bool rt_sem_try_acquire(struct rt_sem *s)
@@ -47,6 +55,7 @@ void rt_sem_release(struct rt_sem *s)
     /* Direct hand-off: the permit goes to the first waiter, not the pool. */
     if (!rt_waitq_wake_one(&s->waiters, RT_WAIT_DONE))
         s->permits++;
+    RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
 }
 
 void rt_sem_cancel(struct rt_sem *s, struct rt_waiter *w)
@@ -79,6 +88,7 @@ void rt_mutex_unlock(struct rt_mutex *m)
         return;
     RT_ASSERT(m->sem.permits == 0); /* unlocking an unlocked mutex */
     rt_sem_release(&m->sem);
+    RT_DEBUG_ASSERT(m->sem.permits <= 1);
 }
 
 void rt_mutex_cancel(struct rt_mutex *m, struct rt_waiter *w)
@@ -116,6 +126,7 @@ enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
         case RT_WAIT_QUEUED: /* not notified yet */
             return rt_waitq_park(&c->waiters, &cw->w, cx);
         default: /* notified: take the mutex back */
+            RT_DEBUG_ASSERT(cw->w.state == RT_WAIT_WOKEN);
             rt_waiter_reset(&cw->w);
             cw->locking = m;
             break;
@@ -180,6 +191,8 @@ enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
         return RT_READY;
     }
     if (g->count == 0) {
+        /* Reaching zero woke every waiter. */
+        RT_DEBUG_ASSERT(rt_list_empty(&g->waiters));
         rt_waiter_reset(w);
         *res = 0;
         return RT_READY;
@@ -203,6 +216,8 @@ void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w)
 {
     if (!n || !w)
         return;
+    /* A queued waiter of a notify is its one waiter (it is on no list). */
+    RT_DEBUG_ASSERT(w->state != RT_WAIT_QUEUED || n->waiter == w);
     if (w->state == RT_WAIT_QUEUED && n->waiter == w) {
         n->waiter = NULL;
         rt_waker_drop(&w->waker);

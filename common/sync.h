@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "check.h"
 #include "list.h"
 #include "poll.h"
 #include "waitq.h"
@@ -47,7 +48,10 @@ void rt_sem_release(struct rt_sem *s);
 /* Abandons a pending acquire; a permit it had been handed is released. */
 void rt_sem_cancel(struct rt_sem *s, struct rt_waiter *w);
 
-/* A mutex: a semaphore with one permit, plus an owner check in RT_DEBUG. */
+/* A mutex: a semaphore with one permit. Unlocking a mutex nobody holds
+ * aborts (RT_ASSERT). There is no owner check: unlock is given no task, so
+ * which task holds the lock is the caller's to know, as with a binary
+ * semaphore. */
 struct rt_mutex {
     /* private */
     struct rt_sem sem;
@@ -193,6 +197,7 @@ static inline void rt_notify_one(struct rt_notify *n)
         n->permit = true;
         return;
     }
+    RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED); /* n->waiter is queued */
     n->waiter = NULL;
     w->state = RT_WAIT_DONE;
     rt_waker_wake(&w->waker);

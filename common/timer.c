@@ -30,9 +30,24 @@ static bool before(const struct rt_timer_slot *a, const struct rt_timer_slot *b)
 
 static void place(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
+    RT_DEBUG_ASSERT(e.deadline == e.t->deadline); /* the copy is the key */
     h->heap[i] = e;
     e.t->idx = i;
 }
+
+#if defined(RT_DEBUG) && RT_DEBUG
+/* The heap order where a sift just put an entry: its parent is not after
+ * it and none of its children is before it. O(ARITY), debug builds only. */
+static bool ordered_at(const struct rt_timers *h, size_t i)
+{
+    if (i > 0 && before(&h->heap[i], &h->heap[(i - 1) / ARITY]))
+        return false;
+    for (size_t c = i * ARITY + 1; c <= i * ARITY + ARITY && c < h->len; c++)
+        if (before(&h->heap[c], &h->heap[i]))
+            return false;
+    return true;
+}
+#endif
 
 static void sift_up(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
@@ -44,6 +59,7 @@ static void sift_up(struct rt_timers *h, size_t i, struct rt_timer_slot e)
         i = parent;
     }
     place(h, i, e);
+    RT_DEBUG_ASSERT(ordered_at(h, i));
 }
 
 static void sift_down(struct rt_timers *h, size_t i, struct rt_timer_slot e)
@@ -65,6 +81,7 @@ static void sift_down(struct rt_timers *h, size_t i, struct rt_timer_slot e)
         i = best;
     }
     place(h, i, e);
+    RT_DEBUG_ASSERT(ordered_at(h, i));
 }
 
 /* Takes `t` out of the heap; it becomes idle and keeps its waker. */
@@ -158,6 +175,7 @@ size_t rt_timers_expire(struct rt_timers *h, uint64_t now)
         /* The timer is idle before its waker runs, so the waker may re-arm
          * it; the waker moves out of the node, which may be freed by then. */
         struct rt_waker w = t->waker;
+        RT_DEBUG_ASSERT(rt_waker_is_set(&w)); /* an armed timer owns one */
         t->waker = RT_WAKER_NONE;
         rt_waker_wake(&w);
         fired++;

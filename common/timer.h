@@ -61,6 +61,21 @@ static inline bool rt_timer_armed(const struct rt_timer *t)
     return t->idx != RT_TIMER_IDLE;
 }
 
+/* When `t` is armed for exactly `deadline`, makes it wake the target of `w`
+ * instead (rt_waker_store: the stored waker is kept when it already wakes
+ * the same target) and returns true; otherwise changes nothing and returns
+ * false. The heap is not touched, as the order does not depend on the
+ * waker: a poll that finds its timer already armed as it wants uses this
+ * and skips the re-arm. */
+static inline bool rt_timer_rewake(struct rt_timer *t, uint64_t deadline,
+                                   const struct rt_waker *w)
+{
+    if (!rt_timer_armed(t) || t->deadline != deadline)
+        return false;
+    rt_waker_store(&t->waker, w);
+    return true;
+}
+
 /* Initialises an empty heap. Allocates nothing. */
 void rt_timers_init(struct rt_timers *h);
 

@@ -7,6 +7,8 @@
 enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
                            const struct rt_cx *cx)
 {
+    /* Queued means linked: a queued waiter is on exactly one queue. */
+    RT_DEBUG_ASSERT(w->state != RT_WAIT_QUEUED || rt_list_linked(&w->link));
     if (w->state != RT_WAIT_QUEUED) {
         w->state = RT_WAIT_QUEUED;
         rt_list_push_back(q, &w->link);
@@ -21,6 +23,8 @@ struct rt_waiter *rt_waitq_wake_one(struct rt_list *q, int state)
     if (!n)
         return NULL;
     struct rt_waiter *w = RT_CONTAINER_OF(n, struct rt_waiter, link);
+    RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED);
+    RT_DEBUG_ASSERT(state != RT_WAIT_IDLE && state != RT_WAIT_QUEUED);
     w->state = state;
     rt_waker_wake(&w->waker);
     return w;
@@ -37,8 +41,10 @@ int rt_waitq_wake_all(struct rt_list *q, int state)
 int rt_waiter_reset(struct rt_waiter *w)
 {
     int old = w->state;
-    if (old == RT_WAIT_QUEUED)
+    if (old == RT_WAIT_QUEUED) {
+        RT_DEBUG_ASSERT(rt_list_linked(&w->link));
         rt_list_remove(&w->link);
+    }
     rt_waker_drop(&w->waker);
     w->state = RT_WAIT_IDLE;
     return old;

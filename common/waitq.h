@@ -15,14 +15,12 @@
 #include "list.h"
 #include "poll.h"
 
-/* Waiter states shared by all users; a module may add its own above
- * RT_WAIT_USER. */
+/* Waiter states shared by all users. */
 enum {
     RT_WAIT_IDLE = 0,   /* not queued, nothing happened */
     RT_WAIT_QUEUED = 1, /* linked, waiting */
     RT_WAIT_WOKEN = 2,  /* unlinked and woken: look again */
     RT_WAIT_DONE = 3,   /* unlinked and woken: your operation completed */
-    RT_WAIT_USER = 4,
 };
 
 struct rt_waiter {

@@ -111,11 +111,11 @@ int http_server_init(struct http_server *s,
         if (s->root_fd < 0)
             return -errno;
     }
+    int one = 1;
+    socklen_t alen = sizeof sa;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
-    int one = 1;
-    socklen_t alen = sizeof sa;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         listen(fd, SOMAXCONN) < 0 ||

@@ -41,7 +41,9 @@ struct fut_join {
     struct fut_future base;
     /* private: written by spawn and by the join handle's poll/drop */
     struct fut__task *task; /* NULL once joined or dropped */
-    int err; /* 0, -EINVAL (empty), -EALREADY (joined), -EBUSY (awaited) */
+    /* 0, -EINVAL (empty), -EALREADY (joined), -EBUSY (awaited),
+     * -ECANCELED (the task was dropped unfinished by fut_executor_free) */
+    int err;
 };
 
 /* Counters of the current executor, all measured, none computed. */
@@ -147,13 +149,16 @@ void fut_frame_discard(struct fut_future *frame);
  * the task is done, copies its output to `out` (NULL: discarded) and
  * releases the handle. Returns 0, -EINVAL (join NULL or never spawned),
  * -EALREADY (already joined), -EBUSY (a task awaits the handle already),
- * or an error of fut_block_on. */
+ * -ECANCELED (the task was dropped unfinished: see fut_join_error), or an
+ * error of fut_block_on. */
 int fut_join(struct fut_join *join, void *out);
 
 /* The error of the join handle's last poll: 0, -EINVAL (empty handle),
- * -EALREADY (joined twice) or -EBUSY (another task awaits it; read it
- * right after that poll, the first awaiter's completion resets it); a poll
- * that reports an error is RT_READY and writes nothing to out. */
+ * -EALREADY (joined twice), -EBUSY (another task awaits it; read it
+ * right after that poll, the first awaiter's completion resets it) or
+ * -ECANCELED (the task was dropped unfinished, by fut_executor_free, so it
+ * has no output; the handle is released all the same); a poll that
+ * reports an error is RT_READY and writes nothing to out. */
 static inline int fut_join_error(const struct fut_join *join)
 {
     return join->err;

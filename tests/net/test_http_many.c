@@ -81,8 +81,10 @@ static enum rt_poll root(void *self)
 {
     struct root *f = self;
     RT_BEGIN(f);
-    struct http_server_task st = {.s = f->s};
-    CHECK_OK(rt_spawn(http_server_task, &st, sizeof st, &f->server));
+    { /* the template's scope ends before the awaits (rt.h, rule 3) */
+        struct http_server_task st = {.s = f->s};
+        CHECK_OK(rt_spawn(http_server_task, &st, sizeof st, &f->server));
+    }
     for (f->i = 0; f->i < CLIENTS; f->i++) {
         struct client c = {.port = f->s->port, .id = f->i};
         CHECK_OK(rt_spawn(client, &c, sizeof c, &f->joins[f->i]));

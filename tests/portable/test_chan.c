@@ -105,6 +105,7 @@ struct closing {
     RT_FRAME;
     struct rt_chan ch;
     int msg;
+    int want; /* a loop counter across an await lives in the frame */
     int rc;
 };
 
@@ -120,10 +121,10 @@ static enum rt_poll closing(void *self)
     rt_chan_close(&f->ch);
     RT_AWAIT_SEND(f, f->rc, &f->ch, &f->msg);
     CHECK_EQ(f->rc, -EPIPE);
-    for (int want = 0; want < 3; want++) {
+    for (f->want = 0; f->want < 3; f->want++) {
         RT_AWAIT_RECV(f, f->rc, &f->ch, &f->msg);
         CHECK_EQ(f->rc, 1);
-        CHECK_EQ(f->msg, want);
+        CHECK_EQ(f->msg, f->want);
     }
     RT_AWAIT_RECV(f, f->rc, &f->ch, &f->msg);
     CHECK_EQ(f->rc, 0);

@@ -137,8 +137,10 @@ enum rt_poll portable_spawner(void *self)
 {
     struct spawner *f = self;
     RT_BEGIN(f);
-    struct portable_spinner s = {0};
-    CHECK_OK(rt_spawn(portable_spin, &s, sizeof s, &f->j));
+    { /* the template's scope ends before the await (rt.h, rule 3) */
+        struct portable_spinner s = {0};
+        CHECK_OK(rt_spawn(portable_spin, &s, sizeof s, &f->j));
+    }
     RT_AWAIT_JOIN(f, f->rc, &f->j);
     CHECK_OK(f->rc);
     RT_RETURN(f, f->j.ret);

@@ -284,8 +284,10 @@ static enum rt_poll root(void *self)
             if (w.kind == K_CHILD || w.kind == K_IO || w.kind == K_SELECT)
                 g.spawned++; /* counted here: its child */
         }
-        struct consumer c = {.count = f->nsend};
-        CHECK_OK(rt_spawn(consumer, &c, sizeof c, &f->cj));
+        { /* the template's scope ends before the awaits (rt.h, rule 3) */
+            struct consumer c = {.count = f->nsend};
+            CHECK_OK(rt_spawn(consumer, &c, sizeof c, &f->cj));
+        }
         g.spawned++;
         for (f->i = 0; f->i < f->n; f->i++) {
             RT_AWAIT_JOIN(f, f->rc, &f->j[f->i]);
