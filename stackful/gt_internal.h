@@ -22,6 +22,7 @@
 
 #include "fcontext.h"
 #include "gt.h"
+#include "idtable.h"
 #include "list.h"
 #include "reactor.h"
 #include "stack.h"
@@ -67,9 +68,9 @@ struct gt__thread {
     char name[GT_NAME_MAX + 1];
 };
 
-/* Id -> thread table entry (open addressing, linear probing). */
+/* Entry of the id table (common/idtable.h): thread id -> thread. */
 struct gt__slot {
-    int64_t id; /* 0: empty */
+    uint64_t id; /* the key: a thread's id, > 0 */
     struct gt__thread *t;
 };
 
@@ -80,9 +81,7 @@ struct gt__sched {
     struct rt_list threads;     /* every thread not DONE, spawn order */
     struct rt_reactor *reactor;
     struct gt__stacks stacks;
-    struct gt__slot *slots; /* id table, power-of-two capacity */
-    size_t nslots;
-    size_t nids; /* ids not yet joined */
+    struct rt_idtable ids; /* struct gt__slot of every id not joined */
     int64_t next_id;
     size_t live;     /* threads not DONE */
     size_t parked;   /* threads PARKED */

@@ -47,73 +47,11 @@ static _Thread_local struct rt_watchdog *watchdog;
 
 static const struct rt_waker_vtable waker_vt;
 
-/* ---- id table: open addressing, linear probing, backward-shift delete */
-
-static size_t id_home(int64_t id, size_t mask)
-{
-    uint64_t h = (uint64_t)id * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h >> 32) & mask;
-}
-
+/* The entry of thread `id`, or NULL (ids are > 0). Moves when the table
+ * grows: look it up again after a spawn. */
 static struct gt__slot *ids_find(struct gt__sched *s, int64_t id)
 {
-    if (!s->nslots || id <= 0)
-        return NULL;
-    size_t mask = s->nslots - 1;
-    for (size_t i = id_home(id, mask);; i = (i + 1) & mask) {
-        if (s->slots[i].id == id)
-            return &s->slots[i];
-        if (s->slots[i].id == 0)
-            return NULL;
-    }
-}
-
-static void ids_insert(struct gt__sched *s, int64_t id, struct gt__thread *t)
-{
-    size_t mask = s->nslots - 1;
-    size_t i = id_home(id, mask);
-    while (s->slots[i].id != 0)
-        i = (i + 1) & mask;
-    s->slots[i].id = id;
-    s->slots[i].t = t;
-}
-
-/* Makes room for one more id (load factor <= 1/2). Returns 0 or -ENOMEM. */
-static int ids_reserve(struct gt__sched *s)
-{
-    if ((s->nids + 1) * 2 <= s->nslots)
-        return 0;
-    size_t n = s->nslots ? s->nslots * 2 : 64;
-    struct gt__slot *old = s->slots;
-    size_t oldn = s->nslots;
-    s->slots = rt_sys_calloc(n, sizeof(*s->slots));
-    if (!s->slots) {
-        s->slots = old;
-        return -ENOMEM;
-    }
-    s->nslots = n;
-    for (size_t i = 0; i < oldn; i++)
-        if (old[i].id)
-            ids_insert(s, old[i].id, old[i].t);
-    free(old);
-    return 0;
-}
-
-static void ids_delete(struct gt__sched *s, struct gt__slot *hole)
-{
-    size_t mask = s->nslots - 1;
-    size_t i = (size_t)(hole - s->slots);
-    for (size_t j = (i + 1) & mask; s->slots[j].id; j = (j + 1) & mask) {
-        size_t home = id_home(s->slots[j].id, mask);
-        /* Move j into the hole unless its home lies cyclically in (i, j]. */
-        if (((j - home) & mask) >= ((j - i) & mask)) {
-            s->slots[i] = s->slots[j];
-            i = j;
-        }
-    }
-    s->slots[i].id = 0;
-    s->slots[i].t = NULL;
-    s->nids--;
+    return id > 0 ? rt_idtable_find(&s->ids, (uint64_t)id) : NULL;
 }
 
 /* ---- lifetime */
@@ -391,7 +329,7 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     size_t arg_size = opts ? opts->arg_size : 0;
     if (arg_size > size / 4 || (arg_size && !arg))
         return -EINVAL;
-    int rc = ids_reserve(s);
+    int rc = rt_idtable_reserve(&s->ids);
     if (rc)
         return rc;
     struct gt__stack st;
@@ -436,8 +374,8 @@ static int64_t spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
         t->arg = top;
     }
     t->ctx = make_fcontext(top, (size_t)(top - st.lo), entry);
-    ids_insert(s, t->id, t);
-    s->nids++;
+    struct gt__slot *slot = rt_idtable_insert(&s->ids, (uint64_t)t->id);
+    slot->t = t;
     rt_list_push_back(&s->threads, &t->all);
     s->live++;
     s->spawned++;
@@ -554,7 +492,7 @@ int gt_join(int64_t id, void **result)
         gt_park("join");
     if (result)
         *result = t->result;
-    ids_delete(s, ids_find(s, id)); /* the table may have moved */
+    rt_idtable_delete(&s->ids, ids_find(s, id)); /* it may have moved */
     unref(t);
     return 0;
 }
@@ -708,7 +646,7 @@ static void teardown(struct gt__sched *s)
         thread_free(t);
     }
     gt__stacks_fini(&s->stacks);
-    free(s->slots);
+    rt_idtable_fini(&s->ids);
 }
 
 int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
@@ -748,6 +686,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     s->main.state = GT__RUNNING;
     s->current = &s->main;
     s->next_id = 1;
+    rt_idtable_init(&s->ids, sizeof(struct gt__slot));
     gt__current_sched = s;
     gt__running_waker = &s->main.waker; /* empty: no task runs */
     watchdog = rt__watchdog_start();
