@@ -51,10 +51,12 @@ int rt_idtable_reserve(struct rt_idtable *tab)
     struct rt_idtable old = *tab;
     tab->slots = slots;
     tab->cap = n;
-    for (size_t i = 0; i < old.cap; i++)
-        if (rt__idtable_key(&old, i))
-            memcpy(rt__idtable_at(tab, free_slot(tab, rt__idtable_key(&old, i))),
+    for (size_t i = 0; i < old.cap; i++) {
+        uint64_t key = rt__idtable_key(&old, i);
+        if (key)
+            memcpy(rt__idtable_at(tab, free_slot(tab, key)),
                    rt__idtable_at(&old, i), tab->size);
+    }
     free(old.slots);
     return 0;
 }

@@ -23,7 +23,10 @@ struct rt_idtable {
 
 /* A static initializer for an empty table of `entry_size`-byte entries,
  * as rt_idtable_init leaves it. */
-#define RT_IDTABLE_INIT(entry_size) {NULL, 0, 0, (entry_size)}
+#define RT_IDTABLE_INIT(entry_size) \
+    {                               \
+        NULL, 0, 0, (entry_size)    \
+    }
 
 /* Prepares an empty table of entries of `size` bytes (a multiple of 8 and
  * at least 8; the entry struct begins with its uint64_t key). Allocates
@@ -55,8 +58,7 @@ static inline uint64_t rt__idtable_key(const struct rt_idtable *tab, size_t i)
 
 /* The entry holding `key`, or NULL when it is absent (or key is 0). Inline,
  * so a lookup on a scheduler's path (gt_join) costs no call. */
-static inline void *rt_idtable_find(const struct rt_idtable *tab,
-                                    uint64_t key)
+static inline void *rt_idtable_find(const struct rt_idtable *tab, uint64_t key)
 {
     if (!tab->cap || key == 0)
         return NULL;

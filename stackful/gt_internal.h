@@ -116,8 +116,7 @@ static inline struct gt__thread *gt__self(void)
 
 /* The id table entry of thread `id`, or NULL (ids are > 0). It moves when
  * the table grows: look it up again after a spawn. */
-static inline struct gt__slot *gt__thread_find(struct gt__sched *s,
-                                               int64_t id)
+static inline struct gt__slot *gt__thread_find(struct gt__sched *s, int64_t id)
 {
     return id > 0 ? rt_idtable_find(&s->ids, (uint64_t)id) : NULL;
 }
@@ -128,8 +127,7 @@ struct gt__site;
  * its block and stack, its id and its first place on the ready FIFO.
  * Returns the id (> 0) or -EINVAL/-ENOMEM. thread.c. */
 int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
-                         const struct gt_opts *opts,
-                         const struct gt__site *at);
+                         const struct gt_opts *opts, const struct gt__site *at);
 
 /* Drops one reference to `t` and frees it when none is left anywhere;
  * owner thread only. thread.c (its waker section's unref). */

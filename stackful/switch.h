@@ -38,8 +38,8 @@ static inline void land(transfer_t tr)
     prev->ctx = tr.fctx;
     self->state = GT__RUNNING;
     gt__running_waker = &self->waker;
-    if (prev->state == GT__DONE)
-        gt__thread_unref(prev); /* the scheduler's reference: it never runs again */
+    if (prev->state == GT__DONE) /* drop the scheduler's reference: */
+        gt__thread_unref(prev);  /* it never runs again */
 }
 
 /* jump_fcontext, entered without a `call`. The switch pops a return
@@ -97,8 +97,7 @@ static inline void switch_to(struct gt__sched *s, struct gt__thread *from,
         if (to == &s->main)
             rt__watchdog_idle(gt__watchdog);
         else
-            rt__watchdog_resume(gt__watchdog, to->id, to->name, to->entry,
-                                to);
+            rt__watchdog_resume(gt__watchdog, to->id, to->name, to->entry, to);
     }
     gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
                   to == &s->main ? s->main.san_bottom : to->stack.lo,

@@ -171,8 +171,7 @@ void gt__thread_unref(struct gt__thread *t)
 /* ---- spawn */
 
 int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
-                         const struct gt_opts *opts,
-                         const struct gt__site *at)
+                         const struct gt_opts *opts, const struct gt__site *at)
 {
     if (!fn)
         return -EINVAL;
