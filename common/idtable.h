@@ -4,13 +4,16 @@
  * Invariant: the table is at most half full, and no empty slot lies
  * between a key's home slot and the slot holding it (deletion shifts the
  * rest of the cluster back instead of leaving tombstones), so a lookup
- * stops at the first empty slot. Not thread-safe: the owner serialises.
+ * stops at the first empty slot; every empty slot is all zero bytes, so an
+ * insert needs no clearing. Not thread-safe: the owner serialises.
  */
 #ifndef RT_COMMON_IDTABLE_H
 #define RT_COMMON_IDTABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "check.h"
 
 /* Each entry's first member is a uint64_t key; 0 marks an empty slot. */
 struct rt_idtable {
@@ -72,18 +75,68 @@ static inline void *rt_idtable_find(const struct rt_idtable *tab, uint64_t key)
     }
 }
 
+/* Doubles the table (from 64 slots): rt_idtable_reserve's slow path. */
+int rt__idtable_grow(struct rt_idtable *tab);
+
 /* Makes room for one more key (growing by doubling, from 64 slots, to keep
  * the table at most half full; entries move, so pointers from find go
- * stale). Returns 0 or -ENOMEM, when the table is unchanged. */
-int rt_idtable_reserve(struct rt_idtable *tab);
+ * stale). Returns 0 or -ENOMEM, when the table is unchanged. Inline, as
+ * insert: a spawn pays no call while the table has room. */
+static inline int rt_idtable_reserve(struct rt_idtable *tab)
+{
+    if ((tab->len + 1) * 2 <= tab->cap)
+        return 0;
+    return rt__idtable_grow(tab);
+}
 
 /* Adds `key` (nonzero, absent; rt_idtable_reserve has made room) and
- * returns its entry: the key is set and the rest of the entry zeroed. */
-void *rt_idtable_insert(struct rt_idtable *tab, uint64_t key);
+ * returns its entry: the key is set and the rest of the entry is zero. */
+static inline void *rt_idtable_insert(struct rt_idtable *tab, uint64_t key)
+{
+    RT_DEBUG_ASSERT(key != 0 && (tab->len + 1) * 2 <= tab->cap);
+    size_t mask = tab->cap - 1;
+    size_t i = rt__idtable_home(key, mask);
+    while (rt__idtable_key(tab, i) != 0)
+        i = (i + 1) & mask;
+    uint64_t *e = rt__idtable_at(tab, i);
+    *e = key;
+    tab->len++;
+    return e;
+}
+
+/* Copies entry `from` over entry `to`, a word at a time: entries are a
+ * few words, and a memcpy of a size known only at run time is a call. */
+static inline void rt__idtable_copy(const struct rt_idtable *tab, size_t to,
+                                    size_t from)
+{
+    uint64_t *d = rt__idtable_at(tab, to);
+    const uint64_t *src = rt__idtable_at(tab, from);
+    for (size_t w = 0; w < tab->size / sizeof(uint64_t); w++)
+        d[w] = src[w];
+}
 
 /* Removes `entry` (a pointer from find or insert, still current) and
- * shifts the rest of its cluster back over the hole. */
-void rt_idtable_delete(struct rt_idtable *tab, void *entry);
+ * shifts the rest of its cluster back over the hole. Inline: gt_join
+ * deletes once per thread (bench_spawn). */
+static inline void rt_idtable_delete(struct rt_idtable *tab, void *entry)
+{
+    size_t mask = tab->cap - 1;
+    size_t i = (size_t)((unsigned char *)entry - tab->slots) / tab->size;
+    for (size_t j = (i + 1) & mask; rt__idtable_key(tab, j);
+         j = (j + 1) & mask) {
+        size_t home = rt__idtable_home(rt__idtable_key(tab, j), mask);
+        /* Move j into the hole unless its home lies cyclically in (i, j]:
+         * then a lookup from its home would still reach it. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            rt__idtable_copy(tab, i, j);
+            i = j;
+        }
+    }
+    uint64_t *hole = rt__idtable_at(tab, i);
+    for (size_t w = 0; w < tab->size / sizeof(uint64_t); w++)
+        hole[w] = 0;
+    tab->len--;
+}
 
 /* Keys present. */
 static inline size_t rt_idtable_len(const struct rt_idtable *tab)

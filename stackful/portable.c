@@ -45,7 +45,7 @@ static void cancel_heap_frame(void *arg)
 static void *frame_entry(void *arg)
 {
     struct rt_frame *h = arg;
-    gt__set_cancel(gt_self(), cancel_frame);
+    gt__self()->cancel = cancel_frame; /* gt__set_cancel, minus the lookup */
     (void)h->fn(h);
     return (void *)h->ret;
 }
