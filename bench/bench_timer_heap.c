@@ -67,7 +67,7 @@ static void report(const char *layout, size_t n, const char *metric,
 }
 
 /* Where timer i lives: `stride` bytes apart, plus a cache-line colour of
- * (i % 16) * 64 bytes when paged (as stacks have, see stackful/sched.c). */
+ * (i % 16) * 64 bytes when paged (as stacks have, see stackful/thread.c). */
 static size_t stride;
 static char *mem;
 static struct rt_timer *timer_at(size_t i)

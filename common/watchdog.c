@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "idtable.h"
 #include "sys.h"
 
 #define NAME_WORDS 4 /* 32 bytes: 31 characters and the NUL */
@@ -67,57 +68,18 @@ unsigned rt_watchdog_ms(void)
     return (unsigned)v;
 }
 
-/* ---- Spawn sites: an open-addressing table (linear probing, deletion by
- * backward shift) from a task's key to where it was spawned. */
+/* ---- Spawn sites: an id table (common/idtable.h) from a task's key (its
+ * address) to where it was spawned. */
 
 struct site {
-    const void *task; /* NULL: empty */
+    uint64_t task; /* the key: (uintptr_t) of the task */
     uintptr_t site;
     uintptr_t entry;
 };
 
 atomic_int rt__watchdog_sites = -1;
 static pthread_mutex_t sites_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct site *sites; /* under sites_mu, and the two below */
-static size_t sites_cap;   /* a power of two, or 0 */
-static size_t sites_len;
-
-static size_t site_home(const void *task, size_t mask)
-{
-    uint64_t h = (uint64_t)(uintptr_t)task * 0x9e3779b97f4a7c15u;
-    return (size_t)(h >> 32) & mask;
-}
-
-/* The slot of `task`, or of the empty entry where it would go. */
-static struct site *site_find(const void *task)
-{
-    size_t mask = sites_cap - 1;
-    size_t i = site_home(task, mask);
-    while (sites[i].task && sites[i].task != task)
-        i = (i + 1) & mask;
-    return &sites[i];
-}
-
-/* Keeps the table at most half full. Returns false when out of memory. */
-static bool sites_grow(void)
-{
-    if (sites_cap && (sites_len + 1) * 2 <= sites_cap)
-        return true;
-    size_t cap = sites_cap ? sites_cap * 2 : 64;
-    struct site *old = sites;
-    size_t old_cap = sites_cap;
-    sites = rt_sys_calloc(cap, sizeof(*sites));
-    if (!sites) {
-        sites = old;
-        return false;
-    }
-    sites_cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].task)
-            *site_find(old[i].task) = old[i];
-    free(old);
-    return true;
-}
+static struct rt_idtable sites = RT_IDTABLE_INIT(sizeof(struct site)); /* mu */
 
 bool rt__watchdog_sites_refresh(void)
 {
@@ -125,9 +87,7 @@ bool rt__watchdog_sites_refresh(void)
     atomic_store_explicit(&rt__watchdog_sites, on, memory_order_relaxed);
     if (!on) {
         pthread_mutex_lock(&sites_mu);
-        free(sites);
-        sites = NULL;
-        sites_cap = sites_len = 0;
+        rt_idtable_fini(&sites);
         pthread_mutex_unlock(&sites_mu);
     }
     return on;
@@ -135,12 +95,14 @@ bool rt__watchdog_sites_refresh(void)
 
 void rt__watchdog_spawned(const void *task, uintptr_t site, uintptr_t entry)
 {
+    uint64_t key = (uintptr_t)task;
     pthread_mutex_lock(&sites_mu);
-    if (task && sites_grow()) {
-        struct site *e = site_find(task);
-        if (!e->task)
-            sites_len++;
-        *e = (struct site){task, site, entry};
+    if (task && rt_idtable_reserve(&sites) == 0) {
+        struct site *e = rt_idtable_find(&sites, key);
+        if (!e)
+            e = rt_idtable_insert(&sites, key);
+        e->site = site;
+        e->entry = entry;
     }
     pthread_mutex_unlock(&sites_mu);
 }
@@ -148,41 +110,22 @@ void rt__watchdog_spawned(const void *task, uintptr_t site, uintptr_t entry)
 void rt__watchdog_forget(const void *task)
 {
     pthread_mutex_lock(&sites_mu);
-    if (task && sites_len) {
-        size_t mask = sites_cap - 1;
-        struct site *e = site_find(task);
-        if (e->task) {
-            size_t i = (size_t)(e - sites);
-            for (size_t j = (i + 1) & mask; sites[j].task; j = (j + 1) & mask) {
-                size_t home = site_home(sites[j].task, mask);
-                /* Move j into the hole unless its home is cyclically in
-                 * (i, j]. */
-                if (((j - home) & mask) >= ((j - i) & mask)) {
-                    sites[i] = sites[j];
-                    i = j;
-                }
-            }
-            sites[i].task = NULL;
-            sites_len--;
-        }
-    }
+    struct site *e = rt_idtable_find(&sites, (uintptr_t)task);
+    if (e)
+        rt_idtable_delete(&sites, e);
     pthread_mutex_unlock(&sites_mu);
 }
 
 bool rt__watchdog_site_of(const void *task, uintptr_t *site, uintptr_t *entry)
 {
-    bool found = false;
     pthread_mutex_lock(&sites_mu);
-    if (task && sites_len) {
-        struct site *e = site_find(task);
-        if (e->task) {
-            *site = e->site;
-            *entry = e->entry;
-            found = true;
-        }
+    struct site *e = rt_idtable_find(&sites, (uintptr_t)task);
+    if (e) {
+        *site = e->site;
+        *entry = e->entry;
     }
     pthread_mutex_unlock(&sites_mu);
-    return found;
+    return e != NULL;
 }
 
 /* ---- The watchdog thread */

@@ -1,9 +1,10 @@
 /* The C ABI of Boost.Context's prebuilt switch (libboost_context, Boost
  * 1.74-1.86 export these as plain C symbols; 1.87+ hide them, which
  * cmake/rt_boost.cmake checks at configure time). No other file declares
- * them and only stackful/sched.c calls jump_fcontext/make_fcontext.
+ * them; only stackful/switch.h (switch_to) calls jump_fcontext, and only
+ * stackful/thread.c (spawn) make_fcontext.
  *
- * Contracts (Boost's, kept by sched.c):
+ * Contracts (Boost's, kept by switch.h and thread.c):
  * - make_fcontext(sp, size, fn): `sp` is the stack's TOP (highest address,
  *   stacks grow down), `size` the usable bytes below it. The new context
  *   starts in `fn` on its first jump.

@@ -10,7 +10,7 @@
  * cannot be combined in one build, so the word is never needed twice.
  *
  * Each helper compiles to nothing when its tool is absent, so the switch in
- * sched.c calls them unconditionally.
+ * switch.h calls them unconditionally.
  */
 #ifndef RT_STACKFUL_FIBER_SAN_H
 #define RT_STACKFUL_FIBER_SAN_H

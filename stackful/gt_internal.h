@@ -1,4 +1,6 @@
-/* Green-thread scheduler internals, shared by sched.c and gt_io.c only.
+/* Green-thread internals, shared by the files of stackful/ (never included
+ * from outside it): the thread block, the scheduler, and what the files
+ * call of one another.
  *
  * Invariant: exactly one context runs per scheduler, s->current; every other
  * live thread is on s->ready (RUNNABLE), parked (PARKED), or finished (DONE).
@@ -22,6 +24,7 @@
 
 #include "fcontext.h"
 #include "gt.h"
+#include "idtable.h"
 #include "list.h"
 #include "reactor.h"
 #include "stack.h"
@@ -67,9 +70,9 @@ struct gt__thread {
     char name[GT_NAME_MAX + 1];
 };
 
-/* Id -> thread table entry (open addressing, linear probing). */
+/* Entry of the id table (common/idtable.h): thread id -> thread. */
 struct gt__slot {
-    int64_t id; /* 0: empty */
+    uint64_t id; /* the key: a thread's id, > 0 */
     struct gt__thread *t;
 };
 
@@ -80,9 +83,7 @@ struct gt__sched {
     struct rt_list threads;     /* every thread not DONE, spawn order */
     struct rt_reactor *reactor;
     struct gt__stacks stacks;
-    struct gt__slot *slots; /* id table, power-of-two capacity */
-    size_t nslots;
-    size_t nids; /* ids not yet joined */
+    struct rt_idtable ids; /* struct gt__slot of every id not joined */
     int64_t next_id;
     size_t live;     /* threads not DONE */
     size_t parked;   /* threads PARKED */
@@ -93,8 +94,16 @@ struct gt__sched {
     uint64_t spawned;
 };
 
-/* The calling OS thread's scheduler, NULL outside gt_run. */
+/* The calling OS thread's scheduler, NULL outside gt_run. Defined, with
+ * the two below, in sched.c, which sets them for the length of a run. */
 extern _Thread_local struct gt__sched *gt__current_sched;
+
+/* The running context's waker (as rt_stackful.h declares it); land sets it. */
+extern _Thread_local const struct rt_waker *gt__running_waker;
+
+/* The blocking detector of this OS thread's gt_run, NULL when off; every
+ * switch_to tells it who runs. */
+extern _Thread_local struct rt_watchdog *gt__watchdog;
 
 /* The running green thread of this OS thread, NULL when none. */
 static inline struct gt__thread *gt__self(void)
@@ -104,6 +113,30 @@ static inline struct gt__thread *gt__self(void)
         return NULL;
     return s->current;
 }
+
+/* The id table entry of thread `id`, or NULL (ids are > 0). It moves when
+ * the table grows: look it up again after a spawn. */
+static inline struct gt__slot *gt__thread_find(struct gt__sched *s, int64_t id)
+{
+    return id > 0 ? rt_idtable_find(&s->ids, (uint64_t)id) : NULL;
+}
+
+struct gt__site;
+
+/* Starts a green thread running fn(arg) on scheduler `s` (the caller's):
+ * its block and stack, its id and its first place on the ready FIFO.
+ * Returns the id (> 0) or -EINVAL/-ENOMEM. thread.c. */
+int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
+                         const struct gt_opts *opts, const struct gt__site *at);
+
+/* Drops one reference to `t` and frees it when none is left anywhere;
+ * owner thread only. thread.c (its waker section's unref). */
+void gt__thread_unref(struct gt__thread *t);
+
+/* Gives the block (and the stack it sits in) back, whatever its
+ * references; owner thread only. For the waker's last drop and gt_run's
+ * teardown. thread.c. */
+void gt__thread_free(struct gt__thread *t);
 
 /* Writes "green thread <id> \"<name>\" (<function>)" for `t` into buf (the
  * name part only when it has one; the function as rt__name_fn resolves

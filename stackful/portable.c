@@ -38,17 +38,14 @@ static void cancel_heap_frame(void *arg)
     free(arg);
 }
 
-static void *root_entry(void *arg)
+/* The root's and every spawned task's whose frame is not on the heap. It
+ * gives itself the cancel hook when it first runs, which is the only way
+ * for the root (gt_run spawns it); a task that never ran has no wait to
+ * take off. rt_run frees the root's frame; a spawned one is on its stack. */
+static void *frame_entry(void *arg)
 {
     struct rt_frame *h = arg;
-    gt__set_cancel(gt_self(), cancel_frame); /* rt_run frees the frame */
-    (void)h->fn(h);
-    return (void *)h->ret;
-}
-
-static void *task_entry(void *arg)
-{
-    struct rt_frame *h = arg;
+    gt__self()->cancel = cancel_frame; /* gt__set_cancel, minus the lookup */
     (void)h->fn(h);
     return (void *)h->ret;
 }
@@ -81,7 +78,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join)
 {
     /* For the watchdog: the task is named by its own function and by the
-     * call to rt_spawn, not by the wrappers below. */
+     * call to rt_spawn, not by the wrappers above. */
     struct gt__site at = {(uintptr_t)__builtin_return_address(0),
                           (uintptr_t)fn};
     if (join) {
@@ -99,11 +96,10 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     int64_t id;
     if (size <= GT_STACK_DEFAULT / 4) {
         struct gt_opts opts = {.arg_size = size};
-        id = gt__spawn_at(task_entry, (void *)(uintptr_t)frame, &opts, &at);
+        id = gt__spawn_at(frame_entry, (void *)(uintptr_t)frame, &opts, &at);
         if (id < 0)
             return (int)id;
         init_header(gt__spawned_arg(id), fn); /* the copy; not run yet */
-        gt__set_cancel(id, cancel_frame);
     } else {
         struct rt_frame *h = malloc(size);
         if (!h)
@@ -151,7 +147,7 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
     void *v = NULL;
     struct gt__site at = {(uintptr_t)__builtin_return_address(0),
                           (uintptr_t)fn};
-    int rc = gt__run_at(NULL, root_entry, h, &v, &at);
+    int rc = gt__run_at(NULL, frame_entry, h, &v, &at);
     free(h); /* every green thread is gone when gt_run returns */
     if (rc == 0 && ret)
         *ret = (intptr_t)v;

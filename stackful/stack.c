@@ -335,7 +335,10 @@ const char *gt__slab_mode(void)
     return g > 0 ? "guard regions" : g < 0 ? "gap pages" : "none yet";
 }
 
-/* Calls back with the residency vector of s, chunk by chunk. */
+/* Reads the residency of s's pages with mincore, 256 pages at a time:
+ * returns the bytes from the lowest resident page to the top (how deep the
+ * stack has been used) when `lowest`, stopping at the first resident
+ * chunk, else all resident bytes; 0 when mincore fails. */
 static size_t scan(const struct gt__stacks *a, const struct gt__stack *s,
                    bool lowest)
 {

@@ -125,6 +125,14 @@ int main(void)
         fprintf(stderr, "%d KiB local template%s: status %#x, said: %s",
                 sizes[i] ? sizes[i] : 1024, sizes[i] ? "" : " (unprobed)", st,
                 err);
+#if defined(__SANITIZE_ADDRESS__)
+        /* Unprobed, the frame's memset starts 1 MiB below the stack's top,
+         * where ASan's allocator may have a heap region mapped: its
+         * interceptor then reports the write before it faults. Either
+         * report is loud; neither is silent corruption. */
+        if (!sizes[i] && strstr(err, "ERROR: AddressSanitizer") != NULL)
+            continue;
+#endif
         CHECK(WIFSIGNALED(st));
         CHECK_EQ(WTERMSIG(st), SIGABRT);
         CHECK(strstr(err, "stack overflow in green thread 1 \"main\" "

@@ -1,0 +1,110 @@
+/* The switch: the one place that calls jump_fcontext (switch_to), and the
+ * landing every resumed context runs first (land).
+ *
+ * Invariant: switch_to is the only caller of jump_fcontext, and every
+ * context that gets control again runs land() first, which stores the handle
+ * of the context it came from (a handle is good for one jump) and releases a
+ * thread that has just run for the last time. The saved-register layout is
+ * the table in fcontext.h.
+ *
+ * Header-only, static inline: every caller (sched.c's park, yield and loop,
+ * thread.c's entry) is on the handoff path, and a call into another
+ * translation unit there would cost bench_handoff a call per switch.
+ * Depends on gt_internal.h only (gt__thread_unref is thread.c's).
+ */
+#ifndef RT_STACKFUL_SWITCH_H
+#define RT_STACKFUL_SWITCH_H
+
+#include <stddef.h>
+
+#include "fcontext.h"
+#include "fiber_san.h"
+#include "gt_internal.h"
+#include "watchdog.h"
+
+/* Runs first in every context that gets control: see the file comment. */
+static inline void land(transfer_t tr)
+{
+    struct gt__sched *s = gt__current_sched;
+    struct gt__thread *self = s->current;
+    struct gt__thread *prev = tr.data;
+    const void *bottom = NULL;
+    size_t size = 0;
+    gt__san_finish(self->san_fake, &bottom, &size);
+    if (prev == &s->main) {
+        s->main.san_bottom = bottom;
+        s->main.san_size = size;
+    }
+    prev->ctx = tr.fctx;
+    self->state = GT__RUNNING;
+    gt__running_waker = &self->waker;
+    if (prev->state == GT__DONE) /* drop the scheduler's reference: */
+        gt__thread_unref(prev);  /* it never runs again */
+}
+
+/* jump_fcontext, entered without a `call`. The switch pops a return
+ * address off the stack and jumps to the other context's; entered by
+ * `call`, it leaves one entry on the CPU's return stack buffer that no `ret`
+ * pops, so the first `ret` after every switch is mispredicted. Pushing the
+ * address of the label below by hand and entering with `jmp` keeps calls
+ * and rets paired on both sides: the resumed context continues at its own
+ * label (it was suspended here too) and its later rets are predicted.
+ * Boost's contract is unchanged: the same symbol, arguments (rdi, rsi) and
+ * results (rax, rdx); callee-saved registers survive the switch, so only
+ * the caller-saved ones are declared clobbered. The red zone below rsp is
+ * skipped first, since a push would overwrite it. Elsewhere than x86-64
+ * (x32 too: Boost packs the result into rax there), and with
+ * -DRT_STACKFUL_PLAIN_CALL=ON, it is the plain call; bench_sf_switch
+ * measures both (docs/stackful.md). */
+#ifndef GT_PLAIN_CALL
+#define GT_PLAIN_CALL 0
+#endif
+static inline transfer_t jump_balanced(fcontext_t to, void *data)
+{
+#if defined(__x86_64__) && !defined(__ILP32__) && !GT_PLAIN_CALL
+    register void *rdi __asm__("rdi") = to;
+    register void *rsi __asm__("rsi") = data;
+    void *fctx, *vp;
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                     "lea 1f(%%rip), %%rax\n\t"
+                     "push %%rax\n\t"
+                     "jmp jump_fcontext@PLT\n"
+                     "1:\n\t"
+                     "lea 128(%%rsp), %%rsp"
+                     : "=a"(fctx), "=d"(vp), "+D"(rdi), "+S"(rsi)
+                     :
+                     : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0",
+                       "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
+                       "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
+                       "st(4)", "st(5)", "st(6)", "st(7)");
+    return (transfer_t){fctx, vp};
+#else
+    return jump_fcontext(to, data);
+#endif
+}
+
+/* Suspends `from` (the running context) and resumes `to`. Allocates
+ * nothing; returns when someone switches back to `from`, which has landed
+ * by then. A context that has never run starts in thread.c's entry(),
+ * which lands first; every other one was suspended right here. */
+static inline void switch_to(struct gt__sched *s, struct gt__thread *from,
+                             struct gt__thread *to)
+{
+    s->current = to;
+    s->switches++;
+    if (gt__watchdog) {
+        if (to == &s->main)
+            rt__watchdog_idle(gt__watchdog);
+        else
+            rt__watchdog_resume(gt__watchdog, to->id, to->name, to->entry, to);
+    }
+    gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
+                  to == &s->main ? s->main.san_bottom : to->stack.lo,
+                  to == &s->main ? s->main.san_size : to->stack.size);
+    gt__tsan_switch(from->state == GT__DONE ? NULL : &from->san_fake,
+                    &to->san_fake);
+    land(jump_balanced(to->ctx, from));
+}
+
+#endif
