@@ -7,6 +7,7 @@
 #ifndef RT_COMMON_OWNER_H
 #define RT_COMMON_OWNER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,11 +30,48 @@
  * - make `run` call rt_owner_run, each waker vtable entry call the
  *   matching rt_owner_clone/wake/wake_by_ref/drop, and the owner's own
  *   releases call rt_owner_unref.
- * stackless/task.c is the worked example. Everything here is static inline
- * so that, with the ops constant, each entry compiles to the backend's own
- * code with no indirect call (checked by bench_yield and bench_handoff).
+ * stackless/task.c and stackful/thread.c are the two users. Everything
+ * here is static inline so that, with the ops constant, each entry
+ * compiles to the backend's own code with no indirect call (checked by
+ * bench_yield and bench_handoff).
  * tests/common/test_owner.c drives the protocol over a fake owner.
  */
+
+/* The word as both schedulers use it for a task shared with other
+ * threads: a foreign wake ORs in RT_REMOTE_WAKE; a foreign drop of a
+ * reference adds RT_REMOTE_DROP, a foreign clone subtracts it (the count
+ * wraps and is read back as signed). The owner applies it in run (from
+ * `taken`), or sooner with rt_remote_take_drops. */
+#define RT_REMOTE_WAKE RT_REMOTE_UNIT
+#define RT_REMOTE_DROP (2u * RT_REMOTE_UNIT)
+
+/* Drops minus clones recorded in a word (signed). */
+static inline int32_t rt_remote_drops(unsigned word)
+{
+    return (int32_t)(word & ~(RT_REMOTE_DROP - 1u)) / (int32_t)RT_REMOTE_DROP;
+}
+
+/* Owner thread: takes the drop count out of the node's word now, leaving
+ * its queued and wake bits for the node's run; returns drops minus
+ * clones. For a reference the owner's own count has not seen yet (a clone
+ * made on another thread, dropped here). */
+static inline int32_t rt_remote_take_drops(struct rt_remote *node)
+{
+    unsigned old = atomic_load_explicit(&node->queued, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(
+        &node->queued, &old, old & (RT_REMOTE_QUEUED | RT_REMOTE_WAKE),
+        memory_order_acq_rel, memory_order_relaxed))
+        continue;
+    return rt_remote_drops(old);
+}
+
+/* Owner thread: true when the node's word is empty (not queued, nothing
+ * recorded): with no reference counted by the owner either, nobody else
+ * holds the object and it may be freed. */
+static inline bool rt_remote_idle(struct rt_remote *node)
+{
+    return atomic_load_explicit(&node->queued, memory_order_acquire) == 0;
+}
 
 /* What a backend supplies. Every callback gets the object's remote node
  * (RT_CONTAINER_OF gives the object back). */

@@ -282,16 +282,6 @@ void rt_remote_add(struct rt_remote *node, unsigned add)
     atomic_fetch_add_explicit(&node->queued, add, memory_order_release);
 }
 
-int32_t rt_remote_take_drops(struct rt_remote *node)
-{
-    unsigned old = atomic_load_explicit(&node->queued, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(
-        &node->queued, &old, old & (RT_REMOTE_QUEUED | RT_REMOTE_WAKE),
-        memory_order_acq_rel, memory_order_relaxed))
-        continue;
-    return rt_remote_drops(old);
-}
-
 void rt_reactor_hold(struct rt_reactor *r)
 {
     atomic_fetch_add_explicit(&r->holds, 1, memory_order_relaxed);

@@ -161,34 +161,6 @@ int rt_reactor_post(struct rt_reactor *r, struct rt_remote *node, unsigned add,
  * Any thread. `add` must be a multiple of RT_REMOTE_UNIT. */
 void rt_remote_add(struct rt_remote *node, unsigned add);
 
-/* The word as both schedulers use it for a task shared with other
- * threads: a foreign wake ORs in RT_REMOTE_WAKE; a foreign drop of a
- * reference adds RT_REMOTE_DROP, a foreign clone subtracts it (the count
- * wraps and is read back as signed). The owner applies it in run (from
- * `taken`), or sooner with rt_remote_take_drops. */
-#define RT_REMOTE_WAKE RT_REMOTE_UNIT
-#define RT_REMOTE_DROP (2u * RT_REMOTE_UNIT)
-
-/* Drops minus clones recorded in a word (signed). */
-static inline int32_t rt_remote_drops(unsigned word)
-{
-    return (int32_t)(word & ~(RT_REMOTE_DROP - 1u)) / (int32_t)RT_REMOTE_DROP;
-}
-
-/* Owner thread: takes the drop count out of the node's word now, leaving
- * its queued and wake bits for the node's run; returns drops minus
- * clones. For a reference the owner's own count has not seen yet (a clone
- * made on another thread, dropped here). */
-int32_t rt_remote_take_drops(struct rt_remote *node);
-
-/* Owner thread: true when the node's word is empty (not queued, nothing
- * recorded): with no reference counted by the owner either, nobody else
- * holds the object and it may be freed. */
-static inline bool rt_remote_idle(struct rt_remote *node)
-{
-    return atomic_load_explicit(&node->queued, memory_order_acquire) == 0;
-}
-
 /* Counts an outstanding wake source that the reactor cannot see, such as a
  * job on a blocking pool that will wake a task when it ends. While holds are
  * outstanding a scheduler must not declare a deadlock. Any thread. */

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "fiber_san.h"
+#include "owner.h"
 #include "runq.h"
 #include "switch.h"
 #include "watchdog.h"
@@ -73,87 +74,75 @@ _Noreturn static void entry(transfer_t tr)
 
 /* ---- the waker: data is the thread; clones count as references */
 
-/* Frees `t` when no reference is left anywhere: none counted here, and
- * nothing in its remote word (a clone made by another thread and not yet
- * seen, or a queued node, keeps it: the node's run frees it later). */
-static void free_if_unused(struct gt__thread *t)
+/* The ownership protocol (common/owner.h) over a green thread: the owner
+ * is the scheduler's OS thread, a wake makes the thread runnable. */
+static struct gt__thread *thread_of_node(struct rt_remote *node)
 {
-    if (t->refs == 0 && rt_remote_idle(&t->remote))
-        gt__thread_free(t);
+    return RT_CONTAINER_OF(node, struct gt__thread, remote);
 }
+
+static bool is_owner(struct rt_remote *node)
+{
+    return gt__current_sched == thread_of_node(node)->s;
+}
+
+static struct rt_reactor *reactor_of(struct rt_remote *node)
+{
+    return thread_of_node(node)->s->reactor;
+}
+
+/* A wake from another thread is applied like the owner's own. */
+static void wake(struct rt_remote *node, bool foreign)
+{
+    (void)foreign;
+    wake_local(thread_of_node(node));
+}
+
+static void free_node(struct rt_remote *node)
+{
+    gt__thread_free(thread_of_node(node));
+}
+
+static const struct rt_owner_ops thread_owner = {is_owner, reactor_of, wake,
+                                                 free_node};
 
 /* Drops one reference; owner thread only. */
 static void unref(struct gt__thread *t)
 {
     RT_ASSERT(gt__current_sched == t->s);
-    if (t->refs == 0) /* a clone made elsewhere, not applied yet */
-        t->refs =
-            (uint32_t)((int64_t)t->refs - rt_remote_take_drops(&t->remote));
-    RT_ASSERT(t->refs > 0);
-    t->refs--;
-    free_if_unused(t);
+    rt_owner_unref(&thread_owner, &t->remote, &t->refs);
+}
+
+/* Runs on the owner thread, called by the reactor's turn: what other
+ * threads did to the thread since the last run (see gt_internal.h). */
+static void remote_run(struct rt_remote *node)
+{
+    rt_owner_run(&thread_owner, node, &thread_of_node(node)->refs);
 }
 
 static struct rt_waker w_clone(void *data)
 {
     struct gt__thread *t = data;
-    if (gt__current_sched == t->s)
-        t->refs++;
-    else /* seen by the owner before the reference we cloned from goes */
-        rt_remote_add(&t->remote, 0u - RT_REMOTE_DROP);
+    rt_owner_clone(&thread_owner, &t->remote, &t->refs);
     return (struct rt_waker){&waker_vt, t};
-}
-
-/* Runs on the owner thread, called by the reactor's turn: what other
- * threads did to the thread since the last run (see gt_internal.h). */
-static void remote_run(struct rt_remote *n)
-{
-    struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, remote);
-    unsigned word = n->taken;
-    if (word & RT_REMOTE_WAKE)
-        wake_local(t);
-    int64_t refs = (int64_t)t->refs - rt_remote_drops(word);
-    RT_ASSERT(refs >= 0);
-    t->refs = (uint32_t)refs;
-    free_if_unused(t);
-}
-
-/* Hands an operation on `t` from another OS thread to the owner (the
- * scheduler's lists are not ours to touch). The caller holds a reference
- * until the owner has applied it (a drop hands it over), so the block
- * stays alive until the node has run. */
-static void post(struct gt__thread *t, unsigned add, unsigned set)
-{
-    (void)rt_reactor_post(t->s->reactor, &t->remote, add, set);
-}
-
-static void w_wake_by_ref(void *data)
-{
-    struct gt__thread *t = data;
-    if (gt__current_sched == t->s)
-        wake_local(t);
-    else
-        post(t, 0, RT_REMOTE_WAKE);
 }
 
 static void w_wake(void *data)
 {
     struct gt__thread *t = data;
-    if (gt__current_sched == t->s) {
-        wake_local(t);
-        unref(t);
-    } else {
-        post(t, RT_REMOTE_DROP, RT_REMOTE_WAKE);
-    }
+    rt_owner_wake(&thread_owner, &t->remote, &t->refs);
+}
+
+static void w_wake_by_ref(void *data)
+{
+    struct gt__thread *t = data;
+    rt_owner_wake_by_ref(&thread_owner, &t->remote);
 }
 
 static void w_drop(void *data)
 {
     struct gt__thread *t = data;
-    if (gt__current_sched == t->s)
-        unref(t);
-    else
-        post(t, RT_REMOTE_DROP, 0);
+    rt_owner_drop(&thread_owner, &t->remote, &t->refs);
 }
 
 static const struct rt_waker_vtable waker_vt = {
