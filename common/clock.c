@@ -1,4 +1,4 @@
-#include "clock.h"
+#include <greenfut/clock.h>
 
 #include <time.h>
 

@@ -1,11 +1,11 @@
-#include "io.h"
+#include <greenfut/io.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include <greenfut/clock.h>
 #include "reactor_internal.h"
 #include "sys.h"
 

@@ -1,8 +1,8 @@
-#include "sync.h"
+#include <greenfut/sync.h>
 
 #include <errno.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 
 void rt_sem_init(struct rt_sem *s, size_t permits)
 {

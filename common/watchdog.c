@@ -8,7 +8,7 @@
  * The site table is under its own mutex; while sites are noted, every spawn
  * writes its key, so a key reused by a later task never shows a stale site.
  */
-#include "watchdog.h"
+#include <greenfut/watchdog.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
+#include <greenfut/clock.h>
 #include "sys.h"
 
 #define NAME_WORDS 4 /* 32 bytes: 31 characters and the NUL */

@@ -1,6 +1,6 @@
 /* The stackful side of rt.h: a portable task is a green thread that runs
  * the task function once, straight through. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #include <errno.h>
 #include <stdint.h>

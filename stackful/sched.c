@@ -12,21 +12,21 @@
  * for IO without blocking, so yield loops cannot starve IO). bench_sf_switch
  * measured both: through the scheduler a handoff costs two jumps.
  */
-#include "gt.h"
+#include <greenfut/gt.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "clock.h"
+#include <greenfut/check.h>
+#include <greenfut/clock.h>
 #include "fiber_san.h"
 #include "gt_internal.h"
-#include "io.h"
-#include "timer.h"
+#include <greenfut/io.h>
+#include <greenfut/timer.h>
 #include "sys.h"
-#include "watchdog.h"
+#include <greenfut/watchdog.h>
 
 /* Cache-line offsets of thread blocks (see spawn); -DGT_COLOURS=1 for none. */
 #ifndef GT_COLOURS

@@ -7,13 +7,13 @@
  * drop must cancel the timer; a pending IO future has its task's waker in
  * the fd's slot, and its drop withdraws it (rt_reactor_io_cancel).
  */
-#include "leaf.h"
+#include <greenfut/leaf.h>
 
 #include <errno.h>
 #include <string.h>
 
-#include "clock.h"
-#include "io.h"
+#include <greenfut/clock.h>
+#include <greenfut/io.h>
 #include "task_internal.h"
 
 /* ---- sleep ---- */

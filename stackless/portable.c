@@ -1,6 +1,6 @@
 /* The stackless side of rt.h: a portable task is a future whose poll calls
  * the task function with the poll's context at hand. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "rt_cancel.h"
 #include "task_internal.h"
 

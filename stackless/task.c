@@ -7,16 +7,16 @@
  * only adds to the word of the task's remote node (task_internal.h), and
  * the owner applies it when the reactor runs the node.
  */
-#include "task.h"
+#include <greenfut/task.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "sys.h"
 #include "task_internal.h"
-#include "watchdog.h"
+#include <greenfut/watchdog.h>
 
 _Thread_local struct fut_executor *fut__current;
 _Thread_local const char *fut__wait_note;

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "task.h"
-#include "check.h"
-#include "list.h"
-#include "reactor.h"
+#include <greenfut/task.h>
+#include <greenfut/check.h>
+#include <greenfut/list.h>
+#include <greenfut/reactor.h>
 
 /* Owner-thread-only bits of fut__task.flags. A free slot has flags 0. */
 enum {
@@ -95,7 +95,7 @@ struct fut__task {
 struct fut_future *fut__frame_alloc_in(size_t frame_size, size_t out_at,
                                        size_t out_size);
 
-/* fut_frame_spawn with the site the watchdog names (common/watchdog.h):
+/* fut_frame_spawn with the site the watchdog names (include/greenfut/watchdog.h):
  * `site` is the return address of the public spawn call, `entry` the
  * function to name as the task's (0: the frame's poll function). */
 int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,

@@ -1,4 +1,4 @@
-/* The stackless side of the portable task API (included by common/rt.h).
+/* The stackless side of the portable task API (included by include/greenfut/rt.h).
  *
  * A portable task is a future: its frame starts with a struct fut_future
  * whose vtable polls the task function. RT_BEGIN opens a switch on the

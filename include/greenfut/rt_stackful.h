@@ -1,4 +1,4 @@
-/* The stackful side of the portable task API (included by common/rt.h).
+/* The stackful side of the portable task API (included by include/greenfut/rt.h).
  *
  * A portable task runs on its own green thread, so the macros become plain
  * code: RT_BEGIN/RT_END are braces, an await calls the poll function and

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "list.h"
-#include "poll.h"
+#include "rt_poll.h"
 #include "waitq.h"
 
 /* A counting semaphore. */
