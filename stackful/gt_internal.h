@@ -26,6 +26,10 @@
 #include <greenfut/reactor.h>
 #include "stack.h"
 
+/* The running context's waker, kept by every switch (the scheduler's own
+ * context has an empty one). */
+extern _Thread_local const struct rt_waker *gt__running_waker;
+
 enum gt__state {
     GT__RUNNING,  /* s->current */
     GT__RUNNABLE, /* on s->ready */

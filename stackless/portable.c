@@ -12,16 +12,23 @@
 #include "rt_cancel.h"
 #include "task_internal.h"
 
-_Thread_local struct rt_cx *rt__sl_cx;
+/* The context of the task being polled on this thread, set by
+ * portable_poll for the duration of one poll. */
+static _Thread_local struct rt_cx *polling_cx;
+
+struct rt_cx *rt_stackless_cx(void)
+{
+    return polling_cx;
+}
 
 static enum rt_poll portable_poll(struct fut_future *self, struct rt_cx *cx,
                                   void *out)
 {
     struct rt_frame *h = (struct rt_frame *)self;
-    struct rt_cx *outer = rt__sl_cx; /* block_on may nest a poll */
-    rt__sl_cx = cx;
+    struct rt_cx *outer = polling_cx; /* block_on may nest a poll */
+    polling_cx = cx;
     enum rt_poll p = h->fn(h);
-    rt__sl_cx = outer;
+    polling_cx = outer;
     if (p == RT_READY && out && out != (void *)&h->ret)
         memcpy(out, &h->ret, sizeof(h->ret));
     return p;
@@ -121,7 +128,7 @@ enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
     if (h->u.yielded)
         return RT_READY;
     h->u.yielded = 1;
-    rt_waker_wake_by_ref(rt__sl_cx->waker);
+    rt_waker_wake_by_ref(polling_cx->waker);
     return RT_PENDING;
 }
 
@@ -132,7 +139,7 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
         return RT_READY;
     }
     intptr_t v = 0;
-    if (fut_poll(&join->j.base, rt__sl_cx, &v) == RT_PENDING)
+    if (fut_poll(&join->j.base, polling_cx, &v) == RT_PENDING)
         return RT_PENDING;
     int err = fut_join_error(&join->j);
     if (err == -EBUSY) { /* another task awaits it: the handle stays its */

@@ -19,13 +19,11 @@ struct rt_join {
 
 #define RT__FRAME_BASE
 
-/* The running context's waker, kept by every switch (the scheduler's own
- * context has an empty one); what gt_waker returns, without the call. */
-extern _Thread_local const struct rt_waker *gt__running_waker;
-
 /* The calling green thread's context: a compound literal that lives for
- * the enclosing await statement. */
-#define rt__cx()      (&(struct rt_cx){gt__running_waker})
+ * the enclosing await statement. gt_waker() rather than the scheduler's
+ * thread-local, so that users' object files name no library-internal
+ * symbol. */
+#define rt__cx()      (&(struct rt_cx){gt_waker()})
 #define rt__reactor() gt_reactor()
 
 /* RT_AWAIT_JOIN's body: gt_join of the handle's thread, its result into

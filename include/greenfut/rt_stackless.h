@@ -23,14 +23,17 @@ struct rt_join {
 
 #define RT__FRAME_BASE struct fut_future base;
 
-/* The context of the task being polled on this thread (set by the portable
- * poll for the duration of one poll). */
-extern _Thread_local struct rt_cx *rt__sl_cx;
+/* The context of the portable task being polled on this thread: the one
+ * its awaits register their waker from. Valid only inside a task's body
+ * (between RT_BEGIN and RT_END); NULL outside any poll. A function rather
+ * than the thread-local itself, so that users' object files name no
+ * library-internal symbol. Never runs user code. */
+struct rt_cx *rt_stackless_cx(void);
 
 /* The context the awaits of the task being polled use. */
 static inline struct rt_cx *rt__cx(void)
 {
-    return rt__sl_cx;
+    return rt_stackless_cx();
 }
 
 #define rt__reactor() fut_reactor()
