@@ -9,6 +9,12 @@
 #ifndef RT_STACKFUL_RT_STACKFUL_H
 #define RT_STACKFUL_RT_STACKFUL_H
 
+/* One backend's half of the portable API: it needs what rt.h declares
+ * before including it. */
+#ifndef RT_COMMON_RT_H
+#error "include <greenfut/rt.h>, which includes <greenfut/rt_stackful.h>"
+#endif
+
 #include "gt.h"
 
 /* A join handle: the task's green-thread id, and its result once joined. */

@@ -10,6 +10,12 @@
 #ifndef RT_STACKLESS_RT_STACKLESS_H
 #define RT_STACKLESS_RT_STACKLESS_H
 
+/* One backend's half of the portable API: it needs what rt.h declares
+ * before including it. */
+#ifndef RT_COMMON_RT_H
+#error "include <greenfut/rt.h>, which includes <greenfut/rt_stackless.h>"
+#endif
+
 #include "future.h"
 #include "task.h"
 
