@@ -26,7 +26,7 @@
 #include <greenfut/io.h>
 #include <greenfut/timer.h>
 #include "sys.h"
-#include <greenfut/watchdog.h>
+#include "watchdog_internal.h"
 
 /* Cache-line offsets of thread blocks (see spawn); -DGT_COLOURS=1 for none. */
 #ifndef GT_COLOURS

@@ -17,7 +17,7 @@
 #include <greenfut/check.h>
 #include "fiber_san.h"
 #include "sys.h"
-#include <greenfut/watchdog.h>
+#include "watchdog_internal.h"
 
 #define GUARD_BYTES (64u * 1024u)
 #define SLAB_BYTES  (16u * 1024u * 1024u)

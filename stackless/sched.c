@@ -17,7 +17,7 @@
 #include <greenfut/check.h>
 #include "sys.h"
 #include "task_internal.h"
-#include <greenfut/watchdog.h>
+#include "watchdog_internal.h"
 
 /* Task polls between two looks at the reactor when tasks stay ready.
  * Rust: tokio's event_interval (61) plays the same role. A look costs a

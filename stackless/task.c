@@ -16,7 +16,7 @@
 #include <greenfut/check.h>
 #include "sys.h"
 #include "task_internal.h"
-#include <greenfut/watchdog.h>
+#include "watchdog_internal.h"
 
 _Thread_local struct fut_executor *fut__current;
 _Thread_local const char *fut__wait_note;

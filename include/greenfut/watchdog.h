@@ -31,13 +31,6 @@
 #ifndef RT_COMMON_WATCHDOG_H
 #define RT_COMMON_WATCHDOG_H
 
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-struct rt_watchdog;
-
 /* Sets the threshold, in milliseconds, for schedulers started from now on,
  * process-wide; it overrides RT_WATCHDOG_MS. 0 goes back to the
  * environment's value (unset or 0: no watchdog). Any thread. */
@@ -45,66 +38,5 @@ void rt_watchdog_set_ms(unsigned ms);
 
 /* The threshold in ms that a scheduler starting now would use (0: off). */
 unsigned rt_watchdog_ms(void);
-
-/* For schedulers, at the start of a run: starts a watchdog thread when one
- * is enabled (rt_watchdog_ms() > 0). Returns the watchdog, or NULL when
- * disabled or when the thread could not start (said once on stderr: the run
- * goes on without). Never runs user code. */
-struct rt_watchdog *rt__watchdog_start(void);
-
-/* Stops and frees a watchdog from rt__watchdog_start (NULL is fine). Joins
- * its thread, so it may take up to half a threshold. */
-void rt__watchdog_stop(struct rt_watchdog *wd);
-
-/* For schedulers, right before a task gets the CPU: task `id` named `name`
- * (NULL or "" when unnamed; copied, at most 31 bytes) running `entry` (the
- * address of its function, for dladdr). `task` is the key its spawn site
- * was noted under (rt__watchdog_spawned), NULL for none; a noted entry
- * takes the place of `entry`. Owner thread only. */
-void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
-                         uintptr_t entry, const void *task);
-
-/* For schedulers, when control is back in the scheduler itself (no task
- * runs: waiting in the reactor is not a stall). Owner thread only. */
-void rt__watchdog_idle(struct rt_watchdog *wd);
-
-/* Spawn sites. 1 while sites are noted, 0 while not, -1 until first asked.
- * Read it through rt__watchdog_noting(). */
-extern atomic_int rt__watchdog_sites;
-
-/* Reads the setting again (rt_watchdog_ms() > 0) into rt__watchdog_sites,
- * forgets every noted site when it is off, and returns it. Called by
- * rt_watchdog_set_ms, rt__watchdog_start and the first rt__watchdog_noting. */
-bool rt__watchdog_sites_refresh(void);
-
-/* Whether spawns should note their site now: one relaxed load. */
-static inline bool rt__watchdog_noting(void)
-{
-    int v = atomic_load_explicit(&rt__watchdog_sites, memory_order_relaxed);
-    return v > 0 || (v < 0 && rt__watchdog_sites_refresh());
-}
-
-/* For spawn functions, when rt__watchdog_noting(): task `task` (the key the
- * scheduler will pass to rt__watchdog_resume) runs `entry` and was spawned
- * by the call that returns to `site` (a __builtin_return_address(0) of the
- * public spawn function). Replaces what was noted under the same key. Out
- * of memory, the site is not noted (the report says "?"). Any thread. */
-void rt__watchdog_spawned(const void *task, uintptr_t site, uintptr_t entry);
-
-/* The site and entry noted for `task`: true and both stored, or false when
- * none is noted. Any thread. */
-bool rt__watchdog_site_of(const void *task, uintptr_t *site, uintptr_t *entry);
-
-/* For schedulers, when task `task` is freed and rt__watchdog_noting():
- * forgets its site. Any thread; an unknown key is fine. */
-void rt__watchdog_forget(const void *task);
-
-/* Writes the name of the function at code address `fn` into buf (len > 0):
- * its symbol when dladdr finds one starting exactly there (the executable
- * needs -rdynamic, CMake's ENABLE_EXPORTS, for its own functions), else
- * "file+0xoffset" for addr2line, else "?". For reports that name a task by
- * its function (the watchdog's, stackful overflow and deadlock reports).
- * Takes the loader's lock: not for a path that must never block. */
-void rt__name_fn(uintptr_t fn, char *buf, size_t len);
 
 #endif

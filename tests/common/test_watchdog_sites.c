@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include <greenfut/watchdog.h>
+#include "watchdog_internal.h"
 
 #define KEYS 5000
 
