@@ -122,7 +122,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     return 0;
 }
 
-int rt__sf_join(struct rt_join *join)
+int rt_stackful_join(struct rt_join *join)
 {
     if (!join || join->id <= 0)
         return -ESRCH;

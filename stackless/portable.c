@@ -123,7 +123,7 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
     return true;
 }
 
-enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
+enum rt_poll rt_stackless_poll_yield(struct rt_frame *h)
 {
     if (h->u.yielded)
         return RT_READY;
@@ -132,7 +132,7 @@ enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
     return RT_PENDING;
 }
 
-enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
+enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
 {
     if (!join || fut_dropped(&join->j.base)) {
         h->r.i = -ESRCH;

@@ -33,8 +33,10 @@ struct rt_join {
 #define rt__reactor() gt_reactor()
 
 /* RT_AWAIT_JOIN's body: gt_join of the handle's thread, its result into
- * join->ret. Returns 0 or -ESRCH (empty or already joined handle). */
-int rt__sf_join(struct rt_join *join);
+ * join->ret. Returns 0 or -ESRCH (empty or already joined handle). What the
+ * macro expands to (part of the library's ABI); call the macro. May switch
+ * stacks. */
+int rt_stackful_join(struct rt_join *join);
 
 #define RT_BEGIN(f)                        \
     {                                      \
@@ -81,7 +83,7 @@ int rt__sf_join(struct rt_join *join);
 #define RT_AWAIT_JOIN(f, rc, join_) \
     do {                            \
         (void)rt__h;                \
-        (rc) = rt__sf_join(join_);  \
+        (rc) = rt_stackful_join(join_);  \
     } while (0)
 
 #endif

@@ -44,12 +44,16 @@ static inline struct rt_cx *rt__cx(void)
 
 #define rt__reactor() fut_reactor()
 
+/* The two functions below are what RT_AWAIT_YIELD and RT_AWAIT_JOIN
+ * expand to (part of the library's ABI, so users' object files name only
+ * public symbols); call the macros, not these. */
+
 /* RT_AWAIT_YIELD's poll: wakes itself and is pending once, then ready. */
-enum rt_poll rt__sl_poll_yield(struct rt_frame *h);
+enum rt_poll rt_stackless_poll_yield(struct rt_frame *h);
 /* RT_AWAIT_JOIN's poll: polls the join future, then drops it; h->r.i is 0
  * (result in join->ret) or -ESRCH (empty or already joined handle, or one
  * another task awaits: that one is left alone). */
-enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
+enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join);
 
 /* The portable macros are the stackless backend's own (future.h), over the
  * frame header's state field. */
@@ -72,7 +76,7 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
     do {                                              \
         rt__h->u.yielded = 0;                         \
         rt__h->op = RT__OP_YIELD;                     \
-        RT__AWAIT(rt__sl_poll_yield(rt__h), "yield"); \
+        RT__AWAIT(rt_stackless_poll_yield(rt__h), "yield"); \
         rt__h->op = RT__OP_NONE;                      \
     } while (0)
 
@@ -94,7 +98,7 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
     do {                                                     \
         rt__h->u.join = (join_);                             \
         rt__h->op = RT__OP_JOIN;                             \
-        RT__AWAIT(rt__sl_poll_join(rt__h, (join_)), "join"); \
+        RT__AWAIT(rt_stackless_poll_join(rt__h, (join_)), "join"); \
         rt__h->op = RT__OP_NONE;                             \
         (rc) = rt__h->r.i;                                   \
     } while (0)
