@@ -25,7 +25,7 @@
 
 #include "fcontext.h"
 #include "harness.h"
-#include "poll.h"
+#include <greenfut/rt_poll.h>
 
 #define STACK (64 * 1024)
 

@@ -3,7 +3,7 @@
  * first send to the last receive / M. Params: capacity (0 = rendezvous).
  * Checks that every message arrived in order. */
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define MESSAGES 2000000L
 

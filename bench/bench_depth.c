@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define YIELDS 1000000L
 #define PARKED 10000L

@@ -6,7 +6,7 @@
  * Params: the number of handoffs (even). Checks that the two strictly
  * alternated and that every round happened. */
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 static long token; /* the round ping is in; pong answers with -token */
 

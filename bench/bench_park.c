@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
 #include <stdio.h>

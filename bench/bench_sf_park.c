@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "gt.h"
+#include <greenfut/gt.h>
 #include "harness.h"
 
 static size_t n_threads;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "clock.h"
+#include <greenfut/clock.h>
 #include "fcontext.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 #define RUNS 9
 

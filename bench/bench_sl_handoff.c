@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "clock.h"
-#include "task.h"
+#include <greenfut/clock.h>
+#include <greenfut/task.h>
 
 #define RUNS     9
 #define HANDOFFS 2000000L

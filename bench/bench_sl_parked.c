@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 #define RUNS 3
 

@@ -3,7 +3,7 @@
  * Metric ns_per_spawn_join = time / tasks. Params: the number of tasks.
  * Checks every join's result. */
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define BATCH 32
 

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "timer.h"
+#include <greenfut/clock.h>
+#include <greenfut/timer.h>
 
 #ifndef RT_TIMER_ARITY
 #define RT_TIMER_ARITY 4

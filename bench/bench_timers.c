@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 struct sleeper {
     RT_FRAME;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define TOTAL_YIELDS 4000000L
 

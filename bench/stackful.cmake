@@ -3,6 +3,7 @@
 # its in-process baseline, so it links Boost.Context too.
 add_executable(bench_sf_switch ${CMAKE_CURRENT_LIST_DIR}/bench_sf_switch.c)
 target_link_libraries(bench_sf_switch PRIVATE rt::stackful rt_boost_context)
+target_include_directories(bench_sf_switch PRIVATE ${PROJECT_SOURCE_DIR}/stackful)
 # The variant its rows carry: how the scheduler enters jump_fcontext.
 if(RT_STACKFUL_PLAIN_CALL)
   set(_switch_variant plain_call)

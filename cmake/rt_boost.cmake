@@ -30,6 +30,9 @@ if(NOT RT_HAVE_FCONTEXT_C_ABI)
     "(1.87+ hides the C symbols)")
 endif()
 
-add_library(rt_boost_context UNKNOWN IMPORTED)
-set_target_properties(rt_boost_context PROPERTIES
+# Named as the installed package names it (greenfutConfig.cmake), so that
+# the exported link interface of the static stackful library refers to it.
+add_library(greenfut::boost_context UNKNOWN IMPORTED GLOBAL)
+set_target_properties(greenfut::boost_context PROPERTIES
   IMPORTED_LOCATION ${RT_BOOST_CONTEXT_LIB})
+add_library(rt_boost_context ALIAS greenfut::boost_context)

@@ -12,7 +12,7 @@ check_c_compiler_flag(-fstack-clash-protection RT_HAVE_STACK_CLASH_PROTECTION)
 # gcc's -Wjump-misses-init: a goto or switch that jumps past a local's
 # initialisation. On the stackless backend every await is a resume point of
 # a switch, so it flags a local initialised in the body before an await and
-# still in scope after it (rule 3 of common/rt.h); rt_portable_checks().
+# still in scope after it (rule 3 of include/greenfut/rt.h); rt_portable_checks().
 check_c_compiler_flag(-Wjump-misses-init RT_HAVE_WJUMP_MISSES_INIT)
 
 function(rt_target_warnings tgt)
@@ -32,7 +32,7 @@ function(rt_target_warnings tgt)
 endfunction()
 
 # rt_portable_checks(target): what a target that compiles portable tasks
-# (common/rt.h) on the stackless backend gets in debug builds: the one
+# (include/greenfut/rt.h) on the stackless backend gets in debug builds: the one
 # warning that catches locals kept across an await (rt.h, rule 3), made an
 # error with RT_WERROR like the rest. A usage requirement of
 # rt_portable_stackless (INTERFACE), so every test, benchmark and example

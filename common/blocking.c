@@ -1,4 +1,4 @@
-#include "blocking.h"
+#include <greenfut/blocking.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "check.h"
-#include "list.h"
+#include <greenfut/check.h>
+#include <greenfut/list.h>
 #include "sys.h"
 
 #define IDLE_EXIT_S     10

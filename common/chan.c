@@ -1,12 +1,12 @@
-#include "chan.h"
+#include <greenfut/chan.h>
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "sleep.h"
+#include <greenfut/check.h>
+#include <greenfut/sleep.h>
 #include "sys.h"
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or

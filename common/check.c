@@ -1,4 +1,4 @@
-#include "check.h"
+#include <greenfut/check.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-#include "clock.h"
+#include <greenfut/clock.h>
 
 #include <time.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 
 #if defined(RT_DEBUG) && RT_DEBUG
 /* The last reading on this thread, to check "never goes backwards". */

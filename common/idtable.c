@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "sys.h"
 
 void rt_idtable_init(struct rt_idtable *tab, size_t size)

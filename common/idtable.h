@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 
 /* Each entry's first member is a uint64_t key; 0 marks an empty slot. */
 struct rt_idtable {

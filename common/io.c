@@ -1,12 +1,12 @@
-#include "io.h"
+#include <greenfut/io.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "clock.h"
+#include <greenfut/check.h>
+#include <greenfut/clock.h>
 #include "reactor_internal.h"
 #include "sys.h"
 

@@ -11,14 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "check.h"
-#include "reactor.h"
+#include <greenfut/check.h>
+#include <greenfut/reactor.h>
 
 /* How it works. A schedulable object (a stackless task, a green thread)
  * belongs to the thread that runs its scheduler. Its reference count is the
  * owner's alone, plain loads and stores; what another thread does to it (a
  * waker clone, a wake, a drop) goes into the word of a remote node the
- * object embeds (struct rt_remote, common/reactor.h) and is applied by the
+ * object embeds (struct rt_remote, include/greenfut/reactor.h) and is applied by the
  * owner when the reactor runs that node. So the owner's wakes, clones and
  * drops take no locked instruction.
  *

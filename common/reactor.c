@@ -1,4 +1,4 @@
-#include "reactor.h"
+#include <greenfut/reactor.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#include "check.h"
-#include "clock.h"
+#include <greenfut/check.h>
+#include <greenfut/clock.h>
 #include "reactor_internal.h"
 #include "sys.h"
 

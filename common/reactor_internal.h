@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "reactor.h"
+#include <greenfut/reactor.h>
 
 struct rt__io {
     uint32_t gen;       /* bumped at every register: stale epoll events miss */

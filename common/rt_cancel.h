@@ -9,7 +9,7 @@
 #ifndef RT_COMMON_RT_CANCEL_H
 #define RT_COMMON_RT_CANCEL_H
 
-#include "rt.h"
+#include <greenfut/rt.h>
 
 /* Cancels the wait h is suspended in, the child chain first, on reactor r.
  * A join is the backend's own state: cancel_join (may be NULL when a

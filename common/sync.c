@@ -1,8 +1,8 @@
-#include "sync.h"
+#include <greenfut/sync.h>
 
 #include <errno.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 
 /* Permits are handed straight to the first waiter, so a semaphore never
  * has free permits and waiters at once. */

@@ -1,9 +1,9 @@
-#include "timer.h"
+#include <greenfut/timer.h>
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "sys.h"
 
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4, the parent of i is

@@ -1,8 +1,8 @@
-#include "waitq.h"
+#include <greenfut/waitq.h>
 
 #include <stddef.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 
 enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
                            const struct rt_cx *cx)

@@ -1,5 +1,5 @@
 /* The echo example: a TCP echo server and its load client, one source on
- * the portable API (common/rt.h), one task per connection either way.
+ * the portable API (include/greenfut/rt.h), one task per connection either way.
  *
  *   echo_stackful server [PORT]              serve until SIGINT/SIGTERM
  *   echo_stackful client PORT C M [BYTES]    C connections, M round trips
@@ -18,10 +18,10 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "example_util.h"
-#include "list.h"
-#include "rt.h"
+#include <greenfut/list.h>
+#include <greenfut/rt.h>
 
 #define BUF_MAX 4096
 

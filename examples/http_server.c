@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "http_parse.h"
 
 #define SEC_NS     1000000000ull

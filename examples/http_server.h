@@ -1,4 +1,4 @@
-/* A small HTTP/1.1 server as a library of portable tasks (common/rt.h).
+/* A small HTTP/1.1 server as a library of portable tasks (include/greenfut/rt.h).
  *
  * One task accepts; each connection is one more task that parses request
  * heads (examples/http_parse.h), answers them in order (keep-alive and
@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "list.h"
-#include "rt.h"
+#include <greenfut/list.h>
+#include <greenfut/rt.h>
 
 /* The body of `GET /`. */
 #define HTTP_HELLO "hello\n"

@@ -17,8 +17,8 @@
 #include <sys/socket.h>
 
 #include "fuzz.h"
-#include "io.h"
-#include "reactor.h"
+#include <greenfut/io.h>
+#include <greenfut/reactor.h>
 
 #define NFD       8
 #define MAX_BYTES 200

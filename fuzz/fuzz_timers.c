@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "timer.h"
+#include <greenfut/timer.h>
 
 #define NT 16
 

@@ -11,7 +11,7 @@
  *
  * `refs` and everything else but `remote` belong to the owner's OS thread.
  * Another thread never touches them: its wakes, clones and drops go into
- * the word of the `remote` node (common/reactor.h), which the owner applies
+ * the word of the `remote` node (include/greenfut/reactor.h), which the owner applies
  * when the reactor runs the node. So the owner's own clones and drops are
  * plain increments, no locked instruction.
  */
@@ -23,11 +23,15 @@
 #include <stdint.h>
 
 #include "fcontext.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 #include "idtable.h"
-#include "list.h"
-#include "reactor.h"
+#include <greenfut/list.h>
+#include <greenfut/reactor.h>
 #include "stack.h"
+
+/* The running context's waker, kept by every switch (the scheduler's own
+ * context has an empty one). */
+extern _Thread_local const struct rt_waker *gt__running_waker;
 
 enum gt__state {
     GT__RUNNING,  /* s->current */
@@ -163,7 +167,7 @@ void *gt__spawned_arg(int64_t id);
  * For stackful/portable.c, whose frames say what they wait on. */
 void gt__set_cancel(int64_t id, void (*cancel)(void *arg));
 
-/* Where a thread was spawned, for the watchdog (common/watchdog.h): the
+/* Where a thread was spawned, for the watchdog (include/greenfut/watchdog.h): the
  * return address of the public spawn call, and the function to name as the
  * thread's entry (0: the function it runs). */
 struct gt__site {

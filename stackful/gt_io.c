@@ -2,12 +2,12 @@
  * function and parks on RT_PENDING until the reactor wakes the thread's
  * waker. This loop is the whole stackful side of an await.
  */
-#include "gt.h"
+#include <greenfut/gt.h>
 
 #include <errno.h>
 
 #include "gt_internal.h"
-#include "io.h"
+#include <greenfut/io.h>
 
 /* Parks on an IO wait, recording it for deadlock reports. */
 static void park_io(struct gt__thread *self, const char *what, int fd)

@@ -1,6 +1,6 @@
 /* The stackful side of rt.h: a portable task is a green thread that runs
  * the task function once, straight through. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -118,7 +118,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     return 0;
 }
 
-int rt__sf_join(struct rt_join *join)
+int rt_stackful_join(struct rt_join *join)
 {
     if (!join || join->id <= 0)
         return -ESRCH;

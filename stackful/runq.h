@@ -10,7 +10,7 @@
 #define RT_STACKFUL_RUNQ_H
 
 #include "gt_internal.h"
-#include "list.h"
+#include <greenfut/list.h>
 
 /* The next context to run: the head of the ready queue, or the scheduler
  * when the queue is empty or the handoff budget is spent. */

@@ -9,22 +9,22 @@
  * measured both: through the scheduler a handoff costs two jumps.
  * Dependencies: sched.c -> thread.c (spawn, references) -> switch.h, runq.h.
  */
-#include "gt.h"
+#include <greenfut/gt.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "clock.h"
+#include <greenfut/check.h>
+#include <greenfut/clock.h>
 #include "gt_internal.h"
-#include "io.h"
+#include <greenfut/io.h>
 #include "runq.h"
 #include "switch.h"
-#include "timer.h"
+#include <greenfut/timer.h>
 #include "sys.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 /* Handoffs between two looks at the reactor; -DGT_BUDGET=n to try others. */
 #ifndef GT_BUDGET

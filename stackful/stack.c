@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "fiber_san.h"
 #include "sys.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 #define GUARD_BYTES (64u * 1024u)
 #define SLAB_BYTES  (16u * 1024u * 1024u)

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "list.h"
+#include <greenfut/list.h>
 
 struct gt__slab;
 

@@ -20,7 +20,7 @@
 #include "fcontext.h"
 #include "fiber_san.h"
 #include "gt_internal.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 /* Runs first in every context that gets control: see the file comment. */
 static inline void land(transfer_t tr)

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "fiber_san.h"
 #include "owner.h"
 #include "runq.h"
 #include "switch.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 /* Cache-line offsets of thread blocks (see spawn); -DGT_COLOURS=1 for none. */
 #ifndef GT_COLOURS

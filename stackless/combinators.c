@@ -4,7 +4,7 @@
  * them (O(n) per wake, fine for the small n they are meant for). A child
  * that is done is dropped at once and recognised afterwards by vt == NULL.
  */
-#include "combinators.h"
+#include <greenfut/combinators.h>
 
 #include <errno.h>
 

@@ -7,7 +7,7 @@
  * ready, something is still pending and the reactor has nobody to wake, the
  * program is deadlocked: the loop says so instead of blocking forever.
  */
-#include "task.h"
+#include <greenfut/task.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "executor_internal.h"
 #include "join_internal.h"
 #include "sys.h"
 #include "task_internal.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 /* Task polls between two looks at the reactor when tasks stay ready.
  * Rust: tokio's event_interval (61) plays the same role. A look costs a

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "task.h"
+#include <greenfut/task.h>
 
 /* What the deadlock report says of a task beyond its vtable's name, for
  * frames whose vtable cannot say it alone (a portable task: one vtable for
@@ -27,7 +27,7 @@ typedef bool (*fut__about_fn)(const struct fut_future *frame,
                               struct fut__about *out);
 extern fut__about_fn fut__about;
 
-/* fut_frame_spawn with the site the watchdog names (common/watchdog.h):
+/* fut_frame_spawn with the site the watchdog names (include/greenfut/watchdog.h):
  * `site` is the return address of the public spawn call, `entry` the
  * function to name as the task's (0: the frame's poll function). */
 int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,

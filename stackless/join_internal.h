@@ -7,7 +7,7 @@
 #ifndef RT_STACKLESS_JOIN_INTERNAL_H
 #define RT_STACKLESS_JOIN_INTERNAL_H
 
-#include "task.h"
+#include <greenfut/task.h>
 #include "task_internal.h"
 
 /* The join handle's vtable (fut_join.base.vt of a live handle). */

@@ -7,14 +7,14 @@
  * drop must cancel the timer; a pending IO future has its task's waker in
  * the fd's slot, and its drop withdraws it (rt_reactor_io_cancel).
  */
-#include "leaf.h"
+#include <greenfut/leaf.h>
 
 #include <errno.h>
 #include <string.h>
 
-#include "clock.h"
-#include "io.h"
-#include "task.h"
+#include <greenfut/clock.h>
+#include <greenfut/io.h>
+#include <greenfut/task.h>
 #include "wait_note.h"
 
 /* ---- sleep ---- */

@@ -1,6 +1,6 @@
 /* The stackless side of rt.h: a portable task is a future whose poll calls
  * the task function with the poll's context at hand. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,23 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "executor_internal.h"
 #include "join_internal.h"
-#include "leaf.h"
+#include <greenfut/leaf.h>
 #include "rt_cancel.h"
 #include "task_internal.h"
 
-_Thread_local struct rt_cx *rt__sl_cx;
+/* The context of the task being polled on this thread, set by
+ * portable_poll for the duration of one poll. */
+static _Thread_local struct rt_cx *polling_cx;
+
+struct rt_cx *rt_stackless_cx(void)
+{
+    return polling_cx;
+}
 
 static enum rt_poll portable_poll(struct fut_future *self, struct rt_cx *cx,
                                   void *out)
 {
     struct rt_frame *h = (struct rt_frame *)self;
-    struct rt_cx *outer = rt__sl_cx; /* block_on may nest a poll */
-    rt__sl_cx = cx;
+    struct rt_cx *outer = polling_cx; /* block_on may nest a poll */
+    polling_cx = cx;
     enum rt_poll p = h->fn(h);
-    rt__sl_cx = outer;
+    polling_cx = outer;
     if (p == RT_READY && out && out != (void *)&h->ret)
         memcpy(out, &h->ret, sizeof(h->ret));
     return p;
@@ -119,19 +126,19 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
     return true;
 }
 
-enum rt_poll rt__sl_poll_yield(struct rt_frame *h)
+enum rt_poll rt_stackless_poll_yield(struct rt_frame *h)
 {
-    return fut__poll_yield(&h->u.yielded, rt__sl_cx);
+    return fut__poll_yield(&h->u.yielded, polling_cx);
 }
 
-enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join)
+enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
 {
     if (!join || fut_dropped(&join->j.base)) {
         h->r.i = -ESRCH;
         return RT_READY;
     }
     intptr_t v = 0;
-    if (fut_poll(&join->j.base, rt__sl_cx, &v) == RT_PENDING)
+    if (fut_poll(&join->j.base, polling_cx, &v) == RT_PENDING)
         return RT_PENDING;
     int err = fut_join_error(&join->j);
     if (err == -EBUSY) { /* another task awaits it: the handle stays its */

@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "sys.h"
 
 void fut__slab_init(struct fut__slab *s)

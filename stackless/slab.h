@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
-#include "list.h"
+#include <greenfut/check.h>
+#include <greenfut/list.h>
 
 #define FUT__SLOT_STEP    16u
 #define FUT__SLOT_MAX     4096u

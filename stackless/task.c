@@ -7,16 +7,16 @@
  * only adds to the word of the task's remote node (common/owner.h), and
  * the owner applies it when the reactor runs the node.
  */
-#include "task.h"
+#include <greenfut/task.h>
 
 #include <errno.h>
 #include <string.h>
 
-#include "check.h"
+#include <greenfut/check.h>
 #include "owner.h"
 #include "task_internal.h"
 #include "wait_note.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 _Thread_local struct fut__tasks *fut__current;
 _Thread_local const char *fut__wait_note;

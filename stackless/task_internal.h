@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "task.h"
-#include "check.h"
-#include "list.h"
-#include "reactor.h"
+#include <greenfut/task.h>
+#include <greenfut/check.h>
+#include <greenfut/list.h>
+#include <greenfut/reactor.h>
 #include "slab.h"
 
 /* Owner-thread-only bits of fut__task.flags. A free slot has flags 0. */

@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "blocking.h"
+#include <greenfut/blocking.h>
 #include "check.h"
-#include "reactor.h"
+#include <greenfut/reactor.h>
 #include "testwaker.h"
 
 /* The waker is woken on a worker thread: it counts (the test waker, whose

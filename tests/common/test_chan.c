@@ -3,7 +3,7 @@
  * waker balance. */
 #include <errno.h>
 
-#include "chan.h"
+#include <greenfut/chan.h>
 #include "check.h"
 #include "testwaker.h"
 

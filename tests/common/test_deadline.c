@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "clock.h"
+#include <greenfut/clock.h>
 
 int main(void)
 {

@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "clock.h"
-#include "io.h"
-#include "reactor.h"
+#include <greenfut/clock.h>
+#include <greenfut/io.h>
+#include <greenfut/reactor.h>
 #include "testwaker.h"
 
 /* Turns the reactor until the test waker has been woken `target` times. */

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "check.h"
-#include "list.h"
+#include <greenfut/list.h>
 
 struct item {
     int v;

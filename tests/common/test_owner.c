@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "owner.h"
-#include "reactor.h"
+#include <greenfut/reactor.h>
 
 /* The fake owner: an object that counts what the protocol did to it. */
 struct obj {

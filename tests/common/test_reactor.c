@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "io.h"
-#include "reactor.h"
+#include <greenfut/io.h>
+#include <greenfut/reactor.h>
 #include "testwaker.h"
 
 static void test_edge_wakes_once(void)

@@ -5,7 +5,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "sync.h"
+#include <greenfut/sync.h>
 #include "testwaker.h"
 
 static struct tw tw;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "clock.h"
-#include "reactor.h"
+#include <greenfut/clock.h>
+#include <greenfut/reactor.h>
 #include "testwaker.h"
-#include "timer.h"
+#include <greenfut/timer.h>
 
 #define N 10000
 

@@ -1,4 +1,4 @@
-/* The watchdog's spawn-site table (common/watchdog.h): noted only while a
+/* The watchdog's spawn-site table (include/greenfut/watchdog.h): noted only while a
  * watchdog is enabled, found again by key after growth and after removals
  * that shift neighbours back, replaced when a key is reused, and emptied
  * when the watchdog is switched off. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "watchdog.h"
+#include "watchdog_internal.h"
 
 #define KEYS 5000
 

@@ -7,7 +7,7 @@
 
 #include <stdatomic.h>
 
-#include "waker.h"
+#include <greenfut/waker.h>
 
 struct tw {
     atomic_int wakes; /* wake + wake_by_ref */

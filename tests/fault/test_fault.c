@@ -30,9 +30,9 @@
 #include <sys/wait.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 #include "sys.h"
-#include "watchdog.h"
+#include <greenfut/watchdog.h>
 
 #define CHILD_ALARM_S 20
 #define IO_CHUNK      1000
@@ -530,7 +530,7 @@ static int run_child(enum rt_sys_site site, uint64_t nth, int err)
 
 int main(void)
 {
-    /* Writes to a pipe whose reader is gone raise SIGPIPE (common/io.h
+    /* Writes to a pipe whose reader is gone raise SIGPIPE (include/greenfut/io.h
      * spares only sockets); a program that writes pipes ignores it. */
     signal(SIGPIPE, SIG_IGN);
     /* The watchdog on, with a threshold no step comes near: its calloc

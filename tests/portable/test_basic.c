@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 /* Records the order in which sleepers wake, and whether any sleeper found
  * its deadline already passed when it first ran (then the order proves

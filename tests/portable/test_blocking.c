@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define TICKS 5
 /* How long the blocking call waits for the ticks at most. Through the pool

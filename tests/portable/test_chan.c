@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define PRODUCERS    8
 #define CONSUMERS    8

@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "child.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 static struct rt_chan never; /* unbuffered, nobody sends */
 

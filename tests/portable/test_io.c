@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define BYTES (1 << 20)
 

@@ -1,12 +1,12 @@
 /* Two tasks join one handle: the first joiner gets the task's result, the
- * second gets -ESRCH at once (common/rt.h, RT_AWAIT_JOIN), on both backends.
+ * second gets -ESRCH at once (include/greenfut/rt.h, RT_AWAIT_JOIN), on both backends.
  * Before, the stackless second joiner took the handle's waker slot, the
  * first was never woken, and the run ended in a false deadlock. */
 #include <errno.h>
 #include <stdio.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 static struct rt_join shared; /* the one handle both joiners await */
 static int results[2];        /* each joiner's rc, 1 + its index when unset */

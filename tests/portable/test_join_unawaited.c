@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define REUSES 1000
 

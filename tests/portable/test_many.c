@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define N 100000
 

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 static int rfd = -1; /* read end of a pipe whose write end stays open */
 static int reached;  /* how far the root came */

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 /* Rule 3: a frame field keeps its value across awaits, through loops and
  * nested blocks; rule 4: a buffer in the frame keeps its contents. */

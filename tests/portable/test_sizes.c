@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 struct small {
     RT_FRAME;

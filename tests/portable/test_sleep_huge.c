@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 enum { ST_PARKED = 10, ST_WOKE_EARLY, ST_NO_TIMER, ST_RUN_ENDED };
 

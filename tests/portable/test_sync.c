@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define WORKERS 16
 #define ROUNDS  200

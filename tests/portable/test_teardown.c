@@ -9,7 +9,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 enum kind { SEND, RECV, LOCK, SEM, COND, WG, NOTIFY, KINDS };
 

@@ -1,4 +1,4 @@
-/* The blocking detector (common/watchdog.h) on this test's backend: a task
+/* The blocking detector (include/greenfut/watchdog.h) on this test's backend: a task
  * that spins for five thresholds without yielding is named on stderr, once,
  * with its id, name, entry function and the function that spawned it. The
  * spins run in a child process whose stderr is a pipe; the watchdog is
@@ -21,8 +21,8 @@
 
 #include "check.h"
 #include "child.h"
-#include "rt.h"
-#include "watchdog.h"
+#include <greenfut/rt.h>
+#include <greenfut/watchdog.h>
 
 #define THRESHOLD_MS 50u
 #define SPIN_NS      (5u * THRESHOLD_MS * 1000000u)
@@ -36,7 +36,7 @@ static void spin(void)
 }
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
-#include "gt.h"
+#include <greenfut/gt.h>
 
 #define NATIVE_SPAWNER "spin_root"
 
@@ -64,7 +64,7 @@ static void run_spinner(void)
     CHECK_OK(gt_run(NULL, spin_root, NULL, NULL));
 }
 #else
-#include "task.h"
+#include <greenfut/task.h>
 
 #define NATIVE_SPAWNER "run_spinner"
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 #define SOAK_TASKS   100000u
 #define SOAK_SECONDS 30u

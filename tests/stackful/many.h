@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 static size_t many_n;
 static struct rt_waker *many_wakers;

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "clock.h"
-#include "gt.h"
+#include <greenfut/clock.h>
+#include <greenfut/gt.h>
 
 static void *times_two(void *arg)
 {

@@ -14,7 +14,7 @@
 
 #include "check.h"
 #include "child.h"
-#include "rt.h"
+#include <greenfut/rt.h>
 
 enum rt_poll big_task(void *self);
 enum rt_poll big_root(void *self);

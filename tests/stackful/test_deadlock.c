@@ -5,7 +5,7 @@
 
 #include "check.h"
 #include "child.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 static void *gate(void *arg)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 #define TOTAL (1024u * 1024u)
 

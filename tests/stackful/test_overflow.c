@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "child.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 /* noinline and the use of buf after the call keep one real frame per
  * level; the array is written from its low end, the way a large frame

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 static unsigned rounds = 100000;
 static atomic_uint turn; /* round the green thread waits in */

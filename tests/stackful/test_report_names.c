@@ -11,8 +11,8 @@
 
 #include "check.h"
 #include "child.h"
-#include "gt.h"
-#include "rt.h"
+#include <greenfut/gt.h>
+#include <greenfut/rt.h>
 
 enum rt_poll names_waiter(void *self);
 enum rt_poll names_overflower(void *self);

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chan.h"
+#include <greenfut/chan.h>
 #include "check.h"
 #include "child.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 void *jumper(void *arg);
 

@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "child.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 static const uint64_t huge[] = {UINT64_MAX, UINT64_MAX - 1,
                                 (uint64_t)INT64_MAX + 1000u};

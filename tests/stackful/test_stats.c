@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "gt.h"
+#include <greenfut/gt.h>
 
 static int open_gate;
 static struct rt_waker wakers[2];

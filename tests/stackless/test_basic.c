@@ -5,9 +5,9 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "combinators.h"
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/combinators.h>
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 /* A task: sum of i for i in 0..n, sleeping or yielding between steps. */
 struct counter {

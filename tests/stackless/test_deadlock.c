@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "task.h"
+#include <greenfut/task.h>
 
 /* Pending forever, and keeps no waker: nothing can ever wake it. */
 static enum rt_poll never_poll(struct fut_future *self, struct rt_cx *cx,

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "combinators.h"
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/combinators.h>
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 static enum rt_poll ready_poll(struct fut_future *self, struct rt_cx *cx,
                                void *out)

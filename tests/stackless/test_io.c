@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "combinators.h"
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/combinators.h>
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 #define LEN (1u << 20)
 

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 static struct fut_join shared;
 static int rcs[2] = {1, 1}; /* each awaiter's outcome */

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 static int polls, drops;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "task.h"
+#include <greenfut/task.h>
 
 #define N 1000000
 

@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 
 #include "check.h"
-#include "task.h"
+#include <greenfut/task.h>
 
 #define WAKES 100000
 

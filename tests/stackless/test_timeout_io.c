@@ -15,9 +15,9 @@
 #include <netinet/in.h>
 
 #include "check.h"
-#include "combinators.h"
-#include "leaf.h"
-#include "task.h"
+#include <greenfut/combinators.h>
+#include <greenfut/leaf.h>
+#include <greenfut/task.h>
 
 #define MS 1000000ull
 

@@ -2,7 +2,7 @@
  * allocation is freed at the end, also when a clone outlives the task), and
  * a burst of wakes before a poll gives exactly one poll. */
 #include "check.h"
-#include "task.h"
+#include <greenfut/task.h>
 
 #define CLONES 1000
 

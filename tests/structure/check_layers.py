@@ -51,12 +51,46 @@ BACKENDS = ["stackful", "stackless"]
 # common/ files that include a backend header by design.
 COMMON_SELECTS_BACKEND = {"rt.h"}
 
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+# The public headers (include/greenfut/) that a backend implements; every
+# other public header is common/'s.
+PUBLIC_OF = {
+    "stackful": {"gt.h", "rt_stackful.h"},
+    "stackless": {"future.h", "task.h", "leaf.h", "combinators.h",
+                  "rt_stackless.h"},
+}
+PUBLIC_DIR = os.path.join("include", "greenfut")
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+(?:"([^"]+)"|<greenfut/([^>]+)>)',
+                     re.M)
 
 
 def includes(path):
+    """The headers a file includes by name: "x.h" and <greenfut/x.h>."""
     with open(path, encoding="utf-8") as f:
-        return INCLUDE.findall(f.read())
+        return [a or b for a, b in INCLUDE.findall(f.read())]
+
+
+def public_headers(root, folder):
+    """{name: path} of the public headers that belong to `folder`."""
+    d = os.path.join(root, PUBLIC_DIR)
+    if not os.path.isdir(d):
+        return {}
+    names = [n for n in os.listdir(d) if n.endswith(".h")]
+    if folder in PUBLIC_OF:
+        names = [n for n in names if n in PUBLIC_OF[folder]]
+    else:
+        every = set().union(*PUBLIC_OF.values())
+        names = [n for n in names if n not in every]
+    return {n: os.path.join(d, n) for n in names}
+
+
+def folder_files(root, folder):
+    """{name: path} of a folder's files and its public headers."""
+    d = os.path.join(root, folder)
+    out = public_headers(root, folder) if folder in FOLDERS else {}
+    if os.path.isdir(d):
+        out.update({n: os.path.join(d, n) for n in os.listdir(d)})
+    return out
 
 
 def module_of(folder, files, header):
@@ -72,10 +106,8 @@ def module_of(folder, files, header):
 
 def edges(root, folder):
     """{(from_module, to_module): (file, header)} for one folder."""
-    d = os.path.join(root, folder)
-    if not os.path.isdir(d):
-        return {}
-    files = set(os.listdir(d))
+    paths = folder_files(root, folder)
+    files = set(paths)
     out = {}
     for name in sorted(files):
         if name.endswith(".c"):
@@ -86,13 +118,14 @@ def edges(root, folder):
                 continue
         else:
             continue
-        for inc in includes(os.path.join(d, name)):
+        for inc in includes(paths[name]):
             if inc not in files:
                 continue
             dst = module_of(folder, files, inc)
             if dst is None or dst == src:
                 continue
-            out.setdefault((src, dst), (os.path.join(folder, name), inc))
+            out.setdefault((src, dst), (os.path.relpath(paths[name], root),
+                                        inc))
     return out
 
 
@@ -150,21 +183,20 @@ def cycles(folder, graph):
 def common_clean(root):
     backend_headers = set()
     for b in BACKENDS:
-        d = os.path.join(root, b)
-        if os.path.isdir(d):
-            backend_headers |= {n for n in os.listdir(d) if n.endswith(".h")}
-    d = os.path.join(root, "common")
-    own = set(os.listdir(d))
+        backend_headers |= {n for n in folder_files(root, b)
+                            if n.endswith(".h")}
+    paths = folder_files(root, "common")
     bad = []
-    for name in sorted(own):
+    for name in sorted(paths):
         if not name.endswith((".c", ".h")) or name in COMMON_SELECTS_BACKEND:
             continue
-        for inc in includes(os.path.join(d, name)):
+        for inc in includes(paths[name]):
             base = os.path.basename(inc)
-            if inc not in own and (base in backend_headers or
-                                   inc.split("/")[0] in BACKENDS):
-                bad.append(f'common/{name}: includes "{inc}", a backend '
-                           "header (common never depends on a backend)")
+            if inc not in paths and (base in backend_headers or
+                                     inc.split("/")[0] in BACKENDS):
+                bad.append(f'{os.path.relpath(paths[name], root)}: includes '
+                           f'"{inc}", a backend header (common never depends '
+                           "on a backend)")
     return bad
 
 

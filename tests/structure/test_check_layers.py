@@ -66,6 +66,14 @@ def main():
     # common/ includes a backend header.
     expect({"common/reactor.c": '#include "gt.h"\n'},
            "common/reactor.c", "backend header")
+    # A public header counts for the backend that implements it.
+    expect({"include/greenfut/leaf.h": "",
+            "stackless/leaf.c": '#include <greenfut/leaf.h>\n',
+            "stackless/executor.c": '#include <greenfut/leaf.h>\n'},
+           "stackless/executor.c", "back edge executor -> leaf")
+    expect({"include/greenfut/gt.h": "",
+            "common/reactor.c": '#include <greenfut/gt.h>\n'},
+           "common/reactor.c", "backend header")
     # A module missing from the order is named.
     expect({"stackless/extra.c": '#include "task_internal.h"\n'},
            "stackless/extra.c", "not in the order")

@@ -1,5 +1,5 @@
 /* Must not compile: an await after RT_END. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 struct t {
     RT_FRAME;

@@ -1,5 +1,5 @@
 /* Must not compile: RT_END with no RT_BEGIN. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 struct t {
     RT_FRAME;

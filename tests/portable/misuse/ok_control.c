@@ -1,7 +1,7 @@
 /* The control: a correct task compiled exactly like the misuse snippets.
  * It must compile, so that each snippet fails for its one mistake and not
  * because of the command line or the header. */
-#include "rt.h"
+#include <greenfut/rt.h>
 
 struct t {
     RT_FRAME;

@@ -13,9 +13,9 @@
 
 #include <stdint.h>
 
-#include "poll.h"
-#include "reactor.h"
-#include "timer.h"
+#include <greenfut/rt_poll.h>
+#include <greenfut/reactor.h>
+#include <greenfut/timer.h>
 
 /* Ready once rt_now_ns() >= deadline. Until then `t` (owned by the caller,
  * initialised with rt_timer_init) is armed with the caller's waker. When the

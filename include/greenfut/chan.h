@@ -30,7 +30,7 @@
 #include <stddef.h>
 
 #include "list.h"
-#include "poll.h"
+#include "rt_poll.h"
 #include "reactor.h"
 #include "timer.h"
 #include "waitq.h"

@@ -1,50 +1,21 @@
-/* The blocking detector: an opt-in watchdog that names a task which has run
- * longer than a threshold without yielding (a busy loop, a blocking syscall
- * or a long computation on a scheduler thread stalls every other task).
+/* The watchdog's side that schedulers and spawn functions call: starting
+ * and stopping one per run, marking each resume and idle, and the table of
+ * spawn sites (the public switch is <greenfut/watchdog.h>).
  *
- * Invariant: the scheduler thread is the only writer of a watchdog's slot
- * and only ever stores into it (no lock, no syscall: a clock read and a few
- * atomic stores per resume); the watchdog thread only reads it, and checks
- * the slot's sequence number around its reads, so a torn read is dropped.
- *
- * Enabled by RT_WATCHDOG_MS=<threshold in ms> in the environment or by
- * rt_watchdog_set_ms(); then each scheduler (gt_run, fut_block_on/fut_run,
- * and so rt_run) starts one watchdog thread for its run. The report is one
- * line on stderr per stall:
- *
- *   rt watchdog: task 2 "spinner" has run 120 ms without yielding
- *   (threshold 20 ms); entry spin_fn (test_watchdog_stackful+0x1a2b),
- *   spawned in spin_root (test_watchdog_stackful+0x1b40)
- *
- * "entry" is the function the task runs: the rt_task_fn given to rt_spawn
- * or rt_run, the function given to gt_spawn, or a future's poll function.
- * "spawned in" is the function that called the spawn, and its offset is
- * that of the call instruction (`addr2line -e <file> <offset>` names the
- * line). Both are resolved with dladdr: a symbol name needs the executable
- * linked with -rdynamic (CMake property ENABLE_EXPORTS); without it the
- * file+offset form still works with addr2line.
- *
- * Spawn sites are kept in a process-wide table, only while a watchdog is
- * enabled (rt_watchdog_ms() > 0 when the task was spawned): with the
- * watchdog off, a spawn or a free costs one relaxed load and a branch.
+ * Invariant: only the scheduler thread that owns a watchdog calls
+ * rt__watchdog_resume and rt__watchdog_idle on it.
  */
-#ifndef RT_COMMON_WATCHDOG_H
-#define RT_COMMON_WATCHDOG_H
+#ifndef RT_COMMON_WATCHDOG_INTERNAL_H
+#define RT_COMMON_WATCHDOG_INTERNAL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <greenfut/watchdog.h>
+
 struct rt_watchdog;
-
-/* Sets the threshold, in milliseconds, for schedulers started from now on,
- * process-wide; it overrides RT_WATCHDOG_MS. 0 goes back to the
- * environment's value (unset or 0: no watchdog). Any thread. */
-void rt_watchdog_set_ms(unsigned ms);
-
-/* The threshold in ms that a scheduler starting now would use (0: off). */
-unsigned rt_watchdog_ms(void);
 
 /* For schedulers, at the start of a run: starts a watchdog thread when one
  * is enabled (rt_watchdog_ms() > 0). Returns the watchdog, or NULL when

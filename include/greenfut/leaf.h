@@ -1,6 +1,6 @@
 /* Leaf futures: the futures at the bottom of every await chain.
  *
- * Each is a thin frame over one poll function of common/io.h, polled on the
+ * Each is a thin frame over one poll function of include/greenfut/io.h, polled on the
  * current executor's reactor (fut_reactor()). They are lazy: *_init only
  * fills the frame; the syscall, the timer arming and the waker registration
  * happen in poll. Their outputs (the `out` of fut_poll) are listed per type.

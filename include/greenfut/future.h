@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 
-#include "poll.h"
+#include "rt_poll.h"
 
 struct fut_future;
 
@@ -122,7 +122,7 @@ static inline int fut_dropped(const struct fut_future *f)
     case 0:
 
 /* Resume point around an arbitrary poll expression (e.g. a leaf poll
- * function from common/io.h): evaluates `expr` now and again at every later
+ * function from include/greenfut/io.h): evaluates `expr` now and again at every later
  * poll, and returns RT_PENDING upward while it is RT_PENDING. */
 #define FUT_AWAIT_POLL(expr)      \
     do {                          \

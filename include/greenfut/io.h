@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "poll.h"
+#include "rt_poll.h"
 #include "reactor.h"
 #include "sleep.h" /* rt_poll_sleep_until, which the *_until ops race */
 #include "timer.h"

@@ -19,7 +19,7 @@
  * never reused). gt_join ends the handle; a second join of the same id is
  * reported (-ESRCH), never a use after free.
  *
- * Waking: every green thread has one waker (common/waker.h) with the
+ * Waking: every green thread has one waker (include/greenfut/waker.h) with the
  * stackful vtable; waking it makes a parked thread runnable, and a wake that
  * arrives while the thread runs is remembered, so the next gt_park returns at
  * once (no lost wake-ups). Wakes from another OS thread go through
@@ -45,7 +45,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "poll.h"
+#include "rt_poll.h"
 #include "reactor.h"
 #include "waker.h"
 

@@ -67,7 +67,7 @@
 #include "chan.h"
 #include "clock.h"
 #include "io.h"
-#include "poll.h"
+#include "rt_poll.h"
 #include "reactor.h"
 #include "sync.h"
 #include "timer.h"

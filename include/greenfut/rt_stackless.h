@@ -1,4 +1,4 @@
-/* The stackless side of the portable task API (included by common/rt.h).
+/* The stackless side of the portable task API (included by include/greenfut/rt.h).
  *
  * A portable task is a future: its frame starts with a struct fut_future
  * whose vtable polls the task function. RT_BEGIN opens a switch on the
@@ -9,6 +9,12 @@
  */
 #ifndef RT_STACKLESS_RT_STACKLESS_H
 #define RT_STACKLESS_RT_STACKLESS_H
+
+/* One backend's half of the portable API: it needs what rt.h declares
+ * before including it. */
+#ifndef RT_COMMON_RT_H
+#error "include <greenfut/rt.h>, which includes <greenfut/rt_stackless.h>"
+#endif
 
 #include "future.h"
 #include "task.h"
@@ -23,24 +29,31 @@ struct rt_join {
 
 #define RT__FRAME_BASE struct fut_future base;
 
-/* The context of the task being polled on this thread (set by the portable
- * poll for the duration of one poll). */
-extern _Thread_local struct rt_cx *rt__sl_cx;
+/* The context of the portable task being polled on this thread: the one
+ * its awaits register their waker from. Valid only inside a task's body
+ * (between RT_BEGIN and RT_END); NULL outside any poll. A function rather
+ * than the thread-local itself, so that users' object files name no
+ * library-internal symbol. Never runs user code. */
+struct rt_cx *rt_stackless_cx(void);
 
 /* The context the awaits of the task being polled use. */
 static inline struct rt_cx *rt__cx(void)
 {
-    return rt__sl_cx;
+    return rt_stackless_cx();
 }
 
 #define rt__reactor() fut_reactor()
 
+/* The two functions below are what RT_AWAIT_YIELD and RT_AWAIT_JOIN
+ * expand to (part of the library's ABI, so users' object files name only
+ * public symbols); call the macros, not these. */
+
 /* RT_AWAIT_YIELD's poll: wakes itself and is pending once, then ready. */
-enum rt_poll rt__sl_poll_yield(struct rt_frame *h);
+enum rt_poll rt_stackless_poll_yield(struct rt_frame *h);
 /* RT_AWAIT_JOIN's poll: polls the join future, then drops it; h->r.i is 0
  * (result in join->ret) or -ESRCH (empty or already joined handle, or one
  * another task awaits: that one is left alone). */
-enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
+enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join);
 
 /* The portable macros are the stackless backend's own (future.h), over the
  * frame header's state field. */
@@ -63,7 +76,7 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
     do {                                              \
         rt__h->u.yielded = 0;                         \
         rt__h->op = RT__OP_YIELD;                     \
-        RT__AWAIT(rt__sl_poll_yield(rt__h), "yield"); \
+        RT__AWAIT(rt_stackless_poll_yield(rt__h), "yield"); \
         rt__h->op = RT__OP_NONE;                      \
     } while (0)
 
@@ -85,7 +98,7 @@ enum rt_poll rt__sl_poll_join(struct rt_frame *h, struct rt_join *join);
     do {                                                     \
         rt__h->u.join = (join_);                             \
         rt__h->op = RT__OP_JOIN;                             \
-        RT__AWAIT(rt__sl_poll_join(rt__h, (join_)), "join"); \
+        RT__AWAIT(rt_stackless_poll_join(rt__h, (join_)), "join"); \
         rt__h->op = RT__OP_NONE;                             \
         (rc) = rt__h->r.i;                                   \
     } while (0)

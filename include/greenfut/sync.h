@@ -21,7 +21,7 @@
 
 #include "check.h"
 #include "list.h"
-#include "poll.h"
+#include "rt_poll.h"
 #include "waitq.h"
 
 /* A counting semaphore. */

@@ -1,4 +1,4 @@
-/* The stackful side of the portable task API (included by common/rt.h).
+/* The stackful side of the portable task API (included by include/greenfut/rt.h).
  *
  * A portable task runs on its own green thread, so the macros become plain
  * code: RT_BEGIN/RT_END are braces, an await calls the poll function and
@@ -8,6 +8,12 @@
  */
 #ifndef RT_STACKFUL_RT_STACKFUL_H
 #define RT_STACKFUL_RT_STACKFUL_H
+
+/* One backend's half of the portable API: it needs what rt.h declares
+ * before including it. */
+#ifndef RT_COMMON_RT_H
+#error "include <greenfut/rt.h>, which includes <greenfut/rt_stackful.h>"
+#endif
 
 #include "gt.h"
 
@@ -19,18 +25,18 @@ struct rt_join {
 
 #define RT__FRAME_BASE
 
-/* The running context's waker, kept by every switch (the scheduler's own
- * context has an empty one); what gt_waker returns, without the call. */
-extern _Thread_local const struct rt_waker *gt__running_waker;
-
 /* The calling green thread's context: a compound literal that lives for
- * the enclosing await statement. */
-#define rt__cx()      (&(struct rt_cx){gt__running_waker})
+ * the enclosing await statement. gt_waker() rather than the scheduler's
+ * thread-local, so that users' object files name no library-internal
+ * symbol. */
+#define rt__cx()      (&(struct rt_cx){gt_waker()})
 #define rt__reactor() gt_reactor()
 
 /* RT_AWAIT_JOIN's body: gt_join of the handle's thread, its result into
- * join->ret. Returns 0 or -ESRCH (empty or already joined handle). */
-int rt__sf_join(struct rt_join *join);
+ * join->ret. Returns 0 or -ESRCH (empty or already joined handle). What the
+ * macro expands to (part of the library's ABI); call the macro. May switch
+ * stacks. */
+int rt_stackful_join(struct rt_join *join);
 
 #define RT_BEGIN(f)                        \
     {                                      \
@@ -77,7 +83,7 @@ int rt__sf_join(struct rt_join *join);
 #define RT_AWAIT_JOIN(f, rc, join_) \
     do {                            \
         (void)rt__h;                \
-        (rc) = rt__sf_join(join_);  \
+        (rc) = rt_stackful_join(join_);  \
     } while (0)
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #include "list.h"
-#include "poll.h"
+#include "rt_poll.h"
 
 /* Waiter states shared by all users. */
 enum {

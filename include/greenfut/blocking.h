@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "poll.h"
+#include "rt_poll.h"
 #include "reactor.h"
 
 struct rt_blocking;
