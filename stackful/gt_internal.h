@@ -29,10 +29,6 @@
 #include <greenfut/reactor.h>
 #include "stack.h"
 
-/* The running context's waker, kept by every switch (the scheduler's own
- * context has an empty one). */
-extern _Thread_local const struct rt_waker *gt__running_waker;
-
 enum gt__state {
     GT__RUNNING,  /* s->current */
     GT__RUNNABLE, /* on s->ready */
@@ -99,11 +95,8 @@ struct gt__sched {
 };
 
 /* The calling OS thread's scheduler, NULL outside gt_run. Defined, with
- * the two below, in sched.c, which sets them for the length of a run. */
+ * the one below, in sched.c, which sets them for the length of a run. */
 extern _Thread_local struct gt__sched *gt__current_sched;
-
-/* The running context's waker (as rt_stackful.h declares it); land sets it. */
-extern _Thread_local const struct rt_waker *gt__running_waker;
 
 /* The blocking detector of this OS thread's gt_run, NULL when off; every
  * switch_to tells it who runs. */

@@ -33,7 +33,6 @@
 #define BUDGET GT_BUDGET
 
 _Thread_local struct gt__sched *gt__current_sched;
-_Thread_local const struct rt_waker *gt__running_waker;
 _Thread_local struct rt_watchdog *gt__watchdog;
 
 /* ---- blocking primitives */
@@ -309,7 +308,6 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     s->next_id = 1;
     rt_idtable_init(&s->ids, sizeof(struct gt__slot));
     gt__current_sched = s;
-    gt__running_waker = &s->main.waker; /* empty: no task runs */
     gt__watchdog = rt__watchdog_start();
 
     int64_t root =
@@ -324,7 +322,6 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     teardown(s);
     gt__overflow_fini(altstack);
     gt__current_sched = NULL;
-    gt__running_waker = NULL;
     free(s);
     return rc;
 }

@@ -37,7 +37,6 @@ static inline void land(transfer_t tr)
     }
     prev->ctx = tr.fctx;
     self->state = GT__RUNNING;
-    gt__running_waker = &self->waker;
     if (prev->state == GT__DONE) /* drop the scheduler's reference: */
         gt__thread_unref(prev);  /* it never runs again */
 }

@@ -55,7 +55,7 @@ static struct rt_reactor *reactor_of(struct fut_executor *ex)
     return ex->tasks.reactor;
 }
 
-void fut__polled_after_done(const char *file, int line)
+void fut_polled_after_done(const char *file, int line)
 {
     rt_panic(file, line, "future polled after it completed");
 }

@@ -48,8 +48,9 @@ struct fut_vtable {
 };
 
 /* Aborts with "file:line: future polled after it completed" (what FUT_END
- * does for a future polled again after RT_READY). Never returns. */
-_Noreturn void fut__polled_after_done(const char *file, int line);
+ * does for a future polled again after RT_READY). Public because the FUT_*
+ * macros expand to it in users' code. Never returns. */
+_Noreturn void fut_polled_after_done(const char *file, int line);
 
 /* Embedded first in every frame struct. */
 struct fut_future {
@@ -161,7 +162,7 @@ static inline int fut_dropped(const struct fut_future *f)
     *fut__state = FUT_STATE_DONE;                   \
     return RT_READY;                                \
     default:                                        \
-        fut__polled_after_done(__FILE__, __LINE__); \
+        fut_polled_after_done(__FILE__, __LINE__); \
         }
 
 #endif
