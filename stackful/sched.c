@@ -105,8 +105,8 @@ int gt_join(int64_t id, void **result)
     if (!slot)
         return -ESRCH;
     struct gt__thread *t = slot->t;
-    if (t->joiner)
-        return -EINVAL;
+    if (t->joiner) /* one joiner per thread (docs/architecture.md's table) */
+        return -EBUSY;
     t->joiner = self;
     while (t->state != GT__DONE)
         gt_park("join");

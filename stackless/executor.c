@@ -123,7 +123,7 @@ int fut_stats(struct fut_stats *st)
         return -EINVAL;
     struct fut_executor *ex = current();
     if (!ex)
-        return -ENXIO;
+        return -EPERM;
     st->tasks_pending = ex->tasks.pending;
     st->tasks_allocated = ex->tasks.allocated;
     st->task_bytes = ex->tasks.bytes;
@@ -137,13 +137,13 @@ int fut_stats(struct fut_stats *st)
 int fut_register(int fd)
 {
     struct rt_reactor *r = fut_reactor();
-    return r ? rt_reactor_register(r, fd) : -ENXIO;
+    return r ? rt_reactor_register(r, fd) : -EPERM;
 }
 
 int fut_close(int fd)
 {
     struct rt_reactor *r = fut_reactor();
-    return r ? rt_reactor_close(r, fd) : -ENXIO;
+    return r ? rt_reactor_close(r, fd) : -EPERM;
 }
 
 /* ---- The root future's waker: data is the executor ---- */
@@ -340,7 +340,7 @@ int fut_run(void)
 {
     struct fut_executor *ex = current();
     if (!ex)
-        return -ENXIO;
+        return -EPERM;
     if (ex->running)
         return -EBUSY;
     return run_loop(ex, NULL, NULL);
@@ -382,7 +382,7 @@ int fut_spawn(const struct fut_future *frame, size_t frame_size,
         frame_size < sizeof(struct fut_future))
         return -EINVAL;
     if (!fut__current)
-        return -ENXIO;
+        return -EPERM;
     struct fut_future *f = fut_frame_alloc(frame_size, out_size);
     if (!f)
         return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
@@ -397,7 +397,7 @@ int fut_spawn_with(size_t frame_size, size_t out_size, fut_init_fn init,
     if (!init || frame_size < sizeof(struct fut_future))
         return -EINVAL;
     if (!fut__current)
-        return -ENXIO;
+        return -EPERM;
     struct fut_future *f = fut_frame_alloc(frame_size, out_size);
     if (!f)
         return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
@@ -420,7 +420,7 @@ int fut_join(struct fut_join *join, void *out)
     if (!join || join->base.vt != &fut__join_vt)
         return -EINVAL;
     if (!join->task)
-        return join->err == 0 ? -EALREADY : join->err;
+        return join->err == 0 ? -ESRCH : join->err;
     int rc = fut_block_on(&join->base, out);
     return rc < 0 ? rc : join->err;
 }

@@ -22,7 +22,7 @@ static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
     struct fut__task *t = j->task;
     if (!t) {
         if (j->err == 0)
-            j->err = -EALREADY;
+            j->err = -ESRCH;
         return RT_READY;
     }
     RT_ASSERT(t->tasks == fut__current); /* join on the task's own thread */
@@ -70,7 +70,7 @@ void fut_join_init(struct fut_join *join)
 {
     join->base.vt = &fut__join_vt;
     join->task = NULL;
-    join->err = -EINVAL;
+    join->err = -ESRCH;
 }
 
 /* An unawaited handle's end: what join_drop does, minus the handle. */

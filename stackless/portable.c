@@ -239,14 +239,12 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
 
 int rt_register(int fd)
 {
-    int rc = fut_register(fd);
-    return rc == -ENXIO ? -EPERM : rc;
+    return fut_register(fd);
 }
 
 int rt_close(int fd)
 {
-    int rc = fut_close(fd);
-    return rc == -ENXIO ? -EPERM : rc;
+    return fut_close(fd);
 }
 
 struct rt_reactor *rt_reactor_current(void)

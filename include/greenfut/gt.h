@@ -133,7 +133,7 @@ int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts);
 
 /* Waits for thread `id` to end, stores its result in *result (if not NULL)
  * and ends the id. Returns 0, -ESRCH (no such thread: never spawned, or
- * already joined), -EDEADLK (id is the caller itself), -EINVAL (another
+ * already joined), -EDEADLK (id is the caller itself), -EBUSY (another
  * thread already waits to join it), -EPERM. May switch stacks. */
 int gt_join(int64_t id, void **result);
 

@@ -41,7 +41,7 @@ struct fut_join {
     struct fut_future base;
     /* private: written by spawn and by the join handle's poll/drop */
     struct fut__task *task; /* NULL once joined or dropped */
-    /* 0, -EINVAL (empty), -EALREADY (joined), -EBUSY (awaited),
+    /* 0, -ESRCH (empty or joined), -EBUSY (awaited),
      * -ECANCELED (the task was dropped unfinished by fut_executor_free) */
     int err;
 };
@@ -85,7 +85,7 @@ struct fut_executor *fut_executor_current(void);
 struct rt_reactor *fut_reactor(void);
 
 /* Fills *st for the current executor. Returns 0, -EINVAL (st NULL) or
- * -ENXIO (no executor on this thread). */
+ * -EPERM (no executor on this thread). */
 int fut_stats(struct fut_stats *st);
 
 /* Polls `root` (a future the caller owns; it stays where it is until this
@@ -102,7 +102,7 @@ int fut_stats(struct fut_stats *st);
 int fut_block_on(struct fut_future *root, void *out);
 
 /* Runs the current executor until no spawned task is pending. Returns 0,
- * -ENXIO (no executor), -EBUSY (called from inside a poll), -EDEADLK (as
+ * -EPERM (no executor), -EBUSY (called from inside a poll), -EDEADLK (as
  * fut_block_on) or a reactor error. May run any task's poll. */
 int fut_run(void);
 
@@ -117,7 +117,7 @@ int fut_run(void);
  * On success, when `join` is not NULL it becomes the task's join handle;
  * otherwise the task is detached. Does not poll: the task is queued.
  * Returns 0, -EINVAL (frame or its vt NULL, frame_size too small),
- * -ENXIO (no executor on this thread) or -ENOMEM. */
+ * -EPERM (no executor on this thread) or -ENOMEM. */
 int fut_spawn(const struct fut_future *frame, size_t frame_size,
               size_t out_size, struct fut_join *join);
 
@@ -147,14 +147,15 @@ void fut_frame_discard(struct fut_future *frame);
 
 /* Blocks on the join handle (fut_block_on of it): runs the executor until
  * the task is done, copies its output to `out` (NULL: discarded) and
- * releases the handle. Returns 0, -EINVAL (join NULL or never spawned),
- * -EALREADY (already joined), -EBUSY (a task awaits the handle already),
+ * releases the handle. Returns 0, -EINVAL (join NULL or not a handle),
+ * -ESRCH (never spawned, or already joined), -EBUSY (a task awaits the
+ * handle already),
  * -ECANCELED (the task was dropped unfinished: see fut_join_error), or an
  * error of fut_block_on. */
 int fut_join(struct fut_join *join, void *out);
 
-/* The error of the join handle's last poll: 0, -EINVAL (empty handle),
- * -EALREADY (joined twice), -EBUSY (another task awaits it; read it
+/* The error of the join handle's last poll: 0, -ESRCH (empty handle, or
+ * joined twice), -EBUSY (another task awaits it; read it
  * right after that poll, the first awaiter's completion resets it) or
  * -ECANCELED (the task was dropped unfinished, by fut_executor_free, so it
  * has no output; the handle is released all the same); a poll that
@@ -170,14 +171,14 @@ void fut_join_init(struct fut_join *join);
 /* ---- Small helpers over the reactor ---- */
 
 /* rt_reactor_register(fut_reactor(), fd): registers `fd` (puts it in
- * non-blocking mode). Returns 0, -ENXIO (no executor) or the reactor's
+ * non-blocking mode). Returns 0, -EPERM (no executor) or the reactor's
  * error (-EBADF, -EEXIST, -EPERM, -ENOMEM). */
 int fut_register(int fd);
 
 /* rt_reactor_close(fut_reactor(), fd): deregisters `fd`, waking and so
  * releasing any waker the reactor still holds for it, then closes it.
  * (A dropped IO future has withdrawn its own waker already.) Returns 0,
- * -ENXIO (no executor; the fd is then left open) or a negative errno. */
+ * -EPERM (no executor; the fd is then left open) or a negative errno. */
 int fut_close(int fd);
 
 #endif

@@ -79,13 +79,13 @@ static void no_executor(void)
     struct fut_stats st;
     CHECK(fut_executor_current() == NULL);
     CHECK(fut_reactor() == NULL);
-    CHECK_EQ(fut_spawn(&r, sizeof(r), 0, &j), -ENXIO);
-    CHECK_EQ(fut_spawn_with(sizeof(r), 0, init_fails, NULL, NULL), -ENXIO);
+    CHECK_EQ(fut_spawn(&r, sizeof(r), 0, &j), -EPERM);
+    CHECK_EQ(fut_spawn_with(sizeof(r), 0, init_fails, NULL, NULL), -EPERM);
     CHECK(fut_frame_alloc(sizeof(r), 0) == NULL);
-    CHECK_EQ(fut_run(), -ENXIO);
-    CHECK_EQ(fut_stats(&st), -ENXIO);
-    CHECK_EQ(fut_register(0), -ENXIO);
-    CHECK_EQ(fut_close(-1), -ENXIO);
+    CHECK_EQ(fut_run(), -EPERM);
+    CHECK_EQ(fut_stats(&st), -EPERM);
+    CHECK_EQ(fut_register(0), -EPERM);
+    CHECK_EQ(fut_close(-1), -EPERM);
     CHECK_EQ(fut_executor_new(NULL), -EINVAL);
     fut_executor_free(NULL);
 }
@@ -130,13 +130,13 @@ int main(void)
     int v = 0;
     CHECK_EQ(fut_join(NULL, &v), -EINVAL);
     fut_join_init(&j);
-    CHECK_EQ(fut_join(&j, &v), -EINVAL);
+    CHECK_EQ(fut_join(&j, &v), -ESRCH);
     CHECK_OK(fut_spawn(&r, sizeof(r), sizeof(int), &j));
     CHECK_OK(fut_join(&j, &v));
     CHECK_EQ(v, 42);
-    CHECK_EQ(fut_join(&j, &v), -EALREADY);
+    CHECK_EQ(fut_join(&j, &v), -ESRCH);
     CHECK_EQ(fut_block_on(&j.base, &v), 0);  /* as a future: ready ... */
-    CHECK_EQ(fut_join_error(&j), -EALREADY); /* ... with the error */
+    CHECK_EQ(fut_join_error(&j), -ESRCH); /* ... with the error */
     fut_drop(&j.base);
     fut_drop(&j.base); /* dropping twice is a no-op */
     CHECK_EQ(fut_join(&j, &v), -EINVAL);
