@@ -120,36 +120,36 @@ static void remote_run(struct rt_remote *node)
     rt_owner_run(&thread_owner, node, &thread_of_node(node)->refs);
 }
 
-static struct rt_waker w_clone(void *data)
+static struct rt_waker waker_clone(void *data)
 {
     struct gt__thread *t = data;
     rt_owner_clone(&thread_owner, &t->remote, &t->refs);
     return (struct rt_waker){&waker_vt, t};
 }
 
-static void w_wake(void *data)
+static void waker_wake(void *data)
 {
     struct gt__thread *t = data;
     rt_owner_wake(&thread_owner, &t->remote, &t->refs);
 }
 
-static void w_wake_by_ref(void *data)
+static void waker_wake_by_ref(void *data)
 {
     struct gt__thread *t = data;
     rt_owner_wake_by_ref(&thread_owner, &t->remote);
 }
 
-static void w_drop(void *data)
+static void waker_drop(void *data)
 {
     struct gt__thread *t = data;
     rt_owner_drop(&thread_owner, &t->remote, &t->refs);
 }
 
 static const struct rt_waker_vtable waker_vt = {
-    .clone = w_clone,
-    .wake = w_wake,
-    .wake_by_ref = w_wake_by_ref,
-    .drop = w_drop,
+    .clone = waker_clone,
+    .wake = waker_wake,
+    .wake_by_ref = waker_wake_by_ref,
+    .drop = waker_drop,
 };
 
 void gt__thread_unref(struct gt__thread *t)

@@ -100,7 +100,7 @@ void fut_executor_free(struct fut_executor *ex)
     size_t left = ex->tasks.allocated;
     if (!fut__tasks_fini(&ex->tasks))
         fprintf(stderr,
-                "fut: executor freed with %zu task(s) still referenced "
+                "stackless: executor freed with %zu task(s) still referenced "
                 "(a waker or join handle outlived it)\n",
                 left);
     else
@@ -217,7 +217,7 @@ static void report_task(struct fut__tasks *ts, struct fut__task *t)
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
 {
     fprintf(stderr,
-            "fut: deadlock: nothing is runnable and the reactor has nobody "
+            "stackless: deadlock: nothing is runnable and the reactor has nobody "
             "to wake, but %zu task(s)%s still pending:\n",
             ex->tasks.pending, root ? " and the root future are" : " are");
     if (root)

@@ -67,7 +67,7 @@ void fut__for_each_pending(struct fut__tasks *ts,
     fut__for_each_task(ts, FUT__SPAWNED | FUT__COMPLETE, FUT__SPAWNED, fn);
 }
 
-static void really_free(struct fut__task *t)
+static void task_free(struct fut__task *t)
 {
     struct fut__tasks *ts = t->tasks;
     size_t slot = t->flags & FUT__OWN_CHUNK
@@ -113,7 +113,7 @@ static void wake(struct rt_remote *node, bool foreign)
 
 static void free_node(struct rt_remote *node)
 {
-    really_free(task_of_node(node));
+    task_free(task_of_node(node));
 }
 
 static const struct rt_owner_ops task_owner = {is_owner, reactor_of, wake,
@@ -260,5 +260,5 @@ struct fut_future *fut__frame_alloc_in(size_t frame_size, size_t out_at,
 void fut_frame_discard(struct fut_future *frame)
 {
     if (frame)
-        really_free(fut__task_of(frame));
+        task_free(fut__task_of(frame));
 }
