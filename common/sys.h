@@ -3,11 +3,12 @@
  *
  * The runtime's calls to the kernel and the allocator whose failure it must
  * handle go through the rt_sys_* wrappers below (from common/, stackful/
- * and stackless/task.c). A few are left unwrapped on purpose: fcntl, fstat,
- * getsockopt, close, madvise, the portable layer's frame copies and the
- * teardown's sigaltstack; docs/faults-and-fuzzing.md lists the sites and
- * says why for each exception. Each wrapper has a site number. While fault injection is inert (the default)
- * a wrapper is one branch on a global and the real call. A test arms it:
+ * and stackless/slab.c and executor.c). A few are left unwrapped on
+ * purpose: fcntl, fstat, getsockopt, close, madvise, the portable layer's
+ * frame copies and the teardown's sigaltstack; docs/faults-and-fuzzing.md
+ * lists the sites and says why for each exception. Each wrapper has a site
+ * number. While fault injection is inert (the default) a wrapper is one
+ * branch on a global and the real call. A test arms it:
  * the nth call at one site (or at any site) then fails with a chosen errno
  * instead of being made, and calls are counted per site so a test can walk
  * every call a workload reaches.

@@ -2,7 +2,7 @@
 #include "netutil.h"
 
 #include <errno.h>
-#include <sys/poll.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

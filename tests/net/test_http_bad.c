@@ -6,7 +6,7 @@
  * poll() bounds; nothing waits by sleeping. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/poll.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
