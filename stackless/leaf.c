@@ -79,7 +79,7 @@ static enum rt_poll yield_poll(struct fut_future *self, struct rt_cx *cx,
 {
     struct fut_yield *f = (struct fut_yield *)self;
     (void)out;
-    if (fut__poll_yield(&f->polled, cx) == RT_READY)
+    if (fut_poll_yield(&f->polled, cx) == RT_READY)
         return RT_READY;
     fut__note_wait("yield");
     return RT_PENDING;

@@ -128,7 +128,7 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
 
 enum rt_poll rt_stackless_poll_yield(struct rt_frame *h)
 {
-    return fut__poll_yield(&h->u.yielded, polling_cx);
+    return fut_poll_yield(&h->u.yielded, polling_cx);
 }
 
 enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)

@@ -55,7 +55,7 @@ void fut_yield_init(struct fut_yield *f);
  * the first poll sets *polled, wakes the task by reference (so it is queued
  * behind the tasks that are ready now) and is RT_PENDING; the next is
  * RT_READY. Inline: it is the whole of a yield (bench_yield). */
-static inline enum rt_poll fut__poll_yield(int *polled, const struct rt_cx *cx)
+static inline enum rt_poll fut_poll_yield(int *polled, const struct rt_cx *cx)
 {
     if (*polled)
         return RT_READY;
