@@ -19,6 +19,7 @@ atomic_int rt__sys_active;
  * counted by wrappers on any thread. */
 static atomic_uint_fast64_t calls[RT_SYS_NSITES];
 static atomic_uint_fast64_t calls_any;
+static atomic_uint_fast64_t eagains[RT_SYS_NSITES];
 static int fault_site = RT_SYS_ANY; /* written by arm only */
 static uint64_t fault_nth;          /* 0: count only */
 static int fault_err;
@@ -57,6 +58,8 @@ static void reset_counts(void)
     for (int i = 0; i < RT_SYS_NSITES; i++)
         atomic_store(&calls[i], 0);
     atomic_store(&calls_any, 0);
+    for (int i = 0; i < RT_SYS_NSITES; i++)
+        atomic_store(&eagains[i], 0);
     atomic_store(&fired, 0);
 }
 
@@ -93,6 +96,13 @@ uint64_t rt_sys_calls(enum rt_sys_site site)
     if (site < 0 || site >= RT_SYS_NSITES)
         return 0;
     return atomic_load(&calls[site]);
+}
+
+uint64_t rt_sys_eagains(enum rt_sys_site site)
+{
+    if (site < 0 || site >= RT_SYS_NSITES)
+        return 0;
+    return atomic_load(&eagains[site]);
 }
 
 int rt_sys_fault_fired(void)
@@ -201,22 +211,33 @@ ssize_t rt_sys_eventfd_write(int fd, uint64_t v)
     return write(fd, &v, sizeof(v));
 }
 
+/* The transfer wrappers' epilogue: while counting, a real call that the
+ * kernel failed with EAGAIN is counted too. Only the failure path pays for
+ * the check, so an inert injector costs nothing more on a success. */
+static ssize_t note_eagain(enum rt_sys_site site, ssize_t n)
+{
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+        atomic_load_explicit(&rt__sys_active, memory_order_relaxed))
+        atomic_fetch_add(&eagains[site], 1);
+    return n;
+}
+
 ssize_t rt_sys_read(int fd, void *buf, size_t len)
 {
     HIT(RT_SYS_READ, -1);
-    return read(fd, buf, len);
+    return note_eagain(RT_SYS_READ, read(fd, buf, len));
 }
 
 ssize_t rt_sys_write(int fd, const void *buf, size_t len)
 {
     HIT(RT_SYS_WRITE, -1);
-    return write(fd, buf, len);
+    return note_eagain(RT_SYS_WRITE, write(fd, buf, len));
 }
 
 ssize_t rt_sys_send(int fd, const void *buf, size_t len, int flags)
 {
     HIT(RT_SYS_SEND, -1);
-    return send(fd, buf, len, flags);
+    return note_eagain(RT_SYS_SEND, send(fd, buf, len, flags));
 }
 
 int rt_sys_accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)

@@ -84,6 +84,12 @@ void rt_sys_fault_disarm(void);
  * at all sites). 0 for an unknown site. */
 uint64_t rt_sys_calls(enum rt_sys_site site);
 
+/* Calls at `site` since the last arm or count start that the kernel
+ * itself failed with EAGAIN (counted for RT_SYS_READ, RT_SYS_WRITE and
+ * RT_SYS_SEND only; 0 elsewhere). Lets a test assert that no transfer was
+ * tried when it was known to fail. */
+uint64_t rt_sys_eagains(enum rt_sys_site site);
+
 /* 1 when the armed failure has been injected since the last arm, else 0. */
 int rt_sys_fault_fired(void);
 
