@@ -1,3 +1,9 @@
+/* The leaf poll functions both backends share: read, write, accept,
+ * connect, sleep-until, and the transfers raced against a deadline.
+ * Invariant: a readiness bit is cleared only when the kernel has said the
+ * edge is used up (EAGAIN, or a short transfer on a stream socket); an
+ * operation that finds its bit clear parks without a syscall.
+ */
 #include <greenfut/io.h>
 
 #include <errno.h>
@@ -46,6 +52,19 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
                                  : rt_sys_write(fd, buf, len);
         if (n >= 0) {
             RT_DEBUG_ASSERT((size_t)n <= len); /* the kernel's contract */
+            /* A short transfer on a stream socket used up the edge, as an
+             * EAGAIN would: a short read emptied the receive queue, a short
+             * send filled the send buffer. Under edge-triggered epoll any
+             * later data (or space) raises a new edge, which the next turn
+             * turns back into readiness, so the next transfer parks on it
+             * instead of making a syscall known to fail with EAGAIN (one
+             * read per request instead of two: bench/net.py's
+             * reads_per_request). Not after a hang-up or an error, whose
+             * edge is already spent and would not come again; not on pipes
+             * or datagram sockets (see is_stream in reactor.c); never for
+             * 0 bytes, since EOF must stay readable. */
+            if (io->stream && !io->hup && n > 0 && (size_t)n < len)
+                io->ready &= (uint8_t)~bit;
             *res = n;
             return RT_READY;
         }

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
@@ -141,6 +142,16 @@ static void unregister(struct rt_reactor *r, struct rt__io *io)
     wake_slot(r, &io->wr);
 }
 
+/* 1 when the socket fd is SOCK_STREAM. Datagram and seqpacket sockets
+ * are not: there a short read means a short message, not an empty queue. */
+static int is_stream(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof(type);
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+           type == SOCK_STREAM;
+}
+
 int rt_reactor_register(struct rt_reactor *r, int fd)
 {
     if (!r)
@@ -177,6 +188,8 @@ int rt_reactor_register(struct rt_reactor *r, int fd)
     io->ready = RT_IO_READABLE | RT_IO_WRITABLE;
     io->connecting = 0;
     io->socket = S_ISSOCK(sb.st_mode) ? 1 : 0;
+    io->stream = io->socket && is_stream(fd);
+    io->hup = 0;
     r->fds++;
     return 0;
 }
@@ -414,6 +427,8 @@ static int dispatch_io(struct rt_reactor *r, int n)
         struct rt__io *io = rt__reactor_io(r, fd);
         if (!io || io->gen != (uint32_t)(token >> 32))
             continue; /* deregistered since: a stale event */
+        if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            io->hup = 1;
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
             io->ready |= RT_IO_READABLE;
             woken += wake_slot(r, &io->rd);

@@ -12,6 +12,11 @@ struct rt__io {
     uint8_t ready;      /* RT_IO_* bits: set by turn, cleared by io.c */
     uint8_t connecting; /* a non-blocking connect is in flight (io.c) */
     uint8_t socket;     /* fd is a socket: writes use MSG_NOSIGNAL */
+    uint8_t stream;     /* a SOCK_STREAM socket: set by register (io.c
+                         * may clear readiness on a short transfer) */
+    uint8_t hup;        /* turn saw a hang-up or an error: sticky until the
+                         * next register, so io.c never clears readiness
+                         * whose edge will not come again */
     struct rt_waker rd; /* who waits to read: stored by io.c, woken by turn */
     struct rt_waker wr; /* who waits to write */
 };
