@@ -1,12 +1,14 @@
 """Network figures for the comparison runner (bench/compare.py): the HTTP
 example (examples/http.c) on each backend under wrk, nginx as a reference
-in the same run, and the server's memory per idle keep-alive connection.
+in the same run, the system calls (and reads) each server makes per
+request, counted with perf's syscall tracepoints when perf can, and the
+server's memory per idle keep-alive connection.
 Python 3, standard library only.
 
     run(size, trees, say) -> (rows, notes)
 
-rows use compare.COLUMNS. wrk and nginx are optional: without them the
-rows that need them are skipped and a note says so. Run on its own with
+rows use compare.COLUMNS. wrk, nginx and perf are optional: without them
+the rows that need them are skipped and a note says so. Run on its own with
 
     python3 bench/net.py [--quick|--full] BUILD_TREE...
 
@@ -19,6 +21,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -77,17 +80,22 @@ def free_port():
     return port
 
 
-def cpu_seconds(pid):
-    """user+sys CPU seconds of pid and its children still running."""
-    tick = os.sysconf("SC_CLK_TCK")
+def server_pids(pid):
+    """pid and its children still running (nginx's master and worker)."""
     pids = [pid]
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
             pids += [int(p) for p in f.read().split()]
     except OSError:
         pass
+    return pids
+
+
+def cpu_seconds(pid):
+    """user+sys CPU seconds of pid and its children still running."""
+    tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for p in pids:
+    for p in server_pids(pid):
         try:
             with open("/proc/%d/stat" % p) as f:
                 rest = f.read().rsplit(")", 1)[1].split()
@@ -190,6 +198,76 @@ def wrk_point(pid, port, conns, seconds, wrk_cpu):
     return res
 
 
+# perf's syscall tracepoints (they work where hardware counters do not):
+# every syscall, and the ones that read a socket (read(2) for our servers,
+# recv, i.e. recvfrom, and readv for nginx).
+SYSCALL_ALL = "raw_syscalls:sys_enter"
+SYSCALL_READS = ["syscalls:sys_enter_read", "syscalls:sys_enter_recvfrom",
+                 "syscalls:sys_enter_readv"]
+
+
+def perf_usable():
+    """None when `perf stat` can count syscall tracepoints here, else why
+    not. Installs linux-perf through apt first when it is missing and we
+    are root."""
+    if not shutil.which("perf") and os.geteuid() == 0 and \
+            shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq",
+                        "--no-install-recommends", "linux-perf"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    if not shutil.which("perf"):
+        return "perf is not installed (linux-perf)"
+    probe = subprocess.run(
+        ["perf", "stat", "-x,", "-e", ",".join([SYSCALL_ALL] + SYSCALL_READS),
+         "true"], capture_output=True, text=True)
+    if probe.returncode != 0 or "<not supported>" in probe.stderr:
+        return "perf cannot count syscall tracepoints here (%s)" % (
+            probe.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+def parse_perf(out):
+    """{event: count} from `perf stat -x,` output; an event perf could not
+    count is absent."""
+    counts = {}
+    for line in out.splitlines():
+        f = line.split(",")
+        if len(f) >= 3 and f[0].strip().isdigit():
+            counts[f[2].strip()] = int(f[0])
+    return counts
+
+
+def syscall_point(pid, port, conns, seconds, wrk_cpu):
+    """One wrk run with perf counting pid's syscalls (its children too, for
+    nginx): returns (syscalls, reads) per request. A run of its own, since
+    the tracepoints cost the server CPU time that the timed runs must not
+    see. Connection setup is counted too, which is noise beside thousands of
+    requests per connection."""
+    with tempfile.NamedTemporaryFile("r", suffix=".perf") as tmp:
+        perf = subprocess.Popen(
+            ["perf", "stat", "-x,", "-o", tmp.name, "-e",
+             ",".join([SYSCALL_ALL] + SYSCALL_READS), "-p",
+             ",".join(str(p) for p in server_pids(pid))],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)  # perf attaches before the load starts
+        try:
+            out = subprocess.run(
+                pin(wrk_cpu, ["wrk", "-t1", "-c%d" % conns,
+                              "-d%ds" % seconds, "--latency",
+                              "http://127.0.0.1:%d/" % port]),
+                capture_output=True, text=True, timeout=seconds + 60).stdout
+        finally:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=15)
+        counts = parse_perf(tmp.read())
+    reqs = max(parse_wrk(out)["requests"], 1)
+    if SYSCALL_ALL not in counts:
+        raise RuntimeError("perf counted nothing")
+    return (counts[SYSCALL_ALL] / reqs,
+            sum(counts.get(e, 0) for e in SYSCALL_READS) / reqs)
+
+
 def row(workload, backend, param, metric, values, unit):
     """A result row: the median of `values` (one or more runs) with their
     spread."""
@@ -233,6 +311,16 @@ def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
     on whichever was measured last. Returns the rows."""
     servers = []
     rows = []
+    perf_note = perf_usable()
+    if perf_note is None:
+        notes.append("http syscalls_per_request, reads_per_request: one "
+                     "more wrk run per server and point (not timed) under "
+                     "`perf stat -e %s,%s -p <server pids>`; all syscalls, "
+                     "and the reads among them (read, recvfrom, readv), "
+                     "over the requests wrk made"
+                     % (SYSCALL_ALL, ",".join(SYSCALL_READS)))
+    else:
+        notes.append("http: no syscalls_per_request rows: " + perf_note)
     try:
         for b in BACKENDS:
             proc, port = start_example(exes[b], server_cpu)
@@ -265,6 +353,18 @@ def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
                     results[name].append(res)
             for name, _, _ in servers:
                 rows += http_rows(name, results[name], c)
+            if perf_note is None:
+                for name, proc, port in servers:
+                    say("        http %d connections, syscalls: %s"
+                        % (c, name))
+                    calls, reads = syscall_point(proc.pid, port, c,
+                                                 min(s["seconds"], 2),
+                                                 wrk_cpu)
+                    settle(proc.pid)
+                    rows.append(row("http", name, c, "syscalls_per_request",
+                                    [calls], "calls"))
+                    rows.append(row("http", name, c, "reads_per_request",
+                                    [reads], "calls"))
     finally:
         for _, proc, _ in servers:
             stop(proc)

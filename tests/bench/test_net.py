@@ -42,6 +42,24 @@ class ParseWrk(unittest.TestCase):
             net.to_ms("fast")
 
 
+PERF = """# started on Tue Dec  1 20:00:00 2026
+
+324117,,raw_syscalls:sys_enter,3001234567,100.00,,
+150044,,syscalls:sys_enter_read,3001234567,100.00,,
+<not counted>,,syscalls:sys_enter_recvfrom,0,100.00,,
+0,,syscalls:sys_enter_readv,3001234567,100.00,,
+"""
+
+
+class ParsePerf(unittest.TestCase):
+    def test_counts(self):
+        c = net.parse_perf(PERF)
+        self.assertEqual(c["raw_syscalls:sys_enter"], 324117)
+        self.assertEqual(c["syscalls:sys_enter_read"], 150044)
+        self.assertEqual(c["syscalls:sys_enter_readv"], 0)
+        self.assertNotIn("syscalls:sys_enter_recvfrom", c)
+
+
 class Rows(unittest.TestCase):
     def test_median_and_spread_of_runs(self):
         runs = [{"rps": r, "p50": 1, "p99": p, "cpu_us": c}
