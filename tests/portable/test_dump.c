@@ -50,7 +50,7 @@ enum rt_poll dump_sleeper(void *self)
 {
     struct leaf *f = self;
     RT_BEGIN(f);
-    RT_AWAIT_SLEEP(f, 3600u * 1000000000u);
+    RT_AWAIT_SLEEP(f, 3600ull * 1000000000ull);
     RT_END(f);
 }
 
