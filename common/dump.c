@@ -21,13 +21,15 @@
 static _Thread_local rt__dump_fn source;
 static _Thread_local void *source_ctx;
 
-/* The reactor the SIGQUIT handler notifies: the last run that installed
- * it. Written by that run's thread, read by the handler. */
+/* The reactor the SIGQUIT handler notifies: that of the one run that
+ * installed the handler (a disposition is process-wide, so one run at a
+ * time owns it). Written by that run's thread, read by the handler. */
 static _Atomic(struct rt_reactor *) signal_reactor;
-static atomic_int pending;   /* a SIGQUIT came; the next check dumps */
-static atomic_int api_on;    /* rt_dump_signal */
-static _Thread_local bool installed;
-static _Thread_local struct sigaction previous;
+static atomic_int pending; /* a SIGQUIT came; the next check dumps */
+static atomic_int api_on;  /* rt_dump_signal */
+static atomic_int owned;   /* a run holds the handler */
+static _Thread_local bool installed; /* this thread's run holds it */
+static struct sigaction previous;    /* written by the holder only */
 
 void rt_dump_signal(int on)
 {
@@ -58,7 +60,8 @@ void rt__dump_begin(rt__dump_fn fn, void *ctx, struct rt_reactor *r)
 {
     source = fn;
     source_ctx = ctx;
-    if (!signal_wanted())
+    if (!signal_wanted() ||
+        atomic_exchange_explicit(&owned, 1, memory_order_acq_rel))
         return;
     atomic_store_explicit(&signal_reactor, r, memory_order_release);
     struct sigaction sa;
@@ -67,6 +70,10 @@ void rt__dump_begin(rt__dump_fn fn, void *ctx, struct rt_reactor *r)
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     installed = sigaction(SIGQUIT, &sa, &previous) == 0;
+    if (!installed) {
+        atomic_store_explicit(&signal_reactor, NULL, memory_order_release);
+        atomic_store_explicit(&owned, 0, memory_order_release);
+    }
 }
 
 void rt__dump_end(void)
@@ -78,6 +85,7 @@ void rt__dump_end(void)
     (void)sigaction(SIGQUIT, &previous, NULL);
     installed = false;
     atomic_store_explicit(&signal_reactor, NULL, memory_order_release);
+    atomic_store_explicit(&owned, 0, memory_order_release);
 }
 
 void rt__dump_check(void)
