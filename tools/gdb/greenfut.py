@@ -455,7 +455,7 @@ class Future(gdb.Command):
 
 class InfoRt(gdb.Command):
     """info rt: the schedulers and executors of the process and each
-    one's reactor (registered fds, armed timers)."""
+    one's reactor (registered fds, IO waiters, armed timers, holds)."""
 
     def __init__(self):
         super().__init__("info rt", gdb.COMMAND_STATUS)
@@ -473,12 +473,34 @@ class InfoRt(gdb.Command):
             reactor(ts["reactor"])
 
 
+def waker_of(w):
+    """Who a stored waker wakes: a green thread's or a task's id, or -."""
+    if not int(w["vt"]):
+        return "-"
+    for kind, vt, typ in (("green thread", "waker_vt", "struct gt__thread"),
+                          ("task", "fut__task_waker_vt", "struct fut__task")):
+        try:
+            if int(w["vt"]) == int(gdb.parse_and_eval("&" + vt)):
+                t = w["data"].cast(gdb.lookup_type(typ).pointer())
+                return "%s %d" % (kind, int(t["id"]))
+        except gdb.error:
+            continue
+    return "waker %s" % w["vt"]
+
+
 def reactor(r):
     try:
         r = r.dereference()
-        regs = sum(1 for i in range(int(r["io_cap"]))
-                   if int(r["io"][i]["registered"]))
-        print("  reactor %#x: %d fds registered" % (int(r.address), regs))
+        print("  reactor %#x: %d fds registered, %d IO waiters, %d timers "
+              "armed, %d holds, %d turns" % (
+                  int(r.address), int(r["fds"]), int(r["io_waiters"]),
+                  int(r["timers"]["len"]), int(r["holds"]), int(r["turns"])))
+        for fd in range(int(r["io_cap"])):
+            io = r["io"][fd]
+            if int(io["registered"]):
+                print("    fd %d: ready bits %#x, reader %s, writer %s" % (
+                    fd, int(io["ready"]), waker_of(io["rd"]),
+                    waker_of(io["wr"])))
     except gdb.error as e:
         print("  reactor: %s" % e)
 
