@@ -139,5 +139,12 @@ void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
     fprintf(out, " [%s", t->state);
     if (t->stack >= 0)
         fprintf(out, ", stack %lld bytes", (long long)t->stack);
+    /* The async backtrace: where each frame of the chain will resume. */
+    for (unsigned i = 0; i < t->depth; i++) {
+        char f[112];
+        rt__name_fn(t->chain[i], f, sizeof(f));
+        fprintf(out, "%s%s:%u", i ? " > " : ", awaits through ", f,
+                t->lines[i]);
+    }
     fprintf(out, "%s]\n", site);
 }

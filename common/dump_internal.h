@@ -27,11 +27,18 @@ struct rt__dump_task {
     int fd;            /* fd of an IO wait, -1 otherwise */
     int64_t stack;     /* stackful: stack bytes in use, -1 otherwise */
     const void *key;   /* its key in the watchdog's site table */
+    /* stackless: the await chain, outermost first, `depth` frames: each
+     * frame's function and resume line; depth 0 for none. */
+    const uintptr_t *chain;
+    const unsigned *lines;
+    unsigned depth;
 };
 
 /* Writes one line for `t`:
  *   "  green thread 2 \"n\" (fn) waiting on channel recv (fd 5) [parked,
  *    stack 1184 bytes, spawned in caller (prog+0x1b40)]"
+ *   "  task 6 (fn, in child leaf) waiting on read [parked, awaits through
+ *    fn:110 > mid:101 > leaf:92]"
  * A task that waits on nothing leaves out the "waiting on" part. */
 void rt__dump_task_write(FILE *out, const struct rt__dump_task *t);
 

@@ -182,7 +182,7 @@ fut__about_fn fut__about;
  * and its wait; a native future has its vtable's name, and in RT_DEBUG
  * builds what its last pending poll waited on. */
 static void describe(struct fut__tasks *ts, struct fut__task *t,
-                     struct rt__dump_task *d)
+                     struct rt__dump_task *d, struct fut__about *a)
 {
     struct fut_future *frame = fut__task_frame(t);
     const struct fut_vtable *vt = frame->vt;
@@ -199,12 +199,14 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         .stack = -1,
         .key = frame,
     };
-    struct fut__about a;
-    if (vt && fut__about && fut__about(frame, &a)) {
-        d->fn = a.fn;
-        d->inner = a.inner;
+    if (vt && fut__about && fut__about(frame, a)) {
+        d->fn = a->fn;
+        d->inner = a->inner;
+        d->chain = a->chain;
+        d->lines = a->lines;
+        d->depth = ts->cur == t ? 0 : a->depth; /* running: no resume yet */
         if (ts->cur != t) /* the running task waits on nothing */
-            d->wait = a.waits ? a.waits : "?";
+            d->wait = a->waits ? a->waits : "?";
         return;
     }
 #if defined(RT_DEBUG) && RT_DEBUG
@@ -217,7 +219,8 @@ static FILE *dump_out; /* where dump_task writes; set around the walk */
 static void dump_task(struct fut__tasks *ts, struct fut__task *t)
 {
     struct rt__dump_task d;
-    describe(ts, t, &d);
+    struct fut__about a; /* d points into it */
+    describe(ts, t, &d, &a);
     rt__dump_task_write(dump_out, &d);
 }
 

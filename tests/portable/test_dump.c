@@ -91,6 +91,9 @@ struct nest2 {
     struct nest child;
 };
 
+/* The resume line the stackless dump must name for the deep await. */
+enum { DEEP_LINE = __LINE__ + 6 };
+
 enum rt_poll dump_level3(void *self)
 {
     struct leaf *f = self;
@@ -197,6 +200,12 @@ static void check_dump(const char *buf)
         /* A future names the innermost frame it is suspended in. */
         expect_line(buf, "(dump_level1, in child dump_level3",
                     "channel recv");
+        /* ... and the async backtrace: each frame's resume line. */
+        char deep_at[64];
+        snprintf(deep_at, sizeof deep_at, "> dump_level3:%d]", DEEP_LINE);
+        expect_line(buf, "(dump_level1", "awaits through dump_level1:");
+        expect_line(buf, "(dump_level1", "> dump_level2:");
+        expect_line(buf, "(dump_level1", deep_at);
     }
 }
 
