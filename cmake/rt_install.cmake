@@ -79,6 +79,9 @@ install(TARGETS ${_rt_installed} EXPORT greenfutTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/greenfut
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The gdb extension (docs/debugging.md): `source <prefix>/share/greenfut/gdb/greenfut.py`.
+install(FILES ${PROJECT_SOURCE_DIR}/tools/gdb/greenfut.py
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/greenfut/gdb)
 install(EXPORT greenfutTargets NAMESPACE greenfut::
   DESTINATION ${RT_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/greenfutConfig.cmake.in

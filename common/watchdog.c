@@ -178,8 +178,7 @@ void rt__name_fn(uintptr_t fn, char *buf, size_t len)
              (unsigned long)(fn - (uintptr_t)info.dli_fbase));
 }
 
-/* Writes "symbol (file+0xoffset)" for code address `pc` into buf, or "?". */
-static void describe_pc(uintptr_t pc, char *buf, size_t len)
+void rt__describe_pc(uintptr_t pc, char *buf, size_t len)
 {
     Dl_info info;
     snprintf(buf, len, "?");
@@ -200,9 +199,9 @@ static void report(const struct rt_watchdog *wd, const struct snap *sn,
     if (rt__watchdog_site_of((const void *)sn->task, &ra, &noted)) {
         pc = noted ? noted : pc;
         /* A return address points past the call: step back into it. */
-        describe_pc(ra ? ra - 1 : 0, site, sizeof(site));
+        rt__describe_pc(ra ? ra - 1 : 0, site, sizeof(site));
     }
-    describe_pc(pc, entry, sizeof(entry));
+    rt__describe_pc(pc, entry, sizeof(entry));
     fprintf(stderr,
             "rt watchdog: task %lld%s%s%s has run %llu ms without yielding "
             "(threshold %llu ms); entry %s, spawned in %s\n",

@@ -78,4 +78,9 @@ void rt__watchdog_forget(const void *task);
  * Takes the loader's lock: not for a path that must never block. */
 void rt__name_fn(uintptr_t fn, char *buf, size_t len);
 
+/* Writes "symbol (file+0xoffset)" for code address `pc` into buf, or "?":
+ * for an address inside a function (a spawn site), where rt__name_fn
+ * would refuse a symbol that starts elsewhere. */
+void rt__describe_pc(uintptr_t pc, char *buf, size_t len);
+
 #endif

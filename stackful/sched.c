@@ -23,6 +23,7 @@
 #include "runq.h"
 #include "switch.h"
 #include <greenfut/timer.h>
+#include "dump_internal.h"
 #include "sys.h"
 #include "watchdog_internal.h"
 
@@ -187,6 +188,43 @@ int gt_stats(struct gt_stats *st)
 
 /* ---- the run loop */
 
+/* Fills the dump line of `t` (rt__dump_task_write's shape). */
+static void describe(struct gt__sched *s, struct gt__thread *t,
+                     struct rt__dump_task *d)
+{
+    static const char *const states[] = {"running", "runnable", "parked",
+                                         "done"};
+    bool parked = t->state == GT__PARKED;
+    *d = (struct rt__dump_task){
+        .kind = "green thread",
+        .id = t->id,
+        .name = t->name,
+        .fn = t->entry,
+        .state = states[t->state],
+        .wait = parked ? (t->waiting ? t->waiting : "?") : NULL,
+        .fd = parked ? t->waiting_fd : -1,
+        .stack = (int64_t)gt__stack_used(&s->stacks, &t->stack),
+        .key = t,
+    };
+}
+
+/* rt_dump's source: every thread not DONE, in spawn order. */
+static void dump(void *ctx, FILE *out)
+{
+    struct gt__sched *s = ctx;
+    fprintf(out,
+            "stackful: %zu green thread(s): %zu runnable, %zu parked\n",
+            s->live, s->runnable, s->parked);
+    for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
+        struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+        if (t->state == GT__DONE)
+            continue;
+        struct rt__dump_task d;
+        describe(s, t, &d);
+        rt__dump_task_write(out, &d);
+    }
+}
+
 static void report_deadlock(struct gt__sched *s)
 {
     fprintf(stderr,
@@ -197,14 +235,9 @@ static void report_deadlock(struct gt__sched *s)
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         if (t->state != GT__PARKED)
             continue;
-        char who[GT_NAME_MAX + 192];
-        gt__describe(t, who, sizeof(who));
-        if (t->waiting_fd >= 0)
-            fprintf(stderr, "  %s waiting on %s (fd %d)\n", who,
-                    t->waiting ? t->waiting : "?", t->waiting_fd);
-        else
-            fprintf(stderr, "  %s waiting on %s\n", who,
-                    t->waiting ? t->waiting : "?");
+        struct rt__dump_task d;
+        describe(s, t, &d);
+        rt__dump_task_write(stderr, &d);
     }
 }
 
@@ -220,6 +253,7 @@ static int loop(struct gt__sched *s)
                 int rc = rt_reactor_turn(s->reactor, 0);
                 if (rc < 0)
                     return rc;
+                rt__dump_check();
             }
             turned = false;
             s->budget = BUDGET;
@@ -237,6 +271,7 @@ static int loop(struct gt__sched *s)
         int rc = rt_reactor_turn(s->reactor, -1);
         if (rc < 0)
             return rc;
+        rt__dump_check();
         turned = true;
     }
 }
@@ -309,6 +344,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt_idtable_init(&s->ids, sizeof(struct gt__slot));
     gt__current_sched = s;
     gt__watchdog = rt__watchdog_start();
+    rt__dump_begin(dump, s, s->reactor);
 
     int64_t root =
         gt__thread_spawn(s, fn, arg, &(struct gt_opts){.name = "main"}, at);
@@ -317,6 +353,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
         struct gt__slot *slot = rc == 0 ? gt__thread_find(s, root) : NULL;
         *result = slot ? slot->t->result : NULL;
     }
+    rt__dump_end();
     rt__watchdog_stop(gt__watchdog);
     gt__watchdog = NULL;
     teardown(s);

@@ -9,7 +9,6 @@
  */
 #include <greenfut/task.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <greenfut/check.h>
 #include "executor_internal.h"
 #include "join_internal.h"
+#include "dump_internal.h"
 #include "sys.h"
 #include "task_internal.h"
 #include "watchdog_internal.h"
@@ -177,41 +177,73 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 
 fut__about_fn fut__about;
 
-/* Writes the name of the function at code address `pc` (dladdr: it must be
- * exported, e.g. linked with -rdynamic), or the address itself. */
-static void name_pc(uintptr_t pc, char *buf, size_t len)
+/* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
+ * layer's fut__about names the task's own function, its innermost child
+ * and its wait; a native future has its vtable's name, and in RT_DEBUG
+ * builds what its last pending poll waited on. */
+static void describe(struct fut__tasks *ts, struct fut__task *t,
+                     struct rt__dump_task *d, struct fut__about *a)
 {
-    Dl_info info;
-    if (pc && dladdr((void *)pc, &info) && info.dli_sname)
-        snprintf(buf, len, "%s", info.dli_sname);
-    else
-        snprintf(buf, len, "%#lx", (unsigned long)pc);
-}
-
-static void report_task(struct fut__tasks *ts, struct fut__task *t)
-{
-    const struct fut_vtable *vt = fut__task_frame(t)->vt;
-    const char *wait = NULL;
-    (void)ts;
-    struct fut__about a;
-    if (vt && fut__about && fut__about(fut__task_frame(t), &a)) {
-        /* In every build: the task's own function and its wait. */
-        char fn[128], inner[128];
-        name_pc(a.fn, fn, sizeof fn);
-        if (a.inner)
-            name_pc(a.inner, inner, sizeof inner);
-        fprintf(stderr, "  task %u (%s %s%s%s) waiting on %s\n", t->id,
-                vt->name ? vt->name : "unnamed", fn,
-                a.inner ? ", in child " : "", a.inner ? inner : "",
-                a.waits ? a.waits : "?");
+    struct fut_future *frame = fut__task_frame(t);
+    const struct fut_vtable *vt = frame->vt;
+    const char *state = ts->cur == t ? "running"
+                        : t->flags & (FUT__IN_READY | FUT__NOTIFIED)
+                            ? "runnable"
+                            : "parked";
+    *d = (struct rt__dump_task){
+        .kind = "task",
+        .id = t->id,
+        .fname = vt && vt->name ? vt->name : "unnamed",
+        .state = state,
+        .fd = -1,
+        .stack = -1,
+        .key = frame,
+    };
+    if (vt && fut__about && fut__about(frame, a)) {
+        d->fn = a->fn;
+        d->inner = a->inner;
+        d->chain = a->chain;
+        d->lines = a->lines;
+        d->depth = ts->cur == t ? 0 : a->depth; /* running: no resume yet */
+        if (ts->cur != t) /* the running task waits on nothing */
+            d->wait = a->waits ? a->waits : "?";
         return;
     }
 #if defined(RT_DEBUG) && RT_DEBUG
-    wait = t->wait_on;
+    d->wait = t->wait_on;
 #endif
-    fprintf(stderr, "  task %u (%s)%s%s\n", t->id,
-            vt && vt->name ? vt->name : "unnamed",
-            wait ? " last waited on: " : "", wait ? wait : "");
+}
+
+static FILE *dump_out; /* where dump_task writes; set around the walk */
+
+static void dump_task(struct fut__tasks *ts, struct fut__task *t)
+{
+    struct rt__dump_task d;
+    struct fut__about a; /* d points into it */
+    describe(ts, t, &d, &a);
+    rt__dump_task_write(dump_out, &d);
+}
+
+static void report_root(FILE *out, struct fut_future *root)
+{
+    if (root)
+        fprintf(out, "  root future (%s)\n",
+                root->vt->name ? root->vt->name : "unnamed");
+}
+
+/* The root future of the running fut_block_on, for the dump. */
+static _Thread_local struct fut_future *dump_root;
+
+/* rt_dump's source: the root future, then every pending task. */
+static void dump(void *ctx, FILE *out)
+{
+    struct fut_executor *ex = ctx;
+    fprintf(out, "stackless: %zu task(s) pending%s\n", ex->tasks.pending,
+            dump_root ? " and the root future" : "");
+    report_root(out, dump_root);
+    dump_out = out;
+    fut__for_each_pending(&ex->tasks, dump_task);
+    dump_out = NULL;
 }
 
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
@@ -220,10 +252,10 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
             "stackless: deadlock: nothing is runnable and the reactor has nobody "
             "to wake, but %zu task(s)%s still pending:\n",
             ex->tasks.pending, root ? " and the root future are" : " are");
-    if (root)
-        fprintf(stderr, "  root future (%s)\n",
-                root->vt->name ? root->vt->name : "unnamed");
-    fut__for_each_pending(&ex->tasks, report_task);
+    report_root(stderr, root);
+    dump_out = stderr;
+    fut__for_each_pending(&ex->tasks, dump_task);
+    dump_out = NULL;
 }
 
 /* ---- The run loop ---- */
@@ -263,6 +295,8 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
     struct rt_cx rcx = {&rw};
     ex->running = 1;
     watchdog = rt__watchdog_start();
+    dump_root = root;
+    rt__dump_begin(dump, ex, reactor_of(ex));
     if (root)
         atomic_store_explicit(&ex->root_woken, 1, memory_order_relaxed);
     int rc;
@@ -299,6 +333,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             rc = serve_reactor(ex);
             if (rc < 0)
                 break;
+            rt__dump_check();
             continue;
         }
         if (!rt_reactor_has_waiters(reactor_of(ex))) {
@@ -309,7 +344,10 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         rc = rt_reactor_turn(reactor_of(ex), -1);
         if (rc < 0)
             break;
+        rt__dump_check();
     }
+    rt__dump_end();
+    dump_root = NULL;
     rt__watchdog_stop(watchdog);
     watchdog = NULL;
     ex->running = 0;

@@ -15,10 +15,19 @@
 /* What the deadlock report says of a task beyond its vtable's name, for
  * frames whose vtable cannot say it alone (a portable task: one vtable for
  * every task function). */
+#define FUT__ABOUT_DEPTH 8 /* await-chain frames a report names */
+
 struct fut__about {
     uintptr_t fn;      /* code address naming the task (its function) */
     uintptr_t inner;   /* innermost child task's function, 0 for none */
     const char *waits; /* what it waits on, NULL when not known */
+    /* The await chain, outermost (the task's own frame) first: each
+     * frame's function and resume line (the __LINE__ of the await it is
+     * suspended in, 0 before its start). `depth` frames, at most
+     * FUT__ABOUT_DEPTH (a deeper chain keeps its outermost ones). */
+    uintptr_t chain[FUT__ABOUT_DEPTH];
+    unsigned lines[FUT__ABOUT_DEPTH];
+    unsigned depth;
 };
 
 /* Fills *out for `frame` and returns true, or returns false for a frame it

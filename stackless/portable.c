@@ -108,9 +108,11 @@ static const char *op_name(unsigned op)
     }
 }
 
-/* The deadlock report's view of a portable task (fut__about): its own
- * function rather than the one vtable all portable tasks share, and the
- * op its innermost child frame is suspended in. */
+/* The dump's and deadlock report's view of a portable task (fut__about):
+ * its own function rather than the one vtable all portable tasks share,
+ * the chain of child frames it awaits through with each one's resume line
+ * (the frame's state is the __LINE__ of its await), and the op its
+ * innermost child frame is suspended in. */
 static bool about(const struct fut_future *frame, struct fut__about *out)
 {
     if (frame->vt != &portable_vt)
@@ -118,9 +120,16 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
     const struct rt_frame *h = (const struct rt_frame *)frame;
     out->fn = (uintptr_t)h->fn;
     out->inner = 0;
+    out->chain[0] = out->fn;
+    out->lines[0] = h->state;
+    out->depth = 1;
     while (h->op == RT__OP_CHILD && h->u.child) {
         h = h->u.child;
         out->inner = (uintptr_t)h->fn;
+        if (out->depth < FUT__ABOUT_DEPTH) {
+            out->chain[out->depth] = out->inner;
+            out->lines[out->depth++] = h->state;
+        }
     }
     out->waits = op_name(h->op);
     return true;

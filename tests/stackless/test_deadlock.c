@@ -93,7 +93,7 @@ int main(void)
     CHECK(strstr(buf, "task 1 (waiter)") != NULL);
     CHECK(strstr(buf, "task 2 (never)") != NULL);
 #if defined(RT_DEBUG) && RT_DEBUG
-    CHECK(strstr(buf, "last waited on: join") != NULL);
+    CHECK(strstr(buf, "task 1 (waiter) waiting on join") != NULL);
 #endif
     /* The root future is reported too. */
     CHECK_EQ(captured(block_on_never, buf, sizeof(buf)), -EDEADLK);

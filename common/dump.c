@@ -1,0 +1,150 @@
+/* The task dump: rt_dump, the SIGQUIT opt-in, and the line formatter that
+ * rt_dump and both backends' deadlock reports share.
+ *
+ * Invariant: the signal handler touches only `pending` (a lock-free atomic)
+ * and rt_reactor_notify (an atomic exchange and an eventfd write), both
+ * async-signal-safe; the dump itself runs later on the scheduler's thread,
+ * which may take locks and allocate (dladdr) as any code there.
+ */
+#include "dump_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "watchdog_internal.h"
+
+/* The calling thread's run, set by rt__dump_begin. */
+static _Thread_local rt__dump_fn source;
+static _Thread_local void *source_ctx;
+
+/* The reactor the SIGQUIT handler notifies: that of the one run that
+ * installed the handler (a disposition is process-wide, so one run at a
+ * time owns it). Written by that run's thread, read by the handler. */
+static _Atomic(struct rt_reactor *) signal_reactor;
+static atomic_int pending; /* a SIGQUIT came; the next check dumps */
+static atomic_int api_on;  /* rt_dump_signal */
+static atomic_int owned;   /* a run holds the handler */
+static _Thread_local bool installed; /* this thread's run holds it */
+static struct sigaction previous;    /* written by the holder only */
+
+void rt_dump_signal(int on)
+{
+    atomic_store_explicit(&api_on, on != 0, memory_order_relaxed);
+}
+
+static bool signal_wanted(void)
+{
+    if (atomic_load_explicit(&api_on, memory_order_relaxed))
+        return true;
+    const char *env = getenv("RT_DUMP_SIGNAL");
+    return env && strcmp(env, "1") == 0;
+}
+
+static void on_quit(int sig)
+{
+    (void)sig;
+    int saved = errno; /* the eventfd write may set it */
+    atomic_store_explicit(&pending, 1, memory_order_relaxed);
+    struct rt_reactor *r =
+        atomic_load_explicit(&signal_reactor, memory_order_acquire);
+    if (r)
+        (void)rt_reactor_notify(r);
+    errno = saved;
+}
+
+void rt__dump_begin(rt__dump_fn fn, void *ctx, struct rt_reactor *r)
+{
+    source = fn;
+    source_ctx = ctx;
+    if (!signal_wanted() ||
+        atomic_exchange_explicit(&owned, 1, memory_order_acq_rel))
+        return;
+    atomic_store_explicit(&signal_reactor, r, memory_order_release);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_quit;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    installed = sigaction(SIGQUIT, &sa, &previous) == 0;
+    if (!installed) {
+        atomic_store_explicit(&signal_reactor, NULL, memory_order_release);
+        atomic_store_explicit(&owned, 0, memory_order_release);
+    }
+}
+
+void rt__dump_end(void)
+{
+    source = NULL;
+    source_ctx = NULL;
+    if (!installed)
+        return;
+    (void)sigaction(SIGQUIT, &previous, NULL);
+    installed = false;
+    atomic_store_explicit(&signal_reactor, NULL, memory_order_release);
+    atomic_store_explicit(&owned, 0, memory_order_release);
+}
+
+void rt__dump_check(void)
+{
+    if (!atomic_load_explicit(&pending, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&pending, 0, memory_order_relaxed);
+    (void)rt_dump(stderr);
+}
+
+int rt_dump(FILE *out)
+{
+    if (!out)
+        return -EINVAL;
+    if (!source)
+        return -EPERM;
+    source(source_ctx, out);
+    fflush(out);
+    return 0;
+}
+
+void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
+{
+    char fn[128], inner[128] = "", site[256] = "";
+    if (t->fn)
+        rt__name_fn(t->fn, fn, sizeof(fn));
+    else
+        snprintf(fn, sizeof(fn), "%s", t->fname ? t->fname : "unnamed");
+    if (t->inner) {
+        char in[112];
+        rt__name_fn(t->inner, in, sizeof(in));
+        snprintf(inner, sizeof(inner), ", in child %s", in);
+    }
+    uintptr_t ra = 0, noted = 0;
+    if (t->key && rt__watchdog_noting() &&
+        rt__watchdog_site_of(t->key, &ra, &noted) && ra) {
+        char at[224];
+        /* A return address points past the call: step back into it. */
+        rt__describe_pc(ra - 1, at, sizeof(at));
+        snprintf(site, sizeof(site), ", spawned in %s", at);
+    }
+    bool named = t->name && t->name[0];
+    fprintf(out, "  %s %lld%s%s%s (%s%s)", t->kind, (long long)t->id,
+            named ? " \"" : "", named ? t->name : "", named ? "\"" : "", fn,
+            inner);
+    if (t->wait) {
+        fprintf(out, " waiting on %s", t->wait);
+        if (t->fd >= 0)
+            fprintf(out, " (fd %d)", t->fd);
+    }
+    fprintf(out, " [%s", t->state);
+    if (t->stack >= 0)
+        fprintf(out, ", stack %lld bytes", (long long)t->stack);
+    /* The async backtrace: where each frame of the chain will resume. */
+    for (unsigned i = 0; i < t->depth; i++) {
+        char f[112];
+        rt__name_fn(t->chain[i], f, sizeof(f));
+        fprintf(out, "%s%s:%u", i ? " > " : ", awaits through ", f,
+                t->lines[i]);
+    }
+    fprintf(out, "%s]\n", site);
+}

@@ -1,0 +1,512 @@
+# greenfut's gdb extension: lists the parked tasks of both backends and lets
+# plain `bt` walk a parked green thread's own stack, live or on a core file.
+#
+# Invariant: nothing here writes to the inferior (no register or memory
+# writes, no calls into it), so every command works the same on a core file.
+# A parked green thread is found through its saved fcontext only: the layout
+# of what jump_fcontext pushed is read from its own code at first use.
+#
+# Load it with `source tools/gdb/greenfut.py` (or from the installed share
+# directory); docs/debugging.md shows the commands.
+import re
+
+import gdb
+import gdb.unwinder
+
+STATES = {0: "running", 1: "runnable", 2: "parked", 3: "done"}
+FUT_SPAWNED = 1 << 4
+FUT_COMPLETE = 1 << 1
+FUT_IN_READY = 1 << 0
+FUT_NOTIFIED = 1 << 5
+# include/greenfut/rt.h's enum rt__op, in the words of the C dump.
+OPS = {"RT__OP_SLEEP": "sleep", "RT__OP_SEND": "channel send",
+       "RT__OP_RECV": "channel recv",
+       "RT__OP_RECV_UNTIL": "channel recv with deadline",
+       "RT__OP_LOCK": "mutex", "RT__OP_SEM": "semaphore",
+       "RT__OP_COND": "condition", "RT__OP_WG": "wait group",
+       "RT__OP_NOTIFIED": "notify", "RT__OP_BLOCKING": "blocking pool",
+       "RT__OP_JOIN": "join", "RT__OP_YIELD": "yield", "RT__OP_READ": "read",
+       "RT__OP_READ_UNTIL": "read with deadline", "RT__OP_WRITE": "write",
+       "RT__OP_WRITE_UNTIL": "write with deadline",
+       "RT__OP_ACCEPT": "accept", "RT__OP_CONNECT": "connect",
+       "RT__OP_CHILD": "child", "RT__OP_NONE": None}
+
+
+def field_offset(type_name, field):
+    for f in gdb.lookup_type(type_name).fields():
+        if f.name == field:
+            return f.bitpos // 8
+    raise gdb.GdbError("greenfut: %s has no field %s" % (type_name, field))
+
+
+def container_of(addr, type_name, field):
+    t = gdb.lookup_type(type_name).pointer()
+    return gdb.Value(int(addr) - field_offset(type_name, field)).cast(t)
+
+
+def list_nodes(head):
+    """The nodes of the struct rt_list `head` (a value, not a pointer)."""
+    end = int(head.address)
+    n = head["next"]
+    while int(n) != end and int(n) != 0:
+        yield n
+        n = n["next"]
+
+
+def name_of(pc):
+    pc = int(pc)
+    if not pc:
+        return "?"
+    b = gdb.block_for_pc(pc)
+    while b is not None and b.function is None:
+        b = b.superblock
+    if b is not None:
+        return b.function.name
+    sym = gdb.execute("info symbol %#x" % pc, to_string=True).split()
+    return sym[0] if sym and sym[0] != "No" else "?"
+
+
+def where(pc):
+    """file:line of code address `pc`, or ""."""
+    sal = gdb.find_pc_line(int(pc))
+    if sal.symtab is None:
+        return ""
+    return "%s:%d" % (sal.symtab.filename.split("/")[-1], sal.line)
+
+
+def per_thread(symbol):
+    """(OS thread, value) of the thread-local `symbol` where it is set."""
+    out = []
+    here = gdb.selected_thread()
+    try:
+        for th in gdb.selected_inferior().threads():
+            th.switch()
+            try:
+                v = gdb.parse_and_eval(symbol)
+            except gdb.error:
+                continue
+            if int(v):
+                out.append((th, v))
+    finally:
+        if here is not None:
+            here.switch()
+    return out
+
+
+# ---- the saved fcontext
+
+_layout = None
+
+
+def fcontext_layout():
+    """{register: offset} of what jump_fcontext saves below the saved
+    pointer, and "ra" for the return address, read from the instructions
+    of the Boost.Context in use (x86-64 SysV: `lea -N(%rsp),%rsp`, then one
+    `mov %reg,off(%rsp)` per callee-saved register)."""
+    global _layout
+    if _layout is not None:
+        return _layout
+    try:
+        text = gdb.execute("x/24i jump_fcontext", to_string=True)
+    except gdb.error as e:
+        raise gdb.GdbError("greenfut: no jump_fcontext to read (%s)" % e)
+    layout = {}
+    for line in text.splitlines():
+        m = re.search(r"lea\s+-0x([0-9a-f]+)\(%rsp\),%rsp", line)
+        if m and "ra" not in layout:
+            layout["ra"] = int(m.group(1), 16)
+            continue
+        m = re.search(r"mov\s+%(r\w+),0x([0-9a-f]+)\(%rsp\)", line)
+        if m:
+            layout[m.group(1)] = int(m.group(2), 16)
+        if re.search(r"mov\s+%rsp,%rax", line):
+            break
+    need = {"ra", "rbx", "rbp", "r12", "r13", "r14", "r15"}
+    if not need <= set(layout):
+        raise gdb.GdbError(
+            "greenfut: jump_fcontext's layout is not the x86-64 SysV one "
+            "this script knows (found %s)" % sorted(layout))
+    _layout = layout
+    return layout
+
+
+def read_u64(addr):
+    t = gdb.lookup_type("unsigned long").pointer()
+    return int(gdb.Value(addr).cast(t).dereference())
+
+
+class FrameId:
+    """What create_unwind_info wants (gdb 14 has gdb.unwinder.FrameId)."""
+
+    def __init__(self, sp, pc):
+        self.sp = sp
+        self.pc = pc
+
+
+class GreenUnwinder(gdb.unwinder.Unwinder):
+    """While a green thread is selected, unwinds the selected OS thread's
+    innermost frame into the green thread's saved context: frame #1 onward
+    is the parked thread's own stack."""
+
+    def __init__(self):
+        super().__init__("greenfut green thread")
+        self.ctx = None   # saved fcontext of the selected green thread
+        self.os_thread = None
+
+    def __call__(self, pending):
+        if self.ctx is None:
+            return None
+        th = gdb.selected_thread()
+        if th is None or th.num != self.os_thread:
+            return None
+        sp = pending.read_register("rsp")
+        pc = pending.read_register("rip")
+        if pending.level() > 0:
+            # make_fcontext's trampoline is the green stack's first frame:
+            # end the walk there (caller pc 0) instead of reading past it.
+            if not name_of(pc).startswith("make_fcontext"):
+                return None
+            info = pending.create_unwind_info(FrameId(sp, pc))
+            info.add_saved_register("rip", gdb.Value(0).cast(pc.type))
+            info.add_saved_register("rsp", sp)
+            return info
+        lay = fcontext_layout()
+        ctx = self.ctx
+        # Frame #0's id takes the saved pointer as its stack address: the
+        # green stack lies anywhere in memory, and gdb stops a backtrace
+        # whose next frame looks inner to this one.
+        info = pending.create_unwind_info(
+            FrameId(gdb.Value(ctx).cast(sp.type), pc))
+        info.add_saved_register(
+            "rip", gdb.Value(read_u64(ctx + lay["ra"])).cast(pc.type))
+        info.add_saved_register(
+            "rsp", gdb.Value(ctx + lay["ra"] + 8).cast(sp.type))
+        for r in ("rbx", "rbp", "r12", "r13", "r14", "r15"):
+            t = pending.read_register(r).type
+            info.add_saved_register(r, gdb.Value(read_u64(ctx + lay[r])).cast(t))
+        return info
+
+
+UNWINDER = GreenUnwinder()
+gdb.unwinder.register_unwinder(None, UNWINDER, replace=True)
+
+
+# ---- green threads (stackful)
+
+def green_threads():
+    """(OS thread, scheduler, [gt__thread *]) for every scheduler."""
+    out = []
+    try:
+        gdb.lookup_type("struct gt__thread")
+    except gdb.error:
+        return out  # no stackful backend in this program
+    for th, s in per_thread("gt__current_sched"):
+        ts = [container_of(n, "struct gt__thread", "all")
+              for n in list_nodes(s["threads"])]
+        out.append((th, s, ts))
+    return out
+
+
+def thread_wait(t):
+    if int(t["state"]) != 2:
+        return ""
+    w = t["waiting"].string() if int(t["waiting"]) else "?"
+    if int(t["waiting_fd"]) >= 0:
+        w += " (fd %d)" % int(t["waiting_fd"])
+    return w
+
+
+def thread_stack(t):
+    """Bytes between the top of the stack and its saved pointer (parked)."""
+    top = int(t["stack"]["lo"]) + int(t["stack"]["size"])
+    if int(t["state"]) == 0:
+        return None
+    return top - int(t["ctx"])
+
+
+class InfoGreenThreads(gdb.Command):
+    """info green-threads: every green thread of every scheduler: id,
+    name, function, state, what it waits on, stack bytes in use."""
+
+    def __init__(self):
+        super().__init__("info green-threads", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        found = green_threads()
+        if not found:
+            print("no green-thread scheduler in this process")
+            return
+        for th, s, ts in found:
+            print("scheduler %#x on thread %d (LWP %d): %d live, %d parked"
+                  % (int(s), th.num, th.ptid[1], int(s["live"]),
+                     int(s["parked"])))
+            print("  %4s %-10s %-20s %-9s %-22s %s" % (
+                "id", "name", "function", "state", "waits on", "stack"))
+            for t in ts:
+                state = int(t["state"])
+                used = thread_stack(t)
+                print("  %4d %-10s %-20s %-9s %-22s %s" % (
+                    int(t["id"]), t["name"].string() or "-",
+                    name_of(t["entry"]), STATES.get(state, "?"),
+                    thread_wait(t) or "-",
+                    "-" if used is None else "%d bytes" % used))
+
+
+class GreenThread(gdb.Command):
+    """green-thread N: makes green thread N the frame source, so bt, frame,
+    up/down and info locals show its own stack (from frame #1; frame #0 is
+    the OS thread's). green-thread with no argument returns to the OS
+    thread."""
+
+    def __init__(self):
+        super().__init__("green-thread", gdb.COMMAND_STACK)
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        if not arg:
+            UNWINDER.ctx = None
+            gdb.invalidate_cached_frames()
+            print("back to the OS thread's own stack")
+            return
+        want = int(arg)
+        for th, s, ts in green_threads():
+            for t in ts:
+                if int(t["id"]) != want:
+                    continue
+                if int(t["state"]) == 0:
+                    UNWINDER.ctx = None
+                    th.switch()
+                    gdb.invalidate_cached_frames()
+                    print("green thread %d is running on thread %d: its "
+                          "stack is that thread's" % (want, th.num))
+                    return
+                fcontext_layout()
+                th.switch()
+                UNWINDER.ctx = int(t["ctx"])
+                UNWINDER.os_thread = th.num
+                gdb.invalidate_cached_frames()
+                print("green thread %d (%s), %s: frames from #1 are its own"
+                      % (want, name_of(t["entry"]),
+                         STATES.get(int(t["state"]), "?")))
+                return
+        raise gdb.GdbError("no green thread %d" % want)
+
+
+# ---- futures (stackless)
+
+def frame_ops():
+    try:
+        t = gdb.lookup_type("enum rt__op")
+    except gdb.error:
+        return {}
+    return {int(f.enumval): OPS.get(f.name, f.name) for f in t.fields()}
+
+
+def portable_frame(fut):
+    """The struct rt_frame * of a portable task's future, or None."""
+    try:
+        vt = gdb.parse_and_eval("portable_vt").address
+    except gdb.error:
+        return None
+    if int(fut["vt"]) != int(vt):
+        return None
+    return fut.cast(gdb.lookup_type("struct rt_frame").pointer())
+
+
+def await_chain(h):
+    """[(function, file:line of the resume point, op)] outermost first."""
+    ops = frame_ops()
+    out = []
+    while h is not None and int(h):
+        fn = int(h["fn"])
+        line = int(h["state"])
+        sal = gdb.find_pc_line(fn)
+        f = sal.symtab.filename.split("/")[-1] if sal.symtab else "?"
+        op = ops.get(int(h["op"]), "?")
+        out.append((name_of(fn), "%s:%d" % (f, line) if line else "start",
+                    op))
+        if op != "child":
+            break
+        h = h["u"]["child"]
+    return out
+
+
+def executors():
+    """(OS thread, struct fut__tasks *, [struct fut__task *]) pending."""
+    out = []
+    try:
+        task_t = gdb.lookup_type("struct fut__task").pointer()
+    except gdb.error:
+        return out  # no stackless backend in this program
+    for th, ts in per_thread("fut__current"):
+        tasks = []
+        for n in list_nodes(ts["slab"]["chunks"]):
+            c = container_of(n, "struct fut__chunk", "link")
+            base = int(c["data"].address)
+            for i in range(int(c["used"])):
+                t = gdb.Value(base + i * int(c["slot"])).cast(task_t)
+                fl = int(t["flags"])
+                if fl & (FUT_SPAWNED | FUT_COMPLETE) == FUT_SPAWNED:
+                    tasks.append(t)
+        tasks.sort(key=lambda t: int(t["id"]))
+        out.append((th, ts, tasks))
+    return out
+
+
+def task_future(t):
+    fp = gdb.lookup_type("struct fut_future").pointer()
+    return t["frame"].address.cast(fp)
+
+
+def task_state(ts, t):
+    if int(ts["cur"]) == int(t):
+        return "running"
+    if int(t["flags"]) & (FUT_IN_READY | FUT_NOTIFIED):
+        return "runnable"
+    return "parked"
+
+
+class InfoFutures(gdb.Command):
+    """info futures: every pending task of every stackless executor: id,
+    its function, state, resume point (file:line) and what it waits on."""
+
+    def __init__(self):
+        super().__init__("info futures", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        found = executors()
+        if not found:
+            print("no stackless executor in this process")
+            return
+        for th, ts, tasks in found:
+            print("executor tasks %#x on thread %d (LWP %d): %d pending"
+                  % (int(ts), th.num, th.ptid[1], int(ts["pending"])))
+            print("  %4s %-20s %-9s %-22s %s" % (
+                "id", "function", "state", "resumes at", "waits on"))
+            for t in tasks:
+                fut = task_future(t)
+                h = portable_frame(fut)
+                if h is None:
+                    name = fut["vt"]["name"]
+                    print("  %4d %-20s %-9s %-22s %s" % (
+                        int(t["id"]), name.string() if int(name) else "?",
+                        task_state(ts, t), "-", "-"))
+                    continue
+                chain = await_chain(h)
+                fn, at, _ = chain[0]
+                wait = chain[-1][2]
+                if len(chain) > 1:
+                    wait += " (in %s)" % chain[-1][0]
+                print("  %4d %-20s %-9s %-22s %s" % (
+                    int(t["id"]), fn, task_state(ts, t), at, wait or "-"))
+
+
+def typed_frame(h):
+    """The frame as its task function's own struct: the type of the first
+    local that points at a struct whose first field is the RT_FRAME `rt`
+    (the portable macros' `f`), else the bare struct rt_frame."""
+    try:
+        block = gdb.block_for_pc(int(h["fn"]))
+    except RuntimeError:
+        block = None
+    while block is not None:
+        for sym in block:
+            t = sym.type.strip_typedefs() if sym.type else None
+            if not sym.is_variable or t is None or t.code != gdb.TYPE_CODE_PTR:
+                continue
+            target = t.target().strip_typedefs()
+            if target.code == gdb.TYPE_CODE_STRUCT and target.fields() and \
+                    target.fields()[0].name == "rt":
+                return h.cast(t)
+        if block.function is not None:
+            break
+        block = block.superblock
+    return h
+
+
+class Future(gdb.Command):
+    """future N: task N's frame (its fields, typed) and its await chain,
+    each child frame's function and resume point, innermost last."""
+
+    def __init__(self):
+        super().__init__("future", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        want = int(arg)
+        for th, ts, tasks in executors():
+            for t in tasks:
+                if int(t["id"]) != want:
+                    continue
+                fut = task_future(t)
+                h = portable_frame(fut)
+                if h is None:
+                    print("task %d: native future, vtable %s" %
+                          (want, fut["vt"].dereference()))
+                    return
+                print("task %d (%s), %s" % (want, name_of(h["fn"]),
+                                            task_state(ts, t)))
+                print("frame: %s" % typed_frame(h).dereference())
+                print("await chain (innermost last):")
+                for i, (fn, at, op) in enumerate(await_chain(h)):
+                    print("  #%d %s at %s, awaiting %s" % (i, fn, at, op))
+                return
+        raise gdb.GdbError("no pending task %d" % want)
+
+
+class InfoRt(gdb.Command):
+    """info rt: the schedulers and executors of the process and each
+    one's reactor (registered fds, IO waiters, armed timers, holds)."""
+
+    def __init__(self):
+        super().__init__("info rt", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        for th, s, ts in green_threads():
+            print("stackful scheduler %#x on thread %d: %d live, %d "
+                  "runnable, %d parked, %d switches" % (
+                      int(s), th.num, int(s["live"]), int(s["runnable"]),
+                      int(s["parked"]), int(s["switches"])))
+            reactor(s["reactor"])
+        for th, ts, tasks in executors():
+            print("stackless executor on thread %d: %d pending, %d polls"
+                  % (th.num, int(ts["pending"]), int(ts["polls"])))
+            reactor(ts["reactor"])
+
+
+def waker_of(w):
+    """Who a stored waker wakes: a green thread's or a task's id, or -."""
+    if not int(w["vt"]):
+        return "-"
+    for kind, vt, typ in (("green thread", "waker_vt", "struct gt__thread"),
+                          ("task", "fut__task_waker_vt", "struct fut__task")):
+        try:
+            if int(w["vt"]) == int(gdb.parse_and_eval("&" + vt)):
+                t = w["data"].cast(gdb.lookup_type(typ).pointer())
+                return "%s %d" % (kind, int(t["id"]))
+        except gdb.error:
+            continue
+    return "waker %s" % w["vt"]
+
+
+def reactor(r):
+    try:
+        r = r.dereference()
+        print("  reactor %#x: %d fds registered, %d IO waiters, %d timers "
+              "armed, %d holds, %d turns" % (
+                  int(r.address), int(r["fds"]), int(r["io_waiters"]),
+                  int(r["timers"]["len"]), int(r["holds"]), int(r["turns"])))
+        for fd in range(int(r["io_cap"])):
+            io = r["io"][fd]
+            if int(io["registered"]):
+                print("    fd %d: ready bits %#x, reader %s, writer %s" % (
+                    fd, int(io["ready"]), waker_of(io["rd"]),
+                    waker_of(io["wr"])))
+    except gdb.error as e:
+        print("  reactor: %s" % e)
+
+
+InfoGreenThreads()
+GreenThread()
+InfoFutures()
+Future()
+InfoRt()
