@@ -119,8 +119,8 @@ int main(int argc, char **argv)
         }
         bh_row("park", rt_backend_name(), a.params[p], "bytes_per_task",
                "bytes", s, a.runs);
-        bh_row("park", rt_backend_name(), a.params[p],
-               "kernel_bytes_per_task", "bytes", k, a.runs);
+        bh_row("park", rt_backend_name(), a.params[p], "kernel_bytes_per_task",
+               "bytes", k, a.runs);
     }
     return 0;
 }

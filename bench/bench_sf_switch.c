@@ -108,8 +108,8 @@ int main(int argc, char **argv)
     /* Rows in the comparison runner's CSV format (bench/harness.h); the
      * variant names how jump_fcontext is entered. */
     const char *variant = SWITCH_VARIANT;
-    printf("# bench_sf_switch %s: %ld switches x %d runs\n", variant,
-           2 * iters, RUNS);
+    printf("# bench_sf_switch %s: %ld switches x %d runs\n", variant, 2 * iters,
+           RUNS);
     printf("sf_switch,design:%s,,ns_per_raw_switch,%.4g,ns,%d,%.4g,%.4g\n",
            variant, rm, RUNS, rl, rh);
     printf("sf_switch,design:%s,,ns_per_gt_yield,%.4g,ns,%d,%.4g,%.4g\n",

@@ -87,8 +87,8 @@ static void report(const char *metric, int batch, int rounds_scale)
     }
     qsort(v, RUNS, sizeof(double), cmp);
     /* A row in the comparison runner's CSV format (bench/harness.h). */
-    printf("sl_spawn,design:native,%d,%s,%.4g,ns,%d,%.4g,%.4g\n", batch,
-           metric, v[RUNS / 2], RUNS, v[0], v[RUNS - 1]);
+    printf("sl_spawn,design:native,%d,%s,%.4g,ns,%d,%.4g,%.4g\n", batch, metric,
+           v[RUNS / 2], RUNS, v[0], v[RUNS - 1]);
 }
 
 int main(void)

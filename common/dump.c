@@ -25,9 +25,9 @@ static _Thread_local void *source_ctx;
  * installed the handler (a disposition is process-wide, so one run at a
  * time owns it). Written by that run's thread, read by the handler. */
 static _Atomic(struct rt_reactor *) signal_reactor;
-static atomic_int pending; /* a SIGQUIT came; the next check dumps */
-static atomic_int api_on;  /* rt_dump_signal */
-static atomic_int owned;   /* a run holds the handler */
+static atomic_int pending;           /* a SIGQUIT came; the next check dumps */
+static atomic_int api_on;            /* rt_dump_signal */
+static atomic_int owned;             /* a run holds the handler */
 static _Thread_local bool installed; /* this thread's run holds it */
 static struct sigaction previous;    /* written by the holder only */
 

@@ -209,9 +209,9 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
  * ends the await; the loser is taken off (the timer cancelled, or the
  * waker out of the fd's slot). */
 static enum rt_poll transfer_until(struct rt_reactor *r, int fd, void *buf,
-                                   size_t len, unsigned bit,
-                                   struct rt_timer *t, uint64_t deadline,
-                                   struct rt_cx *cx, ssize_t *res)
+                                   size_t len, unsigned bit, struct rt_timer *t,
+                                   uint64_t deadline, struct rt_cx *cx,
+                                   ssize_t *res)
 {
     if (!res)
         return RT_READY;
@@ -251,6 +251,6 @@ enum rt_poll rt_poll_write_until(struct rt_reactor *r, int fd, const void *buf,
                                  ssize_t *res)
 {
     /* Only read, as in rt_poll_write. */
-    return transfer_until(r, fd, (void *)(uintptr_t)buf, len, RT_IO_WRITABLE,
-                          t, deadline, cx, res);
+    return transfer_until(r, fd, (void *)(uintptr_t)buf, len, RT_IO_WRITABLE, t,
+                          deadline, cx, res);
 }

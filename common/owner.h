@@ -18,9 +18,9 @@
  * belongs to the thread that runs its scheduler. Its reference count is the
  * owner's alone, plain loads and stores; what another thread does to it (a
  * waker clone, a wake, a drop) goes into the word of a remote node the
- * object embeds (struct rt_remote, include/greenfut/reactor.h) and is applied by the
- * owner when the reactor runs that node. So the owner's wakes, clones and
- * drops take no locked instruction.
+ * object embeds (struct rt_remote, include/greenfut/reactor.h) and is applied
+ * by the owner when the reactor runs that node. So the owner's wakes, clones
+ * and drops take no locked instruction.
  *
  * How a backend adopts it:
  * - embed a struct rt_remote and a uint32_t count in the object; at

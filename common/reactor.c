@@ -354,8 +354,8 @@ static int64_t wait_budget(struct rt_reactor *r, int64_t timeout_ns,
      * than INT64_MAX ns away: clamp before the conversion, or it turns
      * negative and reads as "block forever" even when timeout_ns is 0. */
     uint64_t gap = next <= now ? 0 : next - now;
-    int64_t until = gap > (uint64_t)INT64_MAX / 2 ? INT64_MAX / 2
-                                                  : (int64_t)gap;
+    int64_t until =
+        gap > (uint64_t)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)gap;
     return timeout_ns < 0 || until < timeout_ns ? until : timeout_ns;
 }
 

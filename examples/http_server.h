@@ -1,4 +1,5 @@
-/* A small HTTP/1.1 server as a library of portable tasks (include/greenfut/rt.h).
+/* A small HTTP/1.1 server as a library of portable tasks
+ * (include/greenfut/rt.h).
  *
  * One task accepts; each connection is one more task that parses request
  * heads (examples/http_parse.h), answers them in order (keep-alive and

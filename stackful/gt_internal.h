@@ -11,9 +11,9 @@
  *
  * `refs` and everything else but `remote` belong to the owner's OS thread.
  * Another thread never touches them: its wakes, clones and drops go into
- * the word of the `remote` node (include/greenfut/reactor.h), which the owner applies
- * when the reactor runs the node. So the owner's own clones and drops are
- * plain increments, no locked instruction.
+ * the word of the `remote` node (include/greenfut/reactor.h), which the owner
+ * applies when the reactor runs the node. So the owner's own clones and drops
+ * are plain increments, no locked instruction.
  */
 #ifndef RT_STACKFUL_GT_INTERNAL_H
 #define RT_STACKFUL_GT_INTERNAL_H
@@ -160,8 +160,8 @@ void *gt__spawned_arg(int64_t id);
  * For stackful/portable.c, whose frames say what they wait on. */
 void gt__set_cancel(int64_t id, void (*cancel)(void *arg));
 
-/* Where a thread was spawned, for the watchdog (include/greenfut/watchdog.h): the
- * return address of the public spawn call, and the function to name as the
+/* Where a thread was spawned, for the watchdog (include/greenfut/watchdog.h):
+ * the return address of the public spawn call, and the function to name as the
  * thread's entry (0: the function it runs). */
 struct gt__site {
     uintptr_t site;

@@ -4,9 +4,9 @@
  * A fault whose address lies in the guard below the running green thread's
  * stack, or taken while the stack pointer is below that stack (a frame that
  * jumped the guard), is an overflow: one line naming the thread and its
- * stack size goes to stderr, then abort(). Any other fault is not ours: the previous action
- * (SIG_DFL unless a sanitizer installed one) is restored and the handler
- * returns, so the faulting instruction runs again and gets it.
+ * stack size goes to stderr, then abort(). Any other fault is not ours: the
+ * previous action (SIG_DFL unless a sanitizer installed one) is restored and
+ * the handler returns, so the faulting instruction runs again and gets it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,8 +61,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
         gt__stack_guard(&s->stacks, &t->stack, &lo, &hi);
         char *a = si->si_addr;
         char *sp = fault_sp(uc);
-        bool below = sp && sp < t->stack.lo &&
-                     (size_t)(t->stack.lo - sp) <= BELOW_MAX;
+        bool below =
+            sp && sp < t->stack.lo && (size_t)(t->stack.lo - sp) <= BELOW_MAX;
         if ((a >= lo && a < hi) || below) {
             /* snprintf of integers and strings does not allocate in glibc;
              * we abort right after, so no lock can be held for long. Naming

@@ -212,8 +212,7 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
 static void dump(void *ctx, FILE *out)
 {
     struct gt__sched *s = ctx;
-    fprintf(out,
-            "stackful: %zu green thread(s): %zu runnable, %zu parked\n",
+    fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked\n",
             s->live, s->runnable, s->parked);
     for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);

@@ -147,8 +147,8 @@ static int install_guards(char *p, size_t gap, size_t stride, size_t count)
 
 static struct gt__slab *slab_new(struct gt__stacks *a, size_t size)
 {
-    bool guards = atomic_load_explicit(&guard_regions,
-                                       memory_order_relaxed) >= 0;
+    bool guards =
+        atomic_load_explicit(&guard_regions, memory_order_relaxed) >= 0;
     size_t gap = guards ? GUARD_BYTES : a->page;
     size_t stride = gap + size;
     size_t count = a->slab_bytes / stride;

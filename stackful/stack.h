@@ -62,14 +62,14 @@ struct gt__stacks {
     size_t slab_bytes;  /* target mapping size of one slab */
     bool slab_only;
     /* written by alloc/free */
-    size_t guarded_live;    /* guarded stacks handed out */
-    size_t slab_live;       /* slab slots handed out */
+    size_t guarded_live;      /* guarded stacks handed out */
+    size_t slab_live;         /* slab slots handed out */
     size_t slab_guarded_live; /* of those, with a guard that faults */
-    size_t slabs;           /* mapped slabs */
-    size_t reserved;        /* bytes mapped for stacks, guards, slabs */
-    struct rt_list partial; /* slabs with a free slot */
-    struct rt_list full;    /* slabs without one */
-    struct gt__stack *pool; /* pool_max entries, [0, pooled) in use */
+    size_t slabs;             /* mapped slabs */
+    size_t reserved;          /* bytes mapped for stacks, guards, slabs */
+    struct rt_list partial;   /* slabs with a free slot */
+    struct rt_list full;      /* slabs without one */
+    struct gt__stack *pool;   /* pool_max entries, [0, pooled) in use */
     size_t pooled;
 };
 

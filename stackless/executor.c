@@ -248,10 +248,11 @@ static void dump(void *ctx, FILE *out)
 
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
 {
-    fprintf(stderr,
-            "stackless: deadlock: nothing is runnable and the reactor has nobody "
-            "to wake, but %zu task(s)%s still pending:\n",
-            ex->tasks.pending, root ? " and the root future are" : " are");
+    fprintf(
+        stderr,
+        "stackless: deadlock: nothing is runnable and the reactor has nobody "
+        "to wake, but %zu task(s)%s still pending:\n",
+        ex->tasks.pending, root ? " and the root future are" : " are");
     report_root(stderr, root);
     dump_out = stderr;
     fut__for_each_pending(&ex->tasks, dump_task);

@@ -36,9 +36,10 @@ typedef bool (*fut__about_fn)(const struct fut_future *frame,
                               struct fut__about *out);
 extern fut__about_fn fut__about;
 
-/* fut_frame_spawn with the site the watchdog names (include/greenfut/watchdog.h):
- * `site` is the return address of the public spawn call, `entry` the
- * function to name as the task's (0: the frame's poll function). */
+/* fut_frame_spawn with the site the watchdog names
+ * (include/greenfut/watchdog.h): `site` is the return address of the public
+ * spawn call, `entry` the function to name as the task's (0: the frame's poll
+ * function). */
 int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
                         uintptr_t site, uintptr_t entry);
 

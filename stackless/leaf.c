@@ -280,8 +280,7 @@ static void accept_drop(struct fut_future *self)
     withdraw(f->fd, RT_IO_READABLE, &f->parked);
 }
 
-static const struct fut_vtable accept_vt = {accept_poll, accept_drop,
-                                            "accept"};
+static const struct fut_vtable accept_vt = {accept_poll, accept_drop, "accept"};
 
 void fut_accept_init(struct fut_accept *f, int fd, struct sockaddr *addr,
                      socklen_t *alen)

@@ -10,9 +10,9 @@
  * The waiting side is a poll function: the worker wakes the stored waker
  * from its own thread, which each backend's waker routes to the scheduler
  * through rt_reactor_post (reactor.h: a foreign wake sets a bit in the
- * task's remote node and queues it in one atomic step). While a job is outstanding, the reactor holds a count
- * (rt_reactor_hold) so a scheduler with nothing else to do waits instead of
- * reporting a deadlock.
+ * task's remote node and queues it in one atomic step). While a job is
+ * outstanding, the reactor holds a count (rt_reactor_hold) so a scheduler with
+ * nothing else to do waits instead of reporting a deadlock.
  */
 #ifndef RT_COMMON_BLOCKING_H
 #define RT_COMMON_BLOCKING_H

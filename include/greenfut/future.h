@@ -123,8 +123,8 @@ static inline int fut_dropped(const struct fut_future *f)
     case 0:
 
 /* Resume point around an arbitrary poll expression (e.g. a leaf poll
- * function from include/greenfut/io.h): evaluates `expr` now and again at every later
- * poll, and returns RT_PENDING upward while it is RT_PENDING. */
+ * function from include/greenfut/io.h): evaluates `expr` now and again at every
+ * later poll, and returns RT_PENDING upward while it is RT_PENDING. */
 #define FUT_AWAIT_POLL(expr)      \
     do {                          \
         *fut__state = __LINE__;   \
@@ -158,10 +158,10 @@ static inline int fut_dropped(const struct fut_future *f)
     } while (0)
 
 /* Closes FUT_BEGIN; falling off the end is FUT_RETURN(). */
-#define FUT_END                                     \
-    *fut__state = FUT_STATE_DONE;                   \
-    return RT_READY;                                \
-    default:                                        \
+#define FUT_END                                    \
+    *fut__state = FUT_STATE_DONE;                  \
+    return RT_READY;                               \
+    default:                                       \
         fut_polled_after_done(__FILE__, __LINE__); \
         }
 

@@ -1,7 +1,7 @@
 /* Leaf futures: the futures at the bottom of every await chain.
  *
- * Each is a thin frame over one poll function of include/greenfut/io.h, polled on the
- * current executor's reactor (fut_reactor()). They are lazy: *_init only
+ * Each is a thin frame over one poll function of include/greenfut/io.h, polled
+ * on the current executor's reactor (fut_reactor()). They are lazy: *_init only
  * fills the frame; the syscall, the timer arming and the waker registration
  * happen in poll. Their outputs (the `out` of fut_poll) are listed per type.
  *
@@ -103,7 +103,7 @@ struct fut_read_exact {
     int fd;
     char *buf;
     size_t len;
-    size_t done; /* bytes read so far, kept across polls */
+    size_t done;            /* bytes read so far, kept across polls */
     struct rt_waker parked; /* as in struct fut_read */
 };
 
@@ -118,7 +118,7 @@ struct fut_write_all {
     int fd;
     const char *buf;
     size_t len;
-    size_t done; /* bytes written so far */
+    size_t done;            /* bytes written so far */
     struct rt_waker parked; /* as in struct fut_read */
 };
 

@@ -1,4 +1,5 @@
-/* The stackful side of the portable task API (included by include/greenfut/rt.h).
+/* The stackful side of the portable task API (included by
+ * include/greenfut/rt.h).
  *
  * A portable task runs on its own green thread, so the macros become plain
  * code: RT_BEGIN/RT_END are braces, an await calls the poll function and
@@ -68,22 +69,22 @@ int rt_stackful_join(struct rt_join *join);
  * on this green thread's stack. The parent's frame points at the child while
  * it runs, so a teardown that finds the thread parked can cancel the wait
  * the child (or its own child) is in. */
-#define RT_AWAIT_CALL(f, task_fn, child_)        \
-    do {                                         \
-        rt__h->u.child = &(child_)->rt;          \
-        rt__h->op = RT__OP_CHILD;                \
-        (child_)->rt.fn = (task_fn);             \
-        (void)(child_)->rt.fn(child_);           \
-        rt__h->op = RT__OP_NONE;                 \
+#define RT_AWAIT_CALL(f, task_fn, child_) \
+    do {                                  \
+        rt__h->u.child = &(child_)->rt;   \
+        rt__h->op = RT__OP_CHILD;         \
+        (child_)->rt.fn = (task_fn);      \
+        (void)(child_)->rt.fn(child_);    \
+        rt__h->op = RT__OP_NONE;          \
     } while (0)
 
 /* Waits for the task of `join_` to end; rc = 0 (its result is then in
  * join_->ret) or -ESRCH (the handle is empty, was joined already, or
  * another task awaits it now: gt_join's -EINVAL). */
-#define RT_AWAIT_JOIN(f, rc, join_) \
-    do {                            \
-        (void)rt__h;                \
-        (rc) = rt_stackful_join(join_);  \
+#define RT_AWAIT_JOIN(f, rc, join_)     \
+    do {                                \
+        (void)rt__h;                    \
+        (rc) = rt_stackful_join(join_); \
     } while (0)
 
 #endif

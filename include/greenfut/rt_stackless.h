@@ -1,4 +1,5 @@
-/* The stackless side of the portable task API (included by include/greenfut/rt.h).
+/* The stackless side of the portable task API (included by
+ * include/greenfut/rt.h).
  *
  * A portable task is a future: its frame starts with a struct fut_future
  * whose vtable polls the task function. RT_BEGIN opens a switch on the
@@ -72,12 +73,12 @@ enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join);
 
 /* Lets every other ready task run once: wakes itself, returns RT_PENDING
  * once, and is ready at the next poll. */
-#define RT_AWAIT_YIELD(f)                             \
-    do {                                              \
-        rt__h->u.yielded = 0;                         \
-        rt__h->op = RT__OP_YIELD;                     \
+#define RT_AWAIT_YIELD(f)                                   \
+    do {                                                    \
+        rt__h->u.yielded = 0;                               \
+        rt__h->op = RT__OP_YIELD;                           \
         RT__AWAIT(rt_stackless_poll_yield(rt__h), "yield"); \
-        rt__h->op = RT__OP_NONE;                      \
+        rt__h->op = RT__OP_NONE;                            \
     } while (0)
 
 /* Runs the child task task_fn over the frame `child_` (a field of this frame)
@@ -94,13 +95,13 @@ enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join);
 /* Waits for the task of `join_` to end; rc = 0 (its result is then in
  * join_->ret) or -ESRCH (the handle is empty, was joined already, or
  * another task awaits it now). */
-#define RT_AWAIT_JOIN(f, rc, join_)                          \
-    do {                                                     \
-        rt__h->u.join = (join_);                             \
-        rt__h->op = RT__OP_JOIN;                             \
+#define RT_AWAIT_JOIN(f, rc, join_)                                \
+    do {                                                           \
+        rt__h->u.join = (join_);                                   \
+        rt__h->op = RT__OP_JOIN;                                   \
         RT__AWAIT(rt_stackless_poll_join(rt__h, (join_)), "join"); \
-        rt__h->op = RT__OP_NONE;                             \
-        (rc) = rt__h->r.i;                                   \
+        rt__h->op = RT__OP_NONE;                                   \
+        (rc) = rt__h->r.i;                                         \
     } while (0)
 
 #endif

@@ -1,7 +1,7 @@
-/* The watchdog's spawn-site table (include/greenfut/watchdog.h): noted only while a
- * watchdog is enabled, found again by key after growth and after removals
- * that shift neighbours back, replaced when a key is reused, and emptied
- * when the watchdog is switched off. */
+/* The watchdog's spawn-site table (include/greenfut/watchdog.h): noted only
+ * while a watchdog is enabled, found again by key after growth and after
+ * removals that shift neighbours back, replaced when a key is reused, and
+ * emptied when the watchdog is switched off. */
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -3,10 +3,10 @@
  *
  * A scripted workload (spawn + sleep + join, a channel, socketpair IO,
  * accept/connect on 127.0.0.1, the blocking pool; the watchdog on) runs
- * once to count the calls at each site. Then, for every site, every n up to its count and
- * every error that site can produce, a forked child arms "the nth call at
- * this site fails with that error", runs the workload, disarms, and runs it
- * again. The child checks that:
+ * once to count the calls at each site. Then, for every site, every n up to its
+ * count and every error that site can produce, a forked child arms "the nth
+ * call at this site fails with that error", runs the workload, disarms, and
+ * runs it again. The child checks that:
  *  - EINTR never surfaces (the runtime retries it) and the run succeeds;
  *  - any other error either is absorbed (the run succeeds) or surfaces as
  *    exactly that negative errno from the API, with only its consequences
@@ -530,8 +530,9 @@ static int run_child(enum rt_sys_site site, uint64_t nth, int err)
 
 int main(void)
 {
-    /* Writes to a pipe whose reader is gone raise SIGPIPE (include/greenfut/io.h
-     * spares only sockets); a program that writes pipes ignores it. */
+    /* Writes to a pipe whose reader is gone raise SIGPIPE
+     * (include/greenfut/io.h spares only sockets); a program that writes pipes
+     * ignores it. */
     signal(SIGPIPE, SIG_IGN);
     /* The watchdog on, with a threshold no step comes near: its calloc
      * calls and its thread's pthread_create are walked like the rest (its

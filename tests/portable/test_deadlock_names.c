@@ -60,8 +60,8 @@ enum rt_poll stuck_root(void *self)
     RT_BEGIN(f);
     CHECK_OK(rt_spawn(stuck_in_recv, &(struct stuck){0}, sizeof(struct stuck),
                       &f->j));
-    CHECK_OK(rt_spawn(stuck_parent, &(struct parent){0},
-                      sizeof(struct parent), NULL));
+    CHECK_OK(rt_spawn(stuck_parent, &(struct parent){0}, sizeof(struct parent),
+                      NULL));
     RT_AWAIT_JOIN(f, f->rc, &f->j);
     RT_END(f);
 }

@@ -75,8 +75,8 @@ enum rt_poll dump_joiner(void *self)
 {
     struct leaf *f = self;
     RT_BEGIN(f);
-    CHECK_OK(rt_spawn(dump_sleeper, &(struct leaf){0}, sizeof(struct leaf),
-                      &f->j));
+    CHECK_OK(
+        rt_spawn(dump_sleeper, &(struct leaf){0}, sizeof(struct leaf), &f->j));
     RT_AWAIT_JOIN(f, f->rc, &f->j);
     RT_END(f);
 }
@@ -131,16 +131,16 @@ enum rt_poll dump_root(void *self)
     CHECK_OK(pipe(pipefd));
     CHECK_OK(rt_register(pipefd[0]));
     CHECK_OK(rt_mutex_try_lock(&held) ? 0 : -1);
-    CHECK_OK(rt_spawn(dump_reader, &(struct leaf){0}, sizeof(struct leaf),
-                      NULL));
-    CHECK_OK(rt_spawn(dump_receiver, &(struct leaf){0}, sizeof(struct leaf),
-                      NULL));
-    CHECK_OK(rt_spawn(dump_locker, &(struct leaf){0}, sizeof(struct leaf),
-                      NULL));
-    CHECK_OK(rt_spawn(dump_joiner, &(struct leaf){0}, sizeof(struct leaf),
-                      NULL));
-    CHECK_OK(rt_spawn(dump_level1, &(struct nest2){0}, sizeof(struct nest2),
-                      NULL));
+    CHECK_OK(
+        rt_spawn(dump_reader, &(struct leaf){0}, sizeof(struct leaf), NULL));
+    CHECK_OK(
+        rt_spawn(dump_receiver, &(struct leaf){0}, sizeof(struct leaf), NULL));
+    CHECK_OK(
+        rt_spawn(dump_locker, &(struct leaf){0}, sizeof(struct leaf), NULL));
+    CHECK_OK(
+        rt_spawn(dump_joiner, &(struct leaf){0}, sizeof(struct leaf), NULL));
+    CHECK_OK(
+        rt_spawn(dump_level1, &(struct nest2){0}, sizeof(struct nest2), NULL));
     /* Let every task run to its first await. */
     RT_AWAIT_YIELD(f);
     RT_AWAIT_YIELD(f);
@@ -203,8 +203,7 @@ static void check_dump(const char *buf)
         expect_line(buf, "(dump_reader", "bytes");
     } else {
         /* A future names the innermost frame it is suspended in. */
-        expect_line(buf, "(dump_level1, in child dump_level3",
-                    "channel recv");
+        expect_line(buf, "(dump_level1, in child dump_level3", "channel recv");
         /* ... and the async backtrace: each frame's resume line. */
         char deep_at[64];
         snprintf(deep_at, sizeof deep_at, "> dump_level3:%d]", DEEP_LINE);

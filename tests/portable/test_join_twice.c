@@ -1,7 +1,7 @@
 /* Two tasks join one handle: the first joiner gets the task's result, the
- * second gets -ESRCH at once (include/greenfut/rt.h, RT_AWAIT_JOIN), on both backends.
- * Before, the stackless second joiner took the handle's waker slot, the
- * first was never woken, and the run ended in a false deadlock. */
+ * second gets -ESRCH at once (include/greenfut/rt.h, RT_AWAIT_JOIN), on both
+ * backends. Before, the stackless second joiner took the handle's waker slot,
+ * the first was never woken, and the run ended in a false deadlock. */
 #include <errno.h>
 #include <stdio.h>
 
@@ -57,8 +57,8 @@ static enum rt_poll root(void *self)
 {
     struct root *f = self;
     RT_BEGIN(f);
-    CHECK_OK(rt_spawn(target, &(struct target){0}, sizeof(struct target),
-                      &shared));
+    CHECK_OK(
+        rt_spawn(target, &(struct target){0}, sizeof(struct target), &shared));
     for (f->i = 0; f->i < 2; f->i++) {
         struct joiner jn = {.idx = f->i};
         CHECK_OK(rt_spawn(joiner, &jn, sizeof jn, &f->j[f->i]));

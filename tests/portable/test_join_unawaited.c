@@ -58,8 +58,8 @@ static enum rt_poll two(void *self)
 {
     struct two *f = self;
     RT_BEGIN(f);
-    CHECK_OK(rt_spawn(quick, &(struct quick){.v = 1}, sizeof(struct quick),
-                      &f->b));
+    CHECK_OK(
+        rt_spawn(quick, &(struct quick){.v = 1}, sizeof(struct quick), &f->b));
     CHECK_OK(rt_spawn(stuck, &(struct stuck){0}, sizeof(struct stuck), &f->a));
     RT_AWAIT_JOIN(f, f->rc, &f->a);
     RT_END(f);

@@ -14,9 +14,9 @@
 
 static int rfd = -1; /* read end of a pipe whose write end stays open */
 static int reached;  /* how far the root came */
-static struct rt_reactor_stats after; /* right after the timed-out read */
+static struct rt_reactor_stats after;      /* right after the timed-out read */
 static struct rt_reactor_stats after_recv; /* ... and the timed-out recv */
-static int wfd = -1; /* a socket whose peer never reads */
+static int wfd = -1;                       /* a socket whose peer never reads */
 static struct rt_reactor_stats after_write; /* ... and the timed-out write */
 
 struct root {

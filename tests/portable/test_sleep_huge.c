@@ -64,10 +64,10 @@ static enum rt_poll root(void *self)
 {
     struct root *f = self;
     RT_BEGIN(f);
-    CHECK_OK(rt_spawn(sleeper, &(struct sleeper){0}, sizeof(struct sleeper),
-                      NULL));
-    CHECK_OK(rt_spawn(watcher, &(struct watcher){0}, sizeof(struct watcher),
-                      NULL));
+    CHECK_OK(
+        rt_spawn(sleeper, &(struct sleeper){0}, sizeof(struct sleeper), NULL));
+    CHECK_OK(
+        rt_spawn(watcher, &(struct watcher){0}, sizeof(struct watcher), NULL));
     RT_END(f);
 }
 

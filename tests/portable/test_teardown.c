@@ -13,7 +13,7 @@
 
 enum kind { SEND, RECV, LOCK, SEM, COND, WG, NOTIFY, KINDS };
 
-static const char *const names[KINDS] = {"send", "recv", "lock", "sem",
+static const char *const names[KINDS] = {"send", "recv", "lock",  "sem",
                                          "cond", "wg",   "notify"};
 
 static struct rt_chan chan; /* unbuffered: a send waits for a receiver */

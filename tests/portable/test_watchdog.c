@@ -1,6 +1,6 @@
-/* The blocking detector (include/greenfut/watchdog.h) on this test's backend: a task
- * that spins for five thresholds without yielding is named on stderr, once,
- * with its id, name, entry function and the function that spawned it. The
+/* The blocking detector (include/greenfut/watchdog.h) on this test's backend: a
+ * task that spins for five thresholds without yielding is named on stderr,
+ * once, with its id, name, entry function and the function that spawned it. The
  * spins run in a child process whose stderr is a pipe; the watchdog is
  * enabled once through the environment (RT_WATCHDOG_MS) and once through
  * rt_watchdog_set_ms. Before the spins, a portable task sleeps: a parked

@@ -19,10 +19,10 @@
 enum rt_poll big_task(void *self);
 enum rt_poll big_root(void *self);
 
-#define BIG(kib)                \
-    struct big##kib {           \
-        RT_FRAME;               \
-        unsigned char pad[(kib) * 1024u]; \
+#define BIG(kib)                        \
+    struct big##kib {                   \
+        RT_FRAME;                       \
+        unsigned char pad[(kib)*1024u]; \
     }
 BIG(100);
 BIG(200);
@@ -45,14 +45,14 @@ struct root {
 };
 
 /* noinline: each template lives in its own frame, allocated on entry. */
-#define SPAWN_LOCAL(kib)                                                    \
+#define SPAWN_LOCAL(kib)                                                     \
     __attribute__((noinline)) static int spawn_local##kib(struct rt_join *j) \
-    {                                                                       \
-        struct big##kib b;                                                  \
-        memset(&b, 0, sizeof(b));                                           \
-        b.pad[0] = 1;                                                       \
-        b.pad[99 * 1024] = 2;                                               \
-        return rt_spawn(big_task, &b, sizeof(b), j);                        \
+    {                                                                        \
+        struct big##kib b;                                                   \
+        memset(&b, 0, sizeof(b));                                            \
+        b.pad[0] = 1;                                                        \
+        b.pad[99 * 1024] = 2;                                                \
+        return rt_spawn(big_task, &b, sizeof(b), j);                         \
     }
 SPAWN_LOCAL(100)
 SPAWN_LOCAL(200)
@@ -62,7 +62,8 @@ SPAWN_LOCAL(1024)
  * stack pointer jumps the guard in one step, and the handler knows the
  * fault by the stack pointer. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define UNPROBED __attribute__((noinline, optimize("no-stack-clash-protection")))
+#define UNPROBED \
+    __attribute__((noinline, optimize("no-stack-clash-protection")))
 #else
 #define UNPROBED __attribute__((noinline)) /* clang: probed like the rest */
 #endif

@@ -79,9 +79,9 @@ enum rt_poll names_root(void *self)
         CHECK_OK(rt_spawn(names_overflower, &t, sizeof(t), NULL));
     } else {
         CHECK_OK(rt_spawn(names_waiter, &t, sizeof(t), NULL));
-        CHECK_GT(gt_spawn(names_native, NULL,
-                          &(struct gt_opts){.name = "native"}),
-                 0);
+        CHECK_GT(
+            gt_spawn(names_native, NULL, &(struct gt_opts){.name = "native"}),
+            0);
     }
     RT_END(f);
 }

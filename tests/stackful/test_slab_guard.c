@@ -20,20 +20,21 @@
 void *jumper(void *arg);
 
 #if defined(__GNUC__) && !defined(__clang__)
-#define UNPROBED __attribute__((noinline, optimize("no-stack-clash-protection")))
+#define UNPROBED \
+    __attribute__((noinline, optimize("no-stack-clash-protection")))
 #else
 #define UNPROBED __attribute__((noinline))
 #endif
 
 /* A local of stack size + `jump` bytes: its low end lies about `jump`
  * bytes below the stack, and that is the byte written first. */
-#define JUMP(kib)                                                     \
-    UNPROBED static unsigned jump##kib(void)                          \
-    {                                                                 \
-        volatile unsigned char buf[GT_STACK_MIN + (kib) * 1024u];     \
-        buf[0] = 1;                                                   \
-        buf[sizeof(buf) - 1] = 2;                                     \
-        return buf[0] + buf[sizeof(buf) - 1];                         \
+#define JUMP(kib)                                               \
+    UNPROBED static unsigned jump##kib(void)                    \
+    {                                                           \
+        volatile unsigned char buf[GT_STACK_MIN + (kib)*1024u]; \
+        buf[0] = 1;                                             \
+        buf[sizeof(buf) - 1] = 2;                               \
+        return buf[0] + buf[sizeof(buf) - 1];                   \
     }
 JUMP(8)
 JUMP(24)
@@ -129,8 +130,7 @@ int main(void)
         char err[4096];
         jump_kib = jumps[i];
         int st = run_child(jump_child, err, sizeof(err));
-        fprintf(stderr, "%d KiB jump: status %#x, said: %s", jumps[i], st,
-                err);
+        fprintf(stderr, "%d KiB jump: status %#x, said: %s", jumps[i], st, err);
         CHECK(WIFSIGNALED(st));
         CHECK_EQ(WTERMSIG(st), SIGABRT);
         CHECK(strstr(err, "stack overflow in green thread 4 \"jumper\" "

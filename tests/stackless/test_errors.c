@@ -135,8 +135,8 @@ int main(void)
     CHECK_OK(fut_join(&j, &v));
     CHECK_EQ(v, 42);
     CHECK_EQ(fut_join(&j, &v), -ESRCH);
-    CHECK_EQ(fut_block_on(&j.base, &v), 0);  /* as a future: ready ... */
-    CHECK_EQ(fut_join_error(&j), -ESRCH); /* ... with the error */
+    CHECK_EQ(fut_block_on(&j.base, &v), 0); /* as a future: ready ... */
+    CHECK_EQ(fut_join_error(&j), -ESRCH);   /* ... with the error */
     fut_drop(&j.base);
     fut_drop(&j.base); /* dropping twice is a no-op */
     CHECK_EQ(fut_join(&j, &v), -EINVAL);

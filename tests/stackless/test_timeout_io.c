@@ -113,8 +113,8 @@ int main(void)
      * and retries it later. */
     int fill[2];
     for (int i = 0; i < 2; i++) {
-        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                         0);
+        fill[i] =
+            socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         CHECK_GE(fill[i], 0);
         if (connect(fill[i], (struct sockaddr *)&addr, alen) < 0)
             CHECK_EQ(errno, EINPROGRESS);
