@@ -414,17 +414,29 @@ int fut_frame_spawn(struct fut_future *frame, struct fut_join *join)
                                (uintptr_t)__builtin_return_address(0), 0);
 }
 
+/* What fut_spawn and fut_spawn_with check and allocate before they differ:
+ * 0 with *f a new frame, -EPERM (no executor), -EINVAL (an output too
+ * large) or -ENOMEM. The caller has checked its own arguments. */
+static int frame_new(size_t frame_size, size_t out_size, struct fut_future **f)
+{
+    if (!fut__current)
+        return -EPERM;
+    *f = fut_frame_alloc(frame_size, out_size);
+    if (!*f)
+        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    return 0;
+}
+
 int fut_spawn(const struct fut_future *frame, size_t frame_size,
               size_t out_size, struct fut_join *join)
 {
     if (!frame || !frame->vt || !frame->vt->poll ||
         frame_size < sizeof(struct fut_future))
         return -EINVAL;
-    if (!fut__current)
-        return -EPERM;
-    struct fut_future *f = fut_frame_alloc(frame_size, out_size);
-    if (!f)
-        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    struct fut_future *f;
+    int rc = frame_new(frame_size, out_size, &f);
+    if (rc < 0)
+        return rc;
     memcpy(f, frame, frame_size);
     return fut__frame_spawn_at(f, join, (uintptr_t)__builtin_return_address(0),
                                0);
@@ -435,13 +447,12 @@ int fut_spawn_with(size_t frame_size, size_t out_size, fut_init_fn init,
 {
     if (!init || frame_size < sizeof(struct fut_future))
         return -EINVAL;
-    if (!fut__current)
-        return -EPERM;
-    struct fut_future *f = fut_frame_alloc(frame_size, out_size);
-    if (!f)
-        return out_size > UINT16_MAX ? -EINVAL : -ENOMEM;
+    struct fut_future *f;
+    int rc = frame_new(frame_size, out_size, &f);
+    if (rc < 0)
+        return rc;
     f->vt = NULL;
-    int rc = init(f, arg);
+    rc = init(f, arg);
     if (rc == 0 && (!f->vt || !f->vt->poll))
         rc = -EINVAL;
     if (rc < 0) {
