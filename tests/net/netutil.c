@@ -2,6 +2,7 @@
 #include "netutil.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,14 @@ size_t net_recv_response(int fd, char *buf, size_t cap)
     }
     buf[len] = '\0';
     return len;
+}
+
+void net_temp_dir(char *dir, size_t cap, const char *name)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !base[0])
+        base = "/tmp";
+    int n = snprintf(dir, cap, "%s/%s-XXXXXX", base, name);
+    CHECK(n > 0 && (size_t)n < cap);
+    CHECK(mkdtemp(dir) != NULL);
 }

@@ -30,6 +30,11 @@ void server_thread_start(struct server_thread *t,
  * rt_run returned 0 and finishes the server. */
 void server_thread_stop(struct server_thread *t);
 
+/* Makes a fresh private directory for a test's files, under $TMPDIR (or
+ * /tmp), named <name>-XXXXXX, and writes its path to dir (cap bytes).
+ * Fails the test when it cannot. */
+void net_temp_dir(char *dir, size_t cap, const char *name);
+
 /* A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY. */
 int net_connect(int port);
 

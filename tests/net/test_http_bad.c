@@ -34,8 +34,7 @@ static void write_file(const char *path, const char *data, size_t len)
 static void make_root(void)
 {
     char path[160];
-    strcpy(root, "/tmp/rt-net-XXXXXX");
-    CHECK(mkdtemp(root) != NULL);
+    net_temp_dir(root, sizeof root, "rt-net");
     snprintf(path, sizeof path, "%s/www", root);
     CHECK_EQ(mkdir(path, 0755), 0);
     snprintf(path, sizeof path, "%s/www/sub", root);

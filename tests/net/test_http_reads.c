@@ -47,8 +47,7 @@ static unsigned char file_byte(size_t i)
 
 static void make_root(void)
 {
-    strcpy(root, "/tmp/rt-reads-XXXXXX");
-    CHECK(mkdtemp(root) != NULL);
+    net_temp_dir(root, sizeof root, "rt-reads");
     snprintf(file_path, sizeof file_path, "%s/big.bin", root);
     int fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     CHECK(fd >= 0);

@@ -20,8 +20,7 @@ static char resp[8192];
 
 static void make_root(void)
 {
-    strcpy(root, "/tmp/rt-rfc-XXXXXX");
-    CHECK(mkdtemp(root) != NULL);
+    net_temp_dir(root, sizeof root, "rt-rfc");
     snprintf(file_path, sizeof file_path, "%s/a.txt", root);
     int fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     CHECK(fd >= 0);

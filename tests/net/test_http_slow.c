@@ -45,8 +45,7 @@ static uint64_t now_ms(void)
  * returns every byte, so the server sends all of it. */
 static void make_root(void)
 {
-    strcpy(root, "/tmp/rt-slow-XXXXXX");
-    CHECK(mkdtemp(root) != NULL);
+    net_temp_dir(root, sizeof root, "rt-slow");
     snprintf(file_path, sizeof file_path, "%s/big.bin", root);
     int fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     CHECK(fd >= 0);
