@@ -1,0 +1,179 @@
+/* The workers of one multi-worker scheduler: their run queues, stealing,
+ * parking, and the rule for who turns the shared reactor. Written once for
+ * both backends: a queued item is a struct rt_list node embedded in the
+ * backend's task (a stackless task's ready link, a green thread's link),
+ * and the backend decides what running it means (a poll, a switch).
+ *
+ * The shape is tokio's multi-thread scheduler and Go's: per worker a
+ * bounded ring (the owner pushes at the tail; the owner and thieves take
+ * from the head) and a LIFO slot for the task the running one just woke;
+ * per scheduler one inject queue (wakes from outside, and the overflow of a
+ * full ring), one reactor, one token that says which worker may turn it.
+ *
+ * Who touches what (the protocol beside each field below):
+ * - a ring's tail and the LIFO slot: its owner only; the ring's head and
+ *   slots: atomics, the owner and thieves (a CAS on head claims slots);
+ * - the inject queue: its spinlock; its length is an atomic for a cheap
+ *   emptiness test;
+ * - parking: each worker's mutex and condition; the counts of idle and
+ *   searching workers are atomics;
+ * - the reactor: whoever holds `turner`.
+ *
+ * One worker never uses this file: a scheduler with one worker keeps its
+ * own FIFO and the owner-thread protocol of owner.h (no locked instruction).
+ */
+#ifndef RT_COMMON_WORKERS_H
+#define RT_COMMON_WORKERS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <greenfut/list.h>
+#include <greenfut/reactor.h>
+#include <greenfut/spin.h>
+
+/* Slots of a worker's ring: a power of two (tokio: 256). */
+#define RT_RING 256u
+
+/* LIFO-slot runs in a row before the ring gets a turn (tokio's cap). */
+#define RT_LIFO_MAX 3u
+
+/* Items taken between two looks at the inject queue, so that it cannot
+ * starve behind a busy ring (tokio's global_queue_interval). */
+#define RT_INJECT_EVERY 61u
+
+/* The most workers a scheduler may have. */
+#define RT_WORKERS_MAX 256u
+
+struct rt_workers;
+
+struct rt_worker {
+    /* Owner: the worker's own OS thread. */
+    struct rt_workers *ws; /* fixed */
+    unsigned index;        /* fixed: 0 is the thread that called run */
+    struct rt_list *lifo;  /* owner only */
+    unsigned lifo_run;     /* owner only: LIFO takes in a row */
+    unsigned tick;         /* owner only: items taken, for RT_INJECT_EVERY */
+    uint64_t rng;          /* owner only: victim choice */
+    bool searching;        /* owner only: counted in ws->searching */
+    pthread_t thread;      /* fixed once started */
+    void *ctx;             /* the backend's per-worker state; fixed */
+    /* The ring. tail: written by the owner only (release), read by
+     * thieves; head: CAS by the owner and thieves. Slots are atomics so a
+     * thief's read that loses its CAS is not a data race. */
+    _Alignas(64) atomic_uint head;
+    atomic_uint tail;
+    _Atomic(struct rt_list *) ring[RT_RING];
+    /* Parking: `parked` under `lock`; a notifier clears it and signals. */
+    _Alignas(64) pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool parked;
+    /* Counters, owner only (read after the run). */
+    uint64_t taken;  /* items this worker ran */
+    uint64_t stolen; /* items it stole from others */
+};
+
+/* What the workers need of their backend. */
+struct rt_workers_ops {
+    /* Unfinished tasks of the scheduler; 0 ends the run. Any worker. */
+    size_t (*live)(void *ctx);
+    /* Called once, on the worker that found the deadlock while every other
+     * worker is parked: print the report. */
+    void (*deadlock)(void *ctx);
+};
+
+struct rt_workers {
+    unsigned n;                       /* fixed */
+    struct rt_reactor *reactor;       /* fixed: the scheduler's one reactor */
+    const struct rt_workers_ops *ops; /* fixed */
+    void *ctx;                        /* fixed: the backend's scheduler */
+    /* The reactor turn: 1 while a worker turns it (CAS 0 -> 1 to take). */
+    atomic_int turner;
+    /* Inject queue: under inject_lock; inject_len mirrors its length. */
+    struct rt_spin inject_lock;
+    struct rt_list inject;
+    atomic_size_t inject_len;
+    /* Workers parked or blocked in the reactor; workers searching. */
+    atomic_uint idle;
+    atomic_uint searching;
+    /* Set once by rt_workers_stop: the run ends with `rc`. */
+    atomic_int stop;
+    int rc;
+    /* Parked workers' indices; under park_lock. */
+    pthread_mutex_t park_lock;
+    unsigned nparked;
+    unsigned parked_ix[RT_WORKERS_MAX];
+    struct rt_worker w[]; /* n of them */
+};
+
+/* Creates the queues of `n` (2..RT_WORKERS_MAX) workers over reactor `r`.
+ * ctx[i] is worker i's backend state (rt_worker.ctx). Returns 0, -EINVAL or
+ * -ENOMEM; the caller frees with rt_workers_free. */
+int rt_workers_new(struct rt_workers **out, unsigned n, struct rt_reactor *r,
+                   const struct rt_workers_ops *ops, void *ctx,
+                   void *const *worker_ctx);
+
+/* Frees `ws` (after rt_workers_run returned). The queues must be empty. */
+void rt_workers_free(struct rt_workers *ws);
+
+/* Runs main(w) on every worker: workers 1..n-1 on new OS threads, worker 0
+ * on the caller's; returns when all have returned and been joined, with
+ * the rc given to rt_workers_stop (0 when never given). -EAGAIN/-ENOMEM
+ * when a thread cannot be created (the ones started are stopped first). */
+int rt_workers_run(struct rt_workers *ws, void (*main)(struct rt_worker *w));
+
+/* The calling thread's worker (of any scheduler), or NULL. Not inline:
+ * a green thread may resume on another OS thread, so the address of this
+ * thread-local must never be kept across a switch (docs/multicore.md). */
+struct rt_worker *rt_worker_self(void);
+
+/* Sets the calling thread's worker (main's first step). */
+void rt__worker_set(struct rt_worker *w);
+
+/* Queues `node` on worker `w`, the caller's own. With `lifo`, it takes the
+ * LIFO slot and the slot's previous item moves to the ring. A full ring
+ * moves half of itself to the inject queue. Then wakes an idle worker if
+ * none is searching. */
+void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo);
+
+/* Queues `node` on the inject queue and wakes an idle worker: for wakes
+ * from threads that are not workers of this scheduler. Any thread. */
+void rt_workers_inject(struct rt_workers *ws, struct rt_list *node);
+
+/* The next item for worker `w` (its own thread): the LIFO slot (at most
+ * RT_LIFO_MAX in a row), every RT_INJECT_EVERY items the inject queue
+ * first, the ring, the inject queue, then half of another worker's ring.
+ * NULL when there is none anywhere. `lifo_ok` false skips the LIFO slot
+ * (a yield must not come back first). */
+struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok);
+
+/* What rt_worker_idle says. */
+enum { RT_IDLE_AGAIN = 0, RT_IDLE_STOP = 1 };
+
+/* Worker `w` found no item: it takes the reactor turn if no other worker
+ * has it (blocking until something is due, unless work appears), else it
+ * parks until a push wakes it. Detects the deadlock (every other worker
+ * parked, no item queued anywhere, nothing in the reactor can wake
+ * anyone, tasks still live): reports it through ops->deadlock and stops
+ * the run with -EDEADLK. Returns RT_IDLE_AGAIN (look for work again) or
+ * RT_IDLE_STOP (the run is over: return from main). */
+int rt_worker_idle(struct rt_worker *w);
+
+/* A non-blocking look at the reactor, if no other worker is turning it:
+ * for a busy worker, every budget of items. Returns what rt_reactor_turn
+ * returned, or 0 when another worker had the turn. */
+int rt_worker_poll_reactor(struct rt_worker *w);
+
+/* Ends the run with `rc` (the first call's rc wins) and wakes every
+ * worker. Any worker, or the backend when its live count reached 0. */
+void rt_workers_stop(struct rt_workers *ws, int rc);
+
+/* Wakes one idle worker when none is searching: the parked one, or the
+ * one blocked in the reactor. rt_worker_push and rt_workers_inject call it;
+ * a backend calls it when work appears by another path. */
+void rt_workers_notify(struct rt_workers *ws);
+
+#endif
