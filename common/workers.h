@@ -33,7 +33,7 @@
 
 #include <greenfut/list.h>
 #include <greenfut/reactor.h>
-#include <greenfut/spin.h>
+#include <greenfut/mt.h>
 
 /* Slots of a worker's ring: a power of two (tokio: 256). */
 #define RT_RING 256u
@@ -44,9 +44,6 @@
 /* Items taken between two looks at the inject queue, so that it cannot
  * starve behind a busy ring (tokio's global_queue_interval). */
 #define RT_INJECT_EVERY 61u
-
-/* The most workers a scheduler may have. */
-#define RT_WORKERS_MAX 256u
 
 struct rt_workers;
 
@@ -175,5 +172,14 @@ void rt_workers_stop(struct rt_workers *ws, int rc);
  * one blocked in the reactor. rt_worker_push and rt_workers_inject call it;
  * a backend calls it when work appears by another path. */
 void rt_workers_notify(struct rt_workers *ws);
+
+/* The worker count a scheduler runs with. `asked` is its option (0 when
+ * it has none); `zero_is_cpus` says whether an asked 0 means one per CPU
+ * (struct rt_opts) or "no option" (gt_config, fut_config).
+ * RT_WORKERS_CPUS is one per online CPU. Without an option, the RT_WORKERS
+ * environment variable decides (0: one per CPU), else 1. Returns the
+ * count (1..RT_WORKERS_MAX) or -EINVAL (more than RT_WORKERS_MAX, or an
+ * RT_WORKERS that is not a number in range). */
+int rt_workers_count(unsigned asked, bool zero_is_cpus);
 
 #endif

@@ -45,6 +45,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "mt.h"
 #include "rt_poll.h"
 #include "reactor.h"
 #include "waker.h"
@@ -83,6 +84,11 @@ struct gt_config {
                            (vm.max_map_count / 4), SIZE_MAX: never slabs */
     size_t slab_bytes;  /* slab size in slab mode (default 16 MiB) */
     int slab_only;      /* nonzero: every stack comes from a slab */
+    unsigned workers;   /* worker OS threads (the caller's included) that
+                           run the green threads and steal from one
+                           another; 0: RT_WORKERS from the environment if
+                           set, else 1; RT_WORKERS_CPUS: one per online
+                           CPU; at most RT_WORKERS_MAX */
 };
 
 /* Counters of the calling thread's scheduler, measured not estimated. */
@@ -151,6 +157,16 @@ int gt_sleep(uint64_t ns);
 
 /* The calling green thread's id, or 0 outside one. */
 int64_t gt_self(void);
+
+/* Pins the calling green thread to the worker OS thread it runs on now: it
+ * is never stolen or resumed on another one from then on, so thread-local
+ * state it keeps stays its own. Returns 0, or -EPERM outside a green
+ * thread. */
+int gt_pin(void);
+
+/* The index (0 .. workers - 1) of the worker running the caller, or -EPERM
+ * outside a green thread. It may change across any call that can park. */
+int gt_worker(void);
 
 /* Parks the calling thread until its waker is woken; returns at once when a
  * wake came since the last park (consuming it). A wake is a hint: callers

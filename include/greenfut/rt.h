@@ -388,6 +388,35 @@ struct rt_frame {
  * could wake them (they are listed on stderr). */
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret);
 
+/* Options of rt_run_opts; zero-initialise, then set what you need (fields
+ * may be added at the end). */
+struct rt_opts {
+    unsigned workers; /* worker OS threads of the scheduler, the caller's
+                         included; 0: one per online CPU. At most
+                         RT_WORKERS_MAX (256): more is -EINVAL */
+};
+
+/* rt_run with options: the tasks run on opts->workers OS threads that
+ * share one reactor and steal work from one another (docs/multicore.md).
+ * opts NULL is rt_run, whose worker count is the RT_WORKERS environment
+ * variable when it is set (a positive number, or 0 for one per online
+ * CPU), else 1. Returns what rt_run returns; -EINVAL also for a bad
+ * RT_WORKERS or worker count, -EAGAIN when a worker thread cannot be
+ * created. Every worker thread has been joined when it returns. */
+int rt_run_opts(const struct rt_opts *opts, rt_task_fn fn, const void *frame,
+                size_t size, intptr_t *ret);
+
+/* Pins the calling task to the worker it runs on now: from then on it is
+ * never stolen or resumed elsewhere, so thread-local state it keeps stays
+ * its own (Go's LockOSThread). There is no unpin. Returns 0, or -EPERM
+ * outside a task. */
+int rt_pin(void);
+
+/* The index (0 .. workers - 1) of the worker running the calling task, or
+ * -EPERM outside a task. Read it again after every await: the task may
+ * move. */
+int rt_worker_index(void);
+
 /* Spawns a copy of `frame` as a new task running fn; it starts after the
  * caller next waits. With `join` not NULL the task may be joined once
  * (RT_AWAIT_JOIN, by one task: while one task waits on the handle, another

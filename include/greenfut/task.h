@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "future.h"
+#include "mt.h"
 #include "reactor.h"
 
 struct fut_executor;
@@ -67,6 +68,31 @@ typedef int (*fut_init_fn)(struct fut_future *frame, void *arg);
  * current one. Returns 0, -EINVAL (out NULL), -EBUSY (this thread already
  * has one), -ENOMEM or the reactor's error. Freed by fut_executor_free. */
 int fut_executor_new(struct fut_executor **out);
+
+/* Options of fut_executor_new_with; zero-initialise (fields may be added
+ * at the end). */
+struct fut_config {
+    unsigned workers; /* worker OS threads (the caller's included) that poll
+                         the spawned tasks and steal from one another; 0:
+                         RT_WORKERS from the environment if set, else 1;
+                         RT_WORKERS_CPUS: one per online CPU; at most
+                         RT_WORKERS_MAX. The root future of fut_block_on
+                         is always polled on the calling thread */
+};
+
+/* fut_executor_new with options (cfg NULL: as fut_executor_new). Also
+ * -EINVAL for a bad worker count or RT_WORKERS. */
+int fut_executor_new_with(struct fut_executor **out,
+                          const struct fut_config *cfg);
+
+/* Pins the task being polled to the worker polling it: it is never stolen
+ * or polled elsewhere from then on. Returns 0, or -EPERM outside a task's
+ * poll. */
+int fut_pin(void);
+
+/* The index (0 .. workers - 1) of the worker polling the caller, or -EPERM
+ * outside an executor's thread. */
+int fut_worker(void);
 
 /* Drops every task that has not finished (their frames' drop runs, so
  * their timers are cancelled), frees the reactor (dropping the wakers it

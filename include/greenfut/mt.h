@@ -1,6 +1,7 @@
-/* The lock of an object that the workers of one multi-worker scheduler
- * share (a channel, a mutex, a join handshake), and the switch that says
- * whether any such scheduler runs.
+/* What the workers of a multi-worker scheduler share: the worker-count
+ * limits, the lock of an object that they share (a channel, a mutex, a
+ * join handshake), and the switch that says whether any such scheduler
+ * runs.
  *
  * One worker is the default and the fast path: while no multi-worker
  * scheduler runs in the process, rt_spin_lock takes nothing (one relaxed
@@ -16,11 +17,17 @@
  * take leaf locks only, so they may be called while holding any of the
  * others.
  */
-#ifndef RT_COMMON_SPIN_H
-#define RT_COMMON_SPIN_H
+#ifndef RT_COMMON_MT_H
+#define RT_COMMON_MT_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+
+/* The most workers a scheduler may have. */
+#define RT_WORKERS_MAX 256u
+
+/* gt_config.workers and fut_config.workers: one worker per online CPU. */
+#define RT_WORKERS_CPUS (~0u)
 
 /* Multi-worker schedulers running in the process; written by the
  * schedulers as they start (before their second worker exists) and end

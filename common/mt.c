@@ -1,4 +1,4 @@
-#include <greenfut/spin.h>
+#include <greenfut/mt.h>
 
 #include <sched.h>
 
