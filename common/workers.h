@@ -68,6 +68,13 @@ struct rt_worker {
     _Alignas(64) pthread_mutex_t lock;
     pthread_cond_t cond;
     bool parked;
+    /* Work for this worker alone (pinned tasks): `inbox` under
+     * inbox_lock, inbox_len mirrors its length; `kicked` is set by
+     * rt_worker_wake and cleared by the owner's rt_worker_next. */
+    struct rt_spin inbox_lock;
+    struct rt_list inbox;
+    atomic_size_t inbox_len;
+    atomic_bool kicked;
     /* Counters, owner only (read after the run). */
     uint64_t taken;  /* items this worker ran */
     uint64_t stolen; /* items it stole from others */
@@ -103,7 +110,12 @@ struct rt_workers {
     pthread_mutex_t park_lock;
     unsigned nparked;
     unsigned parked_ix[RT_WORKERS_MAX];
-    struct rt_worker w[]; /* n of them */
+    /* The start of rt_workers_run, under park_lock: the threads wait for
+     * `go` (set once all are created, or creation `failed`). */
+    pthread_cond_t go_cond;
+    bool go, failed;
+    void (*main)(struct rt_worker *w); /* fixed by rt_workers_run */
+    struct rt_worker w[];              /* n of them */
 };
 
 /* Creates the queues of `n` (2..RT_WORKERS_MAX) workers over reactor `r`.
@@ -135,6 +147,27 @@ void rt__worker_set(struct rt_worker *w);
  * moves half of itself to the inject queue. Then wakes an idle worker if
  * none is searching. */
 void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo);
+
+/* Queues `node` for worker `to` alone (a pinned task): it is never
+ * stolen. Wakes `to`. Any thread. */
+void rt_worker_send(struct rt_worker *to, struct rt_list *node);
+
+/* Makes worker `w` look for work soon: unparks it, or interrupts the
+ * reactor turn it may be blocked in, and makes its next park return at
+ * once. For work rt_worker_next cannot see (a root future woken). Any
+ * thread. */
+void rt_worker_wake(struct rt_worker *w);
+
+/* Whether rt_worker_wake was called since the last rt_worker_next of `w`
+ * (its own thread). */
+static inline bool rt_worker_kicked(struct rt_worker *w)
+{
+    return atomic_load_explicit(&w->kicked, memory_order_acquire);
+}
+
+/* Forgets every queued item (the backend's teardown, after the run, when
+ * it frees or cancels the tasks by other means). */
+void rt_workers_clear(struct rt_workers *ws);
 
 /* Queues `node` on the inject queue and wakes an idle worker: for wakes
  * from threads that are not workers of this scheduler. Any thread. */
