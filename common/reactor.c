@@ -504,3 +504,8 @@ void rt_reactor_io_cancel(struct rt_reactor *r, int fd, unsigned bits,
         }
     }
 }
+
+int rt_reactor_share(struct rt_reactor *r)
+{
+    return r ? 0 : -EINVAL;
+}

@@ -36,9 +36,17 @@ struct fut_executor {
     struct fut__tasks tasks; /* the ready queue, the slab, the counts */
     atomic_int root_woken;   /* the block_on root's waker fired */
     int running;             /* inside fut_block_on / fut_run */
-    uint32_t next_id;        /* the last spawn number given */
-    uint64_t spawned;        /* tasks ever spawned */
-    uint64_t yields;         /* times the budget made the loop turn */
+    uint32_t next_id;        /* the last spawn number given (atomic with
+                                workers) */
+    uint64_t spawned;        /* tasks ever spawned (atomic with workers) */
+    uint64_t yields;         /* times the budget made the loop turn (worker
+                                0's, with workers) */
+    /* With workers (tasks.ws): the run's root future and output, polled on
+     * worker 0 only; root_done is written there and read by every worker
+     * through live_tasks (atomic). */
+    struct fut_future *root;
+    void *out;
+    atomic_int root_done;
 };
 
 /* The calling thread's executor, or NULL. */
@@ -60,13 +68,24 @@ void fut_polled_after_done(const char *file, int line)
     rt_panic(file, line, "future polled after it completed");
 }
 
+static const struct rt_workers_ops workers_ops;
+
 int fut_executor_new(struct fut_executor **out)
+{
+    return fut_executor_new_with(out, NULL);
+}
+
+int fut_executor_new_with(struct fut_executor **out,
+                          const struct fut_config *cfg)
 {
     if (!out)
         return -EINVAL;
     *out = NULL;
     if (fut__current)
         return -EBUSY;
+    int n = rt_workers_count(cfg ? cfg->workers : 0, false);
+    if (n < 0)
+        return n;
     struct fut_executor *ex = rt_sys_calloc(1, sizeof(*ex));
     if (!ex)
         return -ENOMEM;
@@ -76,7 +95,21 @@ int fut_executor_new(struct fut_executor **out)
         free(ex);
         return rc;
     }
+    if (n > 1) {
+        rc = rt_reactor_share(r);
+        if (rc == 0)
+            rc = rt_workers_new(&ex->tasks.ws, (unsigned)n, r, &workers_ops, ex,
+                                NULL);
+        if (rc < 0) {
+            rt_reactor_free(r);
+            free(ex);
+            return rc;
+        }
+    }
+    struct rt_workers *ws = ex->tasks.ws;
     fut__tasks_init(&ex->tasks, r);
+    ex->tasks.ws = ws;
+    rt_spin_init(&ex->tasks.slab_lock);
     atomic_init(&ex->root_woken, 0);
     *out = ex;
     return 0;
@@ -87,6 +120,10 @@ void fut_executor_free(struct fut_executor *ex)
     if (!ex)
         return;
     RT_ASSERT(ex == current() && !ex->running);
+    /* The queues only point at pending tasks, which the cancel below
+     * finishes: forget them first. */
+    if (ex->tasks.ws)
+        rt_workers_clear(ex->tasks.ws);
     /* Drop unfinished frames first: their drops cancel timers and release
      * join handles and children while the reactor is still there. */
     fut__for_each_pending(&ex->tasks, fut__task_cancel);
@@ -98,6 +135,8 @@ void fut_executor_free(struct fut_executor *ex)
     rt_reactor_free(reactor_of(ex));
     ex->tasks.reactor = NULL;
     size_t left = ex->tasks.allocated;
+    rt_workers_free(ex->tasks.ws);
+    ex->tasks.ws = NULL;
     if (!fut__tasks_fini(&ex->tasks))
         fprintf(stderr,
                 "stackless: executor freed with %zu task(s) still referenced "
@@ -124,12 +163,20 @@ int fut_stats(struct fut_stats *st)
     struct fut_executor *ex = current();
     if (!ex)
         return -EPERM;
-    st->tasks_pending = ex->tasks.pending;
+    st->tasks_pending = __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED);
+    bool k = ex->tasks.ws != NULL;
+    if (k)
+        rt_spin_lock_always(&ex->tasks.slab_lock);
     st->tasks_allocated = ex->tasks.allocated;
     st->task_bytes = ex->tasks.bytes;
-    st->spawned = ex->spawned;
+    rt_spin_unlock(&ex->tasks.slab_lock, k);
+    st->spawned = __atomic_load_n(&ex->spawned, __ATOMIC_RELAXED);
     st->polls = ex->tasks.polls;
-    st->remote_wakes = ex->tasks.remote_wakes;
+    if (ex->tasks.ws) /* each worker counts its own; read after a run */
+        for (unsigned i = 0; i < ex->tasks.ws->n; i++)
+            st->polls += ex->tasks.ws->w[i].taken;
+    st->remote_wakes =
+        __atomic_load_n(&ex->tasks.remote_wakes, __ATOMIC_RELAXED);
     st->yields = ex->yields;
     return 0;
 }
@@ -159,7 +206,9 @@ static void root_wake_by_ref(void *data)
 {
     struct fut_executor *ex = data;
     atomic_store_explicit(&ex->root_woken, 1, memory_order_release);
-    if (current() != ex)
+    if (ex->tasks.ws) /* the root is worker 0's */
+        rt_worker_wake(&ex->tasks.ws->w[0]);
+    else if (current() != ex)
         (void)rt_reactor_notify(reactor_of(ex));
 }
 
@@ -290,6 +339,113 @@ static void watch_idle(void)
         rt__watchdog_idle(watchdog);
 }
 
+/* ---- The run loop of a multi-worker executor ----
+ *
+ * Each worker takes tasks from the queues (workers.h), FUT_BUDGET in a
+ * row, then looks at the reactor without blocking; with nothing left it
+ * goes idle (the reactor turn, or parked). Worker 0 also polls the root
+ * future when its waker fired. The run ends when the root is ready (or,
+ * without a root, when no task is pending), on a deadlock or on a reactor
+ * error. */
+
+static size_t live_tasks(void *ctx)
+{
+    struct fut_executor *ex = ctx;
+    size_t n = __atomic_load_n(&ex->tasks.pending, __ATOMIC_ACQUIRE);
+    if (ex->root && !atomic_load(&ex->root_done))
+        n++;
+    return n;
+}
+
+static void report_deadlock(struct fut_executor *ex, struct fut_future *root);
+
+static void deadlock_mt(void *ctx)
+{
+    struct fut_executor *ex = ctx;
+    report_deadlock(ex, ex->root);
+}
+
+static const struct rt_workers_ops workers_ops = {live_tasks, deadlock_mt};
+
+static void worker_main(struct rt_worker *w)
+{
+    struct rt_workers *ws = w->ws;
+    struct fut_executor *ex = ws->ctx;
+    struct rt_waker rw = {&root_vt, ex};
+    struct rt_cx rcx = {&rw};
+    bool mine = fut__current == NULL; /* workers 1.. are new threads */
+    if (mine)
+        fut__current = &ex->tasks;
+    if (w->index != 0)
+        watchdog = rt__watchdog_start();
+    for (;;) {
+        if (w->index == 0 && ex->root && !atomic_load(&ex->root_done) &&
+            atomic_exchange_explicit(&ex->root_woken, 0,
+                                     memory_order_acq_rel)) {
+            watch_poll(0, ex->root);
+            enum rt_poll p = fut_poll(ex->root, &rcx, ex->out);
+            watch_idle();
+            if (p == RT_READY) {
+                atomic_store(&ex->root_done, 1);
+                rt_workers_stop(ws, 0);
+            }
+        }
+        unsigned n = 0;
+        struct rt_list *l;
+        while (n < FUT_BUDGET && (l = rt_worker_next(w, true))) {
+            struct fut__task *t = RT_CONTAINER_OF(l, struct fut__task, ready);
+            watch_poll(t->id, fut__task_frame(t));
+            fut__task_run_mt(&ex->tasks, t); /* may free t */
+            watch_idle();
+            n++;
+        }
+        if (live_tasks(ex) == 0)
+            rt_workers_stop(ws, 0);
+        if (n == FUT_BUDGET) {
+            if (w->index == 0)
+                ex->yields++;
+            if (rt_reactor_has_waiters(reactor_of(ex))) {
+                int rc = rt_worker_poll_reactor(w);
+                if (rc < 0)
+                    rt_workers_stop(ws, rc);
+            }
+            if (!atomic_load(&ws->stop))
+                continue;
+        }
+        if (w->index == 0 && ex->root && !atomic_load(&ex->root_done) &&
+            atomic_load(&ex->root_woken))
+            continue;
+        if (rt_worker_idle(w) == RT_IDLE_STOP)
+            break;
+        if (w->index == 0)
+            rt__dump_check();
+    }
+    if (w->index != 0) {
+        rt__watchdog_stop(watchdog);
+        watchdog = NULL;
+    }
+    if (mine)
+        fut__current = NULL;
+}
+
+static int run_mt(struct fut_executor *ex, struct fut_future *root, void *out)
+{
+    struct rt_workers *ws = ex->tasks.ws;
+    ex->root = root;
+    ex->out = out;
+    atomic_store(&ex->root_done, 0);
+    atomic_store(&ws->stop, 0);
+    ws->rc = 0;
+    if (root)
+        atomic_store_explicit(&ex->root_woken, 1, memory_order_relaxed);
+    rt__mt_count(1);
+    int rc = rt_workers_run(ws, worker_main);
+    rt__mt_count(-1);
+    ex->root = NULL;
+    ex->out = NULL;
+    return rc;
+}
+
 static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
 {
     struct rt_waker rw = {&root_vt, ex};
@@ -298,9 +454,13 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
     watchdog = rt__watchdog_start();
     dump_root = root;
     rt__dump_begin(dump, ex, reactor_of(ex));
+    int rc;
+    if (ex->tasks.ws) {
+        rc = run_mt(ex, root, out);
+        goto end;
+    }
     if (root)
         atomic_store_explicit(&ex->root_woken, 1, memory_order_relaxed);
-    int rc;
     for (;;) {
         /* Phase 1: the root future, when its waker fired. */
         if (root && atomic_exchange_explicit(&ex->root_woken, 0,
@@ -347,6 +507,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             break;
         rt__dump_check();
     }
+end:
     rt__dump_end();
     dump_root = NULL;
     rt__watchdog_stop(watchdog);
@@ -398,13 +559,21 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
     struct fut__task *t = fut__task_of(frame);
     struct fut_executor *ex = current();
     RT_ASSERT(t->tasks == fut__current);
-    t->id = ++ex->next_id;
+    /* Until the wake below publishes it, the task is the caller's alone:
+     * plain writes to it are safe with workers too. */
+    if (ex->tasks.ws) {
+        t->id = __atomic_add_fetch(&ex->next_id, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&ex->tasks.pending, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
+    } else {
+        t->id = ++ex->next_id;
+        ex->tasks.pending++;
+        ex->spawned++;
+    }
     t->flags |= FUT__SPAWNED;
-    ex->tasks.pending++;
-    ex->spawned++;
     if (join)
         fut__join_attach(join, t);
-    fut__task_wake_local(t); /* a new task is not NOTIFIED yet */
+    fut__task_wake(t); /* a new task is not NOTIFIED yet */
     return 0;
 }
 

@@ -26,26 +26,30 @@ static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
         return RT_READY;
     }
     RT_ASSERT(t->tasks == fut__current); /* join on the task's own thread */
-    if (!(t->flags & FUT__COMPLETE)) {
+    bool k = fut__join_lock(t);
+    if (!(fut__flags(t) & FUT__COMPLETE)) {
         /* One awaiter per handle: a second one would take the first's
          * slot, and the first would never be woken. It is refused and the
          * handle stays the first's (not detached, not dropped). */
         if (rt_waker_is_set(&t->join) &&
             !rt_waker_will_wake(&t->join, cx->waker)) {
+            fut__join_unlock(t, k);
             j->err = -EBUSY;
             return RT_READY;
         }
         rt_waker_store(&t->join, cx->waker);
+        fut__join_unlock(t, k);
         fut__note_wait("join");
         return RT_PENDING;
     }
+    fut__join_unlock(t, k);
     j->err = 0; /* a refused second awaiter may have left -EBUSY */
-    if (t->flags & FUT__CANCELLED)
+    if (fut__flags(t) & FUT__CANCELLED)
         j->err = -ECANCELED;
     else if (out && t->out_size)
         memcpy(out, fut__task_out(t), t->out_size);
     j->task = NULL;
-    t->flags &= (uint8_t)~FUT__JOIN;
+    fut__flags_clear(t, FUT__JOIN);
     rt_waker_drop(&t->join);
     fut__task_unref(t);
     return RT_READY;
@@ -59,8 +63,12 @@ static void join_drop(struct fut_future *self)
     if (!t)
         return;
     j->task = NULL;
-    t->flags &= (uint8_t)~FUT__JOIN;
-    rt_waker_drop(&t->join);
+    bool k = fut__join_lock(t);
+    fut__flags_clear(t, FUT__JOIN);
+    struct rt_waker w = t->join;
+    t->join = RT_WAKER_NONE;
+    fut__join_unlock(t, k);
+    rt_waker_drop(&w);
     fut__task_unref(t);
 }
 

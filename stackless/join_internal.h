@@ -28,7 +28,7 @@ static inline void fut__join_attach(struct fut_join *join, struct fut__task *t)
  * handle if nobody awaited or dropped it by then (FUT__JOIN_AT_FREE). */
 static inline void fut__join_end_at_free(struct fut_join *join)
 {
-    join->task->flags |= FUT__JOIN_AT_FREE;
+    fut__flags_or(join->task, FUT__JOIN_AT_FREE);
 }
 
 /* The executor's teardown, after every pending task was cancelled: ends

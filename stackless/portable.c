@@ -14,6 +14,7 @@
 #include <greenfut/leaf.h>
 #include "rt_cancel.h"
 #include "task_internal.h"
+#include "workers.h"
 
 /* The context of the task being polled on this thread, set by
  * portable_poll for the duration of one poll. */
@@ -223,12 +224,22 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
 
 int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
 {
+    return rt_run_opts(NULL, fn, frame, size, ret);
+}
+
+int rt_run_opts(const struct rt_opts *opts, rt_task_fn fn, const void *frame,
+                size_t size, intptr_t *ret)
+{
     if (!fn || !frame || size < sizeof(struct rt_frame))
         return -EINVAL;
     if (fut_executor_current())
         return -EBUSY;
+    int n = rt_workers_count(opts ? opts->workers : 0, opts != NULL);
+    if (n < 0)
+        return n;
     struct fut_executor *ex;
-    int rc = fut_executor_new(&ex);
+    int rc = fut_executor_new_with(
+        &ex, &(struct fut_config){.workers = (unsigned)n});
     if (rc < 0)
         return rc;
     struct rt_join root;
@@ -264,4 +275,15 @@ struct rt_reactor *rt_reactor_current(void)
 const char *rt_backend_name(void)
 {
     return "stackless";
+}
+
+int rt_pin(void)
+{
+    return fut_pin();
+}
+
+int rt_worker_index(void)
+{
+    return fut__polling || (fut__current && fut__current->cur) ? fut_worker()
+                                                               : -EPERM;
 }

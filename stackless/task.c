@@ -73,12 +73,16 @@ static void task_free(struct fut__task *t)
     size_t slot = t->flags & FUT__OWN_CHUNK
                       ? fut__slab_own_size(t)
                       : ((size_t)t->units + 1) * FUT__SLOT_STEP;
-    ts->allocated--;
-    ts->bytes -= slot;
     if (rt__watchdog_noting())
         rt__watchdog_forget(fut__task_frame(t));
+    bool k = ts->ws != NULL;
+    if (k)
+        rt_spin_lock_always(&ts->slab_lock);
+    ts->allocated--;
+    ts->bytes -= slot;
     t->flags = 0; /* a free slot: the chunk walk skips it */
     fut__slab_free(&ts->slab, t, slot);
+    rt_spin_unlock(&ts->slab_lock, k);
 }
 
 /* The ownership protocol (common/owner.h) over a task: the owner is the
@@ -119,10 +123,15 @@ static void free_node(struct rt_remote *node)
 static const struct rt_owner_ops task_owner = {is_owner, reactor_of, wake,
                                                free_node};
 
+static void unref_mt(struct fut__task *t);
+
 void fut__task_unref(struct fut__task *t)
 {
     RT_ASSERT(t->tasks == fut__current);
-    rt_owner_unref(&task_owner, &t->remote, &t->refs);
+    if (t->tasks->ws)
+        unref_mt(t);
+    else
+        rt_owner_unref(&task_owner, &t->remote, &t->refs);
 }
 
 /* Runs on the owner thread, called by the reactor's turn: what other
@@ -132,37 +141,181 @@ static void remote_run(struct rt_remote *node)
     rt_owner_run(&task_owner, node, &task_of_node(node)->refs);
 }
 
+/* ---- Multi-worker executors
+ *
+ * With several workers a task has no owner thread: every worker may poll
+ * it, wake it, clone or drop its wakers, and so may foreign threads. So
+ * the task's reference count and flags change by atomic operations only,
+ * and the remote node is not used (what a foreign thread does is done at
+ * once, with the same atomics; a foreign wake goes to the inject queue).
+ * The node's `taken` word holds the pin instead: 0, or the pinned worker's
+ * index plus one (written by the polling worker, read by wakers: atomic).
+ *
+ * The flags protocol (tokio's task state, in the NOTIFIED and RUNNING bits
+ * of one byte):
+ * - a wake sets NOTIFIED unless it or COMPLETE is set; the waker that set
+ *   it queues the task, unless RUNNING is set: then the poller does, after
+ *   the poll. So a task is queued at most once, and never while polled;
+ * - a worker that takes the task from a queue clears NOTIFIED and sets
+ *   RUNNING in one step, polls, then clears RUNNING, queuing the task again
+ *   if NOTIFIED came meanwhile;
+ * - the end sets COMPLETE and NOTIFIED (pinned: no wake queues it again)
+ *   under the join lock, while RUNNING, so a finished task is in no queue.
+ * A queued task is pending, so the scheduler's reference keeps it alive. */
+
+_Thread_local struct fut__task *fut__polling;
+
+static struct rt_spin join_stripes[64];
+
+static struct rt_spin *join_stripe(struct fut__task *t)
+{
+    return &join_stripes[((uintptr_t)t >> 6) % 64];
+}
+
+bool fut__join_lock(struct fut__task *t)
+{
+    if (!t->tasks->ws)
+        return false;
+    rt_spin_lock_always(join_stripe(t));
+    return true;
+}
+
+void fut__join_unlock(struct fut__task *t, bool taken)
+{
+    rt_spin_unlock(join_stripe(t), taken);
+}
+
+static unsigned pin_of(struct fut__task *t)
+{
+    return __atomic_load_n(&t->remote.taken, __ATOMIC_ACQUIRE);
+}
+
+/* Queues `t` (NOTIFIED, not RUNNING) where the caller is: a pinned task on
+ * its own worker's inbox; on a worker of the executor, that worker's ring,
+ * or its LIFO slot when a task being polled there woke it; elsewhere the
+ * inject queue. */
+static void schedule_mt(struct fut__task *t, bool requeue)
+{
+    struct fut__tasks *ts = t->tasks;
+    unsigned pin = pin_of(t);
+    if (pin) {
+        rt_worker_send(&ts->ws->w[pin - 1], &t->ready);
+        return;
+    }
+    struct rt_worker *w = rt_worker_self();
+    if (w && w->ws == ts->ws) {
+        rt_worker_push(w, &t->ready, !requeue && fut__polling != NULL);
+        return;
+    }
+    __atomic_fetch_add(&ts->remote_wakes, 1, __ATOMIC_RELAXED);
+    rt_workers_inject(ts->ws, &t->ready);
+}
+
+void fut__task_wake_mt(struct fut__task *t)
+{
+    uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+    do {
+        if (f & (FUT__COMPLETE | FUT__NOTIFIED))
+            return;
+    } while (!__atomic_compare_exchange_n(&t->flags, &f,
+                                          (uint8_t)(f | FUT__NOTIFIED), true,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    if (!(f & FUT__RUNNING))
+        schedule_mt(t, false);
+}
+
+static void unref_mt(struct fut__task *t)
+{
+    uint32_t left = __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
+    RT_ASSERT(left != UINT32_MAX);
+    if (left == 0)
+        task_free(t);
+}
+
+int fut_pin(void)
+{
+    struct fut__task *t = fut__polling;
+    if (t) {
+        struct rt_worker *w = rt_worker_self();
+        __atomic_store_n(&t->remote.taken, w->index + 1, __ATOMIC_RELEASE);
+        return 0;
+    }
+    struct fut__tasks *ts = fut__current;
+    return ts && ts->cur ? 0 : -EPERM; /* one worker: nowhere to move to */
+}
+
+int fut_worker(void)
+{
+    struct rt_worker *w = rt_worker_self();
+    if (w && fut__current && w->ws == fut__current->ws)
+        return (int)w->index;
+    return fut__current ? 0 : -EPERM;
+}
+
 static struct rt_waker waker_clone(void *data)
 {
     struct fut__task *t = data;
-    rt_owner_clone(&task_owner, &t->remote, &t->refs);
+    if (t->tasks->ws)
+        __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+    else
+        rt_owner_clone(&task_owner, &t->remote, &t->refs);
     return (struct rt_waker){&fut__task_waker_vt, t};
 }
 
 static void waker_wake(void *data)
 {
     struct fut__task *t = data;
-    rt_owner_wake(&task_owner, &t->remote, &t->refs);
+    if (t->tasks->ws) {
+        fut__task_wake_mt(t);
+        unref_mt(t);
+    } else {
+        rt_owner_wake(&task_owner, &t->remote, &t->refs);
+    }
 }
 
 static void waker_wake_by_ref(void *data)
 {
     struct fut__task *t = data;
-    rt_owner_wake_by_ref(&task_owner, &t->remote);
+    if (t->tasks->ws)
+        fut__task_wake_mt(t);
+    else
+        rt_owner_wake_by_ref(&task_owner, &t->remote);
 }
 
 static void waker_drop(void *data)
 {
     struct fut__task *t = data;
-    rt_owner_drop(&task_owner, &t->remote, &t->refs);
+    if (t->tasks->ws)
+        unref_mt(t);
+    else
+        rt_owner_drop(&task_owner, &t->remote, &t->refs);
 }
 
 const struct rt_waker_vtable fut__task_waker_vt = {
     waker_clone, waker_wake, waker_wake_by_ref, waker_drop};
 
 /* The frame is done (or abandoned): release it and everyone waiting. */
+static void finish_mt(struct fut__tasks *ts, struct fut__task *t)
+{
+    fut_drop(fut__task_frame(t));
+    bool k = fut__join_lock(t);
+    __atomic_fetch_or(&t->flags, FUT__COMPLETE | FUT__NOTIFIED,
+                      __ATOMIC_ACQ_REL);
+    __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
+    struct rt_waker j = t->join;
+    t->join = RT_WAKER_NONE;
+    fut__join_unlock(t, k);
+    rt_waker_wake(&j);
+    __atomic_fetch_sub(&ts->pending, 1, __ATOMIC_ACQ_REL);
+    unref_mt(t); /* the scheduler's reference */
+}
+
 static void finish(struct fut__tasks *ts, struct fut__task *t)
 {
+    if (ts->ws) {
+        finish_mt(ts, t);
+        return;
+    }
     fut_drop(fut__task_frame(t));
     t->flags |= FUT__COMPLETE;
     /* Pin notified at 1 so no wake queues the task again; if it was queued
@@ -198,9 +351,35 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t)
 #endif
 }
 
+void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
+{
+    uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+    RT_DEBUG_ASSERT((f & FUT__NOTIFIED) && !(f & FUT__RUNNING));
+    while (!__atomic_compare_exchange_n(
+        &t->flags, &f, (uint8_t)((f & ~FUT__NOTIFIED) | FUT__RUNNING), true,
+        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        continue;
+    struct rt_waker w = {&fut__task_waker_vt, t}; /* borrowed, no ref */
+    struct rt_cx cx = {&w};
+    fut__polling = t;
+    fut__wait_note = NULL;
+    enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
+    fut__polling = NULL;
+    if (r == RT_READY) {
+        finish_mt(ts, t);
+        return;
+    }
+#if defined(RT_DEBUG) && RT_DEBUG
+    t->wait_on = fut__wait_note;
+#endif
+    f = __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
+    if (f & FUT__NOTIFIED) /* woken during its poll: once more, later */
+        schedule_mt(t, true);
+}
+
 void fut__task_cancel(struct fut__tasks *ts, struct fut__task *t)
 {
-    t->flags |= FUT__CANCELLED;
+    fut__flags_or(t, FUT__CANCELLED);
     finish(ts, t);
 }
 
@@ -213,7 +392,15 @@ static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
 {
     struct fut__tasks *ts = fut__current;
     size_t slot = fut__slab_slot_size(bytes);
+    bool k = ts->ws != NULL;
+    if (k)
+        rt_spin_lock_always(&ts->slab_lock);
     struct fut__task *t = fut__slab_alloc(&ts->slab, slot);
+    if (t) {
+        ts->allocated++;
+        ts->bytes += slot;
+    }
+    rt_spin_unlock(&ts->slab_lock, k);
     if (!t)
         return NULL;
     rt_remote_init(&t->remote, remote_run);
@@ -228,8 +415,6 @@ static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
 #if defined(RT_DEBUG) && RT_DEBUG
     t->wait_on = NULL;
 #endif
-    ts->allocated++;
-    ts->bytes += slot;
     return fut__task_frame(t);
 }
 

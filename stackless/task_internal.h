@@ -21,8 +21,10 @@
 #include <greenfut/task.h>
 #include <greenfut/check.h>
 #include <greenfut/list.h>
+#include <greenfut/mt.h>
 #include <greenfut/reactor.h>
 #include "slab.h"
+#include "workers.h"
 
 /* Owner-thread-only bits of fut__task.flags. A free slot has flags 0. */
 enum {
@@ -38,6 +40,10 @@ enum {
      * which the portable API never drops: a frame that goes, or a handle
      * overwritten by the next spawn, must not leak the task). */
     FUT__JOIN_AT_FREE = 1u << 7,
+    /* In a multi-worker executor tasks sit in rings, which nothing can
+     * unlink from, so IN_READY is not needed there; the bit says instead
+     * that a worker is polling the task (tokio's RUNNING). */
+    FUT__RUNNING = FUT__IN_READY,
 };
 
 /* What tasks need of the executor that owns them: its reactor, its ready
@@ -46,14 +52,23 @@ enum {
  * the executor's thread only. */
 struct fut__tasks {
     struct rt_reactor *reactor; /* the executor's; set by fut__tasks_init */
-    struct rt_list ready;       /* FIFO of runnable tasks (fut__task.ready) */
-    struct fut__slab slab;      /* every task's slot */
-    struct fut__task *cur;      /* the task being polled, or NULL */
-    size_t pending;             /* spawned tasks whose future is not done */
-    size_t allocated;           /* task allocations not yet freed */
-    size_t bytes;               /* their slot sizes */
-    uint64_t polls;             /* fut__task_run calls */
-    uint64_t remote_wakes;      /* wakes applied from other threads */
+    /* The workers of a multi-worker executor, NULL with one worker. Fixed
+     * at creation. With workers, the fields below are shared by them:
+     * `ready` and `cur` are unused (the rings hold the queue, a task's
+     * RUNNING bit says it is polled), the slab and the counts `allocated`
+     * and `bytes` are under slab_lock, `pending`, `remote_wakes` and a
+     * task's `refs` and `flags` change by atomic operations only (see
+     * task.c's "Multi-worker executors"). */
+    struct rt_workers *ws;
+    struct rt_spin slab_lock;
+    struct rt_list ready;  /* FIFO of runnable tasks (fut__task.ready) */
+    struct fut__slab slab; /* every task's slot */
+    struct fut__task *cur; /* the task being polled, or NULL */
+    size_t pending;        /* spawned tasks whose future is not done */
+    size_t allocated;      /* task allocations not yet freed */
+    size_t bytes;          /* their slot sizes */
+    uint64_t polls;        /* fut__task_run calls */
+    uint64_t remote_wakes; /* wakes applied from other threads */
 };
 
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
@@ -135,6 +150,70 @@ static inline void fut__task_wake_local(struct fut__task *t)
     t->flags |= FUT__NOTIFIED | FUT__IN_READY;
     rt_list_push_back(&t->tasks->ready, &t->ready);
 }
+
+/* Multi-worker executors (task.c): the NOTIFIED transition with atomics,
+ * queuing the task where the waker runs. */
+void fut__task_wake_mt(struct fut__task *t);
+
+/* The NOTIFIED transition of a new or woken task, whatever the executor. */
+static inline void fut__task_wake(struct fut__task *t)
+{
+    if (t->tasks->ws)
+        fut__task_wake_mt(t);
+    else
+        fut__task_wake_local(t);
+}
+
+/* The lock of the join handshake of `t` in a multi-worker executor (one of
+ * a few shared stripes): the handle's poll tests COMPLETE and stores its
+ * waker under it, the task's end sets COMPLETE and takes the waker under
+ * it, so a wake cannot fall between the two. Returns whether it was taken
+ * (only with workers); give that to fut__join_unlock. */
+bool fut__join_lock(struct fut__task *t);
+void fut__join_unlock(struct fut__task *t, bool taken);
+
+/* ORs `bits` into t->flags: plainly with one worker, atomically with
+ * several (a waker may be changing NOTIFIED meanwhile). */
+static inline void fut__flags_or(struct fut__task *t, unsigned bits)
+{
+    if (t->tasks->ws)
+        __atomic_fetch_or(&t->flags, (uint8_t)bits, __ATOMIC_ACQ_REL);
+    else
+        t->flags |= (uint8_t)bits;
+}
+
+static inline void fut__flags_clear(struct fut__task *t, unsigned bits)
+{
+    if (t->tasks->ws)
+        __atomic_fetch_and(&t->flags, (uint8_t)~bits, __ATOMIC_ACQ_REL);
+    else
+        t->flags &= (uint8_t)~bits;
+}
+
+/* t->flags, read atomically (any executor). */
+static inline unsigned fut__flags(const struct fut__task *t)
+{
+    return __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+}
+
+/* Adds `d` to a count of the task set: atomically with workers. */
+static inline void fut__count(const struct fut__tasks *ts, size_t *c, long d)
+{
+    if (ts->ws)
+        __atomic_fetch_add(c, (size_t)d, __ATOMIC_RELAXED);
+    else
+        *c += (size_t)d;
+}
+
+/* The task a multi-worker executor's worker is polling on this thread, or
+ * NULL: for wakes (the task just woken by the running one takes the LIFO
+ * slot) and fut_pin. Never read across a switch: stackless tasks do not
+ * switch stacks. */
+extern _Thread_local struct fut__task *fut__polling;
+
+/* Polls task `t` of a multi-worker executor once (a worker took it from a
+ * queue): RUNNING for the poll, queued again if woken meanwhile. */
+void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t);
 
 /* The task waker: data is the task. */
 extern const struct rt_waker_vtable fut__task_waker_vt;

@@ -84,6 +84,11 @@ struct rt_reactor_stats {
  * reactor and frees it with rt_reactor_free. */
 int rt_reactor_new(struct rt_reactor **out);
 
+/* Makes `r` safe for the workers of a multi-worker scheduler: from then on
+ * its functions may be called from several threads at once (one turn at a
+ * time). Returns 0 or -EINVAL. */
+int rt_reactor_share(struct rt_reactor *r);
+
 /* Frees `r`: every stored IO waker and every armed timer's waker is dropped
  * unwoken, timers become idle, the epoll fd and eventfd are closed. The fds
  * that were registered are not closed (they belong to the caller). NULL is a
