@@ -235,10 +235,11 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
 {
     struct fut_future *frame = fut__task_frame(t);
     const struct fut_vtable *vt = frame->vt;
-    const char *state = ts->cur == t ? "running"
-                        : t->flags & (FUT__IN_READY | FUT__NOTIFIED)
-                            ? "runnable"
-                            : "parked";
+    unsigned flags = fut__flags(t);
+    bool running = ts->ws ? (flags & FUT__RUNNING) != 0 : ts->cur == t;
+    const char *state = running ? "running"
+                        : flags & (FUT__IN_READY | FUT__NOTIFIED) ? "runnable"
+                                                                  : "parked";
     *d = (struct rt__dump_task){
         .kind = "task",
         .id = t->id,
@@ -253,8 +254,8 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         d->inner = a->inner;
         d->chain = a->chain;
         d->lines = a->lines;
-        d->depth = ts->cur == t ? 0 : a->depth; /* running: no resume yet */
-        if (ts->cur != t) /* the running task waits on nothing */
+        d->depth = running ? 0 : a->depth; /* running: no resume yet */
+        if (!running) /* the running task waits on nothing */
             d->wait = a->waits ? a->waits : "?";
         return;
     }
@@ -376,8 +377,10 @@ static void worker_main(struct rt_worker *w)
     bool mine = fut__current == NULL; /* workers 1.. are new threads */
     if (mine)
         fut__current = &ex->tasks;
-    if (w->index != 0)
+    if (w->index != 0) {
         watchdog = rt__watchdog_start();
+        rt__dump_begin(dump, ex, reactor_of(ex)); /* rt_dump from here too */
+    }
     for (;;) {
         if (w->index == 0 && ex->root && !atomic_load(&ex->root_done) &&
             atomic_exchange_explicit(&ex->root_woken, 0,
@@ -421,6 +424,7 @@ static void worker_main(struct rt_worker *w)
             rt__dump_check();
     }
     if (w->index != 0) {
+        rt__dump_end();
         rt__watchdog_stop(watchdog);
         watchdog = NULL;
     }

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "check.h"
@@ -117,8 +119,12 @@ int main(void)
     stop = 0;
     struct root direct = {.pooled = 0};
     CHECK_OK(rt_run(root, &direct, sizeof direct, &seen));
-    /* The direct call stalled the scheduler: not one tick got in. */
-    CHECK_EQ(seen, 0);
+    /* The direct call stalled the scheduler: not one tick got in. With
+     * more workers (RT_WORKERS) another one may run the ticker meanwhile:
+     * the call stalls only its own worker. */
+    const char *workers = getenv("RT_WORKERS");
+    if (!workers || strcmp(workers, "1") == 0)
+        CHECK_EQ(seen, 0);
     printf("%s: longest gap between 1 ms ticks: %.1f ms through the pool, "
            "%.1f ms with the call made directly\n",
            rt_backend_name(), (double)pooled_gap / 1e6, (double)max_gap / 1e6);
