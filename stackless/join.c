@@ -15,6 +15,29 @@
 #include "task_internal.h"
 #include "wait_note.h"
 
+/* What join_poll_mt found. */
+enum join_seen { JOIN_COMPLETE, JOIN_WAITING, JOIN_REFUSED };
+
+/* join_poll's test with workers: the handshake under the task's join
+ * lock, so that the task's end (which sets COMPLETE and takes the waker
+ * under it) cannot fall between the test and the store. */
+__attribute__((noinline)) static enum join_seen
+join_poll_mt(struct fut__task *t, struct rt_cx *cx)
+{
+    enum join_seen seen = JOIN_COMPLETE;
+    fut__join_lock_mt(t);
+    if (!(fut__flags(t) & FUT__COMPLETE)) {
+        seen = JOIN_WAITING;
+        if (rt_waker_is_set(&t->join) &&
+            !rt_waker_will_wake(&t->join, cx->waker))
+            seen = JOIN_REFUSED; /* as below */
+        else
+            rt_waker_store(&t->join, cx->waker);
+    }
+    fut__join_unlock_mt(t);
+    return seen;
+}
+
 static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
                               void *out)
 {
@@ -26,25 +49,31 @@ static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
         return RT_READY;
     }
     RT_ASSERT(t->tasks == fut__current); /* join on the task's own thread */
-    bool k = fut__join_lock(t);
-    if (!(fut__flags(t) & FUT__COMPLETE)) {
+    if (t->tasks->ws) {
+        enum join_seen seen = join_poll_mt(t, cx);
+        if (seen == JOIN_REFUSED) {
+            j->err = -EBUSY;
+            return RT_READY;
+        }
+        if (seen == JOIN_WAITING) {
+            fut__note_wait("join");
+            return RT_PENDING;
+        }
+    } else if (!(t->flags & FUT__COMPLETE)) {
         /* One awaiter per handle: a second one would take the first's
          * slot, and the first would never be woken. It is refused and the
          * handle stays the first's (not detached, not dropped). */
         if (rt_waker_is_set(&t->join) &&
             !rt_waker_will_wake(&t->join, cx->waker)) {
-            fut__join_unlock(t, k);
             j->err = -EBUSY;
             return RT_READY;
         }
         rt_waker_store(&t->join, cx->waker);
-        fut__join_unlock(t, k);
         fut__note_wait("join");
         return RT_PENDING;
     }
-    fut__join_unlock(t, k);
     j->err = 0; /* a refused second awaiter may have left -EBUSY */
-    if (fut__flags(t) & FUT__CANCELLED)
+    if (t->flags & FUT__CANCELLED) /* set before COMPLETE, seen above */
         j->err = -ECANCELED;
     else if (out && t->out_size)
         memcpy(out, fut__task_out(t), t->out_size);

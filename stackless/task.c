@@ -67,22 +67,36 @@ void fut__for_each_pending(struct fut__tasks *ts,
     fut__for_each_task(ts, FUT__SPAWNED | FUT__COMPLETE, FUT__SPAWNED, fn);
 }
 
-static void task_free(struct fut__task *t)
+static inline void task_release(struct fut__tasks *ts, struct fut__task *t)
 {
-    struct fut__tasks *ts = t->tasks;
     size_t slot = t->flags & FUT__OWN_CHUNK
                       ? fut__slab_own_size(t)
                       : ((size_t)t->units + 1) * FUT__SLOT_STEP;
-    if (rt__watchdog_noting())
-        rt__watchdog_forget(fut__task_frame(t));
-    bool k = ts->ws != NULL;
-    if (k)
-        rt_spin_lock_always(&ts->slab_lock);
     ts->allocated--;
     ts->bytes -= slot;
+    if (rt__watchdog_noting())
+        rt__watchdog_forget(fut__task_frame(t));
     t->flags = 0; /* a free slot: the chunk walk skips it */
     fut__slab_free(&ts->slab, t, slot);
-    rt_spin_unlock(&ts->slab_lock, k);
+}
+
+/* With workers the slab and its counts are under slab_lock. Out of line,
+ * so the one-worker path stays as it was (bench_spawn). */
+__attribute__((noinline)) static void task_free_mt(struct fut__tasks *ts,
+                                                   struct fut__task *t)
+{
+    rt_spin_lock_always(&ts->slab_lock);
+    task_release(ts, t);
+    rt_spin_unlock(&ts->slab_lock, true);
+}
+
+static void task_free(struct fut__task *t)
+{
+    struct fut__tasks *ts = t->tasks;
+    if (ts->ws)
+        task_free_mt(ts, t);
+    else
+        task_release(ts, t);
 }
 
 /* The ownership protocol (common/owner.h) over a task: the owner is the
@@ -172,17 +186,14 @@ static struct rt_spin *join_stripe(struct fut__task *t)
     return &join_stripes[((uintptr_t)t >> 6) % 64];
 }
 
-bool fut__join_lock(struct fut__task *t)
+void fut__join_lock_mt(struct fut__task *t)
 {
-    if (!t->tasks->ws)
-        return false;
     rt_spin_lock_always(join_stripe(t));
-    return true;
 }
 
-void fut__join_unlock(struct fut__task *t, bool taken)
+void fut__join_unlock_mt(struct fut__task *t)
 {
-    rt_spin_unlock(join_stripe(t), taken);
+    rt_spin_unlock(join_stripe(t), true);
 }
 
 static unsigned pin_of(struct fut__task *t)
@@ -224,7 +235,7 @@ void fut__task_wake_mt(struct fut__task *t)
         schedule_mt(t, false);
 }
 
-static void unref_mt(struct fut__task *t)
+__attribute__((noinline)) static void unref_mt(struct fut__task *t)
 {
     uint32_t left = __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
     RT_ASSERT(left != UINT32_MAX);
@@ -385,6 +396,20 @@ void fut__task_cancel(struct fut__tasks *ts, struct fut__task *t)
 
 /* ---- Allocation ---- */
 
+/* A slot from the slab of a multi-worker executor, counted. */
+__attribute__((noinline)) static struct fut__task *
+slab_alloc_mt(struct fut__tasks *ts, size_t slot)
+{
+    rt_spin_lock_always(&ts->slab_lock);
+    struct fut__task *t = fut__slab_alloc(&ts->slab, slot);
+    if (t) {
+        ts->allocated++;
+        ts->bytes += slot;
+    }
+    rt_spin_unlock(&ts->slab_lock, true);
+    return t;
+}
+
 /* Allocates a task whose output slot starts `out_off` bytes into the slot
  * and whose slot holds at least `bytes`. */
 static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
@@ -392,15 +417,8 @@ static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
 {
     struct fut__tasks *ts = fut__current;
     size_t slot = fut__slab_slot_size(bytes);
-    bool k = ts->ws != NULL;
-    if (k)
-        rt_spin_lock_always(&ts->slab_lock);
-    struct fut__task *t = fut__slab_alloc(&ts->slab, slot);
-    if (t) {
-        ts->allocated++;
-        ts->bytes += slot;
-    }
-    rt_spin_unlock(&ts->slab_lock, k);
+    struct fut__task *t =
+        ts->ws ? slab_alloc_mt(ts, slot) : fut__slab_alloc(&ts->slab, slot);
     if (!t)
         return NULL;
     rt_remote_init(&t->remote, remote_run);
@@ -415,6 +433,10 @@ static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
 #if defined(RT_DEBUG) && RT_DEBUG
     t->wait_on = NULL;
 #endif
+    if (!ts->ws) { /* slab_alloc_mt counted them under the lock */
+        ts->allocated++;
+        ts->bytes += slot;
+    }
     return fut__task_frame(t);
 }
 

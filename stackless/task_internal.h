@@ -169,8 +169,22 @@ static inline void fut__task_wake(struct fut__task *t)
  * waker under it, the task's end sets COMPLETE and takes the waker under
  * it, so a wake cannot fall between the two. Returns whether it was taken
  * (only with workers); give that to fut__join_unlock. */
-bool fut__join_lock(struct fut__task *t);
-void fut__join_unlock(struct fut__task *t, bool taken);
+void fut__join_lock_mt(struct fut__task *t);
+void fut__join_unlock_mt(struct fut__task *t);
+
+static inline bool fut__join_lock(struct fut__task *t)
+{
+    if (!t->tasks->ws)
+        return false;
+    fut__join_lock_mt(t);
+    return true;
+}
+
+static inline void fut__join_unlock(struct fut__task *t, bool taken)
+{
+    if (taken)
+        fut__join_unlock_mt(t);
+}
 
 /* ORs `bits` into t->flags: plainly with one worker, atomically with
  * several (a waker may be changing NOTIFIED meanwhile). */
