@@ -1,19 +1,34 @@
 /* Green-thread internals, shared by the files of stackful/ (never included
- * from outside it): the thread block, the scheduler, and what the files
- * call of one another.
+ * from outside it): the thread block, the workers, the scheduler, and what
+ * the files call of one another.
  *
- * Invariant: exactly one context runs per scheduler, s->current; every other
- * live thread is on s->ready (RUNNABLE), parked (PARKED), or finished (DONE).
+ * Invariant: exactly one context runs per worker, wk->current; every other
+ * live thread is queued (RUNNABLE), parked (PARKED), or finished (DONE).
  * A thread's control block sits at the top of its own stack, so a spawn
  * costs no malloc, and it lives until its last reference is gone: one held
  * by the scheduler until the thread has switched away for the last time, one
  * by its id until gt_join, one per waker clone.
  *
- * `refs` and everything else but `remote` belong to the owner's OS thread.
- * Another thread never touches them: its wakes, clones and drops go into
- * the word of the `remote` node (include/greenfut/reactor.h), which the owner
- * applies when the reactor runs the node. So the owner's own clones and drops
- * are plain increments, no locked instruction.
+ * One worker (s->ws NULL): `refs`, `state` and everything else but `remote`
+ * belong to the scheduler's OS thread. Another thread never touches them:
+ * its wakes, clones and drops go into the word of the `remote` node
+ * (include/greenfut/reactor.h), which the owner applies when the reactor
+ * runs the node. So the owner's own clones and drops are plain increments.
+ *
+ * Several workers (s->ws set): a thread has no owner thread. `refs` and
+ * `state` change by atomic operations only, from any thread; the remote
+ * node is unused. The state protocol (switch.h's land finishes each
+ * transition on the context that runs next, so that no other worker can
+ * see a thread whose context is not saved yet):
+ * - park: RUNNING -> PARKING (by the thread), then PARKING -> PARKED in
+ *   land; a wake that found PARKING set NOTIFIED, and land queues the
+ *   thread instead (RUNNABLE);
+ * - wake: PARKED -> RUNNABLE and queue it (the waker); RUNNING, PARKING or
+ *   RUNNABLE -> the same | NOTIFIED (the next park returns at once);
+ * - yield: RUNNING -> RUNNABLE (by the thread), queued by land;
+ * - a worker that takes a thread from a queue: RUNNABLE -> RUNNING,
+ *   keeping NOTIFIED;
+ * - the end: DONE, under s->ids_lock (the join handshake, sched.c).
  */
 #ifndef RT_STACKFUL_GT_INTERNAL_H
 #define RT_STACKFUL_GT_INTERNAL_H
@@ -26,44 +41,65 @@
 #include <greenfut/gt.h>
 #include "idtable.h"
 #include <greenfut/list.h>
+#include <greenfut/mt.h>
 #include <greenfut/reactor.h>
 #include "stack.h"
 
+/* The values are what tools/gdb/greenfut.py prints; keep them. */
 enum gt__state {
-    GT__RUNNING,  /* s->current */
-    GT__RUNNABLE, /* on s->ready */
-    GT__PARKED,   /* waits for its waker */
-    GT__DONE,     /* fn returned; kept until joined and unreferenced */
+    GT__RUNNING = 0,  /* some worker's wk->current */
+    GT__RUNNABLE = 1, /* queued (or about to be, by land) */
+    GT__PARKED = 2,   /* waits for its waker */
+    GT__DONE = 3,     /* fn returned; kept until joined and unreferenced */
+    GT__PARKING = 4,  /* several workers: parked, its context not saved */
 };
 
+/* Several workers: the bit of gt__thread.state that says a wake came while
+ * the thread was not PARKED (one worker keeps the `notified` bool). */
+#define GT__NOTIFIED 8u
+#define GT__STATE    7u
+
 struct gt__sched;
+struct gt__worker;
+struct rt_worker;
+struct rt_workers;
+struct rt_watchdog;
 
 struct gt__thread {
-    fcontext_t ctx;       /* saved context; written by whoever lands after
-                             this thread jumped away (switch_to/entry) */
-    struct rt_list link;  /* s->ready while RUNNABLE; self-linked else */
-    struct rt_list all;   /* s->threads while not DONE */
-    struct gt__sched *s;  /* owner; fixed at spawn */
-    enum gt__state state; /* written on the owner's OS thread only */
-    bool notified;        /* a wake came while not parked; park consumes */
-    uint32_t refs;        /* see the file comment; owner only */
-    int64_t id;           /* > 0; 0 for the scheduler's own context */
-    void *(*fn)(void *);  /* set at spawn */
-    uintptr_t entry;      /* the function reports name: fn, or for a
-                             portable task its own task function (fn is
-                             the wrapper); set at spawn */
+    fcontext_t ctx;      /* saved context; written by whoever lands after
+                            this thread jumped away (land) */
+    struct rt_list link; /* one worker: wk->ready while RUNNABLE, else
+                            self-linked; several: a queue's node */
+    struct rt_list all;  /* s->threads while not DONE */
+    struct gt__sched *s; /* owner; fixed at spawn */
+    unsigned state;      /* enum gt__state; one worker: the owner's OS
+                            thread only; several: atomics, with
+                            GT__NOTIFIED (see the file comment) */
+    bool notified;       /* one worker: a wake came while not parked */
+    unsigned pin;        /* several workers: 0, or the index + 1 of the
+                            worker it is pinned to; written by the thread
+                            itself, read by wakers (atomics) */
+    uint32_t refs;       /* see the file comment */
+    int64_t id;          /* > 0; 0 for a worker's own context */
+    void *(*fn)(void *); /* set at spawn */
+    uintptr_t entry;     /* the function reports name: fn, or for a
+                            portable task its own task function (fn is
+                            the wrapper); set at spawn */
     void *arg;
     void *result;              /* fn's return, read by gt_join */
-    struct gt__thread *joiner; /* the thread parked in gt_join on us */
+    struct gt__thread *joiner; /* the thread parked in gt_join on us;
+                                  several workers: under s->ids_lock */
     const char *waiting;       /* gt_park's `what`, for deadlock reports */
     int waiting_fd;            /* fd of an IO wait, -1 otherwise */
-    void (*cancel)(void *arg); /* set by gt__set_cancel after spawn; run
-                                  on `arg` at teardown if fn never ended */
+    void (*cancel)(void *arg); /* gt__site.cancel, set at spawn; run on
+                                  `arg` at teardown if fn never ended */
     struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
-    struct rt_remote remote;   /* other threads' wakes, clones and drops */
+    struct rt_remote remote;   /* one worker: other threads' wakes, clones
+                                  and drops */
     struct gt__stack stack;    /* the memory this block sits in */
-    /* ASan bookkeeping: the fake stack saved at switch-out, and for the
-     * scheduler's own context its stack bounds as ASan reported them. */
+    /* Sanitizer bookkeeping: ASan's fake stack saved at switch-out or
+     * TSan's fiber, and for a worker's own context its stack bounds as
+     * ASan reported them. */
     void *san_fake;
     const void *san_bottom;
     size_t san_size;
@@ -76,39 +112,99 @@ struct gt__slot {
     struct gt__thread *t;
 };
 
-struct gt__sched {
-    struct gt__thread *current; /* the running context (maybe &main) */
-    struct gt__thread main;     /* gt_run's own context (the scheduler) */
-    struct rt_list ready;       /* RUNNABLE threads, FIFO */
-    struct rt_list threads;     /* every thread not DONE, spawn order */
-    struct rt_reactor *reactor;
-    struct gt__stacks stacks;
-    struct rt_idtable ids; /* struct gt__slot of every id not joined */
-    int64_t next_id;
-    size_t live;     /* threads not DONE */
-    size_t parked;   /* threads PARKED */
-    size_t runnable; /* threads RUNNABLE */
-    unsigned budget; /* direct handoffs left before a reactor
-                        look; reset by the scheduler loop */
-    uint64_t switches;
-    uint64_t spawned;
+/* One worker OS thread of a scheduler: everything a switch touches. All of
+ * it is written by that OS thread only (gt_stats reads `switches` with a
+ * relaxed atomic load; its writer stores it the same way). A green thread
+ * that resumes learns its worker from the switch (land), never from a
+ * thread-local read before the switch. */
+struct gt__worker {
+    struct gt__sched *s;          /* fixed */
+    struct gt__thread *current;   /* the running context (maybe &main) */
+    struct gt__thread *prev;      /* the context that jumped last, for land */
+    struct rt_list ready;         /* one worker: RUNNABLE threads, FIFO */
+    size_t runnable;              /* one worker: threads on `ready` */
+    unsigned budget;              /* direct handoffs left before a reactor
+                                     look; reset by the worker's loop */
+    uint64_t switches;            /* jumps made on this worker */
+    struct rt_worker *rw;         /* several workers: the queues' worker;
+                                     NULL with one */
+    struct rt_watchdog *watchdog; /* this worker's blocking detector */
+    void *altstack;               /* this OS thread's overflow altstack */
+    struct gt__thread main;       /* the worker's own context (its loop) */
 };
 
-/* The calling OS thread's scheduler, NULL outside gt_run. Defined, with
- * the one below, in sched.c, which sets them for the length of a run. */
+struct gt__sched {
+    struct gt__worker w0;   /* worker 0: the caller of gt_run; first, so a
+                               one-worker scheduler is its worker */
+    struct gt__worker *wk;  /* n workers: &w0, or an array whose [0] runs
+                               on gt_run's thread */
+    unsigned n;             /* fixed */
+    struct rt_workers *ws;  /* the queues of several workers; NULL: one */
+    struct rt_list threads; /* every thread not DONE, spawn order;
+                               several workers: under threads_lock */
+    struct rt_reactor *reactor;
+    struct gt__stacks stacks; /* several workers: under stacks_lock */
+    struct rt_idtable ids;    /* struct gt__slot of every id not joined;
+                                 several workers: under ids_lock */
+    int64_t next_id;          /* under ids_lock */
+    /* Counters; several workers: atomics (relaxed). */
+    size_t live;     /* threads not DONE */
+    size_t parked;   /* threads PARKED */
+    size_t runnable; /* several workers: threads RUNNABLE */
+    uint64_t spawned;
+    /* Several workers: leaf locks (include/greenfut/mt.h's order); a
+     * thread's end takes ids_lock, then a run queue's, to wake its joiner. */
+    struct rt_spin ids_lock, stacks_lock, threads_lock;
+};
+
+/* The calling OS thread's scheduler, NULL outside gt_run: written by each
+ * worker as it starts and ends, read by tools/gdb/greenfut.py only (the
+ * runtime reads gt__here()). */
 extern _Thread_local struct gt__sched *gt__current_sched;
 
-/* The blocking detector of this OS thread's gt_run, NULL when off; every
- * switch_to tells it who runs. */
-extern _Thread_local struct rt_watchdog *gt__watchdog;
+/* The calling OS thread's worker, NULL outside gt_run. Read it only with
+ * gt__here(). */
+extern _Thread_local struct gt__worker *gt__cur_worker;
+
+/* The worker of the calling OS thread, read anew at every call. A green
+ * thread may resume on another OS thread after any switch, and a compiler
+ * may keep a thread-local's address (or glibc's const errno location) in a
+ * callee-saved register across the call that switched: the read here goes
+ * through the thread pointer in an asm that cannot be merged with an
+ * earlier one (x86-64: the %fs base and the variable's initial-exec
+ * offset), or through a call that is never inlined elsewhere. Two
+ * instructions, no call, on x86-64 (docs/multicore.md). */
+struct gt__worker *gt__here_call(void);
+
+static inline struct gt__worker *gt__here(void)
+{
+#if defined(__x86_64__) && !defined(__ILP32__)
+    struct gt__worker *w;
+    __asm__ volatile("movq gt__cur_worker@gottpoff(%%rip), %0\n\t"
+                     "movq %%fs:(%0), %0"
+                     : "=r"(w)
+                     :
+                     : "memory");
+    return w;
+#else
+    return gt__here_call();
+#endif
+}
 
 /* The running green thread of this OS thread, NULL when none. */
 static inline struct gt__thread *gt__self(void)
 {
-    struct gt__sched *s = gt__current_sched;
-    if (!s || s->current == &s->main)
+    struct gt__worker *wk = gt__here();
+    if (!wk || wk->current == &wk->main)
         return NULL;
-    return s->current;
+    return wk->current;
+}
+
+/* The calling OS thread's scheduler, NULL outside gt_run. */
+static inline struct gt__sched *gt__sched_here(void)
+{
+    struct gt__worker *wk = gt__here();
+    return wk ? wk->s : NULL;
 }
 
 /* The id table entry of thread `id`, or NULL (ids are > 0). It moves when
@@ -146,26 +242,25 @@ void gt__describe(const struct gt__thread *t, char *buf, size_t len);
 int gt__overflow_init(void **altstack);
 void gt__overflow_fini(void *altstack);
 
-/* The argument thread `id` will get (its copy, when spawned with
- * arg_size), or NULL. For stackful/portable.c, which fills in the header of
- * a frame copied onto the thread's stack before the thread first runs. */
-void *gt__spawned_arg(int64_t id);
-
-/* Gives thread `id` a hook that gt_run's teardown calls with the thread's
- * argument when the thread is still parked at the end (-EDEADLK, or an
- * error of the loop): it must take every waiter the thread has queued on
- * objects that outlive the run (channels, mutexes, timers) off their
- * queues, because the stack holding them is about to go. It runs on the
- * scheduler's context with the reactor still alive, and must not switch.
- * For stackful/portable.c, whose frames say what they wait on. */
-void gt__set_cancel(int64_t id, void (*cancel)(void *arg));
-
 /* Where a thread was spawned, for the watchdog (include/greenfut/watchdog.h):
  * the return address of the public spawn call, and the function to name as the
- * thread's entry (0: the function it runs). */
+ * thread's entry (0: the function it runs). And what the spawn does to the
+ * new thread before anyone can run it (with several workers that may be at
+ * once, on another worker): init(arg, init_data) on the argument the thread
+ * will get (its copy, when spawned with arg_size), and `cancel`, the hook
+ * that gt_run's teardown calls with that argument when the thread is still
+ * parked at the end (-EDEADLK, or an error of the loop): it must take every
+ * waiter the thread has queued on objects that outlive the run (channels,
+ * mutexes, timers) off their queues, because the stack holding them is
+ * about to go. It runs on a worker's context with the reactor still alive,
+ * and must not switch. For stackful/portable.c, whose frames say what they
+ * wait on. */
 struct gt__site {
     uintptr_t site;
     uintptr_t entry;
+    void (*init)(void *arg, void *init_data);
+    void *init_data;
+    void (*cancel)(void *arg);
 };
 
 /* gt_spawn and gt_run with the site given by the caller: stackful/portable.c

@@ -54,9 +54,10 @@ static char *fault_sp(void *uc)
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
-    struct gt__sched *s = gt__current_sched;
-    struct gt__thread *t = s ? s->current : NULL;
-    if (t && t != &s->main) {
+    struct gt__worker *wk = gt__here();
+    struct gt__sched *s = wk ? wk->s : NULL;
+    struct gt__thread *t = wk ? wk->current : NULL;
+    if (t && t != &wk->main) {
         char *lo, *hi;
         gt__stack_guard(&s->stacks, &t->stack, &lo, &hi);
         char *a = si->si_addr;

@@ -9,6 +9,7 @@
 
 #include "gt_internal.h"
 #include "rt_cancel.h"
+#include "workers.h"
 
 /* The root's frame is a heap copy (gt_run takes no argument copy), owned
  * and freed by rt_run, which also covers a gt_run that fails before the
@@ -38,14 +39,12 @@ static void cancel_heap_frame(void *arg)
     free(arg);
 }
 
-/* The root's and every spawned task's whose frame is not on the heap. It
- * gives itself the cancel hook when it first runs, which is the only way
- * for the root (gt_run spawns it); a task that never ran has no wait to
- * take off. rt_run frees the root's frame; a spawned one is on its stack. */
+/* The root's and every spawned task's whose frame is not on the heap
+ * (its cancel hook, cancel_frame, is given at the spawn). rt_run frees the
+ * root's frame; a spawned one is on its stack. */
 static void *frame_entry(void *arg)
 {
     struct rt_frame *h = arg;
-    gt__self()->cancel = cancel_frame; /* gt__set_cancel, minus the lookup */
     (void)h->fn(h);
     return (void *)h->ret;
 }
@@ -74,13 +73,20 @@ static void init_header(struct rt_frame *h, rt_task_fn fn)
     h->ret = 0;
 }
 
+/* The spawn's init hook: the header of the frame copied onto the new
+ * thread's stack, before the thread can run (on any worker). */
+static void init_copy(void *arg, void *fn)
+{
+    init_header(arg, (rt_task_fn)(uintptr_t)fn);
+}
+
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join)
 {
     /* For the watchdog: the task is named by its own function and by the
      * call to rt_spawn, not by the wrappers above. */
-    struct gt__site at = {(uintptr_t)__builtin_return_address(0),
-                          (uintptr_t)fn};
+    struct gt__site at = {.site = (uintptr_t)__builtin_return_address(0),
+                          .entry = (uintptr_t)fn};
     if (join) {
         join->id = 0;
         join->ret = 0;
@@ -96,22 +102,24 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     int64_t id;
     if (size <= GT_STACK_DEFAULT / 4) {
         struct gt_opts opts = {.arg_size = size};
+        at.init = init_copy;
+        at.init_data = (void *)(uintptr_t)fn;
+        at.cancel = cancel_frame;
         id = gt__spawn_at(frame_entry, (void *)(uintptr_t)frame, &opts, &at);
         if (id < 0)
             return (int)id;
-        init_header(gt__spawned_arg(id), fn); /* the copy; not run yet */
     } else {
         struct rt_frame *h = malloc(size);
         if (!h)
             return -ENOMEM;
         memcpy(h, frame, size);
         init_header(h, fn);
+        at.cancel = cancel_heap_frame;
         id = gt__spawn_at(heap_entry, h, NULL, &at);
         if (id < 0) {
             free(h);
             return (int)id;
         }
-        gt__set_cancel(id, cancel_heap_frame);
     }
     if (join)
         join->id = id;
@@ -131,7 +139,9 @@ int rt_stackful_join(struct rt_join *join)
     return 0;
 }
 
-int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
+/* rt_run and rt_run_opts, named by the call at `site` for the watchdog. */
+static int run_at(const struct rt_opts *opts, rt_task_fn fn, const void *frame,
+                  size_t size, intptr_t *ret, uintptr_t site)
 {
     if (!fn || !frame || size < sizeof(struct rt_frame))
         return -EINVAL;
@@ -139,19 +149,47 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
         return -EBUSY;
     if (size > FRAME_MAX)
         return -ENOMEM;
+    /* No options: RT_WORKERS decides, in gt_run (workers 0). */
+    int n = opts ? rt_workers_count(opts->workers, true) : 0;
+    if (n < 0)
+        return n;
     struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;
     memcpy(h, frame, size);
     init_header(h, fn);
     void *v = NULL;
-    struct gt__site at = {(uintptr_t)__builtin_return_address(0),
-                          (uintptr_t)fn};
-    int rc = gt__run_at(NULL, frame_entry, h, &v, &at);
+    struct gt__site at = {
+        .site = site, .entry = (uintptr_t)fn, .cancel = cancel_frame};
+    struct gt_config cfg = {.pool_max = 64, .workers = (unsigned)n};
+    int rc = gt__run_at(&cfg, frame_entry, h, &v, &at);
     free(h); /* every green thread is gone when gt_run returns */
     if (rc == 0 && ret)
         *ret = (intptr_t)v;
     return rc;
+}
+
+int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
+{
+    return run_at(NULL, fn, frame, size, ret,
+                  (uintptr_t)__builtin_return_address(0));
+}
+
+int rt_run_opts(const struct rt_opts *opts, rt_task_fn fn, const void *frame,
+                size_t size, intptr_t *ret)
+{
+    return run_at(opts, fn, frame, size, ret,
+                  (uintptr_t)__builtin_return_address(0));
+}
+
+int rt_pin(void)
+{
+    return gt_pin();
+}
+
+int rt_worker_index(void)
+{
+    return gt_worker();
 }
 
 int rt_register(int fd)

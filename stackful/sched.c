@@ -7,6 +7,11 @@
  * (it turns the reactor) or every BUDGET handoffs (it lets the reactor look
  * for IO without blocking, so yield loops cannot starve IO). bench_sf_switch
  * measured both: through the scheduler a handoff costs two jumps.
+ *
+ * With several workers each runs the same loop over the shared queues of
+ * common/workers.h, and a thread goes on whichever worker takes it: park,
+ * yield and the end hand the thread's new state to land() (switch.h) on
+ * the next context, so that no worker resumes a context not yet saved.
  * Dependencies: sched.c -> thread.c (spawn, references) -> switch.h, runq.h.
  */
 #include <greenfut/gt.h>
@@ -26,6 +31,7 @@
 #include "dump_internal.h"
 #include "sys.h"
 #include "watchdog_internal.h"
+#include "workers.h"
 
 /* Handoffs between two looks at the reactor; -DGT_BUDGET=n to try others. */
 #ifndef GT_BUDGET
@@ -34,41 +40,110 @@
 #define BUDGET GT_BUDGET
 
 _Thread_local struct gt__sched *gt__current_sched;
-_Thread_local struct rt_watchdog *gt__watchdog;
+_Thread_local struct gt__worker *gt__cur_worker;
+
+/* gt__here's portable form: a call that is never inlined, so no caller can
+ * keep the thread-local's address across a switch. */
+__attribute__((noinline)) struct gt__worker *gt__here_call(void)
+{
+    struct gt__worker *w = gt__cur_worker;
+    __asm__ volatile("" ::: "memory");
+    return w;
+}
 
 /* ---- blocking primitives */
 
+/* gt_park with several workers: RUNNING -> PARKING here, PARKING ->
+ * PARKED in land (gt_internal.h's protocol); a wake that came first is
+ * consumed instead. */
+static __attribute__((noinline)) void
+park_mt(struct gt__worker *wk, struct gt__thread *self, const char *what)
+{
+    unsigned st = GT__RUNNING;
+    self->waiting = what;
+    if (!__atomic_compare_exchange_n(&self->state, &st, GT__PARKING, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* RUNNING | NOTIFIED: no waker writes the state while NOTIFIED. */
+        __atomic_store_n(&self->state, GT__RUNNING, __ATOMIC_RELEASE);
+        self->waiting = NULL;
+        return;
+    }
+    switch_to(wk, self, pick_mt(wk, true));
+    self->waiting = NULL;
+}
+
 void gt_park(const char *what)
 {
-    struct gt__thread *self = gt__self();
-    if (!self)
+    struct gt__worker *wk = gt__here();
+    if (!wk || wk->current == &wk->main)
         return;
+    struct gt__thread *self = wk->current;
+    if (wk->rw) {
+        park_mt(wk, self, what);
+        return;
+    }
     if (self->notified) {
         self->notified = false;
         return;
     }
-    struct gt__sched *s = self->s;
     self->state = GT__PARKED;
     self->waiting = what;
-    s->parked++;
-    switch_to(s, self, pick(s));
+    wk->s->parked++;
+    switch_to(wk, self, pick(wk));
     self->waiting = NULL;
     self->notified = false; /* the wake that resumed us may also have set it */
 }
 
+/* gt_yield with several workers: the next queued thread (not the LIFO
+ * slot's), else the worker's loop when the budget is spent or the reactor
+ * has waiters; the yielder is queued by land, once saved. */
+static __attribute__((noinline)) void yield_mt(struct gt__worker *wk,
+                                               struct gt__thread *self)
+{
+    struct gt__thread *to = pick_mt(wk, false);
+    if (to == &wk->main && wk->budget != 0 &&
+        !rt_reactor_has_waiters(wk->s->reactor))
+        return; /* nobody else could run here */
+    __atomic_fetch_or(&self->state, GT__RUNNABLE, __ATOMIC_ACQ_REL);
+    switch_to(wk, self, to);
+}
+
 void gt_yield(void)
 {
-    struct gt__thread *self = gt__self();
-    if (!self)
+    struct gt__worker *wk = gt__here();
+    if (!wk || wk->current == &wk->main)
         return;
-    struct gt__sched *s = self->s;
-    if (rt_list_empty(&s->ready)) {
-        if (!rt_reactor_has_waiters(s->reactor))
-            return;    /* nobody else could run */
-        s->budget = 0; /* let the scheduler look at the reactor */
+    struct gt__thread *self = wk->current;
+    if (wk->rw) {
+        yield_mt(wk, self);
+        return;
     }
-    make_runnable(s, self);
-    switch_to(s, self, pick(s));
+    if (rt_list_empty(&wk->ready)) {
+        if (!rt_reactor_has_waiters(wk->s->reactor))
+            return;     /* nobody else could run */
+        wk->budget = 0; /* let the scheduler look at the reactor */
+    }
+    make_runnable(wk, self);
+    switch_to(wk, self, pick(wk));
+}
+
+int gt_pin(void)
+{
+    struct gt__worker *wk = gt__here();
+    if (!wk || wk->current == &wk->main)
+        return -EPERM;
+    if (wk->rw) /* with one worker there is nowhere to move to */
+        __atomic_store_n(&wk->current->pin, wk->rw->index + 1,
+                         __ATOMIC_RELEASE);
+    return 0;
+}
+
+int gt_worker(void)
+{
+    struct gt__worker *wk = gt__here();
+    if (!wk || wk->current == &wk->main)
+        return -EPERM;
+    return wk->rw ? (int)wk->rw->index : 0;
 }
 
 int gt_sleep(uint64_t ns)
@@ -94,6 +169,34 @@ int gt_sleep(uint64_t ns)
     return res;
 }
 
+/* gt_join with several workers. The handshake with the thread's end
+ * (thread.c's finish_mt) is under s->ids_lock: the end stores DONE and
+ * wakes a joiner it finds there; the joiner registers there and takes the
+ * lock again after it saw DONE, so the end's wake has returned before the
+ * joiner can go on (and end, and be freed). */
+static __attribute__((noinline)) int
+join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
+{
+    rt_spin_lock_always(&s->ids_lock);
+    struct gt__slot *slot = gt__thread_find(s, id);
+    struct gt__thread *t = slot ? slot->t : NULL;
+    int rc = !t ? -ESRCH : t->joiner ? -EBUSY : 0;
+    if (rc == 0)
+        t->joiner = self;
+    rt_spin_unlock(&s->ids_lock, true);
+    if (rc)
+        return rc;
+    while ((load_state(t) & GT__STATE) != GT__DONE)
+        gt_park("join");
+    rt_spin_lock_always(&s->ids_lock);
+    rt_idtable_delete(&s->ids, gt__thread_find(s, id));
+    rt_spin_unlock(&s->ids_lock, true);
+    if (result)
+        *result = t->result;
+    gt__thread_unref(t);
+    return 0;
+}
+
 int gt_join(int64_t id, void **result)
 {
     struct gt__thread *self = gt__self();
@@ -102,6 +205,8 @@ int gt_join(int64_t id, void **result)
     if (id == self->id)
         return -EDEADLK;
     struct gt__sched *s = self->s;
+    if (s->ws)
+        return join_mt(s, self, id, result);
     struct gt__slot *slot = gt__thread_find(s, id);
     if (!slot)
         return -ESRCH;
@@ -126,7 +231,7 @@ int64_t gt_self(void)
 
 struct rt_reactor *gt_reactor(void)
 {
-    struct gt__sched *s = gt__current_sched;
+    struct gt__sched *s = gt__sched_here();
     return s ? s->reactor : NULL;
 }
 
@@ -145,28 +250,41 @@ struct rt_cx gt_cx(void)
 
 int64_t gt_stack_used(int64_t id)
 {
-    struct gt__sched *s = gt__current_sched;
+    struct gt__sched *s = gt__sched_here();
     if (!s)
         return -EPERM;
+    if (s->ws)
+        rt_spin_lock_always(&s->ids_lock);
     struct gt__slot *slot = gt__thread_find(s, id);
-    if (!slot)
-        return -ESRCH;
-    return (int64_t)gt__stack_used(&s->stacks, &slot->t->stack);
+    int64_t used =
+        slot ? (int64_t)gt__stack_used(&s->stacks, &slot->t->stack) : -ESRCH;
+    if (s->ws)
+        rt_spin_unlock(&s->ids_lock, true);
+    return used;
+}
+
+static size_t count_get(const size_t *c)
+{
+    return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
 int gt_stats(struct gt_stats *st)
 {
-    struct gt__sched *s = gt__current_sched;
+    struct gt__sched *s = gt__sched_here();
     if (!st)
         return -EINVAL;
     if (!s)
         return -EPERM;
     memset(st, 0, sizeof(*st));
-    st->threads_live = s->live;
-    st->threads_parked = s->parked;
-    st->threads_runnable = s->runnable;
-    st->switches = s->switches;
-    st->spawned = s->spawned;
+    bool mt = s->ws != NULL;
+    st->threads_live = count_get(&s->live);
+    st->threads_parked = count_get(&s->parked);
+    st->threads_runnable = mt ? count_get(&s->runnable) : s->w0.runnable;
+    for (unsigned i = 0; i < s->n; i++)
+        st->switches += __atomic_load_n(&s->wk[i].switches, __ATOMIC_RELAXED);
+    st->spawned = __atomic_load_n(&s->spawned, __ATOMIC_RELAXED);
+    if (mt)
+        rt_spin_lock_always(&s->stacks_lock);
     st->stacks_guarded = s->stacks.guarded_live;
     st->stacks_slab = s->stacks.slab_live;
     st->stacks_slab_guarded = s->stacks.slab_guarded_live;
@@ -174,15 +292,21 @@ int gt_stats(struct gt_stats *st)
     st->slabs = s->stacks.slabs;
     st->stacks_pooled = s->stacks.pooled;
     st->stack_bytes_reserved = s->stacks.reserved;
+    if (mt) {
+        rt_spin_unlock(&s->stacks_lock, true);
+        rt_spin_lock_always(&s->threads_lock);
+    }
     for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
-        if (t->state == GT__DONE)
+        if ((load_state(t) & GT__STATE) == GT__DONE)
             continue;
         st->stack_bytes_touched += gt__stack_resident(&s->stacks, &t->stack);
         size_t used = gt__stack_used(&s->stacks, &t->stack);
         if (used > st->stack_high_water)
             st->stack_high_water = used;
     }
+    if (mt)
+        rt_spin_unlock(&s->threads_lock, true);
     return 0;
 }
 
@@ -193,14 +317,15 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
                      struct rt__dump_task *d)
 {
     static const char *const states[] = {"running", "runnable", "parked",
-                                         "done"};
-    bool parked = t->state == GT__PARKED;
+                                         "done", "parking"};
+    unsigned st = load_state(t) & GT__STATE;
+    bool parked = st == GT__PARKED;
     *d = (struct rt__dump_task){
         .kind = "green thread",
         .id = t->id,
         .name = t->name,
         .fn = t->entry,
-        .state = states[t->state],
+        .state = states[st <= GT__PARKING ? st : GT__RUNNING],
         .wait = parked ? (t->waiting ? t->waiting : "?") : NULL,
         .fd = parked ? t->waiting_fd : -1,
         .stack = (int64_t)gt__stack_used(&s->stacks, &t->stack),
@@ -208,20 +333,26 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     };
 }
 
-/* rt_dump's source: every thread not DONE, in spawn order. */
+/* rt_dump's source: every thread not DONE, in spawn order. With several
+ * workers, a snapshot the other workers may change while it is taken. */
 static void dump(void *ctx, FILE *out)
 {
     struct gt__sched *s = ctx;
+    size_t runnable = s->ws ? count_get(&s->runnable) : s->w0.runnable;
     fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked\n",
-            s->live, s->runnable, s->parked);
+            count_get(&s->live), runnable, count_get(&s->parked));
+    if (s->ws)
+        rt_spin_lock_always(&s->threads_lock);
     for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
-        if (t->state == GT__DONE)
+        if ((load_state(t) & GT__STATE) == GT__DONE)
             continue;
         struct rt__dump_task d;
         describe(s, t, &d);
         rt__dump_task_write(out, &d);
     }
+    if (s->ws)
+        rt_spin_unlock(&s->threads_lock, true);
 }
 
 static void report_deadlock(struct gt__sched *s)
@@ -229,15 +360,19 @@ static void report_deadlock(struct gt__sched *s)
     fprintf(stderr,
             "stackful: deadlock: %zu green thread(s) parked and nothing can "
             "wake them (no timer, IO waiter, remote wake or hold):\n",
-            s->parked);
+            count_get(&s->parked));
+    if (s->ws)
+        rt_spin_lock_always(&s->threads_lock);
     for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
-        if (t->state != GT__PARKED)
+        if ((load_state(t) & GT__STATE) != GT__PARKED)
             continue;
         struct rt__dump_task d;
         describe(s, t, &d);
         rt__dump_task_write(stderr, &d);
     }
+    if (s->ws)
+        rt_spin_unlock(&s->threads_lock, true);
 }
 
 /* Phases: run what is ready (the reactor gets a non-blocking look when it
@@ -245,9 +380,10 @@ static void report_deadlock(struct gt__sched *s)
  * declare a deadlock when nothing can wake anyone, else block in a turn. */
 static int loop(struct gt__sched *s)
 {
+    struct gt__worker *wk = &s->w0;
     bool turned = false;
     for (;;) {
-        if (!rt_list_empty(&s->ready)) {
+        if (!rt_list_empty(&wk->ready)) {
             if (!turned && rt_reactor_has_waiters(s->reactor)) {
                 int rc = rt_reactor_turn(s->reactor, 0);
                 if (rc < 0)
@@ -255,10 +391,11 @@ static int loop(struct gt__sched *s)
                 rt__dump_check();
             }
             turned = false;
-            s->budget = BUDGET;
-            struct rt_list *n = rt_list_pop_front(&s->ready);
-            s->runnable--;
-            switch_to(s, &s->main, RT_CONTAINER_OF(n, struct gt__thread, link));
+            wk->budget = BUDGET;
+            struct rt_list *n = rt_list_pop_front(&wk->ready);
+            wk->runnable--;
+            switch_to(wk, &wk->main,
+                      RT_CONTAINER_OF(n, struct gt__thread, link));
             continue;
         }
         if (s->live == 0)
@@ -275,8 +412,127 @@ static int loop(struct gt__sched *s)
     }
 }
 
+/* ---- several workers */
+
+static size_t ops_live(void *ctx)
+{
+    struct gt__sched *s = ctx;
+    return __atomic_load_n(&s->live, __ATOMIC_ACQUIRE);
+}
+
+static void ops_deadlock(void *ctx)
+{
+    report_deadlock(ctx);
+}
+
+static const struct rt_workers_ops workers_ops = {ops_live, ops_deadlock};
+
+/* The loop of one worker, loop()'s phases over the shared queues: the
+ * queues say what is next, rt_worker_idle parks, turns the reactor, and
+ * finds the deadlock; the last thread to end stops the run. */
+static void run_worker(struct gt__worker *wk)
+{
+    struct gt__sched *s = wk->s;
+    struct rt_worker *rw = wk->rw;
+    struct rt_workers *ws = s->ws;
+    bool turned = false;
+    while (!atomic_load_explicit(&ws->stop, memory_order_acquire)) {
+        if (!turned && rt_reactor_has_waiters(s->reactor)) {
+            int rc = rt_worker_poll_reactor(rw);
+            if (rc < 0) {
+                rt_workers_stop(ws, rc);
+                break;
+            }
+            rt__dump_check();
+        }
+        turned = false;
+        struct rt_list *n = rt_worker_next(rw, true);
+        if (n) {
+            wk->budget = BUDGET;
+            switch_to(wk, &wk->main, take_mt(n));
+            continue;
+        }
+        if (rt_worker_idle(rw) == RT_IDLE_STOP)
+            break;
+        rt__dump_check();
+        turned = true;
+    }
+}
+
+/* rt_workers_run's main on every worker. Worker 0 is gt_run's own thread,
+ * set up by gt__run_at; every other one gets its thread-locals, its
+ * overflow altstack and its watchdog here, and gives them back at its
+ * end. */
+static void worker_main(struct rt_worker *rw)
+{
+    struct gt__worker *wk = rw->ctx;
+    if (rw->index == 0) {
+        run_worker(wk);
+        return;
+    }
+    gt__cur_worker = wk;
+    gt__current_sched = wk->s;
+    int rc = gt__overflow_init(&wk->altstack);
+    if (rc) {
+        rt_workers_stop(wk->s->ws, rc);
+    } else {
+        wk->watchdog = rt__watchdog_start();
+        run_worker(wk);
+        rt__watchdog_stop(wk->watchdog);
+        wk->watchdog = NULL;
+    }
+    gt__overflow_fini(wk->altstack);
+    wk->altstack = NULL;
+    gt__cur_worker = NULL;
+    gt__current_sched = NULL;
+}
+
+/* The workers and their queues for n > 1 workers. Returns 0 or
+ * -ENOMEM/-EINVAL; on failure nothing is left to free. */
+static int workers_new(struct gt__sched *s, unsigned n)
+{
+    int rc = rt_reactor_share(s->reactor);
+    if (rc)
+        return rc;
+    s->wk = rt_sys_calloc(n, sizeof(*s->wk));
+    void **ctx = rt_sys_calloc(n, sizeof(*ctx));
+    rc = s->wk && ctx ? 0 : -ENOMEM;
+    for (unsigned i = 0; rc == 0 && i < n; i++)
+        ctx[i] = &s->wk[i];
+    if (rc == 0)
+        rc = rt_workers_new(&s->ws, n, s->reactor, &workers_ops, s,
+                            (void *const *)ctx);
+    free(ctx);
+    if (rc) {
+        free(s->wk);
+        s->wk = &s->w0;
+        s->ws = NULL;
+        return rc;
+    }
+    for (unsigned i = 0; i < n; i++)
+        s->wk[i].rw = &s->ws->w[i];
+    rt_spin_init(&s->ids_lock);
+    rt_spin_init(&s->stacks_lock);
+    rt_spin_init(&s->threads_lock);
+    return 0;
+}
+
+static void worker_init(struct gt__sched *s, struct gt__worker *wk)
+{
+    wk->s = s;
+    rt_list_init(&wk->ready);
+    rt_list_init(&wk->main.link);
+    rt_list_init(&wk->main.all);
+    wk->main.s = s;
+    wk->main.state = GT__RUNNING;
+    wk->current = &wk->main;
+}
+
+/* After the run (every worker joined): nothing runs any more. */
 static void teardown(struct gt__sched *s)
 {
+    if (s->ws)
+        rt_workers_clear(s->ws); /* the threads still queued go below */
     /* Threads still parked hold waiters in their stacks, queued on objects
      * that may outlive the run (a global channel, a mutex): take them off
      * while the stacks and the reactor exist, as the stackless executor
@@ -287,7 +543,7 @@ static void teardown(struct gt__sched *s)
          n = next) {
         next = n->next;
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
-        if (t->state != GT__DONE && t->cancel)
+        if ((t->state & GT__STATE) != GT__DONE && t->cancel)
             t->cancel(t->arg);
     }
     /* Stored wakers go next: dropping them may free blocks. */
@@ -297,10 +553,18 @@ static void teardown(struct gt__sched *s)
     while ((n = rt_list_pop_front(&s->threads))) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         rt_list_init(&t->all);
+        if (s->ws)
+            rt_list_init(&t->link); /* a cleared queue's node */
         gt__thread_free(t);
     }
     gt__stacks_fini(&s->stacks);
     rt_idtable_fini(&s->ids);
+    if (s->ws) {
+        rt_workers_free(s->ws);
+        s->ws = NULL;
+        free(s->wk);
+        s->wk = &s->w0;
+    }
 }
 
 int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
@@ -308,11 +572,14 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
 {
     if (!fn)
         return -EINVAL;
-    if (gt__current_sched)
+    if (gt__here())
         return -EBUSY;
     struct gt_config def = {.pool_max = 64};
     if (!cfg)
         cfg = &def;
+    int n = rt_workers_count(cfg->workers, false);
+    if (n < 0)
+        return n;
     struct gt__sched *s = rt_sys_calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -321,42 +588,56 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
         free(s);
         return rc;
     }
+    s->n = (unsigned)n;
+    s->wk = &s->w0;
     rc = gt__stacks_init(&s->stacks, cfg->pool_max, cfg->guarded_max,
                          cfg->slab_bytes, cfg->slab_only != 0);
-    void *altstack = NULL;
+    if (rc == 0 && n > 1)
+        rc = workers_new(s, (unsigned)n);
+    struct gt__worker *w0 = s->wk; /* worker 0: this OS thread */
     if (rc == 0)
-        rc = gt__overflow_init(&altstack);
+        rc = gt__overflow_init(&w0->altstack);
     if (rc) {
+        if (s->ws) {
+            rt_workers_free(s->ws);
+            free(s->wk);
+        }
         gt__stacks_fini(&s->stacks);
         rt_reactor_free(s->reactor);
         free(s);
         return rc;
     }
-    rt_list_init(&s->ready);
     rt_list_init(&s->threads);
-    rt_list_init(&s->main.link);
-    rt_list_init(&s->main.all);
-    s->main.s = s;
-    s->main.state = GT__RUNNING;
-    s->current = &s->main;
+    for (unsigned i = 0; i < s->n; i++)
+        worker_init(s, &s->wk[i]);
     s->next_id = 1;
     rt_idtable_init(&s->ids, sizeof(struct gt__slot));
+    gt__cur_worker = w0;
     gt__current_sched = s;
-    gt__watchdog = rt__watchdog_start();
+    w0->watchdog = rt__watchdog_start();
     rt__dump_begin(dump, s, s->reactor);
 
+    if (s->ws)
+        rt__mt_count(1); /* before the root can reach a second worker */
     int64_t root =
         gt__thread_spawn(s, fn, arg, &(struct gt_opts){.name = "main"}, at);
-    rc = root < 0 ? (int)root : loop(s);
+    if (root < 0)
+        rc = (int)root;
+    else
+        rc = s->ws ? rt_workers_run(s->ws, worker_main) : loop(s);
+    if (s->ws)
+        rt__mt_count(-1); /* every worker has been joined */
     if (result) {
         struct gt__slot *slot = rc == 0 ? gt__thread_find(s, root) : NULL;
         *result = slot ? slot->t->result : NULL;
     }
     rt__dump_end();
-    rt__watchdog_stop(gt__watchdog);
-    gt__watchdog = NULL;
+    rt__watchdog_stop(w0->watchdog);
+    w0->watchdog = NULL;
+    void *altstack = w0->altstack;
     teardown(s);
     gt__overflow_fini(altstack);
+    gt__cur_worker = NULL;
     gt__current_sched = NULL;
     free(s);
     return rc;
@@ -365,6 +646,6 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
 int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
            void **result)
 {
-    struct gt__site at = {(uintptr_t)__builtin_return_address(0), 0};
+    struct gt__site at = {.site = (uintptr_t)__builtin_return_address(0)};
     return gt__run_at(cfg, fn, arg, result, &at);
 }

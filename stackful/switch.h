@@ -10,7 +10,7 @@
  * Header-only, static inline: every caller (sched.c's park, yield and loop,
  * thread.c's entry) is on the handoff path, and a call into another
  * translation unit there would cost bench_handoff a call per switch.
- * Depends on gt_internal.h only (gt__thread_unref is thread.c's).
+ * Depends on gt_internal.h and runq.h (gt__thread_unref is thread.c's).
  */
 #ifndef RT_STACKFUL_SWITCH_H
 #define RT_STACKFUL_SWITCH_H
@@ -20,25 +20,66 @@
 #include "fcontext.h"
 #include "fiber_san.h"
 #include "gt_internal.h"
+#include "runq.h"
 #include "watchdog_internal.h"
 
-/* Runs first in every context that gets control: see the file comment. */
-static inline void land(transfer_t tr)
+/* land's half with several workers, on the context that runs next, once
+ * `prev` is saved: the transition `prev` started becomes visible to the
+ * other workers only now. A park ends PARKED, or RUNNABLE and queued when a
+ * wake came meanwhile; a yield is queued; a finished thread drops the
+ * scheduler's reference. */
+static __attribute__((noinline, unused)) void land_mt(struct gt__thread *prev)
 {
-    struct gt__sched *s = gt__current_sched;
-    struct gt__thread *self = s->current;
-    struct gt__thread *prev = tr.data;
+    unsigned st = load_state(prev);
+    switch (st & GT__STATE) {
+    case GT__PARKING:
+        if (st == GT__PARKING &&
+            __atomic_compare_exchange_n(&prev->state, &st, GT__PARKED, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            count_add(&prev->s->parked, 1);
+            return;
+        }
+        /* NOTIFIED came: the wake is consumed by running again. Nobody
+         * else writes a PARKING thread's state but to add NOTIFIED. */
+        __atomic_store_n(&prev->state, GT__RUNNABLE, __ATOMIC_RELEASE);
+        queue_mt(prev, false);
+        return;
+    case GT__RUNNABLE:
+        queue_mt(prev, false);
+        return;
+    case GT__DONE:
+        gt__thread_unref(prev);
+        return;
+    default: /* a worker's own context */
+        return;
+    }
+}
+
+/* Runs first in every context that gets control: see the file comment.
+ * `tr.data` is the worker the jump was made on, which is the worker this
+ * context runs on from now on: returned, so that no caller reads a
+ * thread-local again after a switch. */
+static inline struct gt__worker *land(transfer_t tr)
+{
+    struct gt__worker *wk = tr.data;
+    struct gt__thread *self = wk->current;
+    struct gt__thread *prev = wk->prev;
     const void *bottom = NULL;
     size_t size = 0;
     gt__san_finish(self->san_fake, &bottom, &size);
-    if (prev == &s->main) {
-        s->main.san_bottom = bottom;
-        s->main.san_size = size;
+    if (prev == &wk->main) {
+        wk->main.san_bottom = bottom;
+        wk->main.san_size = size;
     }
     prev->ctx = tr.fctx;
+    if (wk->rw) {
+        land_mt(prev);
+        return wk;
+    }
     self->state = GT__RUNNING;
     if (prev->state == GT__DONE) /* drop the scheduler's reference: */
         gt__thread_unref(prev);  /* it never runs again */
+    return wk;
 }
 
 /* jump_fcontext, entered without a `call`. The switch pops a return
@@ -83,27 +124,32 @@ static inline transfer_t jump_balanced(fcontext_t to, void *data)
 #endif
 }
 
-/* Suspends `from` (the running context) and resumes `to`. Allocates
- * nothing; returns when someone switches back to `from`, which has landed
- * by then. A context that has never run starts in thread.c's entry(),
- * which lands first; every other one was suspended right here. */
-static inline void switch_to(struct gt__sched *s, struct gt__thread *from,
-                             struct gt__thread *to)
+/* Suspends `from` (the running context) and resumes `to`, on worker `wk`
+ * (the caller's). Allocates nothing; returns when someone switches back to
+ * `from`, which has landed by then, with the worker it runs on now (with
+ * several workers, maybe another). A context that has never run starts in
+ * thread.c's entry(), which lands first; every other one was suspended
+ * right here. */
+static inline struct gt__worker *
+switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
 {
-    s->current = to;
-    s->switches++;
-    if (gt__watchdog) {
-        if (to == &s->main)
-            rt__watchdog_idle(gt__watchdog);
+    wk->current = to;
+    wk->prev = from;
+    /* One writer; gt_stats may read it from another worker. */
+    __atomic_store_n(&wk->switches, wk->switches + 1, __ATOMIC_RELAXED);
+    if (wk->watchdog) {
+        if (to == &wk->main)
+            rt__watchdog_idle(wk->watchdog);
         else
-            rt__watchdog_resume(gt__watchdog, to->id, to->name, to->entry, to);
+            rt__watchdog_resume(wk->watchdog, to->id, to->name, to->entry, to);
     }
-    gt__san_start(from->state == GT__DONE ? NULL : &from->san_fake,
-                  to == &s->main ? s->main.san_bottom : to->stack.lo,
-                  to == &s->main ? s->main.san_size : to->stack.size);
-    gt__tsan_switch(from->state == GT__DONE ? NULL : &from->san_fake,
-                    &to->san_fake);
-    land(jump_balanced(to->ctx, from));
+    bool gone = (__atomic_load_n(&from->state, __ATOMIC_RELAXED) & GT__STATE) ==
+                GT__DONE;
+    gt__san_start(gone ? NULL : &from->san_fake,
+                  to == &wk->main ? wk->main.san_bottom : to->stack.lo,
+                  to == &wk->main ? wk->main.san_size : to->stack.size);
+    gt__tsan_switch(gone ? NULL : &from->san_fake, &to->san_fake);
+    return land(jump_balanced(to->ctx, wk));
 }
 
 #endif

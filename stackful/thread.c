@@ -40,19 +40,51 @@ void gt__describe(const struct gt__thread *t, char *buf, size_t len)
 void gt__thread_free(struct gt__thread *t)
 {
     struct gt__sched *s = t->s;
-    rt_list_remove(&t->all);
-    if (rt_list_linked(&t->link)) {
-        rt_list_remove(&t->link);
-        s->runnable--;
+    if (s->ws) {
+        /* No queue holds it (a queued thread is live: the scheduler's
+         * reference is still there). */
+        rt_spin_lock_always(&s->threads_lock);
+        rt_list_remove(&t->all);
+        rt_spin_unlock(&s->threads_lock, true);
+        unsigned st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) & GT__STATE;
+        if (st == GT__PARKED)
+            count_add(&s->parked, -1);
+        if (st != GT__DONE)
+            count_add(&s->live, -1);
+    } else {
+        rt_list_remove(&t->all);
+        if (rt_list_linked(&t->link)) {
+            rt_list_remove(&t->link);
+            s->w0.runnable--;
+        }
+        if (t->state == GT__PARKED)
+            s->parked--;
+        if (t->state != GT__DONE)
+            s->live--;
     }
-    if (t->state == GT__PARKED)
-        s->parked--;
-    if (t->state != GT__DONE)
-        s->live--;
     gt__tsan_free(&t->san_fake);
     if (rt__watchdog_noting())
         rt__watchdog_forget(t);
+    if (s->ws)
+        rt_spin_lock_always(&s->stacks_lock);
     gt__stack_free(&s->stacks, &t->stack, t->id, t->name, t->entry);
+    if (s->ws)
+        rt_spin_unlock(&s->stacks_lock, true);
+}
+
+/* The end of a thread with several workers: DONE, and its joiner woken,
+ * under the id lock (the join handshake of sched.c's gt_join); the last
+ * thread to end stops the workers. */
+static __attribute__((noinline)) void finish_mt(struct gt__thread *self)
+{
+    struct gt__sched *s = self->s;
+    rt_spin_lock_always(&s->ids_lock);
+    __atomic_store_n(&self->state, GT__DONE, __ATOMIC_RELEASE);
+    if (self->joiner)
+        wake_mt(self->joiner);
+    rt_spin_unlock(&s->ids_lock, true);
+    if (__atomic_sub_fetch(&s->live, 1, __ATOMIC_ACQ_REL) == 0)
+        rt_workers_stop(s->ws, 0);
 }
 
 /* The first frame of every green thread (make_fcontext's entry): runs fn,
@@ -60,15 +92,20 @@ void gt__thread_free(struct gt__thread *t)
  * scheduler's reference. */
 _Noreturn static void entry(transfer_t tr)
 {
-    land(tr);
-    struct gt__sched *s = gt__current_sched;
-    struct gt__thread *self = s->current;
+    struct gt__worker *wk = land(tr);
+    struct gt__thread *self = wk->current;
     self->result = self->fn(self->arg);
-    self->state = GT__DONE;
-    s->live--;
-    if (self->joiner)
-        wake_local(self->joiner);
-    switch_to(s, self, pick(s));
+    wk = gt__here(); /* fn may have parked: another worker, maybe */
+    if (wk->rw) {
+        finish_mt(self);
+        switch_to(wk, self, pick_mt(wk, true));
+    } else {
+        self->state = GT__DONE;
+        wk->s->live--;
+        if (self->joiner)
+            wake_local(self->joiner);
+        switch_to(wk, self, pick(wk));
+    }
     RT_UNREACHABLE(); /* nobody holds a handle to a DONE thread */
 }
 
@@ -83,7 +120,8 @@ static struct gt__thread *thread_of_node(struct rt_remote *node)
 
 static bool is_owner(struct rt_remote *node)
 {
-    return gt__current_sched == thread_of_node(node)->s;
+    struct gt__worker *wk = gt__here();
+    return wk && wk->s == thread_of_node(node)->s;
 }
 
 static struct rt_reactor *reactor_of(struct rt_remote *node)
@@ -106,10 +144,24 @@ static void free_node(struct rt_remote *node)
 static const struct rt_owner_ops thread_owner = {is_owner, reactor_of, wake,
                                                  free_node};
 
-/* Drops one reference; owner thread only. */
+/* Several workers: references are atomic counts, and the last one frees
+ * the block, on whichever thread drops it. */
+static __attribute__((noinline)) void unref_mt(struct gt__thread *t)
+{
+    uint32_t left = __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
+    RT_ASSERT(left != UINT32_MAX);
+    if (left == 0)
+        gt__thread_free(t);
+}
+
+/* Drops one reference; one worker: owner thread only. */
 static void unref(struct gt__thread *t)
 {
-    RT_ASSERT(gt__current_sched == t->s);
+    if (t->s->ws) {
+        unref_mt(t);
+        return;
+    }
+    RT_ASSERT(gt__sched_here() == t->s);
     rt_owner_unref(&thread_owner, &t->remote, &t->refs);
 }
 
@@ -120,29 +172,46 @@ static void remote_run(struct rt_remote *node)
     rt_owner_run(&thread_owner, node, &thread_of_node(node)->refs);
 }
 
+/* Each entry: with several workers (t->s->ws, fixed before the thread
+ * exists) the atomic protocol of gt_internal.h, from any thread; with one,
+ * the owner-thread protocol of owner.h. */
 static struct rt_waker waker_clone(void *data)
 {
     struct gt__thread *t = data;
-    rt_owner_clone(&thread_owner, &t->remote, &t->refs);
+    if (t->s->ws)
+        __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+    else
+        rt_owner_clone(&thread_owner, &t->remote, &t->refs);
     return (struct rt_waker){&waker_vt, t};
 }
 
 static void waker_wake(void *data)
 {
     struct gt__thread *t = data;
-    rt_owner_wake(&thread_owner, &t->remote, &t->refs);
+    if (t->s->ws) {
+        wake_mt(t);
+        unref_mt(t);
+    } else {
+        rt_owner_wake(&thread_owner, &t->remote, &t->refs);
+    }
 }
 
 static void waker_wake_by_ref(void *data)
 {
     struct gt__thread *t = data;
-    rt_owner_wake_by_ref(&thread_owner, &t->remote);
+    if (t->s->ws)
+        wake_mt(t);
+    else
+        rt_owner_wake_by_ref(&thread_owner, &t->remote);
 }
 
 static void waker_drop(void *data)
 {
     struct gt__thread *t = data;
-    rt_owner_drop(&thread_owner, &t->remote, &t->refs);
+    if (t->s->ws)
+        unref_mt(t);
+    else
+        rt_owner_drop(&thread_owner, &t->remote, &t->refs);
 }
 
 static const struct rt_waker_vtable waker_vt = {
@@ -175,11 +244,28 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     size_t arg_size = opts ? opts->arg_size : 0;
     if (arg_size > size / 4 || (arg_size && !arg))
         return -EINVAL;
-    int rc = rt_idtable_reserve(&s->ids);
-    if (rc)
-        return rc;
+    /* One worker reserves the id's room first (nothing to undo after the
+     * stack); several take the id under its lock, and the room with the
+     * insert below, since another worker may fill the table meanwhile. */
+    bool mt = s->ws != NULL;
+    int64_t id;
+    int rc;
+    if (mt) {
+        rt_spin_lock_always(&s->ids_lock);
+        id = s->next_id++;
+        rt_spin_unlock(&s->ids_lock, true);
+    } else {
+        rc = rt_idtable_reserve(&s->ids);
+        if (rc)
+            return rc;
+        id = s->next_id++;
+    }
     struct gt__stack st;
+    if (mt)
+        rt_spin_lock_always(&s->stacks_lock);
     rc = gt__stack_alloc(&s->stacks, size, &st);
+    if (mt)
+        rt_spin_unlock(&s->stacks_lock, true);
     if (rc)
         return rc;
     /* The block takes the top of the stack, lowered by 0..GT_COLOURS-1
@@ -192,13 +278,13 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
      * pages below each stack) made N = 10000 slower (55 vs 35 ns) and was
      * dropped. The bytes above the block are never touched. */
     size_t cb = (sizeof(struct gt__thread) + 63) & ~(size_t)63;
-    size_t colour = (size_t)((uint64_t)s->next_id % GT_COLOURS) * 64u;
+    size_t colour = (size_t)((uint64_t)id % GT_COLOURS) * 64u;
     struct gt__thread *t =
         (struct gt__thread *)(void *)(st.lo + size - cb - colour);
     memset(t, 0, sizeof(*t));
     t->stack = st;
     t->s = s;
-    t->id = s->next_id++;
+    t->id = id;
     t->fn = fn;
     t->entry = at->entry ? at->entry : (uintptr_t)fn;
     t->arg = arg;
@@ -220,36 +306,51 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
         t->arg = top;
     }
     t->ctx = make_fcontext(top, (size_t)(top - st.lo), entry);
-    struct gt__slot *slot = rt_idtable_insert(&s->ids, (uint64_t)t->id);
+    /* Everything the thread needs before it first runs: with several
+     * workers it may run, on another worker, as soon as it is queued. */
+    if (at->init)
+        at->init(t->arg, at->init_data);
+    t->cancel = at->cancel;
+    if (rt__watchdog_noting())
+        rt__watchdog_spawned(t, at->site, t->entry);
+    if (mt) {
+        rt_spin_lock_always(&s->ids_lock);
+        rc = rt_idtable_reserve(&s->ids);
+        if (rc == 0)
+            ((struct gt__slot *)rt_idtable_insert(&s->ids, (uint64_t)id))->t =
+                t;
+        rt_spin_unlock(&s->ids_lock, true);
+        if (rc) {
+            gt__tsan_free(&t->san_fake);
+            if (rt__watchdog_noting())
+                rt__watchdog_forget(t);
+            rt_spin_lock_always(&s->stacks_lock);
+            gt__stack_free(&s->stacks, &st, id, NULL, 0);
+            rt_spin_unlock(&s->stacks_lock, true);
+            return rc;
+        }
+        rt_spin_lock_always(&s->threads_lock);
+        rt_list_push_back(&s->threads, &t->all);
+        rt_spin_unlock(&s->threads_lock, true);
+        count_add(&s->live, 1);
+        __atomic_fetch_add(&s->spawned, 1, __ATOMIC_RELAXED);
+        t->state = GT__RUNNABLE;
+        queue_mt(t, false); /* from here on, t may already be gone */
+        return id;
+    }
+    struct gt__slot *slot = rt_idtable_insert(&s->ids, (uint64_t)id);
     slot->t = t;
     rt_list_push_back(&s->threads, &t->all);
     s->live++;
     s->spawned++;
-    make_runnable(s, t);
-    if (rt__watchdog_noting())
-        rt__watchdog_spawned(t, at->site, t->entry);
-    return t->id;
-}
-
-void gt__set_cancel(int64_t id, void (*cancel)(void *arg))
-{
-    struct gt__sched *s = gt__current_sched;
-    struct gt__slot *slot = s ? gt__thread_find(s, id) : NULL;
-    if (slot)
-        slot->t->cancel = cancel;
-}
-
-void *gt__spawned_arg(int64_t id)
-{
-    struct gt__sched *s = gt__current_sched;
-    struct gt__slot *slot = s ? gt__thread_find(s, id) : NULL;
-    return slot ? slot->t->arg : NULL;
+    make_runnable(&s->w0, t);
+    return id;
 }
 
 int64_t gt__spawn_at(void *(*fn)(void *), void *arg, const struct gt_opts *opts,
                      const struct gt__site *at)
 {
-    struct gt__sched *s = gt__current_sched;
+    struct gt__sched *s = gt__sched_here();
     if (!s)
         return -EPERM;
     return gt__thread_spawn(s, fn, arg, opts, at);
@@ -257,6 +358,6 @@ int64_t gt__spawn_at(void *(*fn)(void *), void *arg, const struct gt_opts *opts,
 
 int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts)
 {
-    struct gt__site at = {(uintptr_t)__builtin_return_address(0), 0};
+    struct gt__site at = {.site = (uintptr_t)__builtin_return_address(0)};
     return gt__spawn_at(fn, arg, opts, &at);
 }
