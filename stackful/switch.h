@@ -30,15 +30,18 @@
  * scheduler's reference. */
 static __attribute__((noinline, unused)) void land_mt(struct gt__thread *prev)
 {
+    /* Once PARKED, a waker may queue the thread and another worker run it
+     * to its end: read nothing of it after the CAS. */
+    size_t *parked = &prev->s->parked;
     unsigned st = load_state(prev);
     switch (st & GT__STATE) {
     case GT__PARKING:
+        count_add(parked, 1); /* first, so a waker's decrement comes after */
         if (st == GT__PARKING &&
             __atomic_compare_exchange_n(&prev->state, &st, GT__PARKED, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            count_add(&prev->s->parked, 1);
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return;
-        }
+        count_add(parked, -1);
         /* NOTIFIED came: the wake is consumed by running again. Nobody
          * else writes a PARKING thread's state but to add NOTIFIED. */
         __atomic_store_n(&prev->state, GT__RUNNABLE, __ATOMIC_RELEASE);
