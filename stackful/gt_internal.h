@@ -180,11 +180,21 @@ static inline struct gt__worker *gt__here(void)
 {
 #if defined(__x86_64__) && !defined(__ILP32__)
     struct gt__worker *w;
+#if defined(__PIE__) || !defined(__PIC__)
+    /* In the executable: the variable's offset from the thread pointer is
+     * fixed at link time (local-exec), one instruction. */
+    __asm__ volatile("movq %%fs:gt__cur_worker@tpoff, %0"
+                     : "=r"(w)
+                     :
+                     : "memory");
+#else
+    /* In a shared library: the offset comes from the GOT (initial-exec). */
     __asm__ volatile("movq gt__cur_worker@gottpoff(%%rip), %0\n\t"
                      "movq %%fs:(%0), %0"
                      : "=r"(w)
                      :
                      : "memory");
+#endif
     return w;
 #else
     return gt__here_call();
