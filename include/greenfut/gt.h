@@ -5,8 +5,13 @@
  * waits for data, gt_sleep for time, gt_join for another thread, and any
  * depth of calls may block because locals live on the stack.
  *
- * Model: one scheduler per OS thread. gt_run starts it, runs the root thread
- * and every thread spawned from there, and returns when all have ended. All
+ * Model: one scheduler per gt_run. gt_run starts it, runs the root thread
+ * and every thread spawned from there, and returns when all have ended.
+ * With gt_config.workers > 1 (or RT_WORKERS) it runs the threads on that
+ * many OS threads, the caller's included, which share one reactor and
+ * steal runnable threads from one another: a thread may resume on another
+ * OS thread after any call that can park or yield, so code that keeps
+ * thread-local state across one calls gt_pin first (docs/multicore.md). All
  * functions below except gt_run must be called from a green thread of the
  * calling OS thread's scheduler (inside gt_run); outside one they return
  * -EPERM (or do nothing for the void ones). Errors are negative errno values;
@@ -126,7 +131,9 @@ struct gt_stats {
  * nothing: memory they malloc'ed leaks, and a waiter they queued with a
  * poll function on an object that outlives the run is theirs to avoid;
  * portable tasks' waits are cancelled by the teardown). May switch
- * stacks. */
+ * stacks. With several workers it returns after every worker thread has
+ * been joined; -EINVAL also for a bad worker count or RT_WORKERS, -EAGAIN
+ * when a worker thread cannot be created. */
 int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
            void **result);
 
