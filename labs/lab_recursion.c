@@ -40,7 +40,7 @@
 
 /* ---- Part 1: recursion until the stack ends ----------------------------- */
 
-static volatile long *depth_out; /* the child's shared counter */
+static volatile long *depth_out;           /* the child's shared counter */
 static volatile long depth_max = 1L << 40; /* never reached: the stack ends */
 
 /* noinline and the use of buf after the call keep one real frame per level. */
@@ -117,8 +117,8 @@ static enum rt_poll level(void *self)
     if (!top_sp)
         top_sp = (uintptr_t)&mark;
     if (f->below) {
-        *f->below = (struct level){
-            .below = f->d > 2 ? f->below + 1 : NULL, .d = f->d - 1};
+        *f->below = (struct level){.below = f->d > 2 ? f->below + 1 : NULL,
+                                   .d = f->d - 1};
         RT_AWAIT_CALL(f, level, f->below);
         RT_RETURN(f, f->below->rt.ret);
     }
@@ -194,14 +194,14 @@ int main(int argc, char **argv)
     int sig = 0;
     for (int r = 0; r < a.bh.runs; r++) {
         long reached = 0;
-        int st = lab_child(overflow_child, NULL, &reached, sizeof(reached),
-                           err, sizeof(err));
+        int st = lab_child(overflow_child, NULL, &reached, sizeof(reached), err,
+                           sizeof(err));
         if (r == 0)
             fputs(err, stderr); /* the report, if any */
         sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
         depth[r] = (double)reached;
-        named[r] = strstr(err, "stack overflow in") &&
-                   strstr(err, "recursing_task");
+        named[r] =
+            strstr(err, "stack overflow in") && strstr(err, "recursing_task");
     }
     bh_row("lab_recursion", b, FRAME_BYTES, "overflow_depth", "count", depth,
            a.bh.runs);
@@ -217,8 +217,7 @@ int main(int argc, char **argv)
         if (d > 1)
             bh_row("lab_recursion", b, d, "stack_bytes_per_level", "bytes",
                    per[p], a.bh.runs);
-        bh_row("lab_recursion", b, d, "ns_per_resume", "ns", ns[p],
-               a.bh.runs);
+        bh_row("lab_recursion", b, d, "ns_per_resume", "ns", ns[p], a.bh.runs);
     }
     if (a.check) {
         /* bh_row sorted the samples: [0] is the least. */
