@@ -2,9 +2,13 @@
  *
  * An HTTP-like server: one task per connection reads a one-byte request and
  * writes a one-byte answer. A "heavy" request costs 5 ms of CPU; a "light"
- * one costs nothing. One client thread sends heavy requests back to back on
- * its connection while another times light requests on its own, one at a
- * time. The light requests' latency is the measurement, with the heavy work
+ * one costs nothing. One client thread sends a heavy request every 10 ms
+ * (the server is half busy, not overloaded) while another times light
+ * requests on its own connection, one at a time. (Sent back to back, each
+ * next heavy request would already be there when its task returns to its
+ * read, so the task would never suspend and would starve the light one
+ * outright: that is the cooperative budget's subject, not this lab's.) The
+ * light requests' latency is the measurement, with the heavy work
  *   inline    burnt on the scheduler thread, in the task itself;
  *   blocking  sent to the blocking pool (RT_AWAIT_BLOCKING);
  *   yield     burnt in 100 µs slices with RT_AWAIT_YIELD between them.
@@ -27,6 +31,7 @@
 #define BURN_NS  5000000u /* one heavy request */
 #define SLICE_NS 100000u  /* the yield variant's slice */
 #define GAP_NS   200000u  /* the light client's pause between requests */
+#define HEAVY_NS 5000000u /* the heavy client's pause after each answer */
 #define MAX_LAT  100000
 
 enum mode { INLINE, BLOCKING, YIELD, MODES };
@@ -127,8 +132,10 @@ static void exchange(int fd, char c)
 static void *heavy_client(void *arg)
 {
     struct client *c = arg;
-    while (!atomic_load(c->stop))
+    while (!atomic_load(c->stop)) {
         exchange(c->fd, 'H');
+        nanosleep(&(struct timespec){0, HEAVY_NS}, NULL);
+    }
     close(c->fd);
     return NULL;
 }
