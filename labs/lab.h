@@ -34,12 +34,12 @@ bool lab_expect(bool ok, const char *what);
 int lab_status(void);
 
 /* Runs fn(arg, shared) in a forked child whose stderr goes to a pipe.
- * `shared` is a zeroed MAP_SHARED area of `shared_len` bytes (at most
- * 64 KiB) that the child writes its results into; it is copied to *out
- * when the child has ended, however it ended (a crash keeps what was
- * written before it). Up to cap-1 bytes of the child's stderr go to err
- * (NUL-terminated). Returns the raw wait status; exits 1 when fork, pipe
- * or mmap fail. */
+ * `shared` is a zeroed MAP_SHARED area of `shared_len` bytes that the
+ * child writes its results into; it is copied to *out (shared_len bytes,
+ * caller-owned) when the child has ended, however it ended (a crash keeps
+ * what was written before it). Up to cap-1 bytes of the child's stderr go to
+ * err (NUL-terminated). Returns the raw wait status; exits 1 when fork, pipe or
+ * mmap fail. */
 int lab_child(int (*fn)(void *arg, void *shared), void *arg, void *out,
               size_t shared_len, char *err, size_t cap);
 
