@@ -508,6 +508,98 @@ def write_docs(csv_path):
            "" if len(changed) == 1 else "s"))
     return 0
 
+# ---- Labs (labs/, docs/labs.md) -------------------------------------------
+# Each lab is a portable program built once per backend
+# (labs/lab_<name>_<backend>) that prints rows in the format above, with the
+# backend's own name in the backend column. They run after the workloads,
+# on both backends, at every size; their rows go to a table of their own on
+# the results page rather than into the comparison table. This block only
+# extends the functions defined above (build, jobs, build_table,
+# generated_tables, write_results_md): the rest of the runner is unchanged.
+LABS = ["cpu", "blocking", "locals", "recursion", "memory", "cancel"]
+# The parameters per size (each lab documents its own); runs as the size's.
+LAB_PARAMS = {
+    "quick": {"cpu": [100], "memory": [2000], "recursion": [1, 64]},
+    "default": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
+    "full": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
+}
+
+
+def is_lab(row):
+    return row["workload"].startswith("lab_")
+
+
+def lab_jobs(size, trees):
+    """(label, argv) of every lab on both backends."""
+    runs = ["--runs", str(SIZES[size]["runs"])]
+    out = []
+    for lab in LABS:
+        for b in BACKENDS:
+            exe = os.path.join(trees[b], "labs", "lab_%s_%s" % (lab, b))
+            out.append(("lab %s on %s" % (lab, b), [exe] + runs +
+                        [str(p) for p in LAB_PARAMS[size].get(lab, [])]))
+    return out
+
+
+def lab_table(rows):
+    """The labs' rows as one markdown table, both backends side by side."""
+    out = ["| lab | param | metric | stackful | stackless | unit |",
+           "|---|---:|---|---:|---:|---|"]
+    seen = {}
+    for r in rows:
+        if is_lab(r):
+            k = (r["workload"], r["param"], r["metric"])
+            seen.setdefault(k, {"unit": r["unit"]})[r["backend"]] = r["value"]
+    def cell(x, unit):  # counts are whole numbers, as the docs write them
+        if x is not None and unit == "count":
+            return "{:,.0f}".format(x)
+        return fmt(x)
+
+    for (w, p, m), v in seen.items():
+        out.append("| %s | %s | %s | %s | %s | %s |"
+                   % (w, p or "-", m, cell(v.get("stackful"), v["unit"]),
+                      cell(v.get("stackless"), v["unit"]), v["unit"]))
+    return "\n".join(out)
+
+
+_build_workloads = build
+_jobs_workloads = jobs
+_table_workloads = build_table
+_tables_workloads = generated_tables
+_page_workloads = write_results_md
+
+
+def build(backend, tree):  # noqa: F811  (extends the build above)
+    _build_workloads(backend, tree)
+    run(["cmake", "--build", tree, "--target"] +
+        ["lab_%s_%s" % (lab, backend) for lab in LABS],
+        stdout=subprocess.DEVNULL)
+
+
+def jobs(size, trees):  # noqa: F811
+    return _jobs_workloads(size, trees) + lab_jobs(size, trees)
+
+
+def build_table(rows):  # noqa: F811
+    return _table_workloads([r for r in rows if not is_lab(r)])
+
+
+def generated_tables(rows):  # noqa: F811
+    tables = _tables_workloads(rows)
+    if any(is_lab(r) for r in rows):
+        tables.append(lab_table(rows))
+    return tables
+
+
+def write_results_md(path, rows, *args):  # noqa: F811
+    _page_workloads(path, rows, *args)
+    if any(is_lab(r) for r in rows):
+        with open(path, "a") as f:
+            f.write("\n## Labs\n\nThe programs of `labs/`, each run on "
+                    "both backends (what each shows: docs/labs.md):\n\n" +
+                    lab_table(rows) + "\n")
+# ---- end of the labs' block -----------------------------------------------
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
