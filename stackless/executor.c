@@ -237,7 +237,7 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
     const struct fut_vtable *vt = frame->vt;
     unsigned flags = fut__flags(t);
     bool running = ts->ws ? (flags & FUT__RUNNING) != 0 : ts->cur == t;
-    const char *state = running ? "running"
+    const char *state = running                                   ? "running"
                         : flags & (FUT__IN_READY | FUT__NOTIFIED) ? "runnable"
                                                                   : "parked";
     *d = (struct rt__dump_task){
@@ -281,6 +281,22 @@ static void report_root(FILE *out, struct fut_future *root)
                 root->vt->name ? root->vt->name : "unnamed");
 }
 
+/* Writes the line of every pending task to `out`. With workers the walk
+ * holds the slab's lock, so no slot is allocated or freed under it, and a
+ * task's flags are read with acquire, so what its last poll wrote is seen;
+ * a task polled meanwhile on another worker may still be described half
+ * old, half new (docs/multicore.md). */
+static void walk_pending(struct fut_executor *ex, FILE *out)
+{
+    bool k = ex->tasks.ws != NULL;
+    if (k)
+        rt_spin_lock_always(&ex->tasks.slab_lock);
+    dump_out = out;
+    fut__for_each_pending(&ex->tasks, dump_task);
+    dump_out = NULL;
+    rt_spin_unlock(&ex->tasks.slab_lock, k);
+}
+
 /* The root future of the running fut_block_on, for the dump. */
 static _Thread_local struct fut_future *dump_root;
 
@@ -291,9 +307,7 @@ static void dump(void *ctx, FILE *out)
     fprintf(out, "stackless: %zu task(s) pending%s\n", ex->tasks.pending,
             dump_root ? " and the root future" : "");
     report_root(out, dump_root);
-    dump_out = out;
-    fut__for_each_pending(&ex->tasks, dump_task);
-    dump_out = NULL;
+    walk_pending(ex, out);
 }
 
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
@@ -304,9 +318,7 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
         "to wake, but %zu task(s)%s still pending:\n",
         ex->tasks.pending, root ? " and the root future are" : " are");
     report_root(stderr, root);
-    dump_out = stderr;
-    fut__for_each_pending(&ex->tasks, dump_task);
-    dump_out = NULL;
+    walk_pending(ex, stderr);
 }
 
 /* ---- The run loop ---- */

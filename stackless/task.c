@@ -50,7 +50,7 @@ static void walk_slot(void *slot, void *arg)
 {
     struct walk *w = arg;
     struct fut__task *t = slot;
-    if ((t->flags & w->mask) == w->want)
+    if ((fut__flags(t) & w->mask) == w->want)
         w->fn(w->ts, t);
 }
 
