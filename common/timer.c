@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <greenfut/check.h>
+#include "reactor_internal.h"
 #include "sys.h"
 
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4, the parent of i is
@@ -28,11 +29,18 @@ static bool before(const struct rt_timer_slot *a, const struct rt_timer_slot *b)
     return a->t->seq < b->t->seq;
 }
 
+/* idx is atomic for rt_timer_armed's readers on other threads (timer.h);
+ * the heap's own writes and reads need no ordering: relaxed. */
+static size_t idx_of(const struct rt_timer *t)
+{
+    return atomic_load_explicit(&t->idx, memory_order_relaxed);
+}
+
 static void place(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
     RT_DEBUG_ASSERT(e.deadline == e.t->deadline); /* the copy is the key */
     h->heap[i] = e;
-    e.t->idx = i;
+    atomic_store_explicit(&e.t->idx, i, memory_order_relaxed);
 }
 
 #if defined(RT_DEBUG) && RT_DEBUG
@@ -84,13 +92,15 @@ static void sift_down(struct rt_timers *h, size_t i, struct rt_timer_slot e)
     RT_DEBUG_ASSERT(ordered_at(h, i));
 }
 
-/* Takes `t` out of the heap; it becomes idle and keeps its waker. */
+/* Takes `t` out of the heap; it becomes idle and keeps its waker. The
+ * release store of RT_TIMER_IDLE is the last access to `t` (the sift below
+ * moves other nodes): an owner that reads idle may reuse the node. */
 static void unlink_timer(struct rt_timers *h, struct rt_timer *t)
 {
-    size_t i = t->idx;
+    size_t i = idx_of(t);
     RT_ASSERT(i < h->len && h->heap[i].t == t);
     struct rt_timer_slot last = h->heap[--h->len];
-    t->idx = RT_TIMER_IDLE;
+    atomic_store_explicit(&t->idx, RT_TIMER_IDLE, memory_order_release);
     if (last.t == t)
         return;
     /* The last entry fills the hole and moves whichever way it must. */
@@ -104,7 +114,7 @@ void rt_timer_init(struct rt_timer *t)
 {
     t->deadline = 0;
     t->seq = 0;
-    t->idx = RT_TIMER_IDLE;
+    atomic_init(&t->idx, RT_TIMER_IDLE);
     t->waker = RT_WAKER_NONE;
 }
 
@@ -120,15 +130,18 @@ void rt_timers_fini(struct rt_timers *h)
 {
     for (size_t i = 0; i < h->len; i++) {
         struct rt_timer *t = h->heap[i].t;
-        t->idx = RT_TIMER_IDLE;
+        atomic_store_explicit(&t->idx, RT_TIMER_IDLE, memory_order_release);
         rt_waker_drop(&t->waker);
     }
     free(h->heap);
     rt_timers_init(h);
 }
 
-int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
-                  const struct rt_waker *w)
+/* rt_timers_arm, and rt__timers_arm_swap when `old` is not NULL: then the
+ * waker that `w` replaces goes to *old instead of being dropped here. */
+static inline int arm(struct rt_timers *h, struct rt_timer *t,
+                      uint64_t deadline, const struct rt_waker *w,
+                      struct rt_waker *old)
 {
     if (!h || !t || !w || !rt_waker_is_set(w))
         return -EINVAL;
@@ -143,11 +156,38 @@ int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
         h->heap = heap;
         h->cap = cap;
     }
-    rt_waker_store(&t->waker, w);
+    if (old)
+        *old = rt__waker_swap(&t->waker, w);
+    else
+        rt_waker_store(&t->waker, w);
     t->deadline = deadline;
     t->seq = h->seq++;
     sift_up(h, h->len++, (struct rt_timer_slot){deadline, t});
     return 0;
+}
+
+int rt_timers_arm(struct rt_timers *h, struct rt_timer *t, uint64_t deadline,
+                  const struct rt_waker *w)
+{
+    return arm(h, t, deadline, w, NULL);
+}
+
+int rt__timers_arm_swap(struct rt_timers *h, struct rt_timer *t,
+                        uint64_t deadline, const struct rt_waker *w,
+                        struct rt_waker *old)
+{
+    *old = RT_WAKER_NONE;
+    return arm(h, t, deadline, w, old);
+}
+
+struct rt_waker rt__timers_remove(struct rt_timers *h, struct rt_timer *t)
+{
+    if (!rt_timer_armed(t))
+        return RT_WAKER_NONE;
+    struct rt_waker w = t->waker;
+    t->waker = RT_WAKER_NONE;
+    unlink_timer(h, t); /* the last touch of t */
+    return w;
 }
 
 void rt_timers_cancel(struct rt_timers *h, struct rt_timer *t)
@@ -171,14 +211,32 @@ size_t rt_timers_expire(struct rt_timers *h, uint64_t now)
         struct rt_timer *t = h->heap[0].t;
         if (h->heap[0].deadline > now || t->seq >= limit)
             break;
-        unlink_timer(h, t);
         /* The timer is idle before its waker runs, so the waker may re-arm
-         * it; the waker moves out of the node, which may be freed by then. */
+         * it; the waker moves out of the node first, as the unlink is the
+         * last touch of a node its owner may free once it reads idle. */
         struct rt_waker w = t->waker;
         RT_DEBUG_ASSERT(rt_waker_is_set(&w)); /* an armed timer owns one */
         t->waker = RT_WAKER_NONE;
+        unlink_timer(h, t);
         rt_waker_wake(&w);
         fired++;
     }
     return fired;
+}
+
+size_t rt__timers_take(struct rt_timers *h, uint64_t now, uint64_t limit,
+                       struct rt_waker *out, size_t max)
+{
+    size_t n = 0;
+    while (n < max && h->len) {
+        struct rt_timer *t = h->heap[0].t;
+        if (h->heap[0].deadline > now || t->seq >= limit)
+            break;
+        out[n] = t->waker;
+        RT_DEBUG_ASSERT(rt_waker_is_set(&out[n]));
+        t->waker = RT_WAKER_NONE;
+        unlink_timer(h, t); /* the last touch of t, as in rt_timers_expire */
+        n++;
+    }
+    return n;
 }
