@@ -36,10 +36,15 @@ static size_t idx_of(const struct rt_timer *t)
     return atomic_load_explicit(&t->idx, memory_order_relaxed);
 }
 
-static void place(struct rt_timers *h, size_t i, struct rt_timer_slot e)
+/* The sifts take the array and its length into locals: the compiler must
+ * assume that an atomic store may change any memory it can reach, so with
+ * h->heap and h->len read through `h` it would load them again after each
+ * place (bench_timers under callgrind: unlink_timer 15% more instructions
+ * than with a plain idx). */
+static void place(struct rt_timer_slot *heap, size_t i, struct rt_timer_slot e)
 {
     RT_DEBUG_ASSERT(e.deadline == e.t->deadline); /* the copy is the key */
-    h->heap[i] = e;
+    heap[i] = e;
     atomic_store_explicit(&e.t->idx, i, memory_order_relaxed);
 }
 
@@ -59,36 +64,39 @@ static bool ordered_at(const struct rt_timers *h, size_t i)
 
 static void sift_up(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
+    struct rt_timer_slot *heap = h->heap;
     while (i > 0) {
         size_t parent = (i - 1) / ARITY;
-        if (!before(&e, &h->heap[parent]))
+        if (!before(&e, &heap[parent]))
             break;
-        place(h, i, h->heap[parent]);
+        place(heap, i, heap[parent]);
         i = parent;
     }
-    place(h, i, e);
+    place(heap, i, e);
     RT_DEBUG_ASSERT(ordered_at(h, i));
 }
 
 static void sift_down(struct rt_timers *h, size_t i, struct rt_timer_slot e)
 {
+    struct rt_timer_slot *heap = h->heap;
+    size_t len = h->len;
     for (;;) {
         size_t first = i * ARITY + 1;
-        if (first >= h->len)
+        if (first >= len)
             break;
         size_t last = first + ARITY;
-        if (last > h->len)
-            last = h->len;
+        if (last > len)
+            last = len;
         size_t best = first;
         for (size_t c = first + 1; c < last; c++)
-            if (before(&h->heap[c], &h->heap[best]))
+            if (before(&heap[c], &heap[best]))
                 best = c;
-        if (!before(&h->heap[best], &e))
+        if (!before(&heap[best], &e))
             break;
-        place(h, i, h->heap[best]);
+        place(heap, i, heap[best]);
         i = best;
     }
-    place(h, i, e);
+    place(heap, i, e);
     RT_DEBUG_ASSERT(ordered_at(h, i));
 }
 
