@@ -1,5 +1,5 @@
-/* What common/io.c and common/timer.c need of the reactor: its structure,
- * a registration, the lock of a shared reactor. Not for use outside
+/* What common/io.c needs of the reactor: its structure, a registration,
+ * the lock of a shared reactor. Not for use outside
  * common/ (tests of the shared mode include it for one probe).
  *
  * The invariant to keep: on a shared reactor (rt_reactor_share) every
@@ -21,6 +21,7 @@
 #include <greenfut/mt.h>
 #include <greenfut/reactor.h>
 #include <greenfut/timer.h>
+#include "timer_internal.h"
 
 /* Events one epoll_wait takes. */
 #define RT_REACTOR_EVENTS 256
@@ -100,19 +101,6 @@ static inline void rt__reactor_unlock(struct rt_reactor *r, bool taken)
     rt_spin_unlock(&r->lock, taken);
 }
 
-/* Makes `*slot` hold a waker for the target of `w`, as rt_waker_store, but
- * hands back the waker it replaces (RT_WAKER_NONE when it kept the stored
- * one or the slot was empty) for the caller to drop after unlocking. */
-static inline struct rt_waker rt__waker_swap(struct rt_waker *slot,
-                                             const struct rt_waker *w)
-{
-    if (rt_waker_will_wake(slot, w))
-        return RT_WAKER_NONE;
-    struct rt_waker old = *slot;
-    *slot = rt_waker_clone(w);
-    return old;
-}
-
 /* The registration of `fd`, or NULL when it is not registered. Shared
  * mode: under the lock, and the pointer is good only until it is released
  * (a register may move the table). */
@@ -137,22 +125,5 @@ int rt__reactor_sleep_arm(struct rt_reactor *r, struct rt_timer *t,
 /* Shared mode: the deadline a blocked turn sleeps until (sleep_until
  * above), read under the lock. For tests that wait until a turn blocks. */
 uint64_t rt__reactor_sleep_until(struct rt_reactor *r);
-
-/* rt_timers_arm, handing the waker it replaces to *old (RT_WAKER_NONE when
- * none) instead of dropping it. */
-int rt__timers_arm_swap(struct rt_timers *h, struct rt_timer *t,
-                        uint64_t deadline, const struct rt_waker *w,
-                        struct rt_waker *old);
-
-/* rt_timers_cancel without the drop: disarms `t` and returns its waker
- * (RT_WAKER_NONE for an idle timer). */
-struct rt_waker rt__timers_remove(struct rt_timers *h, struct rt_timer *t);
-
-/* Takes, in (deadline, seq) order, at most `max` of the timers due at
- * `now` and armed with a seq below `limit` (rt_timers.seq when the caller
- * began expiring: later arms wait a turn, as in rt_timers_expire): each
- * becomes idle and its waker moves to out[]. Returns how many. */
-size_t rt__timers_take(struct rt_timers *h, uint64_t now, uint64_t limit,
-                       struct rt_waker *out, size_t max);
 
 #endif

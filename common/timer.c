@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include <greenfut/check.h>
-#include "reactor_internal.h"
+#include "timer_internal.h"
 #include "sys.h"
 
 /* A 4-ary heap: children of i are 4i+1 .. 4i+4, the parent of i is

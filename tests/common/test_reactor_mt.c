@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "check.h"
@@ -450,6 +452,131 @@ static void test_edge_not_lost(void)
     CHECK_EQ(atomic_load(&io_tw.live), 0);
 }
 
+/* Accept, connect, write and read through the shared paths: one thread
+ * accepts and answers each "ping" with "pong", two connect and ask. */
+#define CONNS 16
+
+static int listen_fd;
+static struct sockaddr_in listen_sa;
+
+/* Polls an op until ready, waiting for its waker between polls. */
+#define POLL_UNTIL(tw_, call_)                  \
+    for (;;) {                                  \
+        int seen_ = atomic_load(&(tw_)->wakes); \
+        if ((call_) == RT_READY)                \
+            break;                              \
+        wait_count(&(tw_)->wakes, seen_ + 1);   \
+    }
+
+static void exchange(int fd, struct tw *t, const struct rt_waker *w,
+                     const char *say, const char *expect)
+{
+    struct rt_cx cx = {w};
+    ssize_t n = 0;
+    POLL_UNTIL(t, rt_poll_write(r, fd, say, 4, &cx, &n));
+    CHECK_EQ(n, 4);
+    char buf[4];
+    size_t got = 0;
+    while (got < 4) {
+        POLL_UNTIL(t, rt_poll_read(r, fd, buf + got, 4 - got, &cx, &n));
+        CHECK_GT(n, 0);
+        got += (size_t)n;
+    }
+    CHECK(memcmp(buf, expect, 4) == 0);
+}
+
+static struct tw net_tws[4];
+
+/* Connects `fd` to `sa`: the first poll starts it, the later ones wait. */
+static int connect_until(int fd, const struct sockaddr_in *sa, struct tw *t,
+                         const struct rt_waker *w)
+{
+    struct rt_cx cx = {w};
+    int rc = 1;
+    const struct sockaddr *addr = (const struct sockaddr *)sa;
+    for (;;) {
+        int seen = atomic_load(&t->wakes);
+        if (rt_poll_connect(r, fd, addr, sizeof(*sa), &cx, &rc) == RT_READY)
+            return rc;
+        addr = NULL;
+        wait_count(&t->wakes, seen + 1);
+    }
+}
+
+static void *acceptor(void *arg)
+{
+    (void)arg;
+    struct rt_waker w = tw_init(&net_tws[0]);
+    struct rt_cx cx = {&w};
+    for (int i = 0; i < CONNS; i++) {
+        int fd = -1;
+        POLL_UNTIL(&net_tws[0],
+                   rt_poll_accept(r, listen_fd, NULL, NULL, &cx, &fd));
+        CHECK_OK(fd);
+        char buf[4];
+        ssize_t n = 0;
+        size_t got = 0;
+        while (got < 4) {
+            POLL_UNTIL(&net_tws[0],
+                       rt_poll_read(r, fd, buf + got, 4 - got, &cx, &n));
+            CHECK_GT(n, 0);
+            got += (size_t)n;
+        }
+        CHECK(memcmp(buf, "ping", 4) == 0);
+        POLL_UNTIL(&net_tws[0], rt_poll_write(r, fd, "pong", 4, &cx, &n));
+        CHECK_EQ(n, 4);
+        CHECK_OK(rt_reactor_close(r, fd));
+    }
+    progress();
+    return NULL;
+}
+
+static void *connector(void *arg)
+{
+    struct tw *t = &net_tws[(intptr_t)arg];
+    struct rt_waker w = tw_init(t);
+    for (int i = 0; i < CONNS / 2; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK_OK(fd < 0 ? -errno : 0);
+        CHECK_OK(rt_reactor_register(r, fd));
+        CHECK_EQ(connect_until(fd, &listen_sa, t, &w), 0);
+        exchange(fd, t, &w, "ping", "pong");
+        CHECK_OK(rt_reactor_close(r, fd));
+    }
+    progress();
+    return NULL;
+}
+
+static void test_accept_connect(void)
+{
+    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK_OK(listen_fd < 0 ? -errno : 0);
+    listen_sa = (struct sockaddr_in){.sin_family = AF_INET,
+                                     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t slen = sizeof(listen_sa);
+    CHECK_OK(bind(listen_fd, (struct sockaddr *)&listen_sa, slen));
+    CHECK_OK(listen(listen_fd, CONNS));
+    CHECK_OK(getsockname(listen_fd, (struct sockaddr *)&listen_sa, &slen));
+    CHECK_OK(rt_reactor_register(r, listen_fd));
+    pthread_t a, c[2];
+    CHECK_EQ(pthread_create(&a, NULL, acceptor, NULL), 0);
+    for (intptr_t i = 0; i < 2; i++)
+        CHECK_EQ(pthread_create(&c[i], NULL, connector, (void *)(i + 1)), 0);
+    CHECK_EQ(pthread_join(a, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        CHECK_EQ(pthread_join(c[i], NULL), 0);
+    CHECK_OK(rt_reactor_close(r, listen_fd));
+
+    /* Refused: the listener is gone. */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK_OK(rt_reactor_register(r, fd));
+    struct rt_waker w = tw_init(&net_tws[3]);
+    CHECK_EQ(connect_until(fd, &listen_sa, &net_tws[3], &w), -ECONNREFUSED);
+    CHECK_OK(rt_reactor_close(r, fd));
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(atomic_load(&net_tws[i].live), 0);
+}
+
 int main(void)
 {
     CHECK_OK(rt_reactor_new(&r));
@@ -459,6 +586,7 @@ int main(void)
     test_earlier_arm_wakes_turn(true);
     test_earlier_arm_wakes_turn(false);
     test_edge_not_lost();
+    test_accept_connect();
     test_workers();
     rt_reactor_free(r);
     return 0;
