@@ -11,7 +11,14 @@
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or
  * WOKEN by close. A receiver goes IDLE -> QUEUED -> WOKEN (a sender or close
- * asked it to look again). */
+ * asked it to look again).
+ *
+ * Every operation runs under ch->lock from its first read of the channel
+ * or of its op to its last write, and takes the wakers of the waiters it
+ * completes out under it (rt_waitq_take_one), waking them after the
+ * unlock: at most two per call (a receive completes a sender and hands
+ * the next receiver its turn), so the critical section is a few copies
+ * and list links, never a scheduler's wake path. */
 
 int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
 {
@@ -23,6 +30,7 @@ int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
         if (!ch->ring)
             return -ENOMEM;
     }
+    rt_spin_init(&ch->lock);
     ch->elem = elem;
     ch->cap = cap;
     ch->head = 0;
@@ -74,39 +82,40 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
+    struct rt_waker wake = RT_WAKER_NONE; /* a receiver's, woken unlocked */
+    enum rt_poll p = RT_READY;
+    bool locked = rt_spin_lock(&ch->lock);
     if (op->w.state == RT_WAIT_DONE) { /* a receiver took it meanwhile */
         rt_waiter_reset(&op->w);
         *res = 0;
-        return RT_READY;
-    }
-    if (ch->closed) {
+    } else if (ch->closed) {
         rt_waiter_reset(&op->w);
         op->msg = NULL;
         *res = -EPIPE;
-        return RT_READY;
-    }
-    if (op->w.state == RT_WAIT_QUEUED) /* still waiting: maybe a new waker */
-        return rt_waitq_park(&ch->senders, &op->w, cx);
-    /* Only a sender with no one queued ahead of it may use the ring. */
-    if (ch->count < ch->cap && rt_list_empty(&ch->senders)) {
+    } else if (op->w.state == RT_WAIT_QUEUED) {
+        p = rt_waitq_park(&ch->senders, &op->w, cx); /* maybe a new waker */
+    } else if (ch->count < ch->cap && rt_list_empty(&ch->senders)) {
+        /* Only a sender with no one queued ahead of it may use the ring. */
         memcpy(slot(ch, ch->count), msg, ch->elem);
         ch->count++;
-        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
-        RT_DEBUG_ASSERT(consistent(ch));
+        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &wake);
         *res = 0;
-        return RT_READY;
+    } else {
+        op->msg = msg;
+        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &wake); /* take it */
+        p = rt_waitq_park(&ch->senders, &op->w, cx);
     }
-    op->msg = msg;
-    rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN); /* come and take it */
-    /* The result is passed on as is, so release builds keep the tail call. */
-    enum rt_poll p = rt_waitq_park(&ch->senders, &op->w, cx);
     RT_DEBUG_ASSERT(consistent(ch));
+    rt_spin_unlock(&ch->lock, locked);
+    rt_waker_wake(&wake);
     return p;
 }
 
-/* Copies the first waiting sender's message to `dst` and completes its
- * send. Returns false when no sender waits. */
-static bool take_from_sender(struct rt_chan *ch, void *dst)
+/* Copies the first waiting sender's message to `dst`, completes its send
+ * and moves its waker to *wake. Returns false when no sender waits. Lock
+ * held. */
+static bool take_from_sender(struct rt_chan *ch, void *dst,
+                             struct rt_waker *wake)
 {
     if (rt_list_empty(&ch->senders))
         return false;
@@ -115,8 +124,7 @@ static bool take_from_sender(struct rt_chan *ch, void *dst)
     RT_DEBUG_ASSERT(s->w.state == RT_WAIT_QUEUED && s->msg);
     memcpy(dst, s->msg, ch->elem);
     s->msg = NULL;
-    rt_waitq_wake_one(&ch->senders, RT_WAIT_DONE);
-    return true;
+    return rt_waitq_take_one(&ch->senders, RT_WAIT_DONE, wake);
 }
 
 enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
@@ -128,26 +136,34 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
+    /* Woken after the unlock: the sender completed, the next receiver. */
+    struct rt_waker sender = RT_WAKER_NONE, next = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&ch->lock);
     if (ch->count) {
         memcpy(out, slot(ch, 0), ch->elem);
         ch->head = (ch->head + 1) % ch->cap;
         ch->count--;
         /* A slot opened: the first waiting sender moves into the ring. */
-        if (take_from_sender(ch, slot(ch, ch->count)))
+        if (take_from_sender(ch, slot(ch, ch->count), &sender))
             ch->count++;
         *res = 1;
-    } else if (take_from_sender(ch, out)) {
+    } else if (take_from_sender(ch, out, &sender)) {
         *res = 1;
     } else if (ch->closed) {
         *res = 0;
     } else {
-        return rt_waitq_park(&ch->receivers, &op->w, cx);
+        enum rt_poll p = rt_waitq_park(&ch->receivers, &op->w, cx);
+        rt_spin_unlock(&ch->lock, locked);
+        return p;
     }
     RT_DEBUG_ASSERT(consistent(ch));
     rt_waiter_reset(&op->w);
     /* More left and more receivers waiting: let the next one look. */
     if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
-        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &next);
+    rt_spin_unlock(&ch->lock, locked);
+    rt_waker_wake(&sender);
+    rt_waker_wake(&next);
     return RT_READY;
 }
 
@@ -162,6 +178,9 @@ enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
+    /* Each channel call takes the channel's lock in turn; none is held
+     * across the timer's calls. A message that lands in between is seen by
+     * the next poll: its sender woke this op's waker. */
     if (rt_chan_poll_recv(ch, op, out, cx, res) == RT_READY) {
         rt_reactor_timer_cancel(r, t);
         RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
@@ -180,26 +199,45 @@ bool rt_chan_op_cancel(struct rt_chan *ch, struct rt_chan_op *op)
 {
     if (!ch || !op)
         return false;
+    struct rt_waker next = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&ch->lock);
     int old = rt_waiter_reset(&op->w);
     op->msg = NULL;
     /* A receiver asked to take a message that never will: pass it on. */
     if (old == RT_WAIT_WOKEN && (ch->count || !rt_list_empty(&ch->senders)))
-        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &next);
+    rt_spin_unlock(&ch->lock, locked);
+    rt_waker_wake(&next);
     return old == RT_WAIT_DONE;
 }
 
 void rt_chan_close(struct rt_chan *ch)
 {
-    if (!ch || ch->closed)
+    if (!ch)
         return;
-    ch->closed = true;
-    rt_waitq_wake_all(&ch->senders, RT_WAIT_WOKEN);
-    rt_waitq_wake_all(&ch->receivers, RT_WAIT_WOKEN);
+    /* Woken under the lock: once `closed` is set no waiter may still be
+     * queued where a later poll could find it (a receiver must not take a
+     * refused sender's message), and the queues may be long. */
+    bool locked = rt_spin_lock(&ch->lock);
+    if (!ch->closed) {
+        ch->closed = true;
+        rt_waitq_wake_all(&ch->senders, RT_WAIT_WOKEN);
+        rt_waitq_wake_all(&ch->receivers, RT_WAIT_WOKEN);
+    }
     RT_DEBUG_ASSERT(rt_list_empty(&ch->senders) &&
                     rt_list_empty(&ch->receivers));
+    rt_spin_unlock(&ch->lock, locked);
 }
 
 size_t rt_chan_len(const struct rt_chan *ch)
 {
-    return ch ? ch->count : 0;
+    if (!ch)
+        return 0;
+    /* The lock is the one field a reader writes, and not the channel's
+     * state (C++ would call it mutable): const is cast off it alone. */
+    struct rt_spin *l = (struct rt_spin *)(uintptr_t)&ch->lock;
+    bool locked = rt_spin_lock(l);
+    size_t n = ch->count;
+    rt_spin_unlock(l, locked);
+    return n;
 }
