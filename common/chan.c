@@ -13,12 +13,14 @@
  * WOKEN by close. A receiver goes IDLE -> QUEUED -> WOKEN (a sender or close
  * asked it to look again).
  *
- * Every operation runs under ch->lock from its first read of the channel
- * or of its op to its last write, and takes the wakers of the waiters it
- * completes out under it (rt_waitq_take_one), waking them after the
- * unlock: at most two per call (a receive completes a sender and hands
- * the next receiver its turn), so the critical section is a few copies
- * and list links, never a scheduler's wake path. */
+ * While a multi-worker scheduler runs, every operation runs under ch->lock
+ * from its first read of the channel or of its op to its last write, and
+ * takes the wakers of the waiters it completes out under it
+ * (rt_waitq_take_one), waking them after the unlock: at most two per call
+ * (a receive completes a sender and hands the next receiver its turn), so
+ * the critical section is a few copies and list links, never a
+ * scheduler's wake path. With one worker, send and receive take the
+ * unlocked path (rt_mt() false: one relaxed load) and wake at once. */
 
 int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
 {
@@ -73,6 +75,52 @@ static unsigned char *slot(struct rt_chan *ch, size_t i)
     return ch->ring + ((ch->head + i) % ch->cap) * ch->elem;
 }
 
+/* Completes the first waiter of `q` with `state`. With `later` NULL (one
+ * worker: nothing is locked) it is woken at once, as a channel of one
+ * thread does; otherwise its waker goes to *later, to be woken after the
+ * unlock. Returns false when `q` is empty. */
+static inline bool complete_one(struct rt_list *q, int state,
+                                struct rt_waker *later)
+{
+    return later ? rt_waitq_take_one(q, state, later)
+                 : rt_waitq_wake_one(q, state);
+}
+
+/* The send itself, lock held when `later` is set (see complete_one). */
+static inline enum rt_poll do_send(struct rt_chan *ch, struct rt_chan_op *op,
+                                   const void *msg, struct rt_cx *cx, int *res,
+                                   struct rt_waker *later)
+{
+    if (op->w.state == RT_WAIT_DONE) { /* a receiver took it meanwhile */
+        rt_waiter_reset(&op->w);
+        *res = 0;
+        return RT_READY;
+    }
+    if (ch->closed) {
+        rt_waiter_reset(&op->w);
+        op->msg = NULL;
+        *res = -EPIPE;
+        return RT_READY;
+    }
+    if (op->w.state == RT_WAIT_QUEUED) /* still waiting: maybe a new waker */
+        return rt_waitq_park(&ch->senders, &op->w, cx);
+    /* Only a sender with no one queued ahead of it may use the ring. */
+    if (ch->count < ch->cap && rt_list_empty(&ch->senders)) {
+        memcpy(slot(ch, ch->count), msg, ch->elem);
+        ch->count++;
+        complete_one(&ch->receivers, RT_WAIT_WOKEN, later);
+        RT_DEBUG_ASSERT(consistent(ch));
+        *res = 0;
+        return RT_READY;
+    }
+    op->msg = msg;
+    complete_one(&ch->receivers, RT_WAIT_WOKEN, later); /* come and take it */
+    /* The result is passed on as is, so release builds keep the tail call. */
+    enum rt_poll p = rt_waitq_park(&ch->senders, &op->w, cx);
+    RT_DEBUG_ASSERT(consistent(ch));
+    return p;
+}
+
 enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
                                const void *msg, struct rt_cx *cx, int *res)
 {
@@ -82,40 +130,22 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
-    struct rt_waker wake = RT_WAKER_NONE; /* a receiver's, woken unlocked */
-    enum rt_poll p = RT_READY;
-    bool locked = rt_spin_lock(&ch->lock);
-    if (op->w.state == RT_WAIT_DONE) { /* a receiver took it meanwhile */
-        rt_waiter_reset(&op->w);
-        *res = 0;
-    } else if (ch->closed) {
-        rt_waiter_reset(&op->w);
-        op->msg = NULL;
-        *res = -EPIPE;
-    } else if (op->w.state == RT_WAIT_QUEUED) {
-        p = rt_waitq_park(&ch->senders, &op->w, cx); /* maybe a new waker */
-    } else if (ch->count < ch->cap && rt_list_empty(&ch->senders)) {
-        /* Only a sender with no one queued ahead of it may use the ring. */
-        memcpy(slot(ch, ch->count), msg, ch->elem);
-        ch->count++;
-        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &wake);
-        *res = 0;
-    } else {
-        op->msg = msg;
-        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &wake); /* take it */
-        p = rt_waitq_park(&ch->senders, &op->w, cx);
-    }
-    RT_DEBUG_ASSERT(consistent(ch));
-    rt_spin_unlock(&ch->lock, locked);
-    rt_waker_wake(&wake);
+    /* One worker: no lock, wakes at once; the code of a one-thread
+     * channel (the two paths are the one body above, inlined twice). */
+    if (!rt_mt())
+        return do_send(ch, op, msg, cx, res, NULL);
+    struct rt_waker later = RT_WAKER_NONE; /* a receiver's */
+    rt_spin_lock_always(&ch->lock);
+    enum rt_poll p = do_send(ch, op, msg, cx, res, &later);
+    rt_spin_unlock(&ch->lock, true);
+    rt_waker_wake(&later);
     return p;
 }
 
-/* Copies the first waiting sender's message to `dst`, completes its send
- * and moves its waker to *wake. Returns false when no sender waits. Lock
- * held. */
-static bool take_from_sender(struct rt_chan *ch, void *dst,
-                             struct rt_waker *wake)
+/* Copies the first waiting sender's message to `dst` and completes its
+ * send (complete_one). Returns false when no sender waits. */
+static inline bool take_from_sender(struct rt_chan *ch, void *dst,
+                                    struct rt_waker *later)
 {
     if (rt_list_empty(&ch->senders))
         return false;
@@ -124,7 +154,36 @@ static bool take_from_sender(struct rt_chan *ch, void *dst,
     RT_DEBUG_ASSERT(s->w.state == RT_WAIT_QUEUED && s->msg);
     memcpy(dst, s->msg, ch->elem);
     s->msg = NULL;
-    return rt_waitq_take_one(&ch->senders, RT_WAIT_DONE, wake);
+    return complete_one(&ch->senders, RT_WAIT_DONE, later);
+}
+
+/* The receive itself, lock held when `later` is set: later[0] gets the
+ * completed sender's waker, later[1] the next receiver's. */
+static inline enum rt_poll do_recv(struct rt_chan *ch, struct rt_chan_op *op,
+                                   void *out, struct rt_cx *cx, int *res,
+                                   struct rt_waker *later)
+{
+    if (ch->count) {
+        memcpy(out, slot(ch, 0), ch->elem);
+        ch->head = (ch->head + 1) % ch->cap;
+        ch->count--;
+        /* A slot opened: the first waiting sender moves into the ring. */
+        if (take_from_sender(ch, slot(ch, ch->count), later))
+            ch->count++;
+        *res = 1;
+    } else if (take_from_sender(ch, out, later)) {
+        *res = 1;
+    } else if (ch->closed) {
+        *res = 0;
+    } else {
+        return rt_waitq_park(&ch->receivers, &op->w, cx);
+    }
+    RT_DEBUG_ASSERT(consistent(ch));
+    rt_waiter_reset(&op->w);
+    /* More left and more receivers waiting: let the next one look. */
+    if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
+        complete_one(&ch->receivers, RT_WAIT_WOKEN, later ? later + 1 : NULL);
+    return RT_READY;
 }
 
 enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
@@ -136,35 +195,15 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
-    /* Woken after the unlock: the sender completed, the next receiver. */
-    struct rt_waker sender = RT_WAKER_NONE, next = RT_WAKER_NONE;
-    bool locked = rt_spin_lock(&ch->lock);
-    if (ch->count) {
-        memcpy(out, slot(ch, 0), ch->elem);
-        ch->head = (ch->head + 1) % ch->cap;
-        ch->count--;
-        /* A slot opened: the first waiting sender moves into the ring. */
-        if (take_from_sender(ch, slot(ch, ch->count), &sender))
-            ch->count++;
-        *res = 1;
-    } else if (take_from_sender(ch, out, &sender)) {
-        *res = 1;
-    } else if (ch->closed) {
-        *res = 0;
-    } else {
-        enum rt_poll p = rt_waitq_park(&ch->receivers, &op->w, cx);
-        rt_spin_unlock(&ch->lock, locked);
-        return p;
-    }
-    RT_DEBUG_ASSERT(consistent(ch));
-    rt_waiter_reset(&op->w);
-    /* More left and more receivers waiting: let the next one look. */
-    if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
-        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &next);
-    rt_spin_unlock(&ch->lock, locked);
-    rt_waker_wake(&sender);
-    rt_waker_wake(&next);
-    return RT_READY;
+    if (!rt_mt()) /* one worker: as rt_chan_poll_send */
+        return do_recv(ch, op, out, cx, res, NULL);
+    struct rt_waker later[2] = {RT_WAKER_NONE, RT_WAKER_NONE};
+    rt_spin_lock_always(&ch->lock);
+    enum rt_poll p = do_recv(ch, op, out, cx, res, later);
+    rt_spin_unlock(&ch->lock, true);
+    rt_waker_wake(&later[0]);
+    rt_waker_wake(&later[1]);
+    return p;
 }
 
 enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,

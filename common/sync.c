@@ -290,6 +290,24 @@ void rt_notify_init(struct rt_notify *n)
     n->permit = false;
 }
 
+enum rt_poll rt__notify_wait_locked(struct rt_notify *n, struct rt_waiter *w,
+                                    struct rt_cx *cx, int *res)
+{
+    rt_spin_lock_always(&n->lock);
+    enum rt_poll p = rt__notify_wait(n, w, cx, res);
+    rt_spin_unlock(&n->lock, true);
+    return p;
+}
+
+void rt__notify_one_locked(struct rt_notify *n)
+{
+    struct rt_waker later = RT_WAKER_NONE;
+    rt_spin_lock_always(&n->lock);
+    rt__notify_one(n, &later);
+    rt_spin_unlock(&n->lock, true);
+    rt_waker_wake(&later); /* the waiter is not touched again */
+}
+
 void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w)
 {
     if (!n || !w)

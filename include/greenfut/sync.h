@@ -168,12 +168,48 @@ struct rt_notify {
 /* Initialises `n`: no waiter, no permit. */
 void rt_notify_init(struct rt_notify *n);
 
+/* The body of rt_notify_poll_wait once its arguments are checked, with
+ * n's lock held (or none needed: one worker). Internal. */
+static inline enum rt_poll rt__notify_wait(struct rt_notify *n,
+                                           struct rt_waiter *w,
+                                           struct rt_cx *cx, int *res)
+{
+    if (w->state == RT_WAIT_DONE) { /* notified; our waker was consumed */
+        w->state = RT_WAIT_IDLE;
+        *res = 0;
+        return RT_READY;
+    }
+    if (w->state == RT_WAIT_QUEUED) { /* polled again before the notify */
+        rt_waker_store(&w->waker, cx->waker);
+        return RT_PENDING;
+    }
+    if (n->permit) {
+        n->permit = false;
+        *res = 0;
+        return RT_READY;
+    }
+    if (n->waiter) {
+        *res = -EBUSY;
+        return RT_READY;
+    }
+    n->waiter = w;
+    w->state = RT_WAIT_QUEUED;
+    w->waker = rt_waker_clone(cx->waker); /* idle: it held none */
+    return RT_PENDING;
+}
+
+/* rt__notify_wait under n's lock: rt_notify_poll_wait while a
+ * multi-worker scheduler runs. Internal. */
+enum rt_poll rt__notify_wait_locked(struct rt_notify *n, struct rt_waiter *w,
+                                    struct rt_cx *cx, int *res);
+
 /* Waits for a notification: RT_READY with *res = 0 once notified (or at
  * once when a permit was left), RT_PENDING meanwhile. *res = -EBUSY when
  * another waiter already waits on `n`, -EINVAL for NULL arguments. Inline,
  * as is rt_notify_one: a handoff through two notifications is the cheapest
  * pass of control the portable API has, and a call per step would be a
- * good part of its cost. */
+ * good part of its cost; with one worker it takes no lock (one relaxed
+ * load says so), with several the locked path is a call. */
 static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
                                                struct rt_waiter *w,
                                                struct rt_cx *cx, int *res)
@@ -184,51 +220,47 @@ static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
         *res = -EINVAL;
         return RT_READY;
     }
-    enum rt_poll p = RT_PENDING;
-    bool locked = rt_spin_lock(&n->lock);
-    if (w->state == RT_WAIT_DONE) { /* notified; our waker was consumed */
-        w->state = RT_WAIT_IDLE;
-        *res = 0;
-        p = RT_READY;
-    } else if (w->state == RT_WAIT_QUEUED) { /* polled again before it */
-        rt_waker_store(&w->waker, cx->waker);
-    } else if (n->permit) {
-        n->permit = false;
-        *res = 0;
-        p = RT_READY;
-    } else if (n->waiter) {
-        *res = -EBUSY;
-        p = RT_READY;
-    } else {
-        n->waiter = w;
-        w->state = RT_WAIT_QUEUED;
-        w->waker = rt_waker_clone(cx->waker); /* idle: it held none */
-    }
-    rt_spin_unlock(&n->lock, locked);
-    return p;
+    if (rt_mt())
+        return rt__notify_wait_locked(n, w, cx, res);
+    return rt__notify_wait(n, w, cx, res);
 }
 
+/* The body of rt_notify_one, with n's lock held (or none needed). With
+ * `later` NULL the waiter is woken at once; otherwise its waker goes to
+ * *later, for the caller to wake after the unlock (the waiter may be gone
+ * by then, waitq.h). Internal. */
+static inline void rt__notify_one(struct rt_notify *n, struct rt_waker *later)
+{
+    struct rt_waiter *w = n->waiter;
+    if (!w) {
+        n->permit = true;
+        return;
+    }
+    RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED); /* n->waiter is queued */
+    n->waiter = NULL;
+    w->state = RT_WAIT_DONE;
+    if (later) {
+        *later = w->waker;
+        w->waker = RT_WAKER_NONE;
+    } else {
+        rt_waker_wake(&w->waker);
+    }
+}
+
+/* rt__notify_one under n's lock, the wake after the unlock: rt_notify_one
+ * while a multi-worker scheduler runs. Internal. */
+void rt__notify_one_locked(struct rt_notify *n);
+
 /* Wakes the waiter (it completes on its next poll) or, when nobody waits,
- * leaves the permit. Never blocks, never fails. The waker is taken out
- * under the lock and woken after it. */
+ * leaves the permit. Never blocks, never fails. */
 static inline void rt_notify_one(struct rt_notify *n)
 {
     if (!n)
         return;
-    struct rt_waker wake = RT_WAKER_NONE;
-    bool locked = rt_spin_lock(&n->lock);
-    struct rt_waiter *w = n->waiter;
-    if (!w) {
-        n->permit = true;
-    } else {
-        RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED); /* n->waiter is queued */
-        n->waiter = NULL;
-        w->state = RT_WAIT_DONE;
-        wake = w->waker;
-        w->waker = RT_WAKER_NONE;
-    }
-    rt_spin_unlock(&n->lock, locked);
-    rt_waker_wake(&wake); /* `w` may be gone by now: not touched again */
+    if (rt_mt())
+        rt__notify_one_locked(n);
+    else
+        rt__notify_one(n, NULL);
 }
 
 /* For a wait abandoned while pending: takes `w` off `n`, or, when it had
