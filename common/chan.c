@@ -86,6 +86,14 @@ static inline bool complete_one(struct rt_list *q, int state,
                  : rt_waitq_wake_one(q, state);
 }
 
+/* The locked paths of send and receive, for multi-worker runs. External
+ * only so that the compiler keeps them out of line: the one-worker path
+ * then needs no stack frame of its own. Not for callers. */
+enum rt_poll rt__chan_send_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  const void *msg, struct rt_cx *cx, int *res);
+enum rt_poll rt__chan_recv_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  void *out, struct rt_cx *cx, int *res);
+
 /* The send itself, lock held when `later` is set (see complete_one). */
 static inline enum rt_poll do_send(struct rt_chan *ch, struct rt_chan_op *op,
                                    const void *msg, struct rt_cx *cx, int *res,
@@ -121,6 +129,17 @@ static inline enum rt_poll do_send(struct rt_chan *ch, struct rt_chan_op *op,
     return p;
 }
 
+enum rt_poll rt__chan_send_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  const void *msg, struct rt_cx *cx, int *res)
+{
+    struct rt_waker later = RT_WAKER_NONE; /* a receiver's */
+    rt_spin_lock_always(&ch->lock);
+    enum rt_poll p = do_send(ch, op, msg, cx, res, &later);
+    rt_spin_unlock(&ch->lock, true);
+    rt_waker_wake(&later);
+    return p;
+}
+
 enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
                                const void *msg, struct rt_cx *cx, int *res)
 {
@@ -132,14 +151,9 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
     }
     /* One worker: no lock, wakes at once; the code of a one-thread
      * channel (the two paths are the one body above, inlined twice). */
-    if (!rt_mt())
-        return do_send(ch, op, msg, cx, res, NULL);
-    struct rt_waker later = RT_WAKER_NONE; /* a receiver's */
-    rt_spin_lock_always(&ch->lock);
-    enum rt_poll p = do_send(ch, op, msg, cx, res, &later);
-    rt_spin_unlock(&ch->lock, true);
-    rt_waker_wake(&later);
-    return p;
+    if (rt_mt())
+        return rt__chan_send_locked(ch, op, msg, cx, res);
+    return do_send(ch, op, msg, cx, res, NULL);
 }
 
 /* Copies the first waiting sender's message to `dst` and completes its
@@ -186,6 +200,18 @@ static inline enum rt_poll do_recv(struct rt_chan *ch, struct rt_chan_op *op,
     return RT_READY;
 }
 
+enum rt_poll rt__chan_recv_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  void *out, struct rt_cx *cx, int *res)
+{
+    struct rt_waker later[2] = {RT_WAKER_NONE, RT_WAKER_NONE};
+    rt_spin_lock_always(&ch->lock);
+    enum rt_poll p = do_recv(ch, op, out, cx, res, later);
+    rt_spin_unlock(&ch->lock, true);
+    rt_waker_wake(&later[0]);
+    rt_waker_wake(&later[1]);
+    return p;
+}
+
 enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
                                void *out, struct rt_cx *cx, int *res)
 {
@@ -195,15 +221,9 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
-    if (!rt_mt()) /* one worker: as rt_chan_poll_send */
-        return do_recv(ch, op, out, cx, res, NULL);
-    struct rt_waker later[2] = {RT_WAKER_NONE, RT_WAKER_NONE};
-    rt_spin_lock_always(&ch->lock);
-    enum rt_poll p = do_recv(ch, op, out, cx, res, later);
-    rt_spin_unlock(&ch->lock, true);
-    rt_waker_wake(&later[0]);
-    rt_waker_wake(&later[1]);
-    return p;
+    if (rt_mt()) /* as rt_chan_poll_send */
+        return rt__chan_recv_locked(ch, op, out, cx, res);
+    return do_recv(ch, op, out, cx, res, NULL);
 }
 
 enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
