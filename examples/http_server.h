@@ -55,6 +55,8 @@ struct http_server_stats {
     uint64_t requests;      /* responses queued, errors included */
     uint64_t accept_errors; /* failed accepts (EMFILE, ENFILE, ...) */
     uint64_t timeouts;      /* connections closed by a timeout */
+    uint64_t clock_reads;   /* readings of the clock by the server's own
+                               code (see http_server_now) */
     size_t conns;           /* connections open now */
 };
 
@@ -70,6 +72,11 @@ struct http_server {
     void *bufs;   /* free request buffers, a LIFO list through their
                      first word (see conn_task) */
     size_t nbufs; /* how many are on it */
+    /* The clock as the server last read it, and the reactor turn it was
+     * read in (rt_reactor_stats' `turns`): written by http_server_now,
+     * which the server's tasks call, all on the scheduler's one thread. */
+    uint64_t now_ns;
+    uint64_t now_turn;
 };
 
 /* The frame of http_server_task. Set `s` and leave the rest zeroed. */
@@ -100,6 +107,14 @@ void http_server_fini(struct http_server *s);
  * EMFILE/ENFILE/ENOBUFS/ENOMEM back off with a sleep and retry, so open
  * connections keep being served. May suspend. */
 enum rt_poll http_server_task(void *self);
+
+/* Now (rt_now_ns scale) as the server's deadlines use it: the clock is
+ * read once per turn of the current reactor and the reading reused until
+ * the next turn, so it may be behind by the time the tasks woken in one
+ * turn take to run (microseconds per task), never ahead. Deadlines made
+ * from it come that much early, which is nothing beside timeouts of
+ * seconds. Call from a task of the server's scheduler. Never suspends. */
+uint64_t http_server_now(struct http_server *s);
 
 /* Stops the server: closes the listener (waking the acceptor), and shuts
  * down the read side of every connection waiting for a next request, so
