@@ -35,8 +35,10 @@ enum state {
     S_VALUE_CR,  /* the CR that ends a header line */
 };
 
-/* The headers whose values matter, matched while the name is read; a
- * bit each in p->names. */
+/* The headers whose values matter, matched while the name is read: the
+ * first byte picks the one candidate it can be (the two that start with
+ * "con" part at their fourth byte), each later byte keeps it or drops it,
+ * one comparison a byte. */
 enum header {
     H_CONNECTION,
     H_CONTENT_LENGTH,
@@ -48,7 +50,6 @@ enum header {
 static const char *const header_names[H_COUNT] = {
     "connection", "content-length", "host", "transfer-encoding"};
 static const unsigned char header_lens[H_COUNT] = {10, 14, 4, 17};
-#define ALL_HEADERS ((1u << H_COUNT) - 1)
 
 /* The Connection tokens that matter, a bit each in p->names while a
  * Connection value is read. */
@@ -100,19 +101,8 @@ static unsigned char lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* The name bytes seen so far (p->sub of them) and now c: which of the
- * headers in p->names can the name still be? */
-static unsigned match_name(unsigned names, size_t at, unsigned char c)
-{
-    c = lower(c);
-    for (int h = 0; h < H_COUNT; h++)
-        if ((names & (1u << h)) &&
-            (at >= header_lens[h] || header_names[h][at] != (char)c))
-            names &= ~(1u << h);
-    return names;
-}
-
-/* The same for a Connection token: p->sub bytes of it seen, now c. */
+/* A Connection token: p->sub bytes of it seen, now c: which of the two
+ * tokens that matter (bits of p->names) can it still be? */
 static unsigned match_token(unsigned tokens, size_t at, unsigned char c)
 {
     c = lower(c);
@@ -207,10 +197,11 @@ static enum http_parse_result value_byte(struct http_parser *p, unsigned char c)
     return HTTP_PARSE_MORE;
 }
 
-/* In a header value at s[*i] (after its leading spaces): a run of plain
- * bytes of a header that is not one of ours at once, else one byte, or
- * the line's end. Returns HTTP_PARSE_MORE to go on, with *i at the last
- * byte used (limit when the run reached it), or the result. */
+/* In a header value at s[*i] (after its leading spaces): a run of the
+ * bytes the header allows at once (any field byte, host bytes, digits),
+ * then one byte by the header's rules, or the line's end. Returns
+ * HTTP_PARSE_MORE to go on, with *i at the last byte used (limit when the run
+ * reached it), or the result. */
 static enum http_parse_result value_run(struct http_parser *p,
                                         const unsigned char *s, size_t *i,
                                         size_t limit)
@@ -219,10 +210,20 @@ static enum http_parse_result value_run(struct http_parser *p,
     if (p->header == H_OTHER) {
         while (k < limit && (classes[s[k]] & C_FIELD))
             k++;
-        *i = k;
-        if (k == limit)
-            return HTTP_PARSE_MORE; /* the loop ends; state stays */
+    } else if (p->header == H_HOST && !(p->flags & F_WS)) {
+        while (k < limit && (classes[s[k]] & C_HOST))
+            k++;
+    } else if (p->header == H_CONTENT_LENGTH && !(p->flags & F_WS)) {
+        for (; k < limit && s[k] >= '0' && s[k] <= '9'; k++) {
+            if (p->value > (SIZE_MAX - 9) / 10)
+                return HTTP_PARSE_BAD;
+            p->value = p->value * 10 + (size_t)(s[k] - '0');
+            p->flags |= F_DIGITS;
+        }
     }
+    *i = k;
+    if (k == limit)
+        return HTTP_PARSE_MORE; /* the loop ends; state stays */
     unsigned char c = s[k];
     if (c == '\r') {
         p->state = S_VALUE_CR;
@@ -373,7 +374,18 @@ enum http_parse_result http_parse_request(struct http_parser *p,
             p->state = S_VERSION;
             break;
         case S_VERSION:
-            /* HTTP/<digit>.<digit>, exactly; then the line ends. */
+            /* HTTP/<digit>.<digit>, exactly; then the line ends. All eight
+             * bytes at once when they are there. */
+            if (p->sub == 0 && limit - i >= 8 &&
+                memcmp(s + i, "HTTP/", 5) == 0 && s[i + 5] >= '0' &&
+                s[i + 5] <= '9' && s[i + 6] == '.' && s[i + 7] >= '0' &&
+                s[i + 7] <= '9') {
+                p->major = s[i + 5] - '0';
+                p->minor = s[i + 7] - '0';
+                p->sub = 8;
+                i += 7;
+                break;
+            }
             if (p->sub < 5) {
                 if (c != (unsigned char)"HTTP/"[p->sub])
                     return HTTP_PARSE_BAD;
@@ -414,7 +426,11 @@ enum http_parse_result http_parse_request(struct http_parser *p,
                 p->state = S_END_CR;
             } else if (classes[c] & C_TCHAR) {
                 /* Not a space: obs-fold is refused. */
-                p->names = match_name(ALL_HEADERS, 0, c);
+                unsigned char l = lower(c);
+                p->header = l == 'c'   ? H_CONNECTION
+                            : l == 'h' ? H_HOST
+                            : l == 't' ? H_TRANSFER_ENCODING
+                                       : H_OTHER;
                 p->sub = 1;
                 p->state = S_NAME;
             } else {
@@ -426,24 +442,30 @@ enum http_parse_result http_parse_request(struct http_parser *p,
                 return HTTP_PARSE_BAD;
             return end_head(p, buf, i, req);
         case S_NAME:
-            if (c == ':') {
-                p->header = H_OTHER;
-                for (int h = 0; h < H_COUNT; h++)
-                    if ((p->names & (1u << h)) && p->sub == header_lens[h])
-                        p->header = (unsigned char)h;
-                p->flags &= F_LENGTH;
-                p->value = 0;
-                p->sub = 0;
-                p->names = TOKEN_CLOSE | TOKEN_KEEP_ALIVE;
-                p->state = S_OWS;
-            } else if (classes[c] & C_TCHAR) {
-                if (p->names)
-                    p->names = match_name(p->names, p->sub, c);
+            while (i < limit && (classes[s[i]] & C_TCHAR)) {
+                if (p->header != H_OTHER) {
+                    unsigned char l = lower(s[i]);
+                    if (p->header == H_CONNECTION && p->sub == 3 && l == 't')
+                        p->header = H_CONTENT_LENGTH;
+                    if (p->sub >= header_lens[p->header] ||
+                        l != (unsigned char)header_names[p->header][p->sub])
+                        p->header = H_OTHER;
+                }
                 if (p->sub < 255)
                     p->sub++;
-            } else {
-                return HTTP_PARSE_BAD;
+                i++;
             }
+            if (i == limit)
+                goto out;
+            if (s[i] != ':')
+                return HTTP_PARSE_BAD;
+            if (p->header != H_OTHER && p->sub != header_lens[p->header])
+                p->header = H_OTHER; /* a longer name that starts like one */
+            p->flags &= F_LENGTH;
+            p->value = 0;
+            p->sub = 0;
+            p->names = TOKEN_CLOSE | TOKEN_KEEP_ALIVE;
+            p->state = S_OWS;
             break;
         case S_OWS:
             if (c == ' ' || c == '\t')
