@@ -4,8 +4,10 @@
  * One task accepts; each connection is one more task that parses request
  * heads (examples/http_parse.h), answers them in order (keep-alive and
  * pipelining), and ends when the peer closes, a timeout passes, or the
- * server stops. Routes: `GET /` answers "hello\n"; `GET /static/<path>`
- * serves a regular file below the configured root; the rest is 404.
+ * server stops. One more task sweeps the connections that wait for a next
+ * request and ends those idle past their timeout. Routes: `GET /` answers
+ * "hello\n"; `GET /static/<path>` serves a regular file below the configured
+ * root; the rest is 404.
  *
  * The same source builds on both backends (http_server_stackful and
  * http_server_stackless). All functions except http_server_init and
@@ -33,7 +35,10 @@ struct http_server_config {
     const char *root;           /* directory served under /static/; NULL:
                                    /static/ is always 404 */
     uint64_t header_timeout_ns; /* first byte of a head to its last; 10 s */
-    uint64_t idle_timeout_ns;   /* keep-alive wait for a next request; 60 s */
+    uint64_t idle_timeout_ns;   /* keep-alive wait for a next request; 60 s.
+                                   Enforced by a sweep every eighth of it
+                                   (10 ms to 1 s), so a connection may stay
+                                   up to that much longer. */
     uint64_t write_timeout_ns;  /* longest a write may wait for the peer
                                    to take any byte; then the connection
                                    is reset; 10 s */
@@ -77,6 +82,8 @@ struct http_server {
      * which the server's tasks call, all on the scheduler's one thread. */
     uint64_t now_ns;
     uint64_t now_turn;
+    /* Closed by http_server_stop, which ends the idle sweeper's wait. */
+    struct rt_chan sweep_stop;
 };
 
 /* The frame of http_server_task. Set `s` and leave the rest zeroed. */
