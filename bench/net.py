@@ -30,15 +30,19 @@ import tempfile
 import time
 
 BACKENDS = ["stackful", "stackless"]
-# conns: wrk's connection counts; echo: (connections, round trips each)
-# for the echo client; runs: rounds, each measuring every server once.
+# conns: wrk's connection counts; runs: rounds, each measuring every
+# server once (on a shared host many short rounds give a steadier median
+# than a few long ones); echo: (connections, round trips each) for the
+# echo client, echo_runs its rounds; idle_runs: idle_conn repetitions.
 SIZES = {
     "quick": {"conns": [100], "seconds": 1, "idle": 2000, "runs": 3,
-              "idle_runs": 1, "echo": [(100, 1000)]},
-    "default": {"conns": [100, 1000], "seconds": 3, "idle": 10000,
-                "runs": 5, "idle_runs": 3, "echo": [(100, 3000), (1000, 300)]},
-    "full": {"conns": [100, 1000], "seconds": 10, "idle": 10000, "runs": 7,
-             "idle_runs": 5, "echo": [(100, 10000), (1000, 1000)]},
+              "idle_runs": 1, "echo": [(100, 1000)], "echo_runs": 3},
+    "default": {"conns": [100, 1000], "seconds": 2, "idle": 10000,
+                "runs": 7, "idle_runs": 3, "echo": [(100, 2000), (1000, 200)],
+                "echo_runs": 5},
+    "full": {"conns": [100, 1000], "seconds": 5, "idle": 10000, "runs": 9,
+             "idle_runs": 5, "echo": [(100, 10000), (1000, 1000)],
+             "echo_runs": 7},
 }
 ECHO_BYTES = 64
 BODY = "hello\n"
@@ -490,10 +494,11 @@ def echo_points(s, trees, server_cpu, client_cpu, notes, say):
     notes.append("echo: examples/echo.c's server on each backend, loaded by "
                  "`echo_%s client PORT C M %d` (C connections, M round trips "
                  "of %d bytes each; param = C), server pinned to CPU %s and "
-                 "the client to CPU %s, median of %d rounds; "
-                 "cpu_us_per_message is the server's CPU time over the run / "
-                 "round trips" % (BACKENDS[0], ECHO_BYTES, ECHO_BYTES,
-                                  server_cpu, client_cpu, s["runs"]))
+                 "the client to CPU %s, median of %d rounds, the order "
+                 "rotated; cpu_us_per_message is the server's CPU time over "
+                 "the run / round trips" % (BACKENDS[0], ECHO_BYTES,
+                                            ECHO_BYTES, server_cpu,
+                                            client_cpu, s["echo_runs"]))
     servers, rows = [], []
     try:
         for b in BACKENDS:
@@ -512,7 +517,7 @@ def echo_points(s, trees, server_cpu, client_cpu, notes, say):
                 res["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) * 1e6 / \
                     max(res["requests"], 1)
                 return res
-            results = rounds(servers, s["runs"], one,
+            results = rounds(servers, s["echo_runs"], one,
                              "echo %d connections" % conns, say)
             for name, _, _ in servers:
                 rows += echo_rows(name, results[name], conns)
@@ -627,9 +632,15 @@ def run(size, trees, say):
         if not nginx:
             notes.append("http: nginx is not installed; no baseline:nginx "
                          "rows")
+        load0 = os.getloadavg()[0]
         with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
             rows += http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu,
                                 notes, say)
+        notes.append("http: the host's 1-minute load average was %.2f "
+                     "before the http rounds and %.2f after (the servers and "
+                     "wrk account for about 2 of it); other load on a shared "
+                     "host widens the spread of every CPU figure"
+                     % (load0, os.getloadavg()[0]))
     rows += echo_points(s, trees, server_cpu, wrk_cpu, notes, say)
     for b in BACKENDS:
         say("        idle_conn %s, %d connections x %d"
