@@ -637,8 +637,9 @@ def run(size, trees, say):
             rows += http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu,
                                 notes, say)
         notes.append("http: the host's 1-minute load average was %.2f "
-                     "before the http rounds and %.2f after (the servers and "
-                     "wrk account for about 2 of it); other load on a shared "
+                     "before the http rounds and %.2f after (an average over "
+                     "the last minute, so the runner's own work counts in it: "
+                     "a server and wrk make about 2); other load on a shared "
                      "host widens the spread of every CPU figure"
                      % (load0, os.getloadavg()[0]))
     rows += echo_points(s, trees, server_cpu, wrk_cpu, notes, say)
