@@ -33,16 +33,19 @@ BACKENDS = ["stackful", "stackless"]
 # conns: wrk's connection counts; runs: rounds, each measuring every
 # server once (on a shared host many short rounds give a steadier median
 # than a few long ones); echo: (connections, round trips each) for the
-# echo client, echo_runs its rounds; idle_runs: idle_conn repetitions.
+# echo client, echo_runs its rounds; syscall_runs: rounds of the untimed
+# runs under perf (how many requests share an epoll wait moves with the
+# host's load, so one run can be off); idle_runs: idle_conn repetitions.
 SIZES = {
     "quick": {"conns": [100], "seconds": 1, "idle": 2000, "runs": 3,
-              "idle_runs": 1, "echo": [(100, 1000)], "echo_runs": 3},
+              "idle_runs": 1, "echo": [(100, 1000)], "echo_runs": 3,
+              "syscall_runs": 1},
     "default": {"conns": [100, 1000], "seconds": 2, "idle": 10000,
                 "runs": 7, "idle_runs": 3, "echo": [(100, 2000), (1000, 200)],
-                "echo_runs": 5},
+                "echo_runs": 5, "syscall_runs": 3},
     "full": {"conns": [100, 1000], "seconds": 5, "idle": 10000, "runs": 9,
              "idle_runs": 5, "echo": [(100, 10000), (1000, 1000)],
-             "echo_runs": 7},
+             "echo_runs": 7, "syscall_runs": 3},
 }
 ECHO_BYTES = 64
 BODY = "hello\n"
@@ -370,8 +373,9 @@ def perf_note_for(workload, unit, notes):
     """perf_usable, with the note saying what was counted or why not."""
     perf_note = perf_usable()
     if perf_note is None:
-        notes.append("%s syscalls_per_%s, reads_per_%s: one more load run "
-                     "per server and point (not timed) under `perf stat -e "
+        notes.append("%s syscalls_per_%s, reads_per_%s: more load runs "
+                     "per server and point (not timed; rounds like the timed "
+                     "ones, the median) under `perf stat -e "
                      "%s,%s -p <server pids>`; all syscalls, and the reads "
                      "among them (read, recvfrom, readv), over the %ss the "
                      "load made" % (workload, unit, unit, SYSCALL_ALL,
@@ -431,17 +435,16 @@ def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
                     if r:
                         rows.append(r)
             if perf_note is None:
-                for name, proc, port in servers:
-                    say("        http %d connections, syscalls: %s"
-                        % (c, name))
-                    calls, reads = syscall_point(proc.pid, port, c,
-                                                 min(s["seconds"], 2),
-                                                 wrk_cpu)
-                    settle(proc.pid)
+                counted = rounds(
+                    servers, s["syscall_runs"],
+                    lambda name, proc, port: syscall_point(
+                        proc.pid, port, c, min(s["seconds"], 2), wrk_cpu),
+                    "http %d connections, syscalls" % c, say)
+                for name, _, _ in servers:
                     rows.append(row("http", name, c, "syscalls_per_request",
-                                    [calls], "calls"))
+                                    [x[0] for x in counted[name]], "calls"))
                     rows.append(row("http", name, c, "reads_per_request",
-                                    [reads], "calls"))
+                                    [x[1] for x in counted[name]], "calls"))
     finally:
         for _, proc, _ in servers:
             stop(proc)
@@ -522,19 +525,19 @@ def echo_points(s, trees, server_cpu, client_cpu, notes, say):
             for name, _, _ in servers:
                 rows += echo_rows(name, results[name], conns)
             if perf_note is None:
-                for name, proc, port in servers:
-                    say("        echo %d connections, syscalls: %s"
-                        % (conns, name))
-                    calls, reads = count_syscalls(
+                counted = rounds(
+                    servers, s["syscall_runs"],
+                    lambda name, proc, port: count_syscalls(
                         proc.pid, lambda: run_echo_client(
                             client, port, conns, trips,
-                            client_cpu)["requests"])
-                    settle(proc.pid)
+                            client_cpu)["requests"]),
+                    "echo %d connections, syscalls" % conns, say)
+                for name, _, _ in servers:
                     rows.append(row("echo", name, conns,
-                                    "syscalls_per_message", [calls],
-                                    "calls"))
+                                    "syscalls_per_message",
+                                    [x[0] for x in counted[name]], "calls"))
                     rows.append(row("echo", name, conns, "reads_per_message",
-                                    [reads], "calls"))
+                                    [x[1] for x in counted[name]], "calls"))
     finally:
         for _, proc, _ in servers:
             stop(proc)
