@@ -32,9 +32,9 @@
 #define CONNS    32
 #define ROUNDS   100
 
+#ifndef SANITIZED
 static char resp[4096];
 
-#ifndef SANITIZED
 /* ---- The interposers ----------------------------------------------------
  * Counting is on between count_start and count_stop; any thread may call
  * in, so the counters are atomics. glibc's __libc_* entry points are the
