@@ -36,7 +36,7 @@ BACKENDS = ["stackful", "stackless"]
 WORKLOADS = ["handoff", "yield", "spawn", "park", "depth", "timers",
              "channel"]
 # Workloads measured by bench/net.py (the examples/ servers under load).
-NET_WORKLOADS = ["http", "idle_conn"]
+NET_WORKLOADS = ["http", "echo", "idle_conn"]
 
 # Parameters and repetitions per size. Each workload program documents its
 # parameters; the runner only chooses them.
@@ -73,6 +73,8 @@ BASELINE_FOR = {
     ("http", "cpu_us_per_request"): ("baseline:nginx", True),
     ("http", "p99_ms"): ("baseline:nginx", True),
     ("http", "p50_ms"): ("baseline:nginx", True),
+    ("http", "syscalls_per_request"): ("baseline:nginx", True),
+    ("http", "reads_per_request"): ("baseline:nginx", True),
 }
 
 NOTES = {
@@ -92,7 +94,15 @@ NOTES = {
               "spawn and join included",
     "channel": "one producer, one consumer, 2e6 messages; param = capacity",
     "http": "examples/http.c under wrk, GET / keep-alive; param = "
-            "connections; baseline: nginx, 1 worker, same body",
+            "connections; baseline: nginx, 1 worker, same body; "
+            "cpu_vs_nginx: the median over rounds of each round's CPU "
+            "per request over nginx's; syscalls_per_request and "
+            "reads_per_request from perf's syscall tracepoints (rows "
+            "skipped, with a note, where perf cannot count them)",
+    "echo": "examples/echo.c's server under its load client, 64-byte "
+            "round trips; param = connections; per message: CPU, system "
+            "calls and reads (perf's syscall tracepoints, skipped with a "
+            "note where perf cannot count them); no baseline",
     "idle_conn": "N keep-alive connections that send nothing: server RSS "
                  "delta / N",
 }
@@ -275,7 +285,8 @@ def build(backend, tree):
          "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
         stdout=subprocess.DEVNULL)
     targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline",
-                                                   "http_" + backend]
+                                                   "http_" + backend,
+                                                   "echo_" + backend]
     if backend == BACKENDS[0]:
         targets += [d[0] for d in DESIGN]
     run(["cmake", "--build", tree, "--target"] + targets,
@@ -659,8 +670,8 @@ def main(argv=None):
     except RuntimeError as e:
         say("bench/compare: %s" % e)
         return 1
-    import net  # bench/net.py: the HTTP example under wrk, idle connections
-    say("[net] http and idle_conn (bench/net.py)")
+    import net  # bench/net.py: the HTTP and echo examples, idle connections
+    say("[net] http, echo and idle_conn (bench/net.py)")
     t0 = time.time()
     r, n = net.run(size, trees, say)
     rows += r
