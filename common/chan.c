@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include <greenfut/sleep.h>
 #include "sys.h"
 
@@ -149,6 +150,8 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
+        return RT_PENDING;
     /* One worker: no lock, wakes at once; the code of a one-thread
      * channel (the two paths are the one body above, inlined twice). */
     if (rt_mt())
@@ -221,6 +224,8 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx))
+        return RT_PENDING;
     if (rt_mt()) /* as rt_chan_poll_send */
         return rt__chan_recv_locked(ch, op, out, cx, res);
     return do_recv(ch, op, out, cx, res, NULL);

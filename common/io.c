@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include <greenfut/clock.h>
 #include "reactor_internal.h"
 #include "sys.h"
@@ -182,6 +183,8 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
+        return RT_PENDING;
     if (r->shared)
         return transfer_shared(r, fd, buf, len, bit, cx, res);
     struct rt__io *io = rt__reactor_io(r, fd);
@@ -293,6 +296,8 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx))
+        return RT_PENDING;
     if (r->shared)
         return accept_shared(r, fd, addr, alen, cx, res);
     struct rt__io *io = rt__reactor_io(r, fd);

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 
 /* Each object's fields and its queued waiters are its lock's (sync.h). A
  * function that completes one waiter takes its waker out under the lock
@@ -29,6 +30,8 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
+        return RT_PENDING;
     enum rt_poll p = RT_PENDING;
     bool locked = rt_spin_lock(&s->lock);
     /* A permit handed to us by rt_sem_release, or a free one nobody queued

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include "executor_internal.h"
 #include "join_internal.h"
 #include "dump_internal.h"
@@ -398,7 +399,9 @@ static void worker_main(struct rt_worker *w)
             atomic_exchange_explicit(&ex->root_woken, 0,
                                      memory_order_acq_rel)) {
             watch_poll(0, ex->root);
+            rt__coop_begin();
             enum rt_poll p = fut_poll(ex->root, &rcx, ex->out);
+            rt__coop_end();
             watch_idle();
             if (p == RT_READY) {
                 atomic_store(&ex->root_done, 1);
@@ -413,6 +416,10 @@ static void worker_main(struct rt_worker *w)
             fut__task_run_mt(&ex->tasks, t); /* may free t */
             watch_idle();
             n++;
+            if (rt__coop_refused) { /* see run_loop */
+                rt__coop_refused = false;
+                n = FUT_BUDGET;
+            }
         }
         if (live_tasks(ex) == 0)
             rt_workers_stop(ws, 0);
@@ -482,7 +489,9 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         if (root && atomic_exchange_explicit(&ex->root_woken, 0,
                                              memory_order_acq_rel)) {
             watch_poll(0, root);
+            rt__coop_begin();
             enum rt_poll p = fut_poll(root, &rcx, out);
+            rt__coop_end();
             watch_idle();
             if (p == RT_READY) {
                 rc = 0;
@@ -498,6 +507,13 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             watch_poll(t->id, fut__task_frame(t));
             fut__task_run(&ex->tasks, t); /* may free t */
             watch_idle();
+            /* A task that spent its cooperative budget woke itself: look
+             * at the reactor before it runs again, or a timer due meanwhile
+             * would wait for a whole FUT_BUDGET of its runs. */
+            if (rt__coop_refused) {
+                rt__coop_refused = false;
+                break;
+            }
         }
         if (root && atomic_load_explicit(&ex->root_woken, memory_order_relaxed))
             continue;

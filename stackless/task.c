@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include "owner.h"
 #include "task_internal.h"
 #include "wait_note.h"
@@ -351,7 +352,9 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t)
     ts->cur = t;
     ts->polls++;
     fut__wait_note = NULL;
+    rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
+    rt__coop_end();
     ts->cur = NULL;
     if (r == RT_READY) {
         finish(ts, t);
@@ -374,7 +377,9 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
     struct rt_cx cx = {&w};
     fut__polling = t;
     fut__wait_note = NULL;
+    rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
+    rt__coop_end();
     fut__polling = NULL;
     if (r == RT_READY) {
         finish_mt(ts, t);
