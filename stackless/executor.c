@@ -401,7 +401,6 @@ static void worker_main(struct rt_worker *w)
             watch_poll(0, ex->root);
             rt__coop_begin();
             enum rt_poll p = fut_poll(ex->root, &rcx, ex->out);
-            rt__coop_end();
             watch_idle();
             if (p == RT_READY) {
                 atomic_store(&ex->root_done, 1);
@@ -442,6 +441,7 @@ static void worker_main(struct rt_worker *w)
         if (w->index == 0)
             rt__dump_check();
     }
+    rt__coop_end();
     if (w->index != 0) {
         rt__dump_end();
         rt__watchdog_stop(watchdog);
@@ -491,7 +491,6 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             watch_poll(0, root);
             rt__coop_begin();
             enum rt_poll p = fut_poll(root, &rcx, out);
-            rt__coop_end();
             watch_idle();
             if (p == RT_READY) {
                 rc = 0;
@@ -540,6 +539,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         rt__dump_check();
     }
 end:
+    rt__coop_end(); /* leaf calls outside a run are never refused */
     rt__dump_end();
     dump_root = NULL;
     rt__watchdog_stop(watchdog);

@@ -354,7 +354,6 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t)
     fut__wait_note = NULL;
     rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
-    rt__coop_end();
     ts->cur = NULL;
     if (r == RT_READY) {
         finish(ts, t);
@@ -379,7 +378,6 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
     fut__wait_note = NULL;
     rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
-    rt__coop_end();
     fut__polling = NULL;
     if (r == RT_READY) {
         finish_mt(ts, t);

@@ -21,6 +21,7 @@
 #define RT_COMMON_COOP_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "rt_poll.h"
@@ -43,9 +44,17 @@ extern _Thread_local bool rt__coop_refused;
  * each task. Returns the previous budget. */
 unsigned rt_coop_set(unsigned budget);
 
-/* The budget of one run, as rt_coop_set left it (UINT_MAX when off). For
- * the schedulers, before each run of a task. */
-unsigned rt__coop_budget(void);
+/* The budget of one run as rt_coop_set left it, 0 when off. Relaxed: a
+ * change only has to be seen at some next run. */
+extern atomic_uint rt__coop_per_run;
+
+/* The budget of one run (UINT_MAX when off). For the schedulers, before
+ * each run of a task: inline, since a poll or a resume pays for it. */
+static inline unsigned rt__coop_budget(void)
+{
+    unsigned b = atomic_load_explicit(&rt__coop_per_run, memory_order_relaxed);
+    return b ? b : UINT_MAX;
+}
 
 /* The schedulers: a task starts running (stackless: a poll; stackful: the
  * thread is resumed). */
@@ -54,7 +63,8 @@ static inline void rt__coop_begin(void)
     rt__coop_left = rt__coop_budget();
 }
 
-/* The schedulers: no task runs on this thread now. */
+/* The schedulers: no task runs on this thread from now on (a run ended):
+ * leaf calls made outside a run are never refused. */
 static inline void rt__coop_end(void)
 {
     rt__coop_left = UINT_MAX;
