@@ -18,10 +18,13 @@
 struct rt_watchdog;
 
 /* For schedulers, at the start of a run: starts a watchdog thread when one
- * is enabled (rt_watchdog_ms() > 0). Returns the watchdog, or NULL when
- * disabled or when the thread could not start (said once on stderr: the run
- * goes on without). Never runs user code. */
-struct rt_watchdog *rt__watchdog_start(void);
+ * is enabled (rt_watchdog_ms() > 0). `kind` is what the dump calls the
+ * run's tasks ("green thread" or "task", a static string; NULL: "task"):
+ * the report describes the stalled task with the dump's own formatter
+ * (rt__dump_task_write), in the same words. Returns the watchdog, or NULL
+ * when disabled or when the thread could not start (said once on stderr:
+ * the run goes on without). Never runs user code. */
+struct rt_watchdog *rt__watchdog_start(const char *kind);
 
 /* Stops and frees a watchdog from rt__watchdog_start (NULL is fine). Joins
  * its thread, so it may take up to half a threshold. */
@@ -31,7 +34,8 @@ void rt__watchdog_stop(struct rt_watchdog *wd);
  * (NULL or "" when unnamed; copied, at most 31 bytes) running `entry` (the
  * address of its function, for dladdr). `task` is the key its spawn site
  * was noted under (rt__watchdog_spawned), NULL for none; a noted entry
- * takes the place of `entry`. Owner thread only. */
+ * other than `entry` takes its place, and then `name` (the name of the
+ * wrapper that `entry` is) is not reported. Owner thread only. */
 void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
                          uintptr_t entry, const void *task);
 

@@ -3,11 +3,13 @@
 #include <greenfut/rt.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gt_internal.h"
+#include "dump_internal.h"
 #include "rt_cancel.h"
 
 /* The root's frame is a heap copy (gt_run takes no argument copy), owned
@@ -116,6 +118,31 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     if (join)
         join->id = id;
     return 0;
+}
+
+/* gt__frame_wait: the wait of the frame a green thread is parked in. */
+static void frame_wait(const void *frame, struct rt__dump_task *d)
+{
+    const struct rt_frame *h = frame;
+    while (h->op == RT__OP_CHILD && h->u.child)
+        h = h->u.child;
+    const char *what = d->wait; /* gt_park's, when the op names none */
+    rt__frame_wait(h, d);
+    if (!d->wait)
+        d->wait = what;
+}
+
+void rt_stackful_park(struct rt_frame *h, const char *what)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return;
+    if (!atomic_load_explicit(&gt__frame_wait, memory_order_relaxed))
+        atomic_store_explicit(&gt__frame_wait, frame_wait,
+                              memory_order_relaxed);
+    self->waiting_frame = h;
+    gt_park(what);
+    self->waiting_frame = NULL;
 }
 
 int rt_stackful_join(struct rt_join *join)

@@ -203,10 +203,15 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         d->fn = a->fn;
         d->inner = a->inner;
         d->chain = a->chain;
+        d->files = a->files;
         d->lines = a->lines;
         d->depth = ts->cur == t ? 0 : a->depth; /* running: no resume yet */
-        if (ts->cur != t) /* the running task waits on nothing */
+        if (ts->cur != t) { /* the running task waits on nothing */
             d->wait = a->waits ? a->waits : "?";
+            d->obj = a->obj;
+            d->fd = a->fd;
+            d->deadline = a->deadline;
+        }
         return;
     }
 #if defined(RT_DEBUG) && RT_DEBUG
@@ -295,7 +300,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
     struct rt_waker rw = {&root_vt, ex};
     struct rt_cx rcx = {&rw};
     ex->running = 1;
-    watchdog = rt__watchdog_start();
+    watchdog = rt__watchdog_start("task");
     dump_root = root;
     rt__dump_begin(dump, ex, reactor_of(ex));
     if (root)
