@@ -19,6 +19,22 @@
 #include <greenfut/clock.h>
 #include "watchdog_internal.h"
 
+/* The gdb extension, inline in a .debug_gdb_scripts section (gdb's
+ * "inlined script" entry: the byte 4, the script's name on the first line,
+ * its text, a NUL). gdb runs it when it loads a program linked with this
+ * file, if auto-load allows the program's directory; mergeable strings, so
+ * that a program with both a static and a shared copy holds one. This
+ * object is in every program that runs a scheduler: both backends call
+ * rt__dump_begin. */
+#ifdef RT_GDB_SCRIPT
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\",@progbits,1\n"
+        ".byte 4\n"
+        ".ascii \"gdb.inlined-script.greenfut\\n\"\n"
+        ".incbin \"" RT_GDB_SCRIPT "\"\n"
+        ".byte 0\n"
+        ".popsection\n");
+#endif
+
 /* The calling thread's run, set by rt__dump_begin. */
 static _Thread_local rt__dump_fn source;
 static _Thread_local void *source_ctx;
