@@ -330,12 +330,12 @@ class InfoGreenThreads(gdb.Command):
             print("scheduler %#x on thread %d (LWP %d): %d live, %d parked"
                   % (int(s), th.num, th.ptid[1], int(s["live"]),
                      int(s["parked"])))
-            print("  %4s %-10s %-20s %-9s %-22s %s" % (
+            print("  %4s %-10s %-20s %-9s %-30s %s" % (
                 "id", "name", "function", "state", "waits on", "stack"))
             for t in ts:
                 state = int(t["state"])
                 used = thread_stack(t)
-                print("  %4d %-10s %-20s %-9s %-22s %s" % (
+                print("  %4d %-10s %-20s %-9s %-30s %s" % (
                     int(t["id"]), t["name"].string() or "-",
                     name_of(t["entry"]), STATES.get(state, "?"),
                     thread_wait(t) or "-",
@@ -478,14 +478,14 @@ class InfoFutures(gdb.Command):
         for th, ts, tasks in found:
             print("executor tasks %#x on thread %d (LWP %d): %d pending"
                   % (int(ts), th.num, th.ptid[1], int(ts["pending"])))
-            print("  %4s %-20s %-9s %-22s %s" % (
+            print("  %4s %-20s %-9s %-30s %s" % (
                 "id", "function", "state", "resumes at", "waits on"))
             for t in tasks:
                 fut = task_future(t)
                 h = portable_frame(fut)
                 if h is None:
                     name = fut["vt"]["name"]
-                    print("  %4d %-20s %-9s %-22s %s" % (
+                    print("  %4d %-20s %-9s %-30s %s" % (
                         int(t["id"]), name.string() if int(name) else "?",
                         task_state(ts, t), "-", "-"))
                     continue
@@ -494,7 +494,7 @@ class InfoFutures(gdb.Command):
                 wait = chain[-1][2]
                 if len(chain) > 1:
                     wait += " (in %s)" % chain[-1][0]
-                print("  %4d %-20s %-9s %-22s %s" % (
+                print("  %4d %-20s %-9s %-30s %s" % (
                     int(t["id"]), fn, task_state(ts, t), at, wait or "-"))
 
 
