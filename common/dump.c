@@ -74,8 +74,29 @@ static void on_quit(int sig)
     errno = saved;
 }
 
+/* rt__watchdog_describe: a stalled task, in the dump's words. */
+static void describe_stall(char *buf, size_t len, const char *kind, int64_t id,
+                           const char *name, uintptr_t fn, const char *fname,
+                           const void *key)
+{
+    struct rt__dump_task d = {
+        .kind = kind,
+        .id = id,
+        .name = name,
+        .fn = fn,
+        .fname = fname,
+        .state = "running",
+        .fd = -1,
+        .stack = -1,
+        .key = key,
+    };
+    rt__dump_task_format(buf, len, &d);
+}
+
 void rt__dump_begin(rt__dump_fn fn, void *ctx, struct rt_reactor *r)
 {
+    atomic_store_explicit(&rt__watchdog_describe, describe_stall,
+                          memory_order_relaxed);
     source = fn;
     source_ctx = ctx;
     if (!signal_wanted() ||

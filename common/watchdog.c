@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include <greenfut/clock.h>
-#include "dump_internal.h"
 #include "idtable.h"
 #include "sys.h"
 
@@ -80,6 +79,7 @@ struct site {
 };
 
 atomic_int rt__watchdog_sites = -1;
+_Atomic(rt__watchdog_describe_fn) rt__watchdog_describe;
 static pthread_mutex_t sites_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct rt_idtable sites = RT_IDTABLE_INIT(sizeof(struct site)); /* mu */
 
@@ -207,24 +207,23 @@ static void report(const struct rt_watchdog *wd, const struct snap *sn,
     bool wrapped = key && rt__watchdog_site_of(key, &ra, &noted) && noted &&
                    noted != sn->entry;
     bool future = strcmp(wd->kind, "task") == 0;
-    struct rt__dump_task d = {
-        .kind = wd->kind,
-        .id = sn->id,
-        .state = "running",
-        .fd = -1,
-        .stack = -1,
-        .key = key,
-    };
+    const char *name = NULL, *fname = NULL;
+    uintptr_t fn = 0;
     if (wrapped) {
-        d.fn = noted;
+        fn = noted;
     } else if (future && sn->name.c[0]) {
-        d.fname = sn->name.c;
+        fname = sn->name.c;
     } else {
-        d.name = sn->name.c;
-        d.fn = sn->entry;
+        name = sn->name.c;
+        fn = sn->entry;
     }
     char line[1024];
-    rt__dump_task_format(line, sizeof(line), &d);
+    rt__watchdog_describe_fn describe =
+        atomic_load_explicit(&rt__watchdog_describe, memory_order_relaxed);
+    if (describe)
+        describe(line, sizeof(line), wd->kind, sn->id, name, fn, fname, key);
+    else
+        snprintf(line, sizeof(line), "%s %lld", wd->kind, (long long)sn->id);
     fprintf(stderr,
             "rt watchdog: no yield for %llu ms (threshold %llu ms): %s\n",
             (unsigned long long)((now - sn->since) / 1000000u),

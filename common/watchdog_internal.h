@@ -43,6 +43,20 @@ void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
  * runs: waiting in the reactor is not a stall). Owner thread only. */
 void rt__watchdog_idle(struct rt_watchdog *wd);
 
+/* Describes a running task into buf (len > 0) in the task dump's words:
+ * kind, id, name (NULL: none), fn (0: use fname), state "running". The
+ * dump owns that formatter and names spawn sites through this file, so the
+ * watchdog cannot include it: common/dump.c sets this at the start of
+ * every run (rt__dump_begin, after rt__watchdog_start and before any task
+ * runs), and the watchdog thread reads it (relaxed atomic; the value is
+ * always the same function). NULL before: the report then says only the
+ * kind and the id. */
+typedef void (*rt__watchdog_describe_fn)(char *buf, size_t len,
+                                         const char *kind, int64_t id,
+                                         const char *name, uintptr_t fn,
+                                         const char *fname, const void *key);
+extern _Atomic(rt__watchdog_describe_fn) rt__watchdog_describe;
+
 /* Spawn sites. 1 while sites are noted, 0 while not, -1 until first asked.
  * Read it through rt__watchdog_noting(). */
 extern atomic_int rt__watchdog_sites;
