@@ -76,6 +76,17 @@ static void init_header(struct rt_frame *h, rt_task_fn fn)
     h->ret = 0;
 }
 
+static void frame_wait(const void *frame, struct rt__dump_task *d);
+
+/* Gives describe() the frame reader, once: every portable task is spawned
+ * here or by rt_run, so it is set before any of them parks. */
+static void note_frame_wait(void)
+{
+    if (!atomic_load_explicit(&gt__frame_wait, memory_order_relaxed))
+        atomic_store_explicit(&gt__frame_wait, frame_wait,
+                              memory_order_relaxed);
+}
+
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join)
 {
@@ -93,6 +104,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EPERM;
     if (size > FRAME_MAX)
         return -ENOMEM;
+    note_frame_wait();
     /* A frame of up to a quarter of the stack is copied onto the thread's
      * own stack; a bigger one goes to the heap. */
     int64_t id;
@@ -137,9 +149,6 @@ void rt_stackful_park(struct rt_frame *h, const char *what)
     struct gt__thread *self = gt__self();
     if (!self)
         return;
-    if (!atomic_load_explicit(&gt__frame_wait, memory_order_relaxed))
-        atomic_store_explicit(&gt__frame_wait, frame_wait,
-                              memory_order_relaxed);
     self->waiting_frame = h;
     gt_park(what);
     self->waiting_frame = NULL;
@@ -166,6 +175,7 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
         return -EBUSY;
     if (size > FRAME_MAX)
         return -ENOMEM;
+    note_frame_wait();
     struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;
