@@ -53,12 +53,15 @@ struct gt__thread {
                              portable task its own task function (fn is
                              the wrapper); set at spawn */
     void *arg;
-    void *result;              /* fn's return, read by gt_join */
+    union {
+        void *result;              /* fn's return, read by gt_join: once DONE */
+        const void *waiting_frame; /* while PARKED only: the portable
+                                      frame parked in (rt_stackful_park,
+                                      which clears it), for the dump */
+    };
     struct gt__thread *joiner; /* the thread parked in gt_join on us */
     const char *waiting;       /* gt_park's `what`, for deadlock reports */
     int waiting_fd;            /* fd of an IO wait, -1 otherwise */
-    const void *waiting_frame; /* the portable frame parked in (set around
-                                  rt_stackful_park's gt_park), or NULL */
     void (*cancel)(void *arg); /* set by gt__set_cancel after spawn; run
                                   on `arg` at teardown if fn never ended */
     struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
