@@ -196,9 +196,9 @@ static int child(void *arg, void *shared)
 static int count_reports(const char *err, const char *entry)
 {
     char want[96];
-    snprintf(want, sizeof(want), "entry %s (", entry);
+    snprintf(want, sizeof(want), "(%s)", entry); /* the dump's wording */
     int n = 0;
-    for (const char *p = err; (p = strstr(p, "rt watchdog: task ")); p++) {
+    for (const char *p = err; (p = strstr(p, "rt watchdog: ")); p++) {
         const char *eol = strchr(p, '\n');
         const char *hit = strstr(p, want);
         if (hit && (!eol || hit < eol))

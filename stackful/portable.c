@@ -3,11 +3,13 @@
 #include <greenfut/rt.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gt_internal.h"
+#include "dump_internal.h"
 #include "rt_cancel.h"
 
 /* The root's frame is a heap copy (gt_run takes no argument copy), owned
@@ -74,6 +76,17 @@ static void init_header(struct rt_frame *h, rt_task_fn fn)
     h->ret = 0;
 }
 
+static void frame_wait(const void *frame, struct rt__dump_task *d);
+
+/* Gives describe() the frame reader, once: every portable task is spawned
+ * here or by rt_run, so it is set before any of them parks. */
+static void note_frame_wait(void)
+{
+    if (!atomic_load_explicit(&gt__frame_wait, memory_order_relaxed))
+        atomic_store_explicit(&gt__frame_wait, frame_wait,
+                              memory_order_relaxed);
+}
+
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join)
 {
@@ -91,6 +104,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EPERM;
     if (size > FRAME_MAX)
         return -ENOMEM;
+    note_frame_wait();
     /* A frame of up to a quarter of the stack is copied onto the thread's
      * own stack; a bigger one goes to the heap. */
     int64_t id;
@@ -118,6 +132,28 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     return 0;
 }
 
+/* gt__frame_wait: the wait of the frame a green thread is parked in. */
+static void frame_wait(const void *frame, struct rt__dump_task *d)
+{
+    const struct rt_frame *h = frame;
+    while (h->op == RT__OP_CHILD && h->u.child)
+        h = h->u.child;
+    const char *what = d->wait; /* gt_park's, when the op names none */
+    rt__frame_wait(h, d);
+    if (!d->wait)
+        d->wait = what;
+}
+
+void rt_stackful_park(struct rt_frame *h, const char *what)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return;
+    self->waiting_frame = h;
+    gt_park(what);
+    self->waiting_frame = NULL;
+}
+
 int rt_stackful_join(struct rt_join *join)
 {
     if (!join || join->id <= 0)
@@ -139,6 +175,7 @@ int rt_run(rt_task_fn fn, const void *frame, size_t size, intptr_t *ret)
         return -EBUSY;
     if (size > FRAME_MAX)
         return -ENOMEM;
+    note_frame_wait();
     struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;

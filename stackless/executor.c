@@ -254,10 +254,15 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         d->fn = a->fn;
         d->inner = a->inner;
         d->chain = a->chain;
+        d->files = a->files;
         d->lines = a->lines;
         d->depth = running ? 0 : a->depth; /* running: no resume yet */
-        if (!running) /* the running task waits on nothing */
+        if (!running) { /* the running task waits on nothing */
             d->wait = a->waits ? a->waits : "?";
+            d->obj = a->obj;
+            d->fd = a->fd;
+            d->deadline = a->deadline;
+        }
         return;
     }
 #if defined(RT_DEBUG) && RT_DEBUG
@@ -391,7 +396,7 @@ static void worker_main(struct rt_worker *w)
     if (mine)
         fut__current = &ex->tasks;
     if (w->index != 0) {
-        watchdog = rt__watchdog_start();
+        watchdog = rt__watchdog_start("task");
         rt__dump_begin(dump, ex, reactor_of(ex)); /* rt_dump from here too */
     }
     for (;;) {
@@ -474,7 +479,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
     struct rt_waker rw = {&root_vt, ex};
     struct rt_cx rcx = {&rw};
     ex->running = 1;
-    watchdog = rt__watchdog_start();
+    watchdog = rt__watchdog_start("task");
     dump_root = root;
     rt__dump_begin(dump, ex, reactor_of(ex));
     int rc;
