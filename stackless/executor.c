@@ -226,6 +226,7 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 /* ---- Deadlock report ---- */
 
 fut__about_fn fut__about;
+fut__entry_fn fut__entry;
 
 /* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
  * layer's fut__about names the task's own function, its innermost child
@@ -250,7 +251,26 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         .stack = -1,
         .key = frame,
     };
-    if (vt && fut__about && fut__about(frame, a)) {
+    /* With workers, another worker may be polling the task or about to:
+     * its frame is read only by the task's own worker (the dump's caller)
+     * or after borrowing the task as a poller would (RUNNING set on a
+     * parked task: a wake meanwhile is kept and queues it on return). A
+     * task that is running or queued elsewhere is shown by its state. */
+    bool borrowed = false;
+    if (ts->ws && t != fut__polling) {
+        borrowed = fut__task_borrow(t);
+        if (!borrowed) {
+            fut__entry_fn entry =
+                __atomic_load_n(&fut__entry, __ATOMIC_RELAXED);
+            d->fn = vt && entry ? entry(frame) : 0;
+            return;
+        }
+    }
+    fut__about_fn about = __atomic_load_n(&fut__about, __ATOMIC_RELAXED);
+    bool known = vt && about && about(frame, a);
+    if (borrowed)
+        fut__task_give_back(t);
+    if (known) {
         d->fn = a->fn;
         d->inner = a->inner;
         d->chain = a->chain;
@@ -310,7 +330,8 @@ static _Thread_local struct fut_future *dump_root;
 static void dump(void *ctx, FILE *out)
 {
     struct fut_executor *ex = ctx;
-    fprintf(out, "stackless: %zu task(s) pending%s\n", ex->tasks.pending,
+    fprintf(out, "stackless: %zu task(s) pending%s\n",
+            __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
             dump_root ? " and the root future" : "");
     report_root(out, dump_root);
     walk_pending(ex, out);
@@ -322,7 +343,8 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
         stderr,
         "stackless: deadlock: nothing is runnable and the reactor has nobody "
         "to wake, but %zu task(s)%s still pending:\n",
-        ex->tasks.pending, root ? " and the root future are" : " are");
+        __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
+        root ? " and the root future are" : " are");
     report_root(stderr, root);
     walk_pending(ex, stderr);
 }

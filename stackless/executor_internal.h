@@ -41,6 +41,12 @@ typedef bool (*fut__about_fn)(const struct fut_future *frame,
                               struct fut__about *out);
 extern fut__about_fn fut__about;
 
+/* The portable layer's task function of `frame`, or 0 for a native
+ * future: read from what the frame's spawn wrote and nothing since, so the
+ * dump may ask it of a task another worker is polling. */
+typedef uintptr_t (*fut__entry_fn)(const struct fut_future *frame);
+extern fut__entry_fn fut__entry;
+
 /* fut_frame_spawn with the site the watchdog names
  * (include/greenfut/watchdog.h): `site` is the return address of the public
  * spawn call, `entry` the function to name as the task's (0: the frame's poll

@@ -70,6 +70,13 @@ static const struct fut_vtable portable_vt = {
  * the chain of child frames it awaits through with each one's resume line
  * (the frame's state is the __LINE__ of its await), and the op its
  * innermost child frame is suspended in. */
+static uintptr_t entry_of(const struct fut_future *frame)
+{
+    return frame->vt == &portable_vt
+               ? (uintptr_t)((const struct rt_frame *)frame)->fn
+               : 0;
+}
+
 static bool about(const struct fut_future *frame, struct fut__about *out)
 {
     if (frame->vt != &portable_vt)
@@ -162,7 +169,10 @@ static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!fut_executor_current())
         return -EPERM;
-    fut__about = about;
+    /* Atomics: spawns on several workers store the same two pointers,
+     * which the dump reads on any of them. */
+    __atomic_store_n(&fut__about, about, __ATOMIC_RELAXED);
+    __atomic_store_n(&fut__entry, entry_of, __ATOMIC_RELAXED);
     struct fut_future *ff = make_task(fn, frame, size);
     if (!ff)
         return -ENOMEM;

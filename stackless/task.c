@@ -391,6 +391,26 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
         schedule_mt(t, true);
 }
 
+bool fut__task_borrow(struct fut__task *t)
+{
+    uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+    do {
+        if (f & (FUT__RUNNING | FUT__NOTIFIED | FUT__COMPLETE))
+            return false;
+    } while (!__atomic_compare_exchange_n(&t->flags, &f,
+                                          (uint8_t)(f | FUT__RUNNING), true,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    return true;
+}
+
+void fut__task_give_back(struct fut__task *t)
+{
+    uint8_t f =
+        __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
+    if (f & FUT__NOTIFIED) /* woken while borrowed */
+        schedule_mt(t, true);
+}
+
 void fut__task_cancel(struct fut__tasks *ts, struct fut__task *t)
 {
     fut__flags_or(t, FUT__CANCELLED);
