@@ -36,7 +36,7 @@ BACKENDS = ["stackful", "stackless"]
 WORKLOADS = ["handoff", "yield", "spawn", "park", "depth", "timers",
              "channel"]
 # Workloads measured by bench/net.py (the examples/ servers under load).
-NET_WORKLOADS = ["http", "idle_conn"]
+NET_WORKLOADS = ["http", "echo", "idle_conn"]
 
 # Parameters and repetitions per size. Each workload program documents its
 # parameters; the runner only chooses them.
@@ -73,6 +73,8 @@ BASELINE_FOR = {
     ("http", "cpu_us_per_request"): ("baseline:nginx", True),
     ("http", "p99_ms"): ("baseline:nginx", True),
     ("http", "p50_ms"): ("baseline:nginx", True),
+    ("http", "syscalls_per_request"): ("baseline:nginx", True),
+    ("http", "reads_per_request"): ("baseline:nginx", True),
 }
 
 NOTES = {
@@ -92,7 +94,15 @@ NOTES = {
               "spawn and join included",
     "channel": "one producer, one consumer, 2e6 messages; param = capacity",
     "http": "examples/http.c under wrk, GET / keep-alive; param = "
-            "connections; baseline: nginx, 1 worker, same body",
+            "connections; baseline: nginx, 1 worker, same body; "
+            "cpu_vs_nginx: the median over rounds of each round's CPU "
+            "per request over nginx's; syscalls_per_request and "
+            "reads_per_request from perf's syscall tracepoints (rows "
+            "skipped, with a note, where perf cannot count them)",
+    "echo": "examples/echo.c's server under its load client, 64-byte "
+            "round trips; param = connections; per message: CPU, system "
+            "calls and reads (perf's syscall tracepoints, skipped with a "
+            "note where perf cannot count them); no baseline",
     "idle_conn": "N keep-alive connections that send nothing: server RSS "
                  "delta / N",
 }
@@ -275,7 +285,8 @@ def build(backend, tree):
          "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
         stdout=subprocess.DEVNULL)
     targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline",
-                                                   "http_" + backend]
+                                                   "http_" + backend,
+                                                   "echo_" + backend]
     if backend == BACKENDS[0]:
         targets += [d[0] for d in DESIGN]
     run(["cmake", "--build", tree, "--target"] + targets,
@@ -508,6 +519,98 @@ def write_docs(csv_path):
            "" if len(changed) == 1 else "s"))
     return 0
 
+# ---- Labs (labs/, docs/labs.md) -------------------------------------------
+# Each lab is a portable program built once per backend
+# (labs/lab_<name>_<backend>) that prints rows in the format above, with the
+# backend's own name in the backend column. They run after the workloads,
+# on both backends, at every size; their rows go to a table of their own on
+# the results page rather than into the comparison table. This block only
+# extends the functions defined above (build, jobs, build_table,
+# generated_tables, write_results_md): the rest of the runner is unchanged.
+LABS = ["cpu", "blocking", "locals", "recursion", "memory", "cancel"]
+# The parameters per size (each lab documents its own); runs as the size's.
+LAB_PARAMS = {
+    "quick": {"cpu": [100], "memory": [2000], "recursion": [1, 64]},
+    "default": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
+    "full": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
+}
+
+
+def is_lab(row):
+    return row["workload"].startswith("lab_")
+
+
+def lab_jobs(size, trees):
+    """(label, argv) of every lab on both backends."""
+    runs = ["--runs", str(SIZES[size]["runs"])]
+    out = []
+    for lab in LABS:
+        for b in BACKENDS:
+            exe = os.path.join(trees[b], "labs", "lab_%s_%s" % (lab, b))
+            out.append(("lab %s on %s" % (lab, b), [exe] + runs +
+                        [str(p) for p in LAB_PARAMS[size].get(lab, [])]))
+    return out
+
+
+def lab_table(rows):
+    """The labs' rows as one markdown table, both backends side by side."""
+    out = ["| lab | param | metric | stackful | stackless | unit |",
+           "|---|---:|---|---:|---:|---|"]
+    seen = {}
+    for r in rows:
+        if is_lab(r):
+            k = (r["workload"], r["param"], r["metric"])
+            seen.setdefault(k, {"unit": r["unit"]})[r["backend"]] = r["value"]
+    def cell(x, unit):  # counts are whole numbers, as the docs write them
+        if x is not None and unit == "count":
+            return "{:,.0f}".format(x)
+        return fmt(x)
+
+    for (w, p, m), v in seen.items():
+        out.append("| %s | %s | %s | %s | %s | %s |"
+                   % (w, p or "-", m, cell(v.get("stackful"), v["unit"]),
+                      cell(v.get("stackless"), v["unit"]), v["unit"]))
+    return "\n".join(out)
+
+
+_build_workloads = build
+_jobs_workloads = jobs
+_table_workloads = build_table
+_tables_workloads = generated_tables
+_page_workloads = write_results_md
+
+
+def build(backend, tree):  # noqa: F811  (extends the build above)
+    _build_workloads(backend, tree)
+    run(["cmake", "--build", tree, "--target"] +
+        ["lab_%s_%s" % (lab, backend) for lab in LABS],
+        stdout=subprocess.DEVNULL)
+
+
+def jobs(size, trees):  # noqa: F811
+    return _jobs_workloads(size, trees) + lab_jobs(size, trees)
+
+
+def build_table(rows):  # noqa: F811
+    return _table_workloads([r for r in rows if not is_lab(r)])
+
+
+def generated_tables(rows):  # noqa: F811
+    tables = _tables_workloads(rows)
+    if any(is_lab(r) for r in rows):
+        tables.append(lab_table(rows))
+    return tables
+
+
+def write_results_md(path, rows, *args):  # noqa: F811
+    _page_workloads(path, rows, *args)
+    if any(is_lab(r) for r in rows):
+        with open(path, "a") as f:
+            f.write("\n## Labs\n\nThe programs of `labs/`, each run on "
+                    "both backends (what each shows: docs/labs.md):\n\n" +
+                    lab_table(rows) + "\n")
+# ---- end of the labs' block -----------------------------------------------
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
@@ -567,8 +670,8 @@ def main(argv=None):
     except RuntimeError as e:
         say("bench/compare: %s" % e)
         return 1
-    import net  # bench/net.py: the HTTP example under wrk, idle connections
-    say("[net] http and idle_conn (bench/net.py)")
+    import net  # bench/net.py: the HTTP and echo examples, idle connections
+    say("[net] http, echo and idle_conn (bench/net.py)")
     t0 = time.time()
     r, n = net.run(size, trees, say)
     rows += r

@@ -1,8 +1,9 @@
 """Network figures for the comparison runner (bench/compare.py): the HTTP
 example (examples/http.c) on each backend under wrk, nginx as a reference
-in the same run, the system calls (and reads) each server makes per
-request, counted with perf's syscall tracepoints when perf can, and the
-server's memory per idle keep-alive connection.
+in the same run, the echo example (examples/echo.c) on each backend under
+its own load client, the system calls (and reads) each server makes per
+request or echoed message, counted with perf's syscall tracepoints when
+perf can, and the server's memory per idle keep-alive connection.
 Python 3, standard library only.
 
     run(size, trees, say) -> (rows, notes)
@@ -12,8 +13,8 @@ the rows that need them are skipped and a note says so. Run on its own with
 
     python3 bench/net.py [--quick|--full] BUILD_TREE...
 
-(trees configured from this repository that hold examples/http_stackful
-and examples/http_stackless between them, such as bench/compare's
+(trees configured from this repository that hold examples/http_<backend>
+and examples/echo_<backend> for both backends between them, such as bench/compare's
 build/compare-stackful and build/compare-stackless) to print the rows as
 CSV.
 """
@@ -29,12 +30,24 @@ import tempfile
 import time
 
 BACKENDS = ["stackful", "stackless"]
+# conns: wrk's connection counts; runs: rounds, each measuring every
+# server once (on a shared host many short rounds give a steadier median
+# than a few long ones); echo: (connections, round trips each) for the
+# echo client, echo_runs its rounds; syscall_runs: rounds of the untimed
+# runs under perf (how many requests share an epoll wait moves with the
+# host's load, so one run can be off); idle_runs: idle_conn repetitions.
 SIZES = {
-    "quick": {"conns": [100], "seconds": 1, "idle": 2000, "runs": 1},
-    "default": {"conns": [100, 1000], "seconds": 3, "idle": 10000,
-                "runs": 3},
-    "full": {"conns": [100, 1000], "seconds": 10, "idle": 10000, "runs": 5},
+    "quick": {"conns": [100], "seconds": 1, "idle": 2000, "runs": 3,
+              "idle_runs": 1, "echo": [(100, 1000)], "echo_runs": 3,
+              "syscall_runs": 1},
+    "default": {"conns": [100, 1000], "seconds": 2, "idle": 10000,
+                "runs": 7, "idle_runs": 3, "echo": [(100, 2000), (1000, 200)],
+                "echo_runs": 5, "syscall_runs": 3},
+    "full": {"conns": [100, 1000], "seconds": 5, "idle": 10000, "runs": 9,
+             "idle_runs": 5, "echo": [(100, 10000), (1000, 1000)],
+             "echo_runs": 7, "syscall_runs": 3},
 }
+ECHO_BYTES = 64
 BODY = "hello\n"
 NGINX_CONF = """daemon off;
 master_process on;
@@ -91,18 +104,27 @@ def server_pids(pid):
     return pids
 
 
+def process_cpu(p):
+    """CPU seconds (user+sys, all threads) of process p: its CPU-time
+    clock, to the nanosecond, where the kernel lets us read another
+    process's (clock id MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)), else
+    /proc/<pid>/stat in clock ticks (10 ms apiece). None when p is gone."""
+    try:
+        return time.clock_gettime(((~p) << 3) | 2)
+    except (OSError, OverflowError):
+        pass
+    try:
+        with open("/proc/%d/stat" % p) as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid):
     """user+sys CPU seconds of pid and its children still running."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for p in server_pids(pid):
-        try:
-            with open("/proc/%d/stat" % p) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(rest[11]) + int(rest[12])) / tick
-    return total
+    return sum(c for c in (process_cpu(p) for p in server_pids(pid))
+               if c is not None)
 
 
 def rss_bytes(pid):
@@ -134,8 +156,11 @@ def pin(cpu, argv):
     return ["taskset", "-c", str(cpu)] + argv
 
 
-def start_example(exe, server_cpu):
-    proc = subprocess.Popen(pin(server_cpu, [exe, "-p", "0"]),
+def start_example(exe, server_cpu, args=("-p", "0")):
+    """Starts an example server (argv exe + args) and waits until its
+    port, from its first line, accepts connections. Returns (proc,
+    port)."""
+    proc = subprocess.Popen(pin(server_cpu, [exe] + list(args)),
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True)
     line = proc.stdout.readline()
@@ -188,12 +213,8 @@ def wrk_point(pid, port, conns, seconds, wrk_cpu):
     """One wrk run against pid's server; returns parse_wrk's dict plus the
     server's CPU microseconds per request."""
     cpu0 = cpu_seconds(pid)
-    out = subprocess.run(
-        pin(wrk_cpu, ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds,
-                      "--latency", "http://127.0.0.1:%d/" % port]),
-        capture_output=True, text=True, timeout=seconds + 60).stdout
+    res = run_wrk(port, conns, seconds, wrk_cpu)
     cpu1 = cpu_seconds(pid)
-    res = parse_wrk(out)
     res["cpu_us"] = (cpu1 - cpu0) * 1e6 / max(res["requests"], 1)
     return res
 
@@ -238,11 +259,12 @@ def parse_perf(out):
     return counts
 
 
-def syscall_point(pid, port, conns, seconds, wrk_cpu):
-    """One wrk run with perf counting pid's syscalls (its children too, for
-    nginx): returns (syscalls, reads) per request. A run of its own, since
-    the tracepoints cost the server CPU time that the timed runs must not
-    see. Connection setup is counted too, which is noise beside thousands of
+def count_syscalls(pid, load):
+    """Runs load() (which returns how many requests or messages it made)
+    with perf counting pid's syscalls (its children too, for nginx):
+    returns (syscalls, reads) per request. A run of its own, since the
+    tracepoints cost the server CPU time that the timed runs must not see.
+    Connection setup is counted too, which is noise beside thousands of
     requests per connection."""
     with tempfile.NamedTemporaryFile("r", suffix=".perf") as tmp:
         perf = subprocess.Popen(
@@ -252,20 +274,30 @@ def syscall_point(pid, port, conns, seconds, wrk_cpu):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)  # perf attaches before the load starts
         try:
-            out = subprocess.run(
-                pin(wrk_cpu, ["wrk", "-t1", "-c%d" % conns,
-                              "-d%ds" % seconds, "--latency",
-                              "http://127.0.0.1:%d/" % port]),
-                capture_output=True, text=True, timeout=seconds + 60).stdout
+            reqs = max(load(), 1)
         finally:
             perf.send_signal(signal.SIGINT)
             perf.wait(timeout=15)
         counts = parse_perf(tmp.read())
-    reqs = max(parse_wrk(out)["requests"], 1)
     if SYSCALL_ALL not in counts:
         raise RuntimeError("perf counted nothing")
     return (counts[SYSCALL_ALL] / reqs,
             sum(counts.get(e, 0) for e in SYSCALL_READS) / reqs)
+
+
+def run_wrk(port, conns, seconds, wrk_cpu):
+    """One `wrk -t1` run; returns parse_wrk's dict."""
+    out = subprocess.run(
+        pin(wrk_cpu, ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds,
+                      "--latency", "http://127.0.0.1:%d/" % port]),
+        capture_output=True, text=True, timeout=seconds + 60).stdout
+    return parse_wrk(out)
+
+
+def syscall_point(pid, port, conns, seconds, wrk_cpu):
+    """count_syscalls over one wrk run: (syscalls, reads) per request."""
+    return count_syscalls(
+        pid, lambda: run_wrk(port, conns, seconds, wrk_cpu)["requests"])
 
 
 def row(workload, backend, param, metric, values, unit):
@@ -304,23 +336,65 @@ def settle(pid, limit=2.0):
         last = now
 
 
-def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
-    """The http rows: every server (each backend's example, and nginx when
-    it is installed) is started once, and each run measures them in turn,
-    so that a shared host's drift falls on all of them alike rather than
-    on whichever was measured last. Returns the rows."""
-    servers = []
-    rows = []
+def rotated(servers, i):
+    """servers in the order of round i: each round starts one later, so
+    that no server is always measured first (after the others' load) or
+    last."""
+    k = i % len(servers)
+    return servers[k:] + servers[:k]
+
+
+def rounds(servers, runs, one, label, say):
+    """Measures every server once per round, `runs` rounds, in rotated
+    order; one(name, proc, port) measures one. Returns {name: [results in
+    round order]}, each list as long as `runs`."""
+    results = {name: [] for name, _, _ in servers}
+    for i in range(runs):
+        order = rotated(servers, i)
+        say("        %s, round %d of %d: %s" % (label, i + 1, runs,
+                                                 ", ".join(n for n, _, _ in
+                                                           order)))
+        for name, proc, port in order:
+            results[name].append(one(name, proc, port))
+            settle(proc.pid)
+    return results
+
+
+def paired_ratio_row(workload, backend, param, metric, mine, base, key):
+    """A backend's figure over the baseline's in the same round, for each
+    round: the median of these ratios is steadier than the ratio of the
+    two medians, since a round's drift on a shared host falls on both."""
+    ratios = [a[key] / b[key] for a, b in zip(mine, base) if b[key]]
+    return row(workload, backend, param, metric, ratios, "x") \
+        if ratios else None
+
+
+def perf_note_for(workload, unit, notes):
+    """perf_usable, with the note saying what was counted or why not."""
     perf_note = perf_usable()
     if perf_note is None:
-        notes.append("http syscalls_per_request, reads_per_request: one "
-                     "more wrk run per server and point (not timed) under "
-                     "`perf stat -e %s,%s -p <server pids>`; all syscalls, "
-                     "and the reads among them (read, recvfrom, readv), "
-                     "over the requests wrk made"
-                     % (SYSCALL_ALL, ",".join(SYSCALL_READS)))
+        notes.append("%s syscalls_per_%s, reads_per_%s: more load runs "
+                     "per server and point (not timed; rounds like the timed "
+                     "ones, the median) under `perf stat -e "
+                     "%s,%s -p <server pids>`; all syscalls, and the reads "
+                     "among them (read, recvfrom, readv), over the %ss the "
+                     "load made" % (workload, unit, unit, SYSCALL_ALL,
+                                    ",".join(SYSCALL_READS), unit))
     else:
-        notes.append("http: no syscalls_per_request rows: " + perf_note)
+        notes.append("%s: no syscalls_per_%s or reads_per_%s rows: %s"
+                     % (workload, unit, unit, perf_note))
+    return perf_note
+
+
+def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
+    """The http rows: every server (each backend's example, and nginx when
+    it is installed) is started once, warmed up, and each round measures
+    them all in turn (rotated), so that a shared host's drift falls on all
+    of them alike rather than on whichever was measured last. Returns the
+    rows."""
+    servers = []
+    rows = []
+    perf_note = perf_note_for("http", "request", notes)
     try:
         for b in BACKENDS:
             proc, port = start_example(exes[b], server_cpu)
@@ -338,33 +412,132 @@ def http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu, notes, say):
                 notes.append("http: nginx did not start (%s); no "
                              "baseline:nginx rows" % e)
         for c in s["conns"]:
-            results = {name: [] for name, _, _ in servers}
-            for i in range(s["runs"]):
-                say("        http %d connections, run %d of %d: %s"
-                    % (c, i + 1, s["runs"],
-                       ", ".join(name for name, _, _ in servers)))
-                for name, proc, port in servers:
-                    res = wrk_point(proc.pid, port, c, s["seconds"], wrk_cpu)
-                    settle(proc.pid)
-                    if res["errors"] or res["non2xx"]:
-                        notes.append("http %s %d: wrk saw %d socket errors, "
-                                     "%d non-2xx" % (name, c, res["errors"],
-                                                     res["non2xx"]))
-                    results[name].append(res)
+            for name, proc, port in servers:  # warm-up, not measured
+                run_wrk(port, c, 1, wrk_cpu)
+                settle(proc.pid)
+
+            def one(name, proc, port):
+                res = wrk_point(proc.pid, port, c, s["seconds"], wrk_cpu)
+                if res["errors"] or res["non2xx"]:
+                    notes.append("http %s %d: wrk saw %d socket errors, "
+                                 "%d non-2xx" % (name, c, res["errors"],
+                                                 res["non2xx"]))
+                return res
+            results = rounds(servers, s["runs"], one,
+                             "http %d connections" % c, say)
             for name, _, _ in servers:
                 rows += http_rows(name, results[name], c)
+            if "baseline:nginx" in results:
+                for b in BACKENDS:
+                    r = paired_ratio_row("http", b, c, "cpu_vs_nginx",
+                                         results[b],
+                                         results["baseline:nginx"], "cpu_us")
+                    if r:
+                        rows.append(r)
             if perf_note is None:
-                for name, proc, port in servers:
-                    say("        http %d connections, syscalls: %s"
-                        % (c, name))
-                    calls, reads = syscall_point(proc.pid, port, c,
-                                                 min(s["seconds"], 2),
-                                                 wrk_cpu)
-                    settle(proc.pid)
+                counted = rounds(
+                    servers, s["syscall_runs"],
+                    lambda name, proc, port: syscall_point(
+                        proc.pid, port, c, min(s["seconds"], 2), wrk_cpu),
+                    "http %d connections, syscalls" % c, say)
+                for name, _, _ in servers:
                     rows.append(row("http", name, c, "syscalls_per_request",
-                                    [calls], "calls"))
+                                    [x[0] for x in counted[name]], "calls"))
                     rows.append(row("http", name, c, "reads_per_request",
-                                    [reads], "calls"))
+                                    [x[1] for x in counted[name]], "calls"))
+    finally:
+        for _, proc, _ in servers:
+            stop(proc)
+    return rows
+
+
+def parse_echo(out):
+    """round trips, round trips/s and p50/p99 in ms from the echo client's
+    result line."""
+    m = re.search(r"round_trips=(\d+) .*round_trips_per_s=([\d.]+) "
+                  r"p50_us=([\d.]+) p99_us=([\d.]+)", out)
+    if not m:
+        raise RuntimeError("the echo client printed %r" % out[-300:])
+    return {"requests": int(m.group(1)), "rps": float(m.group(2)),
+            "p50": float(m.group(3)) / 1000, "p99": float(m.group(4)) / 1000}
+
+
+def run_echo_client(client, port, conns, trips, client_cpu):
+    """One run of the echo load client: conns connections, `trips` round
+    trips of ECHO_BYTES each. Returns parse_echo's dict."""
+    res = subprocess.run(
+        pin(client_cpu, [client, "client", str(port), str(conns), str(trips),
+                         str(ECHO_BYTES)]),
+        capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        raise RuntimeError("echo client exited %d: %s"
+                           % (res.returncode, res.stderr.strip()[-300:]))
+    return parse_echo(res.stdout)
+
+
+def echo_rows(backend, results, conns):
+    def col(k):
+        return [r[k] for r in results]
+    return [row("echo", backend, conns, "round_trips_per_s", col("rps"),
+                "trips/s"),
+            row("echo", backend, conns, "p99_ms", col("p99"), "ms"),
+            row("echo", backend, conns, "cpu_us_per_message", col("cpu_us"),
+                "us")]
+
+
+def echo_points(s, trees, server_cpu, client_cpu, notes, say):
+    """The echo rows: both backends' echo servers, started once, measured
+    in rotated rounds like the http servers, all loaded by the same client
+    program (the stackful build's echo client, so that the load does not
+    change with the server). A message is one round trip: ECHO_BYTES
+    written, read back. Returns the rows."""
+    client = os.path.join(trees[BACKENDS[0]], "examples",
+                          "echo_" + BACKENDS[0])
+    perf_note = perf_note_for("echo", "message", notes)
+    notes.append("echo: examples/echo.c's server on each backend, loaded by "
+                 "`echo_%s client PORT C M %d` (C connections, M round trips "
+                 "of %d bytes each; param = C), server pinned to CPU %s and "
+                 "the client to CPU %s, median of %d rounds, the order "
+                 "rotated; cpu_us_per_message is the server's CPU time over "
+                 "the run / round trips" % (BACKENDS[0], ECHO_BYTES,
+                                            ECHO_BYTES, server_cpu,
+                                            client_cpu, s["echo_runs"]))
+    servers, rows = [], []
+    try:
+        for b in BACKENDS:
+            exe = os.path.join(trees[b], "examples", "echo_" + b)
+            proc, port = start_example(exe, server_cpu, ("server", "0"))
+            servers.append((b, proc, port))
+        for conns, trips in s["echo"]:
+            for name, proc, port in servers:  # warm-up, not measured
+                run_echo_client(client, port, conns, max(trips // 10, 10),
+                                client_cpu)
+                settle(proc.pid)
+
+            def one(name, proc, port):
+                cpu0 = cpu_seconds(proc.pid)
+                res = run_echo_client(client, port, conns, trips, client_cpu)
+                res["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) * 1e6 / \
+                    max(res["requests"], 1)
+                return res
+            results = rounds(servers, s["echo_runs"], one,
+                             "echo %d connections" % conns, say)
+            for name, _, _ in servers:
+                rows += echo_rows(name, results[name], conns)
+            if perf_note is None:
+                counted = rounds(
+                    servers, s["syscall_runs"],
+                    lambda name, proc, port: count_syscalls(
+                        proc.pid, lambda: run_echo_client(
+                            client, port, conns, trips,
+                            client_cpu)["requests"]),
+                    "echo %d connections, syscalls" % conns, say)
+                for name, _, _ in servers:
+                    rows.append(row("echo", name, conns,
+                                    "syscalls_per_message",
+                                    [x[0] for x in counted[name]], "calls"))
+                    rows.append(row("echo", name, conns, "reads_per_message",
+                                    [x[1] for x in counted[name]], "calls"))
     finally:
         for _, proc, _ in servers:
             stop(proc)
@@ -429,8 +602,8 @@ def idle_point(exe, n, say):
 
 def run(size, trees, say):
     """Runs the network workloads for compare.py. trees maps a backend to
-    its build tree (each holds examples/http_<backend>). Returns (rows,
-    notes)."""
+    its build tree (each holds examples/http_<backend> and
+    examples/echo_<backend>). Returns (rows, notes)."""
     s = SIZES[size]
     rows, notes = [], []
     raise_nofile()
@@ -447,28 +620,43 @@ def run(size, trees, say):
     else:
         notes.append(
             "http: GET / (6-byte body) under `wrk -t1 -cN -d%ds --latency`, "
-            "server pinned to CPU %s and wrk to CPU %s, median of %d runs per "
-            "point, every server measured in turn within each run; "
+            "server pinned to CPU %s and wrk to CPU %s, one unmeasured 1 s "
+            "warm-up per server and point, then the median of %d rounds "
+            "per point, every server measured once in each round, the "
+            "order rotated from round to round; cpu_vs_nginx is the median "
+            "over the rounds of a backend's CPU per request over nginx's "
+            "in the same round; "
             "on 2 cores one wrk thread saturates near the server's speed, so "
             "requests_per_s mostly measures wrk and cpu_us_per_request "
-            "(server user+sys CPU time over the run / requests, from "
-            "/proc/<pid>/stat) is the figure that compares servers"
+            "(server user+sys CPU time over the run / requests, from the "
+            "server process's CPU-time clock) is the figure that compares "
+            "servers"
             % (s["seconds"], server_cpu, wrk_cpu, s["runs"]))
         if not nginx:
             notes.append("http: nginx is not installed; no baseline:nginx "
                          "rows")
+        load0 = os.getloadavg()[0]
         with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
             rows += http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu,
                                 notes, say)
+        notes.append("http: the host's 1-minute load average was %.2f "
+                     "before the http rounds and %.2f after (an average over "
+                     "the last minute, so the runner's own work counts in it: "
+                     "a server and wrk make about 2); other load on a shared "
+                     "host widens the spread of every CPU figure"
+                     % (load0, os.getloadavg()[0]))
+    rows += echo_points(s, trees, server_cpu, wrk_cpu, notes, say)
     for b in BACKENDS:
         say("        idle_conn %s, %d connections x %d"
-            % (b, s["idle"], s["runs"]))
-        vals = [idle_point(exes[b], s["idle"], say) for _ in range(s["runs"])]
+            % (b, s["idle"], s["idle_runs"]))
+        vals = [idle_point(exes[b], s["idle"], say)
+                for _ in range(s["idle_runs"])]
         rows.append(row("idle_conn", b, s["idle"], "bytes_per_conn", vals,
                         "bytes"))
     notes.append("idle_conn: N keep-alive connections that send nothing, "
                  "from a separate client process; server RSS (statm) after "
-                 "all are accepted and parked minus before, / N")
+                 "all are accepted and parked minus before, / N, median of "
+                 "%d" % s["idle_runs"])
     return rows, notes
 
 
@@ -485,7 +673,8 @@ def main(argv):
     trees = {}
     for b in BACKENDS:
         for t in args:
-            if os.path.exists(os.path.join(t, "examples", "http_" + b)):
+            if os.path.exists(os.path.join(t, "examples", "http_" + b)) and \
+                    os.path.exists(os.path.join(t, "examples", "echo_" + b)):
                 trees[b] = os.path.abspath(t)
                 break
     if not args or len(trees) != len(BACKENDS):

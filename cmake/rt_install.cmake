@@ -79,9 +79,21 @@ install(TARGETS ${_rt_installed} EXPORT greenfutTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/greenfut
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The gdb extension (docs/debugging.md): `source <prefix>/share/greenfut/gdb/greenfut.py`.
+# The gdb extension (docs/debugging.md): `source <prefix>/share/greenfut/gdb/greenfut.py`,
+# and gdb's auto-load file for the shared library that holds the dump
+# (<datadir>/gdb/auto-load/<libdir>/libgreenfut_common.so.<version>-gdb.py,
+# where gdb looks, and which its default safe path allows when the prefix is
+# gdb's own, /usr). Programs linked statically carry the script in their
+# .debug_gdb_scripts section instead (common/CMakeLists.txt).
 install(FILES ${PROJECT_SOURCE_DIR}/tools/gdb/greenfut.py
   DESTINATION ${CMAKE_INSTALL_DATADIR}/greenfut/gdb)
+set(RT_GDB_LIB libgreenfut_common.so.${PROJECT_VERSION})
+set(RT_GDB_SCRIPT_INSTALLED
+  ${CMAKE_INSTALL_FULL_DATADIR}/greenfut/gdb/greenfut.py)
+configure_file(${PROJECT_SOURCE_DIR}/tools/gdb/greenfut-gdb.py.in
+  ${PROJECT_BINARY_DIR}/${RT_GDB_LIB}-gdb.py @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/${RT_GDB_LIB}-gdb.py
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/gdb/auto-load/${CMAKE_INSTALL_FULL_LIBDIR})
 install(EXPORT greenfutTargets NAMESPACE greenfut::
   DESTINATION ${RT_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/greenfutConfig.cmake.in

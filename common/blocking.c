@@ -15,11 +15,16 @@
 
 enum { JOB_PENDING, JOB_DONE };
 
+/* A job is touched by the task that submitted it (submit, poll, cancel:
+ * one task at a time, on whichever worker runs it) and by the pool thread
+ * that runs it; the fields say which lock each is under. */
 struct rt_blocking {
-    struct rt_list link; /* on the pool's queue until a worker takes it */
-    rt_blocking_fn fn;
-    void *arg;
-    struct rt_reactor *r; /* held from submit until poll/cancel ends */
+    struct rt_list link;  /* on the pool's queue until a worker takes it;
+                             pool.lock's */
+    rt_blocking_fn fn;    /* fixed by submit */
+    void *arg;            /* fixed by submit */
+    struct rt_reactor *r; /* fixed; held from submit until poll/cancel
+                             ends (the hold count is atomic) */
     pthread_mutex_t lock; /* guards the fields below */
     int state;
     bool abandoned; /* cancelled: the worker frees the job */
@@ -27,13 +32,15 @@ struct rt_blocking {
     struct rt_waker waker; /* stored by poll, woken by the worker */
 };
 
-/* The process-wide pool. */
+/* The process-wide pool, shared by every submitter (any worker of any
+ * scheduler) and every pool thread: all of it is `lock`'s. */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t work;
     struct rt_list queue;
-    int threads; /* started and not exited */
-    int idle;    /* waiting for work */
+    size_t queued; /* jobs on the queue */
+    int threads;   /* started and not exited */
+    int idle;      /* waiting for work */
     int max;
     bool ready;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
@@ -64,6 +71,7 @@ static void *worker(void *unused)
     for (;;) {
         struct rt_list *n = rt_list_pop_front(&pool.queue);
         if (n) {
+            pool.queued--;
             struct rt_blocking *job =
                 RT_CONTAINER_OF(n, struct rt_blocking, link);
             pthread_mutex_unlock(&pool.lock);
@@ -120,13 +128,20 @@ int rt_blocking_submit(struct rt_reactor *r, rt_blocking_fn fn, void *arg,
             pool.max = DEFAULT_THREADS;
         pool.ready = true;
     }
+    /* A new thread unless enough idle ones wait for every queued job and
+     * this one. `idle` counts a signalled thread until it has woken, so a
+     * burst of submits (several workers at once, or one task's loop) must
+     * count the jobs already queued, or it would leave them all to one
+     * thread while others could start, and a job that waits for another
+     * job of the burst would never finish. */
     int rc = 0;
-    if (pool.idle == 0 && pool.threads < pool.max)
+    if (pool.queued >= (size_t)pool.idle && pool.threads < pool.max)
         rc = start_worker();
     if (rc < 0 && pool.threads > 0)
         rc = 0; /* the existing workers will get to it */
     if (rc == 0) {
         rt_list_push_back(&pool.queue, &job->link);
+        pool.queued++;
         pthread_cond_signal(&pool.work);
     }
     pthread_mutex_unlock(&pool.lock);
@@ -176,6 +191,7 @@ void rt_blocking_cancel(struct rt_blocking *job)
         /* Still queued, so no worker has it: it has not run. */
         RT_DEBUG_ASSERT(job->state == JOB_PENDING);
         rt_list_remove(&job->link);
+        pool.queued--;
         free_now = true;
     }
     pthread_mutex_unlock(&pool.lock);

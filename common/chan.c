@@ -6,12 +6,22 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include <greenfut/sleep.h>
 #include "sys.h"
 
 /* A sender goes IDLE -> QUEUED -> DONE (a receiver copied its message), or
  * WOKEN by close. A receiver goes IDLE -> QUEUED -> WOKEN (a sender or close
- * asked it to look again). */
+ * asked it to look again).
+ *
+ * While a multi-worker scheduler runs, every operation runs under ch->lock
+ * from its first read of the channel or of its op to its last write, and
+ * takes the wakers of the waiters it completes out under it
+ * (rt_waitq_take_one), waking them after the unlock: at most two per call
+ * (a receive completes a sender and hands the next receiver its turn), so
+ * the critical section is a few copies and list links, never a
+ * scheduler's wake path. With one worker, send and receive take the
+ * unlocked path (rt_mt() false: one relaxed load) and wake at once. */
 
 int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
 {
@@ -23,6 +33,7 @@ int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap)
         if (!ch->ring)
             return -ENOMEM;
     }
+    rt_spin_init(&ch->lock);
     ch->elem = elem;
     ch->cap = cap;
     ch->head = 0;
@@ -65,15 +76,30 @@ static unsigned char *slot(struct rt_chan *ch, size_t i)
     return ch->ring + ((ch->head + i) % ch->cap) * ch->elem;
 }
 
-enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
-                               const void *msg, struct rt_cx *cx, int *res)
+/* Completes the first waiter of `q` with `state`. With `later` NULL (one
+ * worker: nothing is locked) it is woken at once, as a channel of one
+ * thread does; otherwise its waker goes to *later, to be woken after the
+ * unlock. Returns false when `q` is empty. */
+static inline bool complete_one(struct rt_list *q, int state,
+                                struct rt_waker *later)
 {
-    if (!res)
-        return RT_READY;
-    if (!ch || !op || !msg || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
+    return later ? rt_waitq_take_one(q, state, later)
+                 : rt_waitq_wake_one(q, state);
+}
+
+/* The locked paths of send and receive, for multi-worker runs. External
+ * only so that the compiler keeps them out of line: the one-worker path
+ * then needs no stack frame of its own. Not for callers. */
+enum rt_poll rt__chan_send_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  const void *msg, struct rt_cx *cx, int *res);
+enum rt_poll rt__chan_recv_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  void *out, struct rt_cx *cx, int *res);
+
+/* The send itself, lock held when `later` is set (see complete_one). */
+static inline enum rt_poll do_send(struct rt_chan *ch, struct rt_chan_op *op,
+                                   const void *msg, struct rt_cx *cx, int *res,
+                                   struct rt_waker *later)
+{
     if (op->w.state == RT_WAIT_DONE) { /* a receiver took it meanwhile */
         rt_waiter_reset(&op->w);
         *res = 0;
@@ -91,22 +117,52 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
     if (ch->count < ch->cap && rt_list_empty(&ch->senders)) {
         memcpy(slot(ch, ch->count), msg, ch->elem);
         ch->count++;
-        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+        complete_one(&ch->receivers, RT_WAIT_WOKEN, later);
         RT_DEBUG_ASSERT(consistent(ch));
         *res = 0;
         return RT_READY;
     }
     op->msg = msg;
-    rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN); /* come and take it */
+    complete_one(&ch->receivers, RT_WAIT_WOKEN, later); /* come and take it */
     /* The result is passed on as is, so release builds keep the tail call. */
     enum rt_poll p = rt_waitq_park(&ch->senders, &op->w, cx);
     RT_DEBUG_ASSERT(consistent(ch));
     return p;
 }
 
+enum rt_poll rt__chan_send_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  const void *msg, struct rt_cx *cx, int *res)
+{
+    struct rt_waker later = RT_WAKER_NONE; /* a receiver's */
+    rt_spin_lock_always(&ch->lock);
+    enum rt_poll p = do_send(ch, op, msg, cx, res, &later);
+    rt_spin_unlock(&ch->lock, true);
+    rt_waker_wake(&later);
+    return p;
+}
+
+enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
+                               const void *msg, struct rt_cx *cx, int *res)
+{
+    if (!res)
+        return RT_READY;
+    if (!ch || !op || !msg || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
+        return RT_PENDING;
+    /* One worker: no lock, wakes at once; the code of a one-thread
+     * channel (the two paths are the one body above, inlined twice). */
+    if (rt_mt())
+        return rt__chan_send_locked(ch, op, msg, cx, res);
+    return do_send(ch, op, msg, cx, res, NULL);
+}
+
 /* Copies the first waiting sender's message to `dst` and completes its
- * send. Returns false when no sender waits. */
-static bool take_from_sender(struct rt_chan *ch, void *dst)
+ * send (complete_one). Returns false when no sender waits. */
+static inline bool take_from_sender(struct rt_chan *ch, void *dst,
+                                    struct rt_waker *later)
 {
     if (rt_list_empty(&ch->senders))
         return false;
@@ -115,8 +171,48 @@ static bool take_from_sender(struct rt_chan *ch, void *dst)
     RT_DEBUG_ASSERT(s->w.state == RT_WAIT_QUEUED && s->msg);
     memcpy(dst, s->msg, ch->elem);
     s->msg = NULL;
-    rt_waitq_wake_one(&ch->senders, RT_WAIT_DONE);
-    return true;
+    return complete_one(&ch->senders, RT_WAIT_DONE, later);
+}
+
+/* The receive itself, lock held when `later` is set: later[0] gets the
+ * completed sender's waker, later[1] the next receiver's. */
+static inline enum rt_poll do_recv(struct rt_chan *ch, struct rt_chan_op *op,
+                                   void *out, struct rt_cx *cx, int *res,
+                                   struct rt_waker *later)
+{
+    if (ch->count) {
+        memcpy(out, slot(ch, 0), ch->elem);
+        ch->head = (ch->head + 1) % ch->cap;
+        ch->count--;
+        /* A slot opened: the first waiting sender moves into the ring. */
+        if (take_from_sender(ch, slot(ch, ch->count), later))
+            ch->count++;
+        *res = 1;
+    } else if (take_from_sender(ch, out, later)) {
+        *res = 1;
+    } else if (ch->closed) {
+        *res = 0;
+    } else {
+        return rt_waitq_park(&ch->receivers, &op->w, cx);
+    }
+    RT_DEBUG_ASSERT(consistent(ch));
+    rt_waiter_reset(&op->w);
+    /* More left and more receivers waiting: let the next one look. */
+    if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
+        complete_one(&ch->receivers, RT_WAIT_WOKEN, later ? later + 1 : NULL);
+    return RT_READY;
+}
+
+enum rt_poll rt__chan_recv_locked(struct rt_chan *ch, struct rt_chan_op *op,
+                                  void *out, struct rt_cx *cx, int *res)
+{
+    struct rt_waker later[2] = {RT_WAKER_NONE, RT_WAKER_NONE};
+    rt_spin_lock_always(&ch->lock);
+    enum rt_poll p = do_recv(ch, op, out, cx, res, later);
+    rt_spin_unlock(&ch->lock, true);
+    rt_waker_wake(&later[0]);
+    rt_waker_wake(&later[1]);
+    return p;
 }
 
 enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
@@ -128,27 +224,11 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
-    if (ch->count) {
-        memcpy(out, slot(ch, 0), ch->elem);
-        ch->head = (ch->head + 1) % ch->cap;
-        ch->count--;
-        /* A slot opened: the first waiting sender moves into the ring. */
-        if (take_from_sender(ch, slot(ch, ch->count)))
-            ch->count++;
-        *res = 1;
-    } else if (take_from_sender(ch, out)) {
-        *res = 1;
-    } else if (ch->closed) {
-        *res = 0;
-    } else {
-        return rt_waitq_park(&ch->receivers, &op->w, cx);
-    }
-    RT_DEBUG_ASSERT(consistent(ch));
-    rt_waiter_reset(&op->w);
-    /* More left and more receivers waiting: let the next one look. */
-    if (*res == 1 && (ch->count || !rt_list_empty(&ch->senders)))
-        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
-    return RT_READY;
+    if (!rt_coop_take(cx))
+        return RT_PENDING;
+    if (rt_mt()) /* as rt_chan_poll_send */
+        return rt__chan_recv_locked(ch, op, out, cx, res);
+    return do_recv(ch, op, out, cx, res, NULL);
 }
 
 enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
@@ -162,6 +242,9 @@ enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
         *res = -EINVAL;
         return RT_READY;
     }
+    /* Each channel call takes the channel's lock in turn; none is held
+     * across the timer's calls. A message that lands in between is seen by
+     * the next poll: its sender woke this op's waker. */
     if (rt_chan_poll_recv(ch, op, out, cx, res) == RT_READY) {
         rt_reactor_timer_cancel(r, t);
         RT_DEBUG_ASSERT(!rt_timer_armed(t)); /* READY leaves it idle */
@@ -180,26 +263,45 @@ bool rt_chan_op_cancel(struct rt_chan *ch, struct rt_chan_op *op)
 {
     if (!ch || !op)
         return false;
+    struct rt_waker next = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&ch->lock);
     int old = rt_waiter_reset(&op->w);
     op->msg = NULL;
     /* A receiver asked to take a message that never will: pass it on. */
     if (old == RT_WAIT_WOKEN && (ch->count || !rt_list_empty(&ch->senders)))
-        rt_waitq_wake_one(&ch->receivers, RT_WAIT_WOKEN);
+        rt_waitq_take_one(&ch->receivers, RT_WAIT_WOKEN, &next);
+    rt_spin_unlock(&ch->lock, locked);
+    rt_waker_wake(&next);
     return old == RT_WAIT_DONE;
 }
 
 void rt_chan_close(struct rt_chan *ch)
 {
-    if (!ch || ch->closed)
+    if (!ch)
         return;
-    ch->closed = true;
-    rt_waitq_wake_all(&ch->senders, RT_WAIT_WOKEN);
-    rt_waitq_wake_all(&ch->receivers, RT_WAIT_WOKEN);
+    /* Woken under the lock: once `closed` is set no waiter may still be
+     * queued where a later poll could find it (a receiver must not take a
+     * refused sender's message), and the queues may be long. */
+    bool locked = rt_spin_lock(&ch->lock);
+    if (!ch->closed) {
+        ch->closed = true;
+        rt_waitq_wake_all(&ch->senders, RT_WAIT_WOKEN);
+        rt_waitq_wake_all(&ch->receivers, RT_WAIT_WOKEN);
+    }
     RT_DEBUG_ASSERT(rt_list_empty(&ch->senders) &&
                     rt_list_empty(&ch->receivers));
+    rt_spin_unlock(&ch->lock, locked);
 }
 
 size_t rt_chan_len(const struct rt_chan *ch)
 {
-    return ch ? ch->count : 0;
+    if (!ch)
+        return 0;
+    /* The lock is the one field a reader writes, and not the channel's
+     * state (C++ would call it mutable): const is cast off it alone. */
+    struct rt_spin *l = (struct rt_spin *)(uintptr_t)&ch->lock;
+    bool locked = rt_spin_lock(l);
+    size_t n = ch->count;
+    rt_spin_unlock(l, locked);
+    return n;
 }

@@ -1,5 +1,5 @@
 /* The task dump: rt_dump, the SIGQUIT opt-in, and the line formatter that
- * rt_dump and both backends' deadlock reports share.
+ * rt_dump, both backends' deadlock reports and the watchdog share.
  *
  * Invariant: the signal handler touches only `pending` (a lock-free atomic)
  * and rt_reactor_notify (an atomic exchange and an eventfd write), both
@@ -10,12 +10,30 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <greenfut/clock.h>
 #include "watchdog_internal.h"
+
+/* The gdb extension, inline in a .debug_gdb_scripts section (gdb's
+ * "inlined script" entry: the byte 4, the script's name on the first line,
+ * its text, a NUL). gdb runs it when it loads a program linked with this
+ * file, if auto-load allows the program's directory; mergeable strings, so
+ * that a program with both a static and a shared copy holds one. This
+ * object is in every program that runs a scheduler: both backends call
+ * rt__dump_begin. */
+#ifdef RT_GDB_SCRIPT
+__asm__(".pushsection \".debug_gdb_scripts\", \"MS\",@progbits,1\n"
+        ".byte 4\n"
+        ".ascii \"gdb.inlined-script.greenfut\\n\"\n"
+        ".incbin \"" RT_GDB_SCRIPT "\"\n"
+        ".byte 0\n"
+        ".popsection\n");
+#endif
 
 /* The calling thread's run, set by rt__dump_begin. */
 static _Thread_local rt__dump_fn source;
@@ -56,8 +74,29 @@ static void on_quit(int sig)
     errno = saved;
 }
 
+/* rt__watchdog_describe: a stalled task, in the dump's words. */
+static void describe_stall(char *buf, size_t len, const char *kind, int64_t id,
+                           const char *name, uintptr_t fn, const char *fname,
+                           const void *key)
+{
+    struct rt__dump_task d = {
+        .kind = kind,
+        .id = id,
+        .name = name,
+        .fn = fn,
+        .fname = fname,
+        .state = "running",
+        .fd = -1,
+        .stack = -1,
+        .key = key,
+    };
+    rt__dump_task_format(buf, len, &d);
+}
+
 void rt__dump_begin(rt__dump_fn fn, void *ctx, struct rt_reactor *r)
 {
+    atomic_store_explicit(&rt__watchdog_describe, describe_stall,
+                          memory_order_relaxed);
     source = fn;
     source_ctx = ctx;
     if (!signal_wanted() ||
@@ -107,9 +146,49 @@ int rt_dump(FILE *out)
     return 0;
 }
 
-void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
+/* Appends to buf[*at..len) like snprintf, keeping *at within the buffer. */
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+    if (*at >= len - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *at, len - *at, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at = *at + (size_t)n < len ? *at + (size_t)n : len - 1;
+}
+
+/* ", 12.3 ms left" for a deadline, in the unit that reads best. */
+static void put_left(char *buf, size_t len, size_t *at, uint64_t deadline)
+{
+    if (deadline >= RT_DEADLINE_MAX) {
+        put(buf, len, at, ", forever");
+        return;
+    }
+    uint64_t now = rt_now_ns();
+    bool due = deadline <= now;
+    double ms = (double)(due ? now - deadline : deadline - now) / 1e6;
+    const char *unit = "ms";
+    if (ms >= 10000.0) {
+        ms /= 1000.0;
+        unit = "s";
+    }
+    put(buf, len, at, due ? ", due %.1f %s ago" : ", %.1f %s left", ms, unit);
+}
+
+/* The file part of a __FILE__ path. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t)
 {
     char fn[128], inner[128] = "", site[256] = "";
+    size_t at = 0;
+    buf[0] = '\0';
     if (t->fn)
         rt__name_fn(t->fn, fn, sizeof(fn));
     else
@@ -122,29 +201,45 @@ void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
     uintptr_t ra = 0, noted = 0;
     if (t->key && rt__watchdog_noting() &&
         rt__watchdog_site_of(t->key, &ra, &noted) && ra) {
-        char at[224];
+        char where[224];
         /* A return address points past the call: step back into it. */
-        rt__describe_pc(ra - 1, at, sizeof(at));
-        snprintf(site, sizeof(site), ", spawned in %s", at);
+        rt__describe_pc(ra - 1, where, sizeof(where));
+        snprintf(site, sizeof(site), ", spawned in %s", where);
     }
     bool named = t->name && t->name[0];
-    fprintf(out, "  %s %lld%s%s%s (%s%s)", t->kind, (long long)t->id,
-            named ? " \"" : "", named ? t->name : "", named ? "\"" : "", fn,
-            inner);
+    put(buf, len, &at, "%s %lld%s%s%s (%s%s)", t->kind, (long long)t->id,
+        named ? " \"" : "", named ? t->name : "", named ? "\"" : "", fn, inner);
     if (t->wait) {
-        fprintf(out, " waiting on %s", t->wait);
+        put(buf, len, &at, " waiting on %s", t->wait);
+        if (t->obj)
+            put(buf, len, &at, " %p", t->obj);
         if (t->fd >= 0)
-            fprintf(out, " (fd %d)", t->fd);
+            put(buf, len, &at, " (fd %d)", t->fd);
+        if (t->deadline)
+            put_left(buf, len, &at, t->deadline);
     }
-    fprintf(out, " [%s", t->state);
+    put(buf, len, &at, " [%s", t->state);
     if (t->stack >= 0)
-        fprintf(out, ", stack %lld bytes", (long long)t->stack);
+        put(buf, len, &at, ", stack %lld bytes", (long long)t->stack);
     /* The async backtrace: where each frame of the chain will resume. */
     for (unsigned i = 0; i < t->depth; i++) {
         char f[112];
         rt__name_fn(t->chain[i], f, sizeof(f));
-        fprintf(out, "%s%s:%u", i ? " > " : ", awaits through ", f,
-                t->lines[i]);
+        put(buf, len, &at, "%s%s", i ? " > " : ", awaits through ", f);
+        const char *file = t->files ? t->files[i] : NULL;
+        if (!t->lines[i])
+            put(buf, len, &at, " at its start");
+        else if (file)
+            put(buf, len, &at, " at %s:%u", base_name(file), t->lines[i]);
+        else
+            put(buf, len, &at, ":%u", t->lines[i]);
     }
-    fprintf(out, "%s]\n", site);
+    put(buf, len, &at, "%s]", site);
+}
+
+void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
+{
+    char line[1024];
+    rt__dump_task_format(line, sizeof(line), t);
+    fprintf(out, "  %s\n", line);
 }

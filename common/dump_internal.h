@@ -8,6 +8,7 @@
 #ifndef RT_COMMON_DUMP_INTERNAL_H
 #define RT_COMMON_DUMP_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,22 +25,33 @@ struct rt__dump_task {
     uintptr_t inner;   /* stackless: innermost child frame's function */
     const char *state; /* "running", "runnable" or "parked" */
     const char *wait;  /* what it waits on, NULL when not parked/unknown */
+    const void *obj;   /* the channel, mutex, notify... waited on, or NULL */
     int fd;            /* fd of an IO wait, -1 otherwise */
+    uint64_t deadline; /* the wait's deadline (rt_now_ns scale), 0: none */
     int64_t stack;     /* stackful: stack bytes in use, -1 otherwise */
     const void *key;   /* its key in the watchdog's site table */
     /* stackless: the await chain, outermost first, `depth` frames: each
-     * frame's function and resume line; depth 0 for none. */
+     * frame's function, and the source file (NULL: unknown) and line of
+     * the await it resumes at; depth 0 for none. */
     const uintptr_t *chain;
+    const char *const *files;
     const unsigned *lines;
     unsigned depth;
 };
 
-/* Writes one line for `t`:
- *   "  green thread 2 \"n\" (fn) waiting on channel recv (fd 5) [parked,
- *    stack 1184 bytes, spawned in caller (prog+0x1b40)]"
- *   "  task 6 (fn, in child leaf) waiting on read [parked, awaits through
- *    fn:110 > mid:101 > leaf:92]"
- * A task that waits on nothing leaves out the "waiting on" part. */
+/* Writes the description of `t` into buf (len > 0, cut short to fit), no
+ * indent and no newline:
+ *   green thread 2 "n" (fn) waiting on channel recv 0x5581c0 [parked,
+ *   stack 1184 bytes, spawned in caller (prog+0x1b40)]
+ *   task 6 (fn, in child leaf) waiting on read (fd 5) [parked, awaits
+ *   through fn at prog.c:110 > mid at prog.c:101 > leaf at prog.c:92]
+ *   task 3 (sleeper) waiting on sleep, 12.3 ms left [parked]
+ * A task that waits on nothing leaves out the "waiting on" part. The one
+ * wording of a task for the dump, the deadlock reports and the watchdog. */
+void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t);
+
+/* Writes one dump line for `t`: two spaces, rt__dump_task_format's text,
+ * a newline. */
 void rt__dump_task_write(FILE *out, const struct rt__dump_task *t);
 
 /* Writes every line of the calling thread's run to `out`. */
@@ -54,5 +66,98 @@ void rt__dump_end(void);
 /* Runs the dump to stderr when SIGQUIT asked for one since the last call.
  * For the run loops, after each reactor turn: one relaxed load otherwise. */
 void rt__dump_check(void);
+
+/* ---- For the two portable layers only, which include <greenfut/rt.h>
+ * first: what a portable frame waits on, in the dump's words. */
+#ifdef RT_COMMON_RT_H
+/* What each op waits on (the stackful `what` strings say the same). */
+static inline const char *rt__op_name(unsigned op)
+{
+    switch (op) {
+    case RT__OP_SLEEP:
+        return "sleep";
+    case RT__OP_SEND:
+        return "channel send";
+    case RT__OP_RECV:
+        return "channel recv";
+    case RT__OP_RECV_UNTIL:
+        return "channel recv with deadline";
+    case RT__OP_LOCK:
+        return "mutex";
+    case RT__OP_SEM:
+        return "semaphore";
+    case RT__OP_COND:
+        return "condition";
+    case RT__OP_WG:
+        return "wait group";
+    case RT__OP_NOTIFY:
+        return "notify";
+    case RT__OP_BLOCKING:
+        return "blocking pool";
+    case RT__OP_JOIN:
+        return "join";
+    case RT__OP_YIELD:
+        return "yield";
+    case RT__OP_READ:
+    case RT__OP_READ_UNTIL:
+        return "read";
+    case RT__OP_WRITE:
+    case RT__OP_WRITE_UNTIL:
+        return "write";
+    case RT__OP_ACCEPT:
+        return "accept";
+    case RT__OP_CONNECT:
+        return "connect";
+    default:
+        return NULL;
+    }
+}
+
+/* Fills d->wait, obj, fd and deadline from the op frame `h` (the innermost
+ * of a chain) is suspended in. An IO op's fd is in h->obj, stored by the
+ * await when it parks (RT__AWAIT_FD); the deadline of a receive with one
+ * is that of its timer while armed. Reads the frame only. */
+static inline void rt__frame_wait(const struct rt_frame *h,
+                                  struct rt__dump_task *d)
+{
+    d->wait = rt__op_name(h->op);
+    switch (h->op) {
+    case RT__OP_READ_UNTIL:
+    case RT__OP_WRITE_UNTIL:
+        d->deadline = h->u.sleep.deadline;
+        /* fall through */
+    case RT__OP_READ:
+    case RT__OP_WRITE:
+    case RT__OP_ACCEPT:
+    case RT__OP_CONNECT:
+        d->fd = (int)(intptr_t)h->obj;
+        break;
+    case RT__OP_SLEEP:
+        d->deadline = h->u.sleep.deadline;
+        break;
+    case RT__OP_RECV_UNTIL: {
+        const struct rt_timer *t = (const void *)h->u.chan.msg;
+        if (t && rt_timer_armed(t))
+            d->deadline = t->deadline;
+        d->obj = h->obj;
+        break;
+    }
+    case RT__OP_SEND:
+    case RT__OP_RECV:
+    case RT__OP_LOCK:
+    case RT__OP_SEM:
+    case RT__OP_COND:
+    case RT__OP_WG:
+    case RT__OP_NOTIFY:
+        d->obj = h->obj;
+        break;
+    case RT__OP_BLOCKING:
+        d->obj = h->u.job;
+        break;
+    default:
+        break;
+    }
+}
+#endif
 
 #endif

@@ -3,15 +3,31 @@
  * Invariant: a readiness bit is cleared only when the kernel has said the
  * edge is used up (EAGAIN, or a short transfer on a stream socket); an
  * operation that finds its bit clear parks without a syscall.
+ *
+ * On a shared reactor (rt_reactor_share) each operation has a second path:
+ * it reads its registration under the reactor's lock, makes the syscall
+ * without it, and takes it again to clear readiness and park. A turn on
+ * another thread may apply a new edge in between; the clear would erase
+ * it, and as the edge's wake found no waker stored, nothing would ever
+ * wake the op: a lost edge. So every applied edge bumps the registration's
+ * tick, and the op clears readiness (and parks) only when the tick is
+ * still the one it read before the syscall: then no edge came since the
+ * kernel said "used up", and any later one finds the op's waker stored
+ * (it is stored in the same locked section as the clear). When the tick
+ * moved, the op tries its syscall again instead. A registration whose gen
+ * moved was deregistered meanwhile: the op ends with -EBADF, as it would
+ * on its next poll.
  */
 #include <greenfut/io.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include <greenfut/clock.h>
 #include "reactor_internal.h"
 #include "sys.h"
@@ -27,6 +43,134 @@ static enum rt_poll park(struct rt_reactor *r, struct rt__io *io, unsigned bit,
     return RT_PENDING;
 }
 
+/* Shared mode: what an op read of its registration under the lock. */
+struct seen {
+    uint32_t gen;
+    uint32_t tick;
+    uint8_t socket;
+    uint8_t stream;
+};
+
+static struct seen see(const struct rt__io *io)
+{
+    return (struct seen){io->gen, io->tick, io->socket, io->stream};
+}
+
+static struct rt_waker *slot_of(struct rt__io *io, unsigned bit)
+{
+    return bit == RT_IO_READABLE ? &io->rd : &io->wr;
+}
+
+/* Shared mode, under the lock: parks on a registration (clears `bit`,
+ * stores the waker) and unlocks; the replaced waker is dropped unlocked. */
+static enum rt_poll park_locked(struct rt_reactor *r, struct rt__io *io,
+                                unsigned bit, const struct rt_cx *cx)
+{
+    io->ready &= (uint8_t)~bit;
+    struct rt_waker old = rt__reactor_io_swap(r, slot_of(io, bit), cx->waker);
+    rt_spin_unlock(&r->lock, true);
+    rt_waker_drop(&old);
+    return RT_PENDING;
+}
+
+/* What park_shared found. */
+enum { PARKED, RETRY, GONE };
+
+/* Shared mode: the syscall said EAGAIN. Takes the lock and parks if no
+ * edge came since `*sn` was read (the file comment says why that is
+ * safe); else refreshes *sn and says RETRY, or GONE when the fd was
+ * deregistered meanwhile. */
+static int park_shared(struct rt_reactor *r, int fd, struct seen *sn,
+                       unsigned bit, const struct rt_cx *cx)
+{
+    rt_spin_lock_always(&r->lock);
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io || io->gen != sn->gen) {
+        rt_spin_unlock(&r->lock, true);
+        return GONE;
+    }
+    if (io->tick != sn->tick) {
+        *sn = see(io);
+        rt_spin_unlock(&r->lock, true);
+        return RETRY;
+    }
+    (void)park_locked(r, io, bit, cx);
+    return PARKED;
+}
+
+/* Shared mode: the start of every op. Looks `fd` up under the lock; when
+ * it is not registered gives -EBADF (returns false, unlocked); when `bit`
+ * is clear parks (returns false with *parked set, unlocked); else fills
+ * *sn and returns true, unlocked. */
+static bool start_shared(struct rt_reactor *r, int fd, unsigned bit,
+                         const struct rt_cx *cx, struct seen *sn, bool *parked)
+{
+    *parked = false;
+    rt_spin_lock_always(&r->lock);
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io) {
+        rt_spin_unlock(&r->lock, true);
+        return false;
+    }
+    if (!(io->ready & bit)) {
+        *parked = true;
+        (void)park_locked(r, io, bit, cx);
+        return false;
+    }
+    *sn = see(io);
+    rt_spin_unlock(&r->lock, true);
+    return true;
+}
+
+/* transfer on a shared reactor (arguments already checked). */
+static enum rt_poll transfer_shared(struct rt_reactor *r, int fd, void *buf,
+                                    size_t len, unsigned bit, struct rt_cx *cx,
+                                    ssize_t *res)
+{
+    struct seen sn;
+    bool parked;
+    if (!start_shared(r, fd, bit, cx, &sn, &parked)) {
+        if (parked)
+            return RT_PENDING;
+        *res = -EBADF;
+        return RT_READY;
+    }
+    for (;;) {
+        ssize_t n = bit == RT_IO_READABLE ? rt_sys_read(fd, buf, len)
+                    : sn.socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
+                                : rt_sys_write(fd, buf, len);
+        if (n >= 0) {
+            RT_DEBUG_ASSERT((size_t)n <= len); /* the kernel's contract */
+            /* The short-transfer clear of transfer() below, under the same
+             * tick rule as an EAGAIN: a clear after a newer edge is
+             * skipped (one extra syscall at worst, never a lost edge). */
+            if (sn.stream && n > 0 && (size_t)n < len) {
+                rt_spin_lock_always(&r->lock);
+                struct rt__io *io = rt__reactor_io(r, fd);
+                if (io && io->gen == sn.gen && io->tick == sn.tick && !io->hup)
+                    io->ready &= (uint8_t)~bit;
+                rt_spin_unlock(&r->lock, true);
+            }
+            *res = n;
+            return RT_READY;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int p = park_shared(r, fd, &sn, bit, cx);
+            if (p == PARKED)
+                return RT_PENDING;
+            if (p == GONE) {
+                *res = -EBADF;
+                return RT_READY;
+            }
+            continue; /* RETRY: a new edge came during the syscall */
+        }
+        if (errno != EINTR) {
+            *res = -errno;
+            return RT_READY;
+        }
+    }
+}
+
 /* read(2) or write(2) (send with MSG_NOSIGNAL on a socket), whichever
  * readiness bit `bit` names: the one loop both leaf operations share. */
 static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
@@ -39,6 +183,10 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
+        return RT_PENDING;
+    if (r->shared)
+        return transfer_shared(r, fd, buf, len, bit, cx, res);
     struct rt__io *io = rt__reactor_io(r, fd);
     if (!io) {
         *res = -EBADF;
@@ -92,6 +240,53 @@ enum rt_poll rt_poll_write(struct rt_reactor *r, int fd, const void *buf,
                     res);
 }
 
+/* accept4(2), registering the new fd (unlocked: register locks). */
+static int accept_one(struct rt_reactor *r, int fd, struct sockaddr *addr,
+                      socklen_t *alen)
+{
+    int c = rt_sys_accept4(fd, addr, alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0)
+        return -errno;
+    int rc = rt_reactor_register(r, c);
+    if (rc < 0) {
+        close(c);
+        return rc;
+    }
+    return c;
+}
+
+/* rt_poll_accept on a shared reactor (arguments already checked). */
+static enum rt_poll accept_shared(struct rt_reactor *r, int fd,
+                                  struct sockaddr *addr, socklen_t *alen,
+                                  struct rt_cx *cx, int *res)
+{
+    struct seen sn;
+    bool parked;
+    if (!start_shared(r, fd, RT_IO_READABLE, cx, &sn, &parked)) {
+        if (parked)
+            return RT_PENDING;
+        *res = -EBADF;
+        return RT_READY;
+    }
+    for (;;) {
+        int c = accept_one(r, fd, addr, alen);
+        if (c == -EAGAIN || c == -EWOULDBLOCK) {
+            int p = park_shared(r, fd, &sn, RT_IO_READABLE, cx);
+            if (p == PARKED)
+                return RT_PENDING;
+            if (p == GONE) {
+                *res = -EBADF;
+                return RT_READY;
+            }
+            continue;
+        }
+        if (c != -EINTR) {
+            *res = c;
+            return RT_READY;
+        }
+    }
+}
+
 enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
                             socklen_t *alen, struct rt_cx *cx, int *res)
 {
@@ -101,6 +296,10 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx))
+        return RT_PENDING;
+    if (r->shared)
+        return accept_shared(r, fd, addr, alen, cx, res);
     struct rt__io *io = rt__reactor_io(r, fd);
     if (!io) {
         *res = -EBADF;
@@ -131,6 +330,93 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
     }
 }
 
+/* SO_ERROR of a socket whose connect ended: 0 or -errno. */
+static int connect_result(int fd)
+{
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+        err = errno;
+    return -err;
+}
+
+/* rt_poll_connect on a shared reactor (arguments already checked). The
+ * connect's end is the writable edge. The first poll starts it and parks
+ * as transfer parks after an EAGAIN: only if no edge came since the tick
+ * it read before connect(2). If one came, that edge may be the end, or an
+ * event the socket had before the connect began (a fresh TCP socket
+ * reports writable and hang-up) that a turn applied meanwhile: poll(2)
+ * says which, from the socket's present state, with the same tick rule
+ * for parking. Later polls find the bit cleared by that park and set again
+ * only by an edge that came after it: the end. */
+static enum rt_poll connect_shared(struct rt_reactor *r, int fd,
+                                   const struct sockaddr *addr, socklen_t alen,
+                                   struct rt_cx *cx, int *res)
+{
+    rt_spin_lock_always(&r->lock);
+    struct rt__io *io = rt__reactor_io(r, fd);
+    if (!io) {
+        rt_spin_unlock(&r->lock, true);
+        *res = -EBADF;
+        return RT_READY;
+    }
+    if (io->connecting) {
+        if (!(io->ready & RT_IO_WRITABLE))
+            return park_locked(r, io, RT_IO_WRITABLE, cx);
+        io->connecting = 0;
+        rt_spin_unlock(&r->lock, true);
+        *res = connect_result(fd);
+        return RT_READY;
+    }
+    struct seen sn = see(io);
+    rt_spin_unlock(&r->lock, true);
+    if (!addr) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (rt_sys_connect(fd, addr, alen) == 0) {
+        *res = 0;
+        return RT_READY;
+    }
+    /* As in rt_poll_connect: EINTR leaves the connect in flight. */
+    if (errno != EINPROGRESS && errno != EINTR) {
+        *res = -errno;
+        return RT_READY;
+    }
+    for (;;) {
+        rt_spin_lock_always(&r->lock);
+        io = rt__reactor_io(r, fd);
+        if (!io || io->gen != sn.gen) {
+            rt_spin_unlock(&r->lock, true);
+            *res = -EBADF;
+            return RT_READY;
+        }
+        io->connecting = 1;
+        if (io->tick == sn.tick)
+            return park_locked(r, io, RT_IO_WRITABLE, cx);
+        sn = see(io);
+        rt_spin_unlock(&r->lock, true);
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int n;
+        while ((n = poll(&pfd, 1, 0)) < 0 && errno == EINTR)
+            ;
+        if (n > 0) { /* writable, or an error or hang-up: it ended */
+            rt_spin_lock_always(&r->lock);
+            io = rt__reactor_io(r, fd);
+            if (io && io->gen == sn.gen)
+                io->connecting = 0;
+            rt_spin_unlock(&r->lock, true);
+            *res = connect_result(fd);
+            return RT_READY;
+        }
+        if (n < 0) {
+            *res = -errno;
+            return RT_READY;
+        }
+        /* Still in flight: park, unless yet another edge came. */
+    }
+}
+
 enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
                              const struct sockaddr *addr, socklen_t alen,
                              struct rt_cx *cx, int *res)
@@ -141,6 +427,8 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (r->shared)
+        return connect_shared(r, fd, addr, alen, cx, res);
     struct rt__io *io = rt__reactor_io(r, fd);
     if (!io) {
         *res = -EBADF;
@@ -194,10 +482,20 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
         *res = 0;
         return RT_READY;
     }
+    int rc;
+    if (r->shared) {
+        /* The re-wake and the arm below, in one locked section. */
+        rc = rt__reactor_sleep_arm(r, t, deadline, cx->waker);
+        if (rc < 0) {
+            *res = rc;
+            return RT_READY;
+        }
+        return RT_PENDING;
+    }
     /* Already armed for this deadline: only the waker may have changed. */
     if (rt_timer_rewake(t, deadline, cx->waker))
         return RT_PENDING;
-    int rc = rt_reactor_timer_arm(r, t, deadline, cx->waker);
+    rc = rt_reactor_timer_arm(r, t, deadline, cx->waker);
     if (rc < 0) {
         *res = rc;
         return RT_READY;

@@ -3,6 +3,12 @@
 #include <errno.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
+
+/* Each object's fields and its queued waiters are its lock's (sync.h). A
+ * function that completes one waiter takes its waker out under the lock
+ * and wakes it after the unlock (waitq.h); the two that complete them all
+ * (rt_cond_notify_all, rt_wg_done) wake under the lock. */
 
 /* Permits are handed straight to the first waiter, so a semaphore never
  * has free permits and waiters at once. */
@@ -10,6 +16,7 @@
 
 void rt_sem_init(struct rt_sem *s, size_t permits)
 {
+    rt_spin_init(&s->lock);
     s->permits = permits;
     rt_list_init(&s->waiters);
 }
@@ -23,6 +30,10 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
         *res = -EINVAL;
         return RT_READY;
     }
+    if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
+        return RT_PENDING;
+    enum rt_poll p = RT_PENDING;
+    bool locked = rt_spin_lock(&s->lock);
     /* A permit handed to us by rt_sem_release, or a free one nobody queued
      * ahead of us waits for. */
     if (w->state == RT_WAIT_DONE || (w->state != RT_WAIT_QUEUED && s->permits &&
@@ -30,40 +41,61 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
         if (w->state != RT_WAIT_DONE)
             s->permits--;
         rt_waiter_reset(w);
-        RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
         *res = 0;
-        return RT_READY;
+        p = RT_READY;
+    } else {
+        rt_waitq_park(&s->waiters, w, cx);
     }
-    /* The result is passed on as is, so release builds keep the tail call. */
-    enum rt_poll p = rt_waitq_park(&s->waiters, w, cx);
     RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
+    rt_spin_unlock(&s->lock, locked);
     return p;
 }
 
 bool rt_sem_try_acquire(struct rt_sem *s)
 {
-    if (!s || !s->permits || !rt_list_empty(&s->waiters))
+    if (!s)
         return false;
-    s->permits--;
-    return true;
+    bool locked = rt_spin_lock(&s->lock);
+    bool took = s->permits && rt_list_empty(&s->waiters);
+    if (took)
+        s->permits--;
+    rt_spin_unlock(&s->lock, locked);
+    return took;
+}
+
+/* Returns one permit, lock held: to the first waiter, whose waker goes to
+ * *wake, or to the pool. */
+static void release_locked(struct rt_sem *s, struct rt_waker *wake)
+{
+    /* Direct hand-off: the permit goes to the first waiter, not the pool. */
+    if (!rt_waitq_take_one(&s->waiters, RT_WAIT_DONE, wake))
+        s->permits++;
+    RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
 }
 
 void rt_sem_release(struct rt_sem *s)
 {
     if (!s)
         return;
-    /* Direct hand-off: the permit goes to the first waiter, not the pool. */
-    if (!rt_waitq_wake_one(&s->waiters, RT_WAIT_DONE))
-        s->permits++;
-    RT_DEBUG_ASSERT(SEM_CONSISTENT(s));
+    struct rt_waker wake = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&s->lock);
+    release_locked(s, &wake);
+    rt_spin_unlock(&s->lock, locked);
+    rt_waker_wake(&wake);
 }
 
 void rt_sem_cancel(struct rt_sem *s, struct rt_waiter *w)
 {
     if (!s || !w)
         return;
+    struct rt_waker wake = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&s->lock);
+    /* Reset and hand-on in one critical section: a permit handed to us
+     * goes on to the next waiter before anyone can see it missing. */
     if (rt_waiter_reset(w) == RT_WAIT_DONE)
-        rt_sem_release(s);
+        release_locked(s, &wake);
+    rt_spin_unlock(&s->lock, locked);
+    rt_waker_wake(&wake);
 }
 
 void rt_mutex_init(struct rt_mutex *m)
@@ -86,9 +118,13 @@ void rt_mutex_unlock(struct rt_mutex *m)
 {
     if (!m)
         return;
+    struct rt_waker wake = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&m->sem.lock);
     RT_ASSERT(m->sem.permits == 0); /* unlocking an unlocked mutex */
-    rt_sem_release(&m->sem);
+    release_locked(&m->sem, &wake);
     RT_DEBUG_ASSERT(m->sem.permits <= 1);
+    rt_spin_unlock(&m->sem.lock, locked);
+    rt_waker_wake(&wake);
 }
 
 void rt_mutex_cancel(struct rt_mutex *m, struct rt_waiter *w)
@@ -98,6 +134,7 @@ void rt_mutex_cancel(struct rt_mutex *m, struct rt_waiter *w)
 
 void rt_cond_init(struct rt_cond *c)
 {
+    rt_spin_init(&c->lock);
     rt_list_init(&c->waiters);
 }
 
@@ -118,17 +155,26 @@ enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
         return RT_READY;
     }
     if (!cw->locking) {
+        bool locked = rt_spin_lock(&c->lock);
         switch (cw->w.state) {
-        case RT_WAIT_IDLE: /* first poll: queue, then let go of the mutex */
+        case RT_WAIT_IDLE:
+            /* First poll: queue, then let go of the mutex. Queued before
+             * the unlock, so a notify made by whoever takes the mutex next
+             * finds this waiter. The condition's lock is released first:
+             * the two are never held together. */
             rt_waitq_park(&c->waiters, &cw->w, cx);
+            rt_spin_unlock(&c->lock, locked);
             rt_mutex_unlock(m);
             return RT_PENDING;
         case RT_WAIT_QUEUED: /* not notified yet */
-            return rt_waitq_park(&c->waiters, &cw->w, cx);
+            rt_waitq_park(&c->waiters, &cw->w, cx);
+            rt_spin_unlock(&c->lock, locked);
+            return RT_PENDING;
         default: /* notified: take the mutex back */
             RT_DEBUG_ASSERT(cw->w.state == RT_WAIT_WOKEN);
             rt_waiter_reset(&cw->w);
-            cw->locking = m;
+            rt_spin_unlock(&c->lock, locked);
+            cw->locking = m; /* the waiter is the mutex's from here on */
             break;
         }
     }
@@ -140,12 +186,24 @@ enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
 
 bool rt_cond_notify_one(struct rt_cond *c)
 {
-    return c && rt_waitq_wake_one(&c->waiters, RT_WAIT_WOKEN) != NULL;
+    if (!c)
+        return false;
+    struct rt_waker wake = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&c->lock);
+    bool found = rt_waitq_take_one(&c->waiters, RT_WAIT_WOKEN, &wake);
+    rt_spin_unlock(&c->lock, locked);
+    rt_waker_wake(&wake);
+    return found;
 }
 
 int rt_cond_notify_all(struct rt_cond *c)
 {
-    return c ? rt_waitq_wake_all(&c->waiters, RT_WAIT_WOKEN) : 0;
+    if (!c)
+        return 0;
+    bool locked = rt_spin_lock(&c->lock);
+    int n = rt_waitq_wake_all(&c->waiters, RT_WAIT_WOKEN);
+    rt_spin_unlock(&c->lock, locked);
+    return n;
 }
 
 void rt_cond_cancel(struct rt_cond *c, struct rt_cond_waiter *cw)
@@ -155,30 +213,44 @@ void rt_cond_cancel(struct rt_cond *c, struct rt_cond_waiter *cw)
     if (cw->locking) {
         rt_mutex_cancel(cw->locking, &cw->w);
         cw->locking = NULL;
-    } else if (rt_waiter_reset(&cw->w) == RT_WAIT_WOKEN) {
-        rt_cond_notify_one(c); /* pass the notify on */
+        return;
     }
+    struct rt_waker wake = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&c->lock);
+    if (rt_waiter_reset(&cw->w) == RT_WAIT_WOKEN) /* pass the notify on */
+        rt_waitq_take_one(&c->waiters, RT_WAIT_WOKEN, &wake);
+    rt_spin_unlock(&c->lock, locked);
+    rt_waker_wake(&wake);
 }
 
 void rt_wg_init(struct rt_wg *g)
 {
+    rt_spin_init(&g->lock);
     g->count = 0;
     rt_list_init(&g->waiters);
 }
 
 void rt_wg_add(struct rt_wg *g, size_t n)
 {
-    if (g)
-        g->count += n;
+    if (!g)
+        return;
+    bool locked = rt_spin_lock(&g->lock);
+    g->count += n;
+    rt_spin_unlock(&g->lock, locked);
 }
 
 int rt_wg_done(struct rt_wg *g)
 {
-    if (!g || g->count == 0)
+    if (!g)
         return -EINVAL;
-    if (--g->count == 0)
+    int rc = 0;
+    bool locked = rt_spin_lock(&g->lock);
+    if (g->count == 0)
+        rc = -EINVAL;
+    else if (--g->count == 0)
         rt_waitq_wake_all(&g->waiters, RT_WAIT_DONE);
-    return 0;
+    rt_spin_unlock(&g->lock, locked);
+    return rc;
 }
 
 enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
@@ -190,44 +262,78 @@ enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
         *res = -EINVAL;
         return RT_READY;
     }
-    if (g->count == 0) {
+    enum rt_poll p = RT_READY;
+    bool locked = rt_spin_lock(&g->lock);
+    /* Released by the count reaching zero, even if an add came since. */
+    if (w->state == RT_WAIT_DONE || g->count == 0) {
         /* Reaching zero woke every waiter. */
-        RT_DEBUG_ASSERT(rt_list_empty(&g->waiters));
+        RT_DEBUG_ASSERT(g->count || rt_list_empty(&g->waiters));
         rt_waiter_reset(w);
         *res = 0;
-        return RT_READY;
+    } else {
+        p = rt_waitq_park(&g->waiters, w, cx);
     }
-    return rt_waitq_park(&g->waiters, w, cx);
+    rt_spin_unlock(&g->lock, locked);
+    return p;
 }
 
 void rt_wg_cancel(struct rt_wg *g, struct rt_waiter *w)
 {
-    if (g && w)
-        rt_waiter_reset(w);
+    if (!g || !w)
+        return;
+    bool locked = rt_spin_lock(&g->lock);
+    rt_waiter_reset(w);
+    rt_spin_unlock(&g->lock, locked);
 }
 
 void rt_notify_init(struct rt_notify *n)
 {
+    rt_spin_init(&n->lock);
     n->waiter = NULL;
     n->permit = false;
+}
+
+enum rt_poll rt__notify_wait_locked(struct rt_notify *n, struct rt_waiter *w,
+                                    struct rt_cx *cx, int *res)
+{
+    rt_spin_lock_always(&n->lock);
+    enum rt_poll p = rt__notify_wait(n, w, cx, res);
+    rt_spin_unlock(&n->lock, true);
+    return p;
+}
+
+void rt__notify_one_locked(struct rt_notify *n)
+{
+    struct rt_waker later = RT_WAKER_NONE;
+    rt_spin_lock_always(&n->lock);
+    rt__notify_one(n, &later);
+    rt_spin_unlock(&n->lock, true);
+    rt_waker_wake(&later); /* the waiter is not touched again */
 }
 
 void rt_notify_cancel(struct rt_notify *n, struct rt_waiter *w)
 {
     if (!n || !w)
         return;
+    struct rt_waker wake = RT_WAKER_NONE;
+    bool locked = rt_spin_lock(&n->lock);
     /* A queued waiter of a notify is its one waiter (it is on no list). */
     RT_DEBUG_ASSERT(w->state != RT_WAIT_QUEUED || n->waiter == w);
     if (w->state == RT_WAIT_QUEUED && n->waiter == w) {
         n->waiter = NULL;
         rt_waker_drop(&w->waker);
-        w->state = RT_WAIT_IDLE;
+    } else if (w->state == RT_WAIT_DONE && n->waiter) {
+        /* Delivered but never returned: hand it on to a waiter that came
+         * meanwhile (its waker is woken after the unlock)... */
+        struct rt_waiter *next = n->waiter;
+        n->waiter = NULL;
+        next->state = RT_WAIT_DONE;
+        wake = next->waker;
+        next->waker = RT_WAKER_NONE;
     } else if (w->state == RT_WAIT_DONE) {
-        /* Delivered but never returned: hand it on, to a waiter that came
-         * meanwhile or as the permit. */
-        w->state = RT_WAIT_IDLE;
-        rt_notify_one(n);
-    } else {
-        w->state = RT_WAIT_IDLE;
+        n->permit = true; /* ...or leave it as the permit */
     }
+    w->state = RT_WAIT_IDLE;
+    rt_spin_unlock(&n->lock, locked);
+    rt_waker_wake(&wake);
 }

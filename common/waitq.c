@@ -4,6 +4,8 @@
 
 #include <greenfut/check.h>
 
+/* Every function here runs under the lock of the queue's object (waitq.h). */
+
 enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
                            const struct rt_cx *cx)
 {
@@ -17,17 +19,32 @@ enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
     return RT_PENDING;
 }
 
-struct rt_waiter *rt_waitq_wake_one(struct rt_list *q, int state)
+bool rt_waitq_take_one(struct rt_list *q, int state, struct rt_waker *out)
 {
     struct rt_list *n = rt_list_pop_front(q);
     if (!n)
-        return NULL;
+        return false;
+    struct rt_waiter *w = RT_CONTAINER_OF(n, struct rt_waiter, link);
+    RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED);
+    RT_DEBUG_ASSERT(state != RT_WAIT_IDLE && state != RT_WAIT_QUEUED);
+    RT_DEBUG_ASSERT(!rt_waker_is_set(out));
+    w->state = state;
+    *out = w->waker;
+    w->waker = RT_WAKER_NONE;
+    return true;
+}
+
+bool rt_waitq_wake_one(struct rt_list *q, int state)
+{
+    struct rt_list *n = rt_list_pop_front(q);
+    if (!n)
+        return false;
     struct rt_waiter *w = RT_CONTAINER_OF(n, struct rt_waiter, link);
     RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED);
     RT_DEBUG_ASSERT(state != RT_WAIT_IDLE && state != RT_WAIT_QUEUED);
     w->state = state;
-    rt_waker_wake(&w->waker);
-    return w;
+    rt_waker_wake(&w->waker); /* the lock is still held: allowed */
+    return true;
 }
 
 int rt_waitq_wake_all(struct rt_list *q, int state)

@@ -36,6 +36,7 @@ struct rt_watchdog {
     atomic_uint_fast64_t name[NAME_WORDS];
     /* Set at start, read-only after. */
     uint64_t threshold_ns;
+    const char *kind; /* what the dump calls its tasks */
     pthread_t thread;
     /* Stop request: under mu, signalled on cv. */
     pthread_mutex_t mu;
@@ -78,6 +79,7 @@ struct site {
 };
 
 atomic_int rt__watchdog_sites = -1;
+_Atomic(rt__watchdog_describe_fn) rt__watchdog_describe;
 static pthread_mutex_t sites_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct rt_idtable sites = RT_IDTABLE_INIT(sizeof(struct site)); /* mu */
 
@@ -191,24 +193,41 @@ void rt__describe_pc(uintptr_t pc, char *buf, size_t len)
     }
 }
 
+/* One line on stderr, the task described by the dump's formatter in the
+ * dump's words. The name the scheduler gave names `entry`: when the spawn
+ * noted another entry (a portable task's own function behind the
+ * backend's wrapper), the name was the wrapper's (the portable vtable's)
+ * and is left out, as the dump leaves it out; a future's name (kind
+ * "task") is its vtable's, which the dump shows in place of a function. */
 static void report(const struct rt_watchdog *wd, const struct snap *sn,
                    uint64_t now)
 {
-    char entry[256], site[256] = "?";
-    uintptr_t pc = sn->entry, ra = 0, noted = 0;
-    if (rt__watchdog_site_of((const void *)sn->task, &ra, &noted)) {
-        pc = noted ? noted : pc;
-        /* A return address points past the call: step back into it. */
-        rt__describe_pc(ra ? ra - 1 : 0, site, sizeof(site));
+    uintptr_t ra = 0, noted = 0;
+    const void *key = (const void *)sn->task;
+    bool wrapped = key && rt__watchdog_site_of(key, &ra, &noted) && noted &&
+                   noted != sn->entry;
+    bool future = strcmp(wd->kind, "task") == 0;
+    const char *name = NULL, *fname = NULL;
+    uintptr_t fn = 0;
+    if (wrapped) {
+        fn = noted;
+    } else if (future && sn->name.c[0]) {
+        fname = sn->name.c;
+    } else {
+        name = sn->name.c;
+        fn = sn->entry;
     }
-    rt__describe_pc(pc, entry, sizeof(entry));
+    char line[1024];
+    rt__watchdog_describe_fn describe =
+        atomic_load_explicit(&rt__watchdog_describe, memory_order_relaxed);
+    if (describe)
+        describe(line, sizeof(line), wd->kind, sn->id, name, fn, fname, key);
+    else
+        snprintf(line, sizeof(line), "%s %lld", wd->kind, (long long)sn->id);
     fprintf(stderr,
-            "rt watchdog: task %lld%s%s%s has run %llu ms without yielding "
-            "(threshold %llu ms); entry %s, spawned in %s\n",
-            (long long)sn->id, sn->name.c[0] ? " \"" : "", sn->name.c,
-            sn->name.c[0] ? "\"" : "",
+            "rt watchdog: no yield for %llu ms (threshold %llu ms): %s\n",
             (unsigned long long)((now - sn->since) / 1000000u),
-            (unsigned long long)(wd->threshold_ns / 1000000u), entry, site);
+            (unsigned long long)(wd->threshold_ns / 1000000u), line);
 }
 
 static void *watch(void *arg)
@@ -238,7 +257,7 @@ static void *watch(void *arg)
     return NULL;
 }
 
-struct rt_watchdog *rt__watchdog_start(void)
+struct rt_watchdog *rt__watchdog_start(const char *kind)
 {
     unsigned ms = rt_watchdog_ms();
     (void)rt__watchdog_sites_refresh();
@@ -250,6 +269,7 @@ struct rt_watchdog *rt__watchdog_start(void)
         return NULL;
     }
     wd->threshold_ns = (uint64_t)ms * 1000000u;
+    wd->kind = kind ? kind : "task";
     atomic_init(&wd->seq, 0);
     atomic_init(&wd->since, 0);
     atomic_init(&wd->id, -1);

@@ -18,10 +18,13 @@
 struct rt_watchdog;
 
 /* For schedulers, at the start of a run: starts a watchdog thread when one
- * is enabled (rt_watchdog_ms() > 0). Returns the watchdog, or NULL when
- * disabled or when the thread could not start (said once on stderr: the run
- * goes on without). Never runs user code. */
-struct rt_watchdog *rt__watchdog_start(void);
+ * is enabled (rt_watchdog_ms() > 0). `kind` is what the dump calls the
+ * run's tasks ("green thread" or "task", a static string; NULL: "task"):
+ * the report describes the stalled task with the dump's own formatter
+ * (rt__dump_task_write), in the same words. Returns the watchdog, or NULL
+ * when disabled or when the thread could not start (said once on stderr:
+ * the run goes on without). Never runs user code. */
+struct rt_watchdog *rt__watchdog_start(const char *kind);
 
 /* Stops and frees a watchdog from rt__watchdog_start (NULL is fine). Joins
  * its thread, so it may take up to half a threshold. */
@@ -31,13 +34,28 @@ void rt__watchdog_stop(struct rt_watchdog *wd);
  * (NULL or "" when unnamed; copied, at most 31 bytes) running `entry` (the
  * address of its function, for dladdr). `task` is the key its spawn site
  * was noted under (rt__watchdog_spawned), NULL for none; a noted entry
- * takes the place of `entry`. Owner thread only. */
+ * other than `entry` takes its place, and then `name` (the name of the
+ * wrapper that `entry` is) is not reported. Owner thread only. */
 void rt__watchdog_resume(struct rt_watchdog *wd, int64_t id, const char *name,
                          uintptr_t entry, const void *task);
 
 /* For schedulers, when control is back in the scheduler itself (no task
  * runs: waiting in the reactor is not a stall). Owner thread only. */
 void rt__watchdog_idle(struct rt_watchdog *wd);
+
+/* Describes a running task into buf (len > 0) in the task dump's words:
+ * kind, id, name (NULL: none), fn (0: use fname), state "running". The
+ * dump owns that formatter and names spawn sites through this file, so the
+ * watchdog cannot include it: common/dump.c sets this at the start of
+ * every run (rt__dump_begin, after rt__watchdog_start and before any task
+ * runs), and the watchdog thread reads it (relaxed atomic; the value is
+ * always the same function). NULL before: the report then says only the
+ * kind and the id. */
+typedef void (*rt__watchdog_describe_fn)(char *buf, size_t len,
+                                         const char *kind, int64_t id,
+                                         const char *name, uintptr_t fn,
+                                         const char *fname, const void *key);
+extern _Atomic(rt__watchdog_describe_fn) rt__watchdog_describe;
 
 /* Spawn sites. 1 while sites are noted, 0 while not, -1 until first asked.
  * Read it through rt__watchdog_noting(). */

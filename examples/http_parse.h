@@ -2,10 +2,11 @@
  *
  * It reads no sockets and allocates nothing: the caller appends bytes to a
  * buffer and calls http_parse_request on the whole buffer after each read.
- * A small struct http_parser remembers how far it has scanned, so a head
- * that arrives one byte at a time costs O(n) in total, not O(n^2). Once the
- * head is complete it is checked line by line and described in a struct
- * http_request whose strings point into the caller's buffer.
+ * The parser is one state machine that looks at each byte once, checking
+ * it as it goes; a small struct http_parser keeps its state between calls,
+ * so a head costs one pass however it is split between reads (one byte at
+ * a time included). A complete head is described in a struct http_request
+ * whose strings point into the caller's buffer.
  *
  * Invariant: between http_parser_init and a result other than
  * HTTP_PARSE_MORE, every call passes the same buffer, only ever longer
@@ -31,14 +32,27 @@ enum http_method {
     HTTP_METHOD_OTHER, /* a valid token we do not serve (405) */
 };
 
-/* Scan state kept between calls; set up with http_parser_init. */
+/* Parse state kept between calls; set up with http_parser_init. All is
+ * written by http_parse_request alone. */
 struct http_parser {
-    size_t scanned;    /* bytes already searched for the end of the head */
-    size_t line_start; /* where the line being scanned starts */
-    size_t req_start;  /* where the request line starts: after the empty
-                          lines skipped before it */
-    size_t line_end;   /* end of the request line once seen, else 0 */
-    size_t max_head;   /* limit on the head, terminating blank line included */
+    size_t scanned;   /* bytes of the buffer already parsed */
+    size_t req_start; /* where the request line starts: after the empty
+                         lines skipped before it */
+    size_t max_head;  /* limit on the head, terminating blank line included */
+    /* private: the machine's state (http_parse.c) and what it has found */
+    size_t target;         /* offset of the target's path and query */
+    size_t target_len;     /* their length, once the target has ended */
+    size_t value;          /* a Content-Length value being read */
+    size_t content_length; /* the last Content-Length seen */
+    unsigned state;        /* where the machine is (enum state) */
+    unsigned sub;          /* bytes into the item being read, up to 255 */
+    unsigned names;        /* which names (or Connection tokens) it can be */
+    unsigned flags;        /* F_* bits */
+    unsigned char header;  /* the header whose value is being read */
+    unsigned char method;  /* enum http_method */
+    unsigned char hosts;   /* Host lines (counted up to 2) */
+    unsigned char keep_alive;
+    int major, minor; /* the version's digits */
 };
 
 /* One parsed request head. Pointers point into the parsed buffer. */

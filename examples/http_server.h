@@ -4,8 +4,10 @@
  * One task accepts; each connection is one more task that parses request
  * heads (examples/http_parse.h), answers them in order (keep-alive and
  * pipelining), and ends when the peer closes, a timeout passes, or the
- * server stops. Routes: `GET /` answers "hello\n"; `GET /static/<path>`
- * serves a regular file below the configured root; the rest is 404.
+ * server stops. One more task sweeps the connections that wait for a next
+ * request and ends those idle past their timeout. Routes: `GET /` answers
+ * "hello\n"; `GET /static/<path>` serves a regular file below the configured
+ * root; the rest is 404.
  *
  * The same source builds on both backends (http_server_stackful and
  * http_server_stackless). All functions except http_server_init and
@@ -33,7 +35,10 @@ struct http_server_config {
     const char *root;           /* directory served under /static/; NULL:
                                    /static/ is always 404 */
     uint64_t header_timeout_ns; /* first byte of a head to its last; 10 s */
-    uint64_t idle_timeout_ns;   /* keep-alive wait for a next request; 60 s */
+    uint64_t idle_timeout_ns;   /* keep-alive wait for a next request; 60 s.
+                                   Enforced by a sweep every eighth of it
+                                   (10 ms to 1 s), so a connection may stay
+                                   up to that much longer. */
     uint64_t write_timeout_ns;  /* longest a write may wait for the peer
                                    to take any byte; then the connection
                                    is reset; 10 s */
@@ -55,6 +60,8 @@ struct http_server_stats {
     uint64_t requests;      /* responses queued, errors included */
     uint64_t accept_errors; /* failed accepts (EMFILE, ENFILE, ...) */
     uint64_t timeouts;      /* connections closed by a timeout */
+    uint64_t clock_reads;   /* readings of the clock by the server's own
+                               code (see http_server_now) */
     size_t conns;           /* connections open now */
 };
 
@@ -70,6 +77,13 @@ struct http_server {
     void *bufs;   /* free request buffers, a LIFO list through their
                      first word (see conn_task) */
     size_t nbufs; /* how many are on it */
+    /* The clock as the server last read it, and the reactor turn it was
+     * read in (rt_reactor_stats' `turns`): written by http_server_now,
+     * which the server's tasks call, all on the scheduler's one thread. */
+    uint64_t now_ns;
+    uint64_t now_turn;
+    /* Closed by http_server_stop, which ends the idle sweeper's wait. */
+    struct rt_chan sweep_stop;
 };
 
 /* The frame of http_server_task. Set `s` and leave the rest zeroed. */
@@ -100,6 +114,14 @@ void http_server_fini(struct http_server *s);
  * EMFILE/ENFILE/ENOBUFS/ENOMEM back off with a sleep and retry, so open
  * connections keep being served. May suspend. */
 enum rt_poll http_server_task(void *self);
+
+/* Now (rt_now_ns scale) as the server's deadlines use it: the clock is
+ * read once per turn of the current reactor and the reading reused until
+ * the next turn, so it may be behind by the time the tasks woken in one
+ * turn take to run (microseconds per task), never ahead. Deadlines made
+ * from it come that much early, which is nothing beside timeouts of
+ * seconds. Call from a task of the server's scheduler. Never suspends. */
+uint64_t http_server_now(struct http_server *s);
 
 /* Stops the server: closes the listener (waking the acceptor), and shuts
  * down the read side of every connection waiting for a next request, so

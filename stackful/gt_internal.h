@@ -86,7 +86,12 @@ struct gt__thread {
                             portable task its own task function (fn is
                             the wrapper); set at spawn */
     void *arg;
-    void *result;              /* fn's return, read by gt_join */
+    union {
+        void *result;              /* fn's return, read by gt_join: once DONE */
+        const void *waiting_frame; /* while PARKED only: the portable
+                                      frame parked in (rt_stackful_park,
+                                      which clears it), for the dump */
+    };
     struct gt__thread *joiner; /* the thread parked in gt_join on us;
                                   several workers: under s->ids_lock */
     const char *waiting;       /* gt_park's `what`, for deadlock reports */
@@ -200,6 +205,15 @@ static inline struct gt__worker *gt__here(void)
     return gt__here_call();
 #endif
 }
+
+/* Fills what a parked portable frame waits on into a dump line (the
+ * portable layer's rt__frame_wait), for describe(); set by the portable
+ * layer at its first park, NULL before (then the dump names the wait by
+ * gt_park's `what` only). Relaxed atomic: any worker may set it, always to
+ * the same function. */
+struct rt__dump_task;
+typedef void (*gt__frame_wait_fn)(const void *frame, struct rt__dump_task *d);
+extern _Atomic(gt__frame_wait_fn) gt__frame_wait;
 
 /* The running green thread of this OS thread, NULL when none. */
 static inline struct gt__thread *gt__self(void)

@@ -3,11 +3,13 @@
 #include <greenfut/rt.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gt_internal.h"
+#include "dump_internal.h"
 #include "rt_cancel.h"
 #include "workers.h"
 
@@ -80,6 +82,17 @@ static void init_copy(void *arg, void *fn)
     init_header(arg, (rt_task_fn)(uintptr_t)fn);
 }
 
+static void frame_wait(const void *frame, struct rt__dump_task *d);
+
+/* Gives describe() the frame reader, once: every portable task is spawned
+ * here or by rt_run, so it is set before any of them parks. */
+static void note_frame_wait(void)
+{
+    if (!atomic_load_explicit(&gt__frame_wait, memory_order_relaxed))
+        atomic_store_explicit(&gt__frame_wait, frame_wait,
+                              memory_order_relaxed);
+}
+
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join)
 {
@@ -97,6 +110,7 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
         return -EPERM;
     if (size > FRAME_MAX)
         return -ENOMEM;
+    note_frame_wait();
     /* A frame of up to a quarter of the stack is copied onto the thread's
      * own stack; a bigger one goes to the heap. */
     int64_t id;
@@ -126,6 +140,28 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     return 0;
 }
 
+/* gt__frame_wait: the wait of the frame a green thread is parked in. */
+static void frame_wait(const void *frame, struct rt__dump_task *d)
+{
+    const struct rt_frame *h = frame;
+    while (h->op == RT__OP_CHILD && h->u.child)
+        h = h->u.child;
+    const char *what = d->wait; /* gt_park's, when the op names none */
+    rt__frame_wait(h, d);
+    if (!d->wait)
+        d->wait = what;
+}
+
+void rt_stackful_park(struct rt_frame *h, const char *what)
+{
+    struct gt__thread *self = gt__self();
+    if (!self)
+        return;
+    self->waiting_frame = h;
+    gt_park(what);
+    self->waiting_frame = NULL;
+}
+
 int rt_stackful_join(struct rt_join *join)
 {
     if (!join || join->id <= 0)
@@ -153,6 +189,7 @@ static int run_at(const struct rt_opts *opts, rt_task_fn fn, const void *frame,
     int n = opts ? rt_workers_count(opts->workers, true) : 0;
     if (n < 0)
         return n;
+    note_frame_wait();
     struct rt_frame *h = malloc(size);
     if (!h)
         return -ENOMEM;

@@ -312,7 +312,10 @@ int gt_stats(struct gt_stats *st)
 
 /* ---- the run loop */
 
-/* Fills the dump line of `t` (rt__dump_task_write's shape). */
+_Atomic(gt__frame_wait_fn) gt__frame_wait;
+
+/* Fills the dump line of `t` (rt__dump_task_write's shape); a portable
+ * task's wait names its object, fd and deadline (gt__frame_wait). */
 static void describe(struct gt__sched *s, struct gt__thread *t,
                      struct rt__dump_task *d)
 {
@@ -331,6 +334,10 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .stack = (int64_t)gt__stack_used(&s->stacks, &t->stack),
         .key = t,
     };
+    gt__frame_wait_fn fw =
+        atomic_load_explicit(&gt__frame_wait, memory_order_relaxed);
+    if (parked && t->waiting_frame && fw)
+        fw(t->waiting_frame, d);
 }
 
 /* rt_dump's source: every thread not DONE, in spawn order. With several
@@ -476,7 +483,7 @@ static void worker_main(struct rt_worker *rw)
     if (rc) {
         rt_workers_stop(wk->s->ws, rc);
     } else {
-        wk->watchdog = rt__watchdog_start();
+        wk->watchdog = rt__watchdog_start("green thread");
         run_worker(wk);
         rt__watchdog_stop(wk->watchdog);
         wk->watchdog = NULL;
@@ -614,7 +621,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt_idtable_init(&s->ids, sizeof(struct gt__slot));
     gt__cur_worker = w0;
     gt__current_sched = s;
-    w0->watchdog = rt__watchdog_start();
+    w0->watchdog = rt__watchdog_start("green thread");
     rt__dump_begin(dump, s, s->reactor);
 
     if (s->ws)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include "executor_internal.h"
 #include "join_internal.h"
 #include "dump_internal.h"
@@ -225,6 +226,7 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 /* ---- Deadlock report ---- */
 
 fut__about_fn fut__about;
+fut__entry_fn fut__entry;
 
 /* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
  * layer's fut__about names the task's own function, its innermost child
@@ -237,7 +239,7 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
     const struct fut_vtable *vt = frame->vt;
     unsigned flags = fut__flags(t);
     bool running = ts->ws ? (flags & FUT__RUNNING) != 0 : ts->cur == t;
-    const char *state = running ? "running"
+    const char *state = running                                   ? "running"
                         : flags & (FUT__IN_READY | FUT__NOTIFIED) ? "runnable"
                                                                   : "parked";
     *d = (struct rt__dump_task){
@@ -249,14 +251,38 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         .stack = -1,
         .key = frame,
     };
-    if (vt && fut__about && fut__about(frame, a)) {
+    /* With workers, another worker may be polling the task or about to:
+     * its frame is read only by the task's own worker (the dump's caller)
+     * or after borrowing the task as a poller would (RUNNING set on a
+     * parked task: a wake meanwhile is kept and queues it on return). A
+     * task that is running or queued elsewhere is shown by its state. */
+    bool borrowed = false;
+    if (ts->ws && t != fut__polling) {
+        borrowed = fut__task_borrow(t);
+        if (!borrowed) {
+            fut__entry_fn entry =
+                __atomic_load_n(&fut__entry, __ATOMIC_RELAXED);
+            d->fn = vt && entry ? entry(frame) : 0;
+            return;
+        }
+    }
+    fut__about_fn about = __atomic_load_n(&fut__about, __ATOMIC_RELAXED);
+    bool known = vt && about && about(frame, a);
+    if (borrowed)
+        fut__task_give_back(t);
+    if (known) {
         d->fn = a->fn;
         d->inner = a->inner;
         d->chain = a->chain;
+        d->files = a->files;
         d->lines = a->lines;
         d->depth = running ? 0 : a->depth; /* running: no resume yet */
-        if (!running) /* the running task waits on nothing */
+        if (!running) { /* the running task waits on nothing */
             d->wait = a->waits ? a->waits : "?";
+            d->obj = a->obj;
+            d->fd = a->fd;
+            d->deadline = a->deadline;
+        }
         return;
     }
 #if defined(RT_DEBUG) && RT_DEBUG
@@ -281,6 +307,22 @@ static void report_root(FILE *out, struct fut_future *root)
                 root->vt->name ? root->vt->name : "unnamed");
 }
 
+/* Writes the line of every pending task to `out`. With workers the walk
+ * holds the slab's lock, so no slot is allocated or freed under it, and a
+ * task's flags are read with acquire, so what its last poll wrote is seen;
+ * a task polled meanwhile on another worker may still be described half
+ * old, half new (docs/multicore.md). */
+static void walk_pending(struct fut_executor *ex, FILE *out)
+{
+    bool k = ex->tasks.ws != NULL;
+    if (k)
+        rt_spin_lock_always(&ex->tasks.slab_lock);
+    dump_out = out;
+    fut__for_each_pending(&ex->tasks, dump_task);
+    dump_out = NULL;
+    rt_spin_unlock(&ex->tasks.slab_lock, k);
+}
+
 /* The root future of the running fut_block_on, for the dump. */
 static _Thread_local struct fut_future *dump_root;
 
@@ -288,12 +330,11 @@ static _Thread_local struct fut_future *dump_root;
 static void dump(void *ctx, FILE *out)
 {
     struct fut_executor *ex = ctx;
-    fprintf(out, "stackless: %zu task(s) pending%s\n", ex->tasks.pending,
+    fprintf(out, "stackless: %zu task(s) pending%s\n",
+            __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
             dump_root ? " and the root future" : "");
     report_root(out, dump_root);
-    dump_out = out;
-    fut__for_each_pending(&ex->tasks, dump_task);
-    dump_out = NULL;
+    walk_pending(ex, out);
 }
 
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
@@ -302,11 +343,10 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
         stderr,
         "stackless: deadlock: nothing is runnable and the reactor has nobody "
         "to wake, but %zu task(s)%s still pending:\n",
-        ex->tasks.pending, root ? " and the root future are" : " are");
+        __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
+        root ? " and the root future are" : " are");
     report_root(stderr, root);
-    dump_out = stderr;
-    fut__for_each_pending(&ex->tasks, dump_task);
-    dump_out = NULL;
+    walk_pending(ex, stderr);
 }
 
 /* ---- The run loop ---- */
@@ -378,7 +418,7 @@ static void worker_main(struct rt_worker *w)
     if (mine)
         fut__current = &ex->tasks;
     if (w->index != 0) {
-        watchdog = rt__watchdog_start();
+        watchdog = rt__watchdog_start("task");
         rt__dump_begin(dump, ex, reactor_of(ex)); /* rt_dump from here too */
     }
     for (;;) {
@@ -386,6 +426,7 @@ static void worker_main(struct rt_worker *w)
             atomic_exchange_explicit(&ex->root_woken, 0,
                                      memory_order_acq_rel)) {
             watch_poll(0, ex->root);
+            rt__coop_begin();
             enum rt_poll p = fut_poll(ex->root, &rcx, ex->out);
             watch_idle();
             if (p == RT_READY) {
@@ -401,6 +442,10 @@ static void worker_main(struct rt_worker *w)
             fut__task_run_mt(&ex->tasks, t); /* may free t */
             watch_idle();
             n++;
+            if (rt__coop_refused) { /* see run_loop */
+                rt__coop_refused = false;
+                n = FUT_BUDGET;
+            }
         }
         if (live_tasks(ex) == 0)
             rt_workers_stop(ws, 0);
@@ -423,6 +468,7 @@ static void worker_main(struct rt_worker *w)
         if (w->index == 0)
             rt__dump_check();
     }
+    rt__coop_end();
     if (w->index != 0) {
         rt__dump_end();
         rt__watchdog_stop(watchdog);
@@ -455,7 +501,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
     struct rt_waker rw = {&root_vt, ex};
     struct rt_cx rcx = {&rw};
     ex->running = 1;
-    watchdog = rt__watchdog_start();
+    watchdog = rt__watchdog_start("task");
     dump_root = root;
     rt__dump_begin(dump, ex, reactor_of(ex));
     int rc;
@@ -470,6 +516,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         if (root && atomic_exchange_explicit(&ex->root_woken, 0,
                                              memory_order_acq_rel)) {
             watch_poll(0, root);
+            rt__coop_begin();
             enum rt_poll p = fut_poll(root, &rcx, out);
             watch_idle();
             if (p == RT_READY) {
@@ -486,6 +533,13 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
             watch_poll(t->id, fut__task_frame(t));
             fut__task_run(&ex->tasks, t); /* may free t */
             watch_idle();
+            /* A task that spent its cooperative budget woke itself: look
+             * at the reactor before it runs again, or a timer due meanwhile
+             * would wait for a whole FUT_BUDGET of its runs. */
+            if (rt__coop_refused) {
+                rt__coop_refused = false;
+                break;
+            }
         }
         if (root && atomic_load_explicit(&ex->root_woken, memory_order_relaxed))
             continue;
@@ -512,6 +566,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         rt__dump_check();
     }
 end:
+    rt__coop_end(); /* leaf calls outside a run are never refused */
     rt__dump_end();
     dump_root = NULL;
     rt__watchdog_stop(watchdog);

@@ -21,11 +21,16 @@ struct fut__about {
     uintptr_t fn;      /* code address naming the task (its function) */
     uintptr_t inner;   /* innermost child task's function, 0 for none */
     const char *waits; /* what it waits on, NULL when not known */
+    const void *obj;   /* the object waited on, NULL for none */
+    int fd;            /* the fd of an IO wait, -1 otherwise */
+    uint64_t deadline; /* the wait's deadline, 0 for none */
     /* The await chain, outermost (the task's own frame) first: each
-     * frame's function and resume line (the __LINE__ of the await it is
-     * suspended in, 0 before its start). `depth` frames, at most
+     * frame's function and resume point (the __FILE__, NULL before its
+     * first park, and __LINE__ of the await it is suspended in, 0 before
+     * its start). `depth` frames, at most
      * FUT__ABOUT_DEPTH (a deeper chain keeps its outermost ones). */
     uintptr_t chain[FUT__ABOUT_DEPTH];
+    const char *files[FUT__ABOUT_DEPTH];
     unsigned lines[FUT__ABOUT_DEPTH];
     unsigned depth;
 };
@@ -35,6 +40,12 @@ struct fut__about {
 typedef bool (*fut__about_fn)(const struct fut_future *frame,
                               struct fut__about *out);
 extern fut__about_fn fut__about;
+
+/* The portable layer's task function of `frame`, or 0 for a native
+ * future: read from what the frame's spawn wrote and nothing since, so the
+ * dump may ask it of a task another worker is polling. */
+typedef uintptr_t (*fut__entry_fn)(const struct fut_future *frame);
+extern fut__entry_fn fut__entry;
 
 /* fut_frame_spawn with the site the watchdog names
  * (include/greenfut/watchdog.h): `site` is the return address of the public

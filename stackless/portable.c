@@ -12,6 +12,7 @@
 #include "executor_internal.h"
 #include "join_internal.h"
 #include <greenfut/leaf.h>
+#include "dump_internal.h"
 #include "rt_cancel.h"
 #include "task_internal.h"
 #include "workers.h"
@@ -64,56 +65,18 @@ static const struct fut_vtable portable_vt = {
     .name = "portable task",
 };
 
-/* What each op waits on, in the words of the stackful report. */
-static const char *op_name(unsigned op)
-{
-    switch (op) {
-    case RT__OP_SLEEP:
-        return "sleep";
-    case RT__OP_SEND:
-        return "channel send";
-    case RT__OP_RECV:
-        return "channel recv";
-    case RT__OP_RECV_UNTIL:
-        return "channel recv with deadline";
-    case RT__OP_LOCK:
-        return "mutex";
-    case RT__OP_SEM:
-        return "semaphore";
-    case RT__OP_COND:
-        return "condition";
-    case RT__OP_WG:
-        return "wait group";
-    case RT__OP_NOTIFY:
-        return "notify";
-    case RT__OP_BLOCKING:
-        return "blocking pool";
-    case RT__OP_JOIN:
-        return "join";
-    case RT__OP_YIELD:
-        return "yield";
-    case RT__OP_READ:
-        return "read";
-    case RT__OP_READ_UNTIL:
-        return "read with deadline";
-    case RT__OP_WRITE:
-        return "write";
-    case RT__OP_WRITE_UNTIL:
-        return "write with deadline";
-    case RT__OP_ACCEPT:
-        return "accept";
-    case RT__OP_CONNECT:
-        return "connect";
-    default:
-        return NULL;
-    }
-}
-
 /* The dump's and deadlock report's view of a portable task (fut__about):
  * its own function rather than the one vtable all portable tasks share,
  * the chain of child frames it awaits through with each one's resume line
  * (the frame's state is the __LINE__ of its await), and the op its
  * innermost child frame is suspended in. */
+static uintptr_t entry_of(const struct fut_future *frame)
+{
+    return frame->vt == &portable_vt
+               ? (uintptr_t)((const struct rt_frame *)frame)->fn
+               : 0;
+}
+
 static bool about(const struct fut_future *frame, struct fut__about *out)
 {
     if (frame->vt != &portable_vt)
@@ -122,6 +85,7 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
     out->fn = (uintptr_t)h->fn;
     out->inner = 0;
     out->chain[0] = out->fn;
+    out->files[0] = h->file;
     out->lines[0] = h->state;
     out->depth = 1;
     while (h->op == RT__OP_CHILD && h->u.child) {
@@ -129,10 +93,16 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
         out->inner = (uintptr_t)h->fn;
         if (out->depth < FUT__ABOUT_DEPTH) {
             out->chain[out->depth] = out->inner;
+            out->files[out->depth] = h->file;
             out->lines[out->depth++] = h->state;
         }
     }
-    out->waits = op_name(h->op);
+    struct rt__dump_task w = {.fd = -1};
+    rt__frame_wait(h, &w);
+    out->waits = w.wait;
+    out->obj = w.obj;
+    out->fd = w.fd;
+    out->deadline = w.deadline;
     return true;
 }
 
@@ -178,6 +148,7 @@ static struct fut_future *make_task(rt_task_fn fn, const void *frame,
     memcpy(ff, frame, size);
     struct rt_frame *h = (struct rt_frame *)ff;
     h->base.vt = &portable_vt;
+    h->file = NULL;
     h->state = 0;
     h->op = RT__OP_NONE;
     h->fn = fn;
@@ -198,7 +169,10 @@ static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
         return -EINVAL;
     if (!fut_executor_current())
         return -EPERM;
-    fut__about = about;
+    /* Atomics: spawns on several workers store the same two pointers,
+     * which the dump reads on any of them. */
+    __atomic_store_n(&fut__about, about, __ATOMIC_RELAXED);
+    __atomic_store_n(&fut__entry, entry_of, __ATOMIC_RELAXED);
     struct fut_future *ff = make_task(fn, frame, size);
     if (!ff)
         return -ENOMEM;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include <greenfut/coop.h>
 #include "owner.h"
 #include "task_internal.h"
 #include "wait_note.h"
@@ -50,7 +51,7 @@ static void walk_slot(void *slot, void *arg)
 {
     struct walk *w = arg;
     struct fut__task *t = slot;
-    if ((t->flags & w->mask) == w->want)
+    if ((fut__flags(t) & w->mask) == w->want)
         w->fn(w->ts, t);
 }
 
@@ -351,6 +352,7 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t)
     ts->cur = t;
     ts->polls++;
     fut__wait_note = NULL;
+    rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
     ts->cur = NULL;
     if (r == RT_READY) {
@@ -374,6 +376,7 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
     struct rt_cx cx = {&w};
     fut__polling = t;
     fut__wait_note = NULL;
+    rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
     fut__polling = NULL;
     if (r == RT_READY) {
@@ -385,6 +388,26 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
 #endif
     f = __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
     if (f & FUT__NOTIFIED) /* woken during its poll: once more, later */
+        schedule_mt(t, true);
+}
+
+bool fut__task_borrow(struct fut__task *t)
+{
+    uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+    do {
+        if (f & (FUT__RUNNING | FUT__NOTIFIED | FUT__COMPLETE))
+            return false;
+    } while (!__atomic_compare_exchange_n(&t->flags, &f,
+                                          (uint8_t)(f | FUT__RUNNING), true,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    return true;
+}
+
+void fut__task_give_back(struct fut__task *t)
+{
+    uint8_t f =
+        __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
+    if (f & FUT__NOTIFIED) /* woken while borrowed */
         schedule_mt(t, true);
 }
 

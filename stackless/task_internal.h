@@ -229,6 +229,13 @@ extern _Thread_local struct fut__task *fut__polling;
  * queue): RUNNING for the poll, queued again if woken meanwhile. */
 void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t);
 
+/* Multi-worker executors: takes a parked task as a poller would (sets
+ * RUNNING unless it is running, queued or finished), so that its frame can
+ * be read (the dump); false when it could not. fut__task_give_back ends
+ * the borrow, queuing the task if it was woken meanwhile. */
+bool fut__task_borrow(struct fut__task *t);
+void fut__task_give_back(struct fut__task *t);
+
 /* The task waker: data is the task. */
 extern const struct rt_waker_vtable fut__task_waker_vt;
 

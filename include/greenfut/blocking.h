@@ -13,6 +13,13 @@
  * task's remote node and queues it in one atomic step). While a job is
  * outstanding, the reactor holds a count (rt_reactor_hold) so a scheduler with
  * nothing else to do waits instead of reporting a deadlock.
+ *
+ * Threads: the pool is shared by every scheduler and every worker of a
+ * multi-worker one: submits from several workers at once queue under the
+ * pool's mutex, and each job has a mutex of its own between the task that
+ * awaits it and the pool thread that runs it. A job is used by one task at
+ * a time (the one that submitted it), which may be resumed on another
+ * worker between its calls.
  */
 #ifndef RT_COMMON_BLOCKING_H
 #define RT_COMMON_BLOCKING_H
@@ -31,7 +38,8 @@ typedef intptr_t (*rt_blocking_fn)(void *arg);
  * On success *out is the job, owned by the caller until rt_blocking_poll
  * returns RT_READY (which frees it) or rt_blocking_cancel. Returns 0,
  * -EINVAL (NULL argument), -ENOMEM, or -EAGAIN when no worker thread could
- * be started and none exists. Call on `r`'s thread. */
+ * be started and none exists. Call from a task of the scheduler that turns
+ * `r` (on any of its workers). */
 int rt_blocking_submit(struct rt_reactor *r, rt_blocking_fn fn, void *arg,
                        struct rt_blocking **out);
 

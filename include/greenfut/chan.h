@@ -21,7 +21,13 @@
  * were waiting: their messages were not sent, and they are told so);
  * receivers first drain what is buffered, then get "closed".
  *
- * Single-threaded: a channel belongs to one scheduler's thread.
+ * Threads: the workers of a multi-worker scheduler may use one channel at
+ * once. Every function below takes the channel's lock (a struct rt_spin,
+ * mt.h: nothing is locked while no multi-worker scheduler runs) for the
+ * whole operation, the poll that reads an op's state included, and wakes
+ * the waiter it completes only after releasing it, except close, which
+ * wakes every waiter under the lock (waitq.h states the protocol). One op
+ * is polled or cancelled by one task at a time (its owner).
  */
 #ifndef RT_COMMON_CHAN_H
 #define RT_COMMON_CHAN_H
@@ -30,13 +36,16 @@
 #include <stddef.h>
 
 #include "list.h"
+#include "mt.h"
 #include "rt_poll.h"
 #include "reactor.h"
 #include "timer.h"
 #include "waitq.h"
 
 struct rt_chan {
-    /* private */
+    /* private. ring, elem and cap are fixed by init; every other field, the
+     * ring's bytes and the ops linked on the two queues are `lock`'s. */
+    struct rt_spin lock;
     unsigned char *ring; /* cap * elem bytes, NULL when cap == 0 */
     size_t elem;
     size_t cap;
@@ -48,7 +57,8 @@ struct rt_chan {
 };
 
 struct rt_chan_op {
-    /* private: written by the channel functions */
+    /* private: written by the channel functions, under the channel's lock
+     * while the op is queued or completed */
     struct rt_waiter w; /* on senders or receivers while queued */
     const void *msg;    /* a waiting sender's message */
 };
@@ -58,7 +68,8 @@ struct rt_chan_op {
  * -ENOMEM. The caller owns `ch` and ends it with rt_chan_fini. */
 int rt_chan_init(struct rt_chan *ch, size_t elem, size_t cap);
 
-/* Frees the ring. Every op must have completed or been cancelled. */
+/* Frees the ring. Every op must have completed or been cancelled, and no
+ * other thread may still use the channel. */
 void rt_chan_fini(struct rt_chan *ch);
 
 /* Makes `op` idle; call before its first use in a send or receive. */

@@ -13,10 +13,13 @@
 /* Writes the header line and one line per live task of the calling
  * thread's scheduler (gt_run, fut_block_on/fut_run, and so rt_run) to
  * `out`: id, name, function, state (running, runnable, parked), what it
- * waits on, and for a green thread its fd and the stack bytes in use; a
- * future also names the innermost child frame it is suspended in. The
- * spawn site is shown while the watchdog notes sites (watchdog.h). The
- * deadlock reports use the same line format. Call it from a task.
+ * waits on with the object of the wait (a channel's, mutex's or notify's
+ * address, an IO wait's fd, the time left before a deadline), and for a
+ * green thread the stack bytes in use; a future also names the innermost
+ * child frame it is suspended in and its await chain, each frame's resume
+ * point as source file:line. The spawn site is shown while the watchdog
+ * notes sites (watchdog.h). The deadlock reports and the watchdog use the
+ * same formatter. Call it from a task.
  * Returns 0, -EINVAL for a NULL `out`, or -EPERM outside a run.
  * Never switches and never runs user code. */
 int rt_dump(FILE *out);

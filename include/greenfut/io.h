@@ -16,6 +16,16 @@
  * or cx, a NULL cx->waker, NULL buf with a nonzero length, a length above
  * SSIZE_MAX) give RT_READY with *res = -EINVAL. `res` itself must not be
  * NULL: with res NULL a function returns RT_READY and does nothing.
+ *
+ * On a shared reactor (rt_reactor_share) any worker thread may call these,
+ * for any fd, while another turns the reactor: each takes the reactor's
+ * lock around its look at the registration and its park, never around
+ * the syscall, and an edge that arrives during the syscall is never lost
+ * (the op tries again instead of parking; common/io.c says how). An op
+ * whose fd is deregistered while its syscall runs ends with -EBADF. As on
+ * one thread, one fd takes one reader and one writer at a time (a second
+ * waiter's waker replaces the first's), and the polls of one op (the
+ * calls of one connect, one sleep) come from one task, on any worker.
  */
 #ifndef RT_COMMON_IO_H
 #define RT_COMMON_IO_H

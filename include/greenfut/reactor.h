@@ -13,9 +13,24 @@
  *   whose waker is dropped unwoken.
  * - Readiness is set by epoll edges and cleared only when an operation sees
  *   EAGAIN (common/io.c), never by guessing.
- * - A reactor belongs to the thread that turns it. Only rt_reactor_notify,
- *   rt_reactor_remote, rt_reactor_post, rt_remote_add, rt_reactor_hold and
- *   rt_reactor_release may be called from other threads.
+ * - By default a reactor belongs to the thread that turns it. Only
+ *   rt_reactor_notify, rt_reactor_remote, rt_reactor_post, rt_remote_add,
+ *   rt_reactor_hold and rt_reactor_release may be called from other
+ *   threads; nothing else takes a lock or a locked instruction.
+ * - A shared reactor (rt_reactor_share: the one reactor of a multi-worker
+ *   scheduler) may be called by every worker thread of that scheduler at
+ *   once: every function here except rt_reactor_new, rt_reactor_share and
+ *   rt_reactor_free, with at most one thread inside rt_reactor_turn at a
+ *   time (the caller hands the turn around; a second concurrent turn
+ *   aborts). Other threads keep to the list above. Its tables and timers
+ *   are guarded by one spinlock that is never held while a turn blocks in
+ *   epoll_wait, across a syscall of a read or write, or while a waker is
+ *   woken or dropped (only clones happen under it, which mt.h's lock order
+ *   allows). A timer armed earlier than the deadline a blocked turn sleeps
+ *   until makes that turn wake and recompute its wait. Edges are never
+ *   lost to a concurrent clear of readiness (common/io.c says how).
+ * - A timer's arms and cancels, and the operations on one fd's direction,
+ *   are serialised by their owner (the task that waits), on any thread.
  *
  * Errors are negative errno values; no function here aborts on bad input.
  */
@@ -84,9 +99,13 @@ struct rt_reactor_stats {
  * reactor and frees it with rt_reactor_free. */
 int rt_reactor_new(struct rt_reactor **out);
 
-/* Makes `r` safe for the workers of a multi-worker scheduler: from then on
- * its functions may be called from several threads at once (one turn at a
- * time). Returns 0 or -EINVAL. */
+/* Makes `r` shared: from now on the functions of this header may be called
+ * concurrently by the worker threads of one scheduler, under the rules of
+ * the invariants above, at the cost of a lock around each table update.
+ * Call it on the thread that owns `r` before any other thread may call
+ * in (before the other workers start: their start orders it); it cannot be
+ * undone, and calling it again is a no-op. Before it, `r` keeps its
+ * single-thread paths, which take no lock. Returns 0 or -EINVAL (r NULL). */
 int rt_reactor_share(struct rt_reactor *r);
 
 /* Frees `r`: every stored IO waker and every armed timer's waker is dropped
@@ -136,7 +155,10 @@ int rt_reactor_readiness(const struct rt_reactor *r, int fd);
  * by other threads, and the timers whose deadline passed. EINTR is retried,
  * never returned. Returns how many wakers it woke plus remote nodes it ran
  * (0 on a plain timeout), or a negative errno from epoll_wait. Wakers may
- * call any function here except rt_reactor_turn and rt_reactor_free. */
+ * call any function here except rt_reactor_turn and rt_reactor_free.
+ * Shared: one thread at a time (a concurrent second turn aborts); the lock
+ * is free while it blocks, and the wakers are woken with it released. A
+ * turn blocked with no deadline still wakes for a timer armed meanwhile. */
 int rt_reactor_turn(struct rt_reactor *r, int64_t timeout_ns);
 
 /* Makes a blocked or the next rt_reactor_turn return promptly. Safe from any
@@ -166,6 +188,9 @@ int rt_reactor_post(struct rt_reactor *r, struct rt_remote *node, unsigned add,
  * Any thread. `add` must be a multiple of RT_REMOTE_UNIT. */
 void rt_remote_add(struct rt_remote *node, unsigned add);
 
+/* Remote nodes (rt_reactor_remote/post) run on whichever thread turns;
+ * on a shared reactor that may be any worker, one turn at a time. */
+
 /* Counts an outstanding wake source that the reactor cannot see, such as a
  * job on a blocking pool that will wake a task when it ends. While holds are
  * outstanding a scheduler must not declare a deadlock. Any thread. */
@@ -175,19 +200,24 @@ void rt_reactor_hold(struct rt_reactor *r);
 void rt_reactor_release(struct rt_reactor *r);
 
 /* Arms (or re-arms) timer `t` on this reactor: at `deadline` (rt_now_ns
- * scale) a clone of `w` is woken. See rt_timers_arm for errors. */
+ * scale) a clone of `w` is woken. See rt_timers_arm for errors. Shared: any
+ * worker; a blocked turn that sleeps past `deadline` is notified. */
 int rt_reactor_timer_arm(struct rt_reactor *r, struct rt_timer *t,
                          uint64_t deadline, const struct rt_waker *w);
 
-/* Cancels `t`, dropping its waker; a no-op when it is not armed. */
+/* Cancels `t`, dropping its waker; a no-op when it is not armed. Shared:
+ * any worker; a timer that a turn is firing at the same moment either
+ * fires (its wake is under way) or is cancelled, never both. */
 void rt_reactor_timer_cancel(struct rt_reactor *r, struct rt_timer *t);
 
-/* Fills *st. Returns 0 or -EINVAL. */
+/* Fills *st. Returns 0 or -EINVAL. Shared: any worker; one consistent
+ * snapshot of the counters (holds read just after it). */
 int rt_reactor_stats(const struct rt_reactor *r, struct rt_reactor_stats *st);
 
 /* True when the reactor could still wake someone: an armed timer, a stored
- * IO waker, a queued remote node or an outstanding hold. A scheduler with
- * parked tasks and nothing runnable is deadlocked when this is false. */
+ * IO waker, a queued remote node or an outstanding hold, or (shared) a
+ * turn still waking what it found due. A scheduler with parked tasks and
+ * nothing runnable is deadlocked when this is false. Shared: any worker. */
 int rt_reactor_has_waiters(const struct rt_reactor *r);
 
 #endif

@@ -112,6 +112,8 @@ enum rt__op {
 #endif
 
 /* The header of every task frame; see RT_FRAME. Fields are the macros'.
+ * An IO await (read, write, accept, connect) keeps its fd in obj, stored
+ * only when it parks, for the task dump (include/greenfut/dump.h).
  * The op and obj stores every RT_AWAIT_* makes are live on both backends:
  * a frame that ends without finishing (a dropped future on stackless, a
  * green thread torn down after -EDEADLK on stackful) is taken off what it
@@ -173,77 +175,77 @@ struct rt_frame {
     } while (0)
 
 /* res = bytes read, 0 at EOF, or -errno (rt_poll_read). */
-#define RT_AWAIT_READ(f, res, fd, buf, len)                                 \
-    do {                                                                    \
-        rt__h->op = RT__OP_READ;                                            \
-        RT__AWAIT(rt_poll_read(rt__reactor(), (fd), (buf), (len), rt__cx(), \
-                               &rt__h->r.s),                                \
-                  "read");                                                  \
-        rt__h->op = RT__OP_NONE;                                            \
-        (res) = rt__h->r.s;                                                 \
+#define RT_AWAIT_READ(f, res, fd, buf, len)                                    \
+    do {                                                                       \
+        rt__h->op = RT__OP_READ;                                               \
+        RT__AWAIT_FD(rt_poll_read(rt__reactor(), (fd), (buf), (len), rt__cx(), \
+                                  &rt__h->r.s),                                \
+                     "read", (fd));                                            \
+        rt__h->op = RT__OP_NONE;                                               \
+        (res) = rt__h->r.s;                                                    \
     } while (0)
 
 /* rt_poll_read_until: as RT_AWAIT_READ, but res = -ETIMEDOUT when no data
  * came before `deadline` (rt_now_ns scale; evaluated once, at the start). */
-#define RT_AWAIT_READ_UNTIL(f, res, fd, buf, len, deadline_)                \
-    do {                                                                    \
-        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */         \
-        rt_timer_init(&rt__h->u.sleep.t);                                   \
-        rt__h->op = RT__OP_READ_UNTIL;                                      \
-        RT__AWAIT(rt_poll_read_until(                                       \
-                      rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
-                      rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
-                  "read");                                                  \
-        rt__h->op = RT__OP_NONE;                                            \
-        (res) = rt__h->r.s;                                                 \
+#define RT_AWAIT_READ_UNTIL(f, res, fd, buf, len, deadline_)                   \
+    do {                                                                       \
+        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */            \
+        rt_timer_init(&rt__h->u.sleep.t);                                      \
+        rt__h->op = RT__OP_READ_UNTIL;                                         \
+        RT__AWAIT_FD(rt_poll_read_until(                                       \
+                         rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
+                         rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
+                     "read", (fd));                                            \
+        rt__h->op = RT__OP_NONE;                                               \
+        (res) = rt__h->r.s;                                                    \
     } while (0)
 
 /* res = bytes written (maybe short) or -errno (rt_poll_write). */
-#define RT_AWAIT_WRITE(f, res, fd, buf, len)                                 \
-    do {                                                                     \
-        rt__h->op = RT__OP_WRITE;                                            \
-        RT__AWAIT(rt_poll_write(rt__reactor(), (fd), (buf), (len), rt__cx(), \
-                                &rt__h->r.s),                                \
-                  "write");                                                  \
-        rt__h->op = RT__OP_NONE;                                             \
-        (res) = rt__h->r.s;                                                  \
+#define RT_AWAIT_WRITE(f, res, fd, buf, len)                          \
+    do {                                                              \
+        rt__h->op = RT__OP_WRITE;                                     \
+        RT__AWAIT_FD(rt_poll_write(rt__reactor(), (fd), (buf), (len), \
+                                   rt__cx(), &rt__h->r.s),            \
+                     "write", (fd));                                  \
+        rt__h->op = RT__OP_NONE;                                      \
+        (res) = rt__h->r.s;                                           \
     } while (0)
 
 /* rt_poll_write_until: as RT_AWAIT_WRITE, but res = -ETIMEDOUT when the fd
  * took no byte before `deadline` (evaluated once, at the start). */
-#define RT_AWAIT_WRITE_UNTIL(f, res, fd, buf, len, deadline_)               \
-    do {                                                                    \
-        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */         \
-        rt_timer_init(&rt__h->u.sleep.t);                                   \
-        rt__h->op = RT__OP_WRITE_UNTIL;                                     \
-        RT__AWAIT(rt_poll_write_until(                                      \
-                      rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
-                      rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
-                  "write");                                                 \
-        rt__h->op = RT__OP_NONE;                                            \
-        (res) = rt__h->r.s;                                                 \
+#define RT_AWAIT_WRITE_UNTIL(f, res, fd, buf, len, deadline_)                  \
+    do {                                                                       \
+        rt__h->u.sleep.deadline = (deadline_); /* evaluated once */            \
+        rt_timer_init(&rt__h->u.sleep.t);                                      \
+        rt__h->op = RT__OP_WRITE_UNTIL;                                        \
+        RT__AWAIT_FD(rt_poll_write_until(                                      \
+                         rt__reactor(), (fd), (buf), (len), &rt__h->u.sleep.t, \
+                         rt__h->u.sleep.deadline, rt__cx(), &rt__h->r.s),      \
+                     "write", (fd));                                           \
+        rt__h->op = RT__OP_NONE;                                               \
+        (res) = rt__h->r.s;                                                    \
     } while (0)
 
 /* res = a new registered fd, or -errno (rt_poll_accept). */
-#define RT_AWAIT_ACCEPT(f, res, fd)                                         \
-    do {                                                                    \
-        rt__h->op = RT__OP_ACCEPT;                                          \
-        RT__AWAIT(rt_poll_accept(rt__reactor(), (fd), NULL, NULL, rt__cx(), \
-                                 &rt__h->r.i),                              \
-                  "accept");                                                \
-        rt__h->op = RT__OP_NONE;                                            \
-        (res) = rt__h->r.i;                                                 \
+#define RT_AWAIT_ACCEPT(f, res, fd)                                            \
+    do {                                                                       \
+        rt__h->op = RT__OP_ACCEPT;                                             \
+        RT__AWAIT_FD(rt_poll_accept(rt__reactor(), (fd), NULL, NULL, rt__cx(), \
+                                    &rt__h->r.i),                              \
+                     "accept", (fd));                                          \
+        rt__h->op = RT__OP_NONE;                                               \
+        (res) = rt__h->r.i;                                                    \
     } while (0)
 
 /* res = 0 or -errno (rt_poll_connect); fd must be registered. */
-#define RT_AWAIT_CONNECT(f, res, fd, addr, alen)                       \
-    do {                                                               \
-        rt__h->op = RT__OP_CONNECT;                                    \
-        RT__AWAIT(rt_poll_connect(rt__reactor(), (fd), (addr), (alen), \
-                                  rt__cx(), &rt__h->r.i),              \
-                  "connect");                                          \
-        rt__h->op = RT__OP_NONE;                                       \
-        (res) = rt__h->r.i;                                            \
+#define RT_AWAIT_CONNECT(f, res, fd, addr, alen)                          \
+    do {                                                                  \
+        rt__h->op = RT__OP_CONNECT;                                       \
+        RT__AWAIT_FD(rt_poll_connect(rt__reactor(), (fd), (addr), (alen), \
+                                     rt__cx(), &rt__h->r.i),              \
+                     "connect", (fd));                                    \
+        rt__h->op = RT__OP_NONE;                                          \
+        (res) = rt__h->r.i;                                               \
     } while (0)
 
 /* Sends *msg on channel ch; res = 0 or -EPIPE (rt_chan_poll_send). */

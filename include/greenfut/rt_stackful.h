@@ -18,6 +18,8 @@
 
 #include "gt.h"
 
+struct rt_frame;
+
 /* A join handle: the task's green-thread id, and its result once joined. */
 struct rt_join {
     int64_t id;
@@ -45,10 +47,24 @@ int rt_stackful_join(struct rt_join *join);
         (void)rt__h;                       \
         {
 
-#define RT__AWAIT(expr, what)        \
-    do {                             \
-        while ((expr) == RT_PENDING) \
-            gt_park(what);           \
+/* Parks the calling green thread (gt_park(what)), noting `h` as the
+ * portable frame it is parked in, for the dump. What RT__AWAIT expands to
+ * (part of the library's ABI); call the macros. May switch stacks. */
+void rt_stackful_park(struct rt_frame *h, const char *what);
+
+#define RT__AWAIT(expr, what)                \
+    do {                                     \
+        while ((expr) == RT_PENDING)         \
+            rt_stackful_park(rt__h, (what)); \
+    } while (0)
+
+/* An IO await: the fd goes in obj (unused by IO ops) when it parks. */
+#define RT__AWAIT_FD(expr, what, fd)             \
+    do {                                         \
+        while ((expr) == RT_PENDING) {           \
+            rt__h->obj = (void *)(intptr_t)(fd); \
+            rt_stackful_park(rt__h, (what));     \
+        }                                        \
     } while (0)
 
 #define RT__FINISH() return RT_READY

@@ -28,7 +28,12 @@ struct rt_join {
     intptr_t ret; /* the task's RT_RETURN value, set by RT_AWAIT_JOIN */
 };
 
-#define RT__FRAME_BASE struct fut_future base;
+/* The future, then the source file of the frame's resume point (its
+ * state is the line): written by an await only when it is pending, for
+ * the dump and the debugger; NULL before the first park. */
+#define RT__FRAME_BASE      \
+    struct fut_future base; \
+    const char *file;
 
 /* The context of the portable task being polled on this thread: the one
  * its awaits register their waker from. Valid only inside a task's body
@@ -63,7 +68,26 @@ enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join);
         struct rt_frame *rt__h = &(f)->rt; \
         FUT_BEGIN(rt__h->state)
 
-#define RT__AWAIT(expr, what) FUT_AWAIT_POLL(expr)
+/* FUT_AWAIT_POLL, plus what the dump reads of a parked frame: its file and
+ * `note` (one store, or nothing), written only on the pending path. */
+#define RT__AWAIT_NOTE(expr, note)  \
+    do {                            \
+        rt__h->state = __LINE__;    \
+        if (0) {                    \
+        case __LINE__:;             \
+        }                           \
+        if ((expr) == RT_PENDING) { \
+            note;                   \
+            rt__h->file = __FILE__; \
+            return RT_PENDING;      \
+        }                           \
+    } while (0)
+
+#define RT__AWAIT(expr, what) RT__AWAIT_NOTE(expr, (void)0)
+
+/* An IO await: the fd goes in obj (unused by IO ops) when it parks. */
+#define RT__AWAIT_FD(expr, what, fd) \
+    RT__AWAIT_NOTE(expr, rt__h->obj = (void *)(intptr_t)(fd))
 
 #define RT__FINISH() FUT_RETURN()
 

@@ -1,6 +1,6 @@
-/* Synchronisation for tasks on one scheduler: semaphore, mutex, condition
- * variable, wait group and a one-waiter notification, as poll functions
- * over wait queues, so both backends share them.
+/* Synchronisation for tasks: semaphore, mutex, condition variable, wait
+ * group and a one-waiter notification, as poll functions over wait queues,
+ * so both backends share them.
  *
  * Every waiting operation uses a caller-owned struct rt_waiter (waitq.h),
  * initialised with rt_waiter_init, that stays valid while the operation is
@@ -10,7 +10,18 @@
  *
  * Fairness: permits and the mutex are handed directly to the first waiter
  * (FIFO), so a task that releases and re-acquires in a loop cannot starve
- * the others. None of these may be used from two OS threads.
+ * the others.
+ *
+ * Threads: the workers of a multi-worker scheduler may use one object at
+ * once. Each object embeds a struct rt_spin (mt.h; nothing is locked while
+ * no multi-worker scheduler runs) that every function below takes for the
+ * whole operation, the poll that reads a waiter's state and the *_cancel
+ * functions included. A waiter completed by another worker is woken after
+ * that worker released the lock, except by rt_cond_notify_all and
+ * rt_wg_done, which wake every waiter under it (waitq.h states the
+ * protocol). One waiter is polled or cancelled by one task at a time (its
+ * owner). No function here holds two of these locks at once: a condition
+ * and its mutex are locked one after the other.
  */
 #ifndef RT_COMMON_SYNC_H
 #define RT_COMMON_SYNC_H
@@ -21,17 +32,19 @@
 
 #include "check.h"
 #include "list.h"
+#include "mt.h"
 #include "rt_poll.h"
 #include "waitq.h"
 
 /* A counting semaphore. */
 struct rt_sem {
-    /* private */
+    /* private: permits, the queue and its waiters are `lock`'s */
+    struct rt_spin lock;
     size_t permits;
     struct rt_list waiters;
 };
 
-/* Initialises `s` with `permits` permits. */
+/* Initialises `s` with `permits` permits. Allocates nothing; no fini. */
 void rt_sem_init(struct rt_sem *s, size_t permits);
 
 /* Takes one permit: RT_READY (*res = 0) when it has one, RT_PENDING while
@@ -71,7 +84,8 @@ void rt_mutex_cancel(struct rt_mutex *m, struct rt_waiter *w);
 
 /* A condition variable: tasks wait for a notify. */
 struct rt_cond {
-    /* private */
+    /* private: the queue and its waiters are `lock`'s */
+    struct rt_spin lock;
     struct rt_list waiters;
 };
 
@@ -79,8 +93,11 @@ struct rt_cond {
  * notified, re-acquiring the mutex. */
 struct rt_cond_waiter {
     /* private */
-    struct rt_waiter w;
-    struct rt_mutex *locking; /* notified; now re-acquiring this mutex */
+    struct rt_waiter w;       /* the condition's lock's while queued on it,
+                               * then the mutex's while locking */
+    struct rt_mutex *locking; /* notified; now re-acquiring this mutex.
+                               * The owner's alone: only its poll and
+                               * cancel read or write it */
 };
 
 /* Initialises `c` with no waiters. Allocates nothing; there is no fini. */
@@ -109,7 +126,8 @@ void rt_cond_cancel(struct rt_cond *c, struct rt_cond_waiter *cw);
 
 /* A wait group: a counter that tasks can wait to reach zero. */
 struct rt_wg {
-    /* private */
+    /* private: count, the queue and its waiters are `lock`'s */
+    struct rt_spin lock;
     size_t count;
     struct rt_list waiters;
 };
@@ -124,7 +142,9 @@ void rt_wg_add(struct rt_wg *g, size_t n);
  * the counter already was zero (a done without a matching add). */
 int rt_wg_done(struct rt_wg *g);
 
-/* RT_READY (*res = 0) once the counter is zero. */
+/* RT_READY (*res = 0) once the counter is zero, or once it has reached
+ * zero while this wait was queued (a later rt_wg_add does not make a
+ * released waiter wait again). */
 enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
                              struct rt_cx *cx, int *res);
 
@@ -138,7 +158,9 @@ void rt_wg_cancel(struct rt_wg *g, struct rt_waiter *w);
  * many waiters use a semaphore or a condition. Rust: tokio's
  * Notify::notify_one, restricted to one waiter. */
 struct rt_notify {
-    /* private */
+    /* private: waiter, permit and the waiting waiter's fields are
+     * `lock`'s */
+    struct rt_spin lock;
     struct rt_waiter *waiter; /* the one waiting, or NULL */
     bool permit;
 };
@@ -146,22 +168,12 @@ struct rt_notify {
 /* Initialises `n`: no waiter, no permit. */
 void rt_notify_init(struct rt_notify *n);
 
-/* Waits for a notification: RT_READY with *res = 0 once notified (or at
- * once when a permit was left), RT_PENDING meanwhile. *res = -EBUSY when
- * another waiter already waits on `n`, -EINVAL for NULL arguments. Inline,
- * as is rt_notify_one: a handoff through two notifications is the cheapest
- * pass of control the portable API has, and a call per step would be a
- * good part of its cost. */
-static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
-                                               struct rt_waiter *w,
-                                               struct rt_cx *cx, int *res)
+/* The body of rt_notify_poll_wait once its arguments are checked, with
+ * n's lock held (or none needed: one worker). Internal. */
+static inline enum rt_poll rt__notify_wait(struct rt_notify *n,
+                                           struct rt_waiter *w,
+                                           struct rt_cx *cx, int *res)
 {
-    if (!res)
-        return RT_READY;
-    if (!n || !w || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
     if (w->state == RT_WAIT_DONE) { /* notified; our waker was consumed */
         w->state = RT_WAIT_IDLE;
         *res = 0;
@@ -186,12 +198,39 @@ static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
     return RT_PENDING;
 }
 
-/* Wakes the waiter (it completes on its next poll) or, when nobody waits,
- * leaves the permit. Never blocks, never fails. */
-static inline void rt_notify_one(struct rt_notify *n)
+/* rt__notify_wait under n's lock: rt_notify_poll_wait while a
+ * multi-worker scheduler runs. Internal. */
+enum rt_poll rt__notify_wait_locked(struct rt_notify *n, struct rt_waiter *w,
+                                    struct rt_cx *cx, int *res);
+
+/* Waits for a notification: RT_READY with *res = 0 once notified (or at
+ * once when a permit was left), RT_PENDING meanwhile. *res = -EBUSY when
+ * another waiter already waits on `n`, -EINVAL for NULL arguments. Inline,
+ * as is rt_notify_one: a handoff through two notifications is the cheapest
+ * pass of control the portable API has, and a call per step would be a
+ * good part of its cost; with one worker it takes no lock (one relaxed
+ * load says so), with several the locked path is a call. */
+static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
+                                               struct rt_waiter *w,
+                                               struct rt_cx *cx, int *res)
 {
-    if (!n)
-        return;
+    if (!res)
+        return RT_READY;
+    if (!n || !w || !rt_cx_ok(cx)) {
+        *res = -EINVAL;
+        return RT_READY;
+    }
+    if (rt_mt())
+        return rt__notify_wait_locked(n, w, cx, res);
+    return rt__notify_wait(n, w, cx, res);
+}
+
+/* The body of rt_notify_one, with n's lock held (or none needed). With
+ * `later` NULL the waiter is woken at once; otherwise its waker goes to
+ * *later, for the caller to wake after the unlock (the waiter may be gone
+ * by then, waitq.h). Internal. */
+static inline void rt__notify_one(struct rt_notify *n, struct rt_waker *later)
+{
     struct rt_waiter *w = n->waiter;
     if (!w) {
         n->permit = true;
@@ -200,7 +239,28 @@ static inline void rt_notify_one(struct rt_notify *n)
     RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED); /* n->waiter is queued */
     n->waiter = NULL;
     w->state = RT_WAIT_DONE;
-    rt_waker_wake(&w->waker);
+    if (later) {
+        *later = w->waker;
+        w->waker = RT_WAKER_NONE;
+    } else {
+        rt_waker_wake(&w->waker);
+    }
+}
+
+/* rt__notify_one under n's lock, the wake after the unlock: rt_notify_one
+ * while a multi-worker scheduler runs. Internal. */
+void rt__notify_one_locked(struct rt_notify *n);
+
+/* Wakes the waiter (it completes on its next poll) or, when nobody waits,
+ * leaves the permit. Never blocks, never fails. */
+static inline void rt_notify_one(struct rt_notify *n)
+{
+    if (!n)
+        return;
+    if (rt_mt())
+        rt__notify_one_locked(n);
+    else
+        rt__notify_one(n, NULL);
 }
 
 /* For a wait abandoned while pending: takes `w` off `n`, or, when it had

@@ -16,10 +16,18 @@
  * stack); the heap keeps pointers to them (with each deadline alongside,
  * 16 bytes per armed timer), so a node must stay at the same address and be
  * cancelled or fired before its memory goes away.
+ *
+ * Threads: a heap is not locked; whoever owns it serialises its calls. The
+ * reactor's heap is guarded by the reactor's lock once the reactor is
+ * shared (rt_reactor_share), and then only a timer's idx is read outside
+ * that lock, by rt_timer_armed: the heap writes it with atomic stores, the
+ * last write of a firing or a cancel being a release store of
+ * RT_TIMER_IDLE, after which the heap never touches the node again.
  */
 #ifndef RT_COMMON_TIMER_H
 #define RT_COMMON_TIMER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,10 +37,15 @@
 #define RT_TIMER_IDLE SIZE_MAX
 
 struct rt_timer {
-    /* private: written only by the functions below */
-    uint64_t deadline;     /* monotonic ns (rt_now_ns scale) */
-    uint64_t seq;          /* arming order, the tie-break */
-    size_t idx;            /* heap slot, RT_TIMER_IDLE when not armed */
+    /* private: written only by the functions below, under the heap's
+     * owner (the reactor's lock when the reactor is shared) */
+    uint64_t deadline; /* monotonic ns (rt_now_ns scale) */
+    uint64_t seq;      /* arming order, the tie-break */
+    /* Heap slot, RT_TIMER_IDLE when not armed. Atomic (relaxed stores,
+     * plain moves on x86) only so that rt_timer_armed may read it from the
+     * node's owner while a shared reactor's turn moves or fires the timer;
+     * it becomes RT_TIMER_IDLE by a release store, the heap's last touch. */
+    atomic_size_t idx;
     struct rt_waker waker; /* woken when the deadline passes */
 };
 
@@ -55,10 +68,14 @@ struct rt_timers {
  * idle again whenever it has fired or been cancelled. */
 void rt_timer_init(struct rt_timer *t);
 
-/* True when `t` is armed (its deadline has not yet fired). */
+/* True when `t` is armed (its deadline has not yet fired). On a shared
+ * reactor, read by the timer's owner without the reactor's lock, true may
+ * be stale (a turn on another thread may be firing it now), but false is
+ * final until the owner arms it again: the heap, and the turn that fired
+ * the timer, no longer touch the node, so its memory may be reused. */
 static inline bool rt_timer_armed(const struct rt_timer *t)
 {
-    return t->idx != RT_TIMER_IDLE;
+    return atomic_load_explicit(&t->idx, memory_order_acquire) != RT_TIMER_IDLE;
 }
 
 /* When `t` is armed for exactly `deadline`, makes it wake the target of `w`
@@ -66,7 +83,9 @@ static inline bool rt_timer_armed(const struct rt_timer *t)
  * the same target) and returns true; otherwise changes nothing and returns
  * false. The heap is not touched, as the order does not depend on the
  * waker: a poll that finds its timer already armed as it wants uses this
- * and skips the re-arm. */
+ * and skips the re-arm. Only for a heap no other thread touches: a shared
+ * reactor's timers are re-woken under its lock (rt_poll_sleep_until does
+ * that itself). */
 static inline bool rt_timer_rewake(struct rt_timer *t, uint64_t deadline,
                                    const struct rt_waker *w)
 {

@@ -5,7 +5,34 @@
  * green thread's stack) and is linked into a queue while its operation is
  * pending. Whoever completes or signals it sets its state, unlinks it and
  * wakes its waker; the operation's next poll reads the state. Nothing here
- * allocates. Single-threaded: a queue belongs to one scheduler's thread.
+ * allocates.
+ *
+ * Threads. A queue belongs to an object (a channel, a semaphore, ...) that
+ * embeds a struct rt_spin (mt.h), and the workers of a multi-worker
+ * scheduler may all operate on that object at once. The protocol every
+ * user keeps:
+ * - The functions below take no lock: call them with the object's lock
+ *   held (rt_spin_lock, which takes nothing while no multi-worker scheduler
+ *   runs). A queued or completed waiter's fields (link, waker, state) are
+ *   that lock's too, including the owner's own read of its state in its
+ *   next poll: the completing side may have written it on another worker.
+ * - The owner alone initialises a waiter (rt_waiter_init) and reuses or
+ *   frees its memory, and only once its last poll or cancel, made under
+ *   the lock, left it unlinked.
+ * - A completer must not touch a waiter after releasing the lock under
+ *   which it set the waiter's state: from then on the owner may see the
+ *   state on another worker, return and free the waiter. So the waker is
+ *   taken out of the waiter under the lock (rt_waitq_take_one) and woken
+ *   after the unlock (the waker holds its own reference to the task, so
+ *   the task outlives the wake), or woken while the lock is still held
+ *   (rt_waitq_wake_one, rt_waitq_wake_all; mt.h's lock order allows a
+ *   waker's wake, clone and drop under a primitive's lock).
+ * - A wake taken out of a waiter may thus reach its task after the task
+ *   has seen the state and moved on: to an owner a wake only ever means
+ *   "poll again" (every backend re-polls in a loop), never "it completed".
+ * - Dropping a waker under the lock is allowed too (rt_waiter_reset,
+ *   rt_waitq_park replacing a stale one); a drop that frees a task takes
+ *   only leaf locks.
  */
 #ifndef RT_COMMON_WAITQ_H
 #define RT_COMMON_WAITQ_H
@@ -24,14 +51,16 @@ enum {
 };
 
 struct rt_waiter {
-    /* private: written by the waitq functions and their users */
+    /* private: written by the waitq functions and their users, under the
+     * lock of the object whose queue it is on (see Threads above) */
     struct rt_list link;   /* on a queue while RT_WAIT_QUEUED */
     struct rt_waker waker; /* stored while queued */
     int state;
 };
 
-/* Makes `w` idle; call once before its first use. Inline: every await
- * of the portable API starts with it. */
+/* Makes `w` idle; call once before its first use (the owner, with `w` on
+ * no queue: no lock needed). Inline: every await of the portable API
+ * starts with it. */
 static inline void rt_waiter_init(struct rt_waiter *w)
 {
     rt_list_init(&w->link);
@@ -40,19 +69,28 @@ static inline void rt_waiter_init(struct rt_waiter *w)
 }
 
 /* Queues `w` at the tail of `q` unless it is already queued, and stores
- * cx's waker in it. Always returns RT_PENDING, for tail calls. */
+ * cx's waker in it. Always returns RT_PENDING, for tail calls. Lock held. */
 enum rt_poll rt_waitq_park(struct rt_list *q, struct rt_waiter *w,
                            const struct rt_cx *cx);
 
-/* Unlinks the first waiter of `q`, sets its state to `state` and wakes it.
- * Returns the waiter, or NULL when `q` is empty. */
-struct rt_waiter *rt_waitq_wake_one(struct rt_list *q, int state);
+/* Unlinks the first waiter of `q`, sets its state to `state` and moves its
+ * waker into *out (which must be empty; it stays empty when the waiter
+ * stored none): the caller owns it and wakes it, normally after releasing
+ * the lock, with rt_waker_wake. Returns false when `q` is empty. The
+ * waiter must not be touched once the lock is released. Lock held. */
+bool rt_waitq_take_one(struct rt_list *q, int state, struct rt_waker *out);
 
-/* rt_waitq_wake_one until `q` is empty; returns how many were woken. */
+/* Unlinks the first waiter of `q`, sets its state to `state` and wakes it
+ * while the lock is still held. Returns true when there was one, false
+ * when `q` is empty. Lock held. */
+bool rt_waitq_wake_one(struct rt_list *q, int state);
+
+/* rt_waitq_wake_one until `q` is empty; returns how many were woken. Lock
+ * held (the wakes happen under it). */
 int rt_waitq_wake_all(struct rt_list *q, int state);
 
 /* Unlinks `w` if queued, drops its waker and makes it idle. Returns the
- * state it had. */
+ * state it had. Lock held. */
 int rt_waiter_reset(struct rt_waiter *w);
 
 #endif

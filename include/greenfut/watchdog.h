@@ -10,19 +10,21 @@
  * Enabled by RT_WATCHDOG_MS=<threshold in ms> in the environment or by
  * rt_watchdog_set_ms(); then each scheduler (gt_run, fut_block_on/fut_run,
  * and so rt_run) starts one watchdog thread for its run. The report is one
- * line on stderr per stall:
+ * line on stderr per stall, the task described in the words of the task
+ * dump (dump.h; one formatter writes both):
  *
- *   rt watchdog: task 2 "spinner" has run 120 ms without yielding
- *   (threshold 20 ms); entry spin_fn (test_watchdog_stackful+0x1a2b),
- *   spawned in spin_root (test_watchdog_stackful+0x1b40)
+ *   rt watchdog: no yield for 120 ms (threshold 20 ms): green thread 2
+ *   "spinner" (spin_fn) [running, spawned in spin_root
+ *   (test_watchdog_stackful+0x1b40)]
  *
- * "entry" is the function the task runs: the rt_task_fn given to rt_spawn
- * or rt_run, the function given to gt_spawn, or a future's poll function.
- * "spawned in" is the function that called the spawn, and its offset is
- * that of the call instruction (`addr2line -e <file> <offset>` names the
- * line). Both are resolved with dladdr: a symbol name needs the executable
- * linked with -rdynamic (CMake property ENABLE_EXPORTS); without it the
- * file+offset form still works with addr2line.
+ * The function in parentheses is the one the task runs: the rt_task_fn
+ * given to rt_spawn or rt_run, the function given to gt_spawn; a native
+ * future is named by its vtable's name, as in the dump. "spawned in" is
+ * the function that called the spawn, and its offset is that of the call
+ * instruction (`addr2line -e <file> <offset>` names the line). Both are
+ * resolved with dladdr: a symbol name needs the executable linked with
+ * -rdynamic (CMake property ENABLE_EXPORTS); without it the file+offset
+ * form still works with addr2line.
  *
  * Spawn sites are kept in a process-wide table, only while a watchdog is
  * enabled (rt_watchdog_ms() > 0 when the task was spawned): with the

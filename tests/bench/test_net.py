@@ -73,5 +73,58 @@ class Rows(unittest.TestCase):
         self.assertEqual(rows["p50_ms"]["param"], "100")
 
 
+ECHO = ("echo backend=stackful port=4321\n"
+        "round_trips=100000 conns=100 bytes=64 seconds=0.712 "
+        "round_trips_per_s=140449 p50_us=690.5 p99_us=1234.0\n")
+
+
+class Echo(unittest.TestCase):
+    def test_parse(self):
+        r = net.parse_echo(ECHO)
+        self.assertEqual(r["requests"], 100000)
+        self.assertAlmostEqual(r["rps"], 140449.0)
+        self.assertAlmostEqual(r["p50"], 0.6905)
+        self.assertAlmostEqual(r["p99"], 1.234)
+
+    def test_parse_failure_names_the_output(self):
+        with self.assertRaises(RuntimeError):
+            net.parse_echo("echo: client failed (a connection broke)\n")
+
+    def test_rows(self):
+        runs = [{"rps": 1, "p99": 2, "cpu_us": c} for c in (5.0, 4.0, 6.0)]
+        rows = {r["metric"]: r for r in net.echo_rows("stackless", runs, 100)}
+        self.assertEqual(rows["cpu_us_per_message"]["value"], 5.0)
+        self.assertEqual(rows["cpu_us_per_message"]["workload"], "echo")
+        self.assertEqual(set(rows), {"round_trips_per_s", "p99_ms",
+                                     "cpu_us_per_message"})
+
+
+class Rounds(unittest.TestCase):
+    def test_rotation_puts_each_server_first_once(self):
+        servers = [("a", None, 1), ("b", None, 2), ("c", None, 3)]
+        firsts = [net.rotated(servers, i)[0][0] for i in range(3)]
+        self.assertEqual(sorted(firsts), ["a", "b", "c"])
+        self.assertEqual([s[0] for s in net.rotated(servers, 1)],
+                         ["b", "c", "a"])
+
+    def test_paired_ratio_is_per_round(self):
+        # Each round's drift falls on both: the ratios are steady even
+        # though the figures are not.
+        mine = [{"cpu_us": v} for v in (8.0, 16.0, 4.0)]
+        base = [{"cpu_us": v} for v in (10.0, 20.0, 5.0)]
+        r = net.paired_ratio_row("http", "stackful", 100, "cpu_vs_nginx",
+                                 mine, base, "cpu_us")
+        self.assertAlmostEqual(r["value"], 0.8)
+        self.assertAlmostEqual(r["min"], 0.8)
+        self.assertAlmostEqual(r["max"], 0.8)
+        self.assertEqual(r["runs"], 3)
+        self.assertIsNone(net.paired_ratio_row(
+            "http", "stackful", 100, "cpu_vs_nginx", mine,
+            [{"cpu_us": 0}] * 3, "cpu_us"))
+
+    def test_process_cpu_of_self(self):
+        self.assertGreater(net.process_cpu(os.getpid()), 0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """tools/gdb/greenfut.py against tests/gdb/parked.c, on one backend: once
-attached to the live process and once on a core file written by gcore.
-Checks that every task is listed with its wait, that `green-thread N` + `bt`
-walks the parked thread's own calls (three deep below its task function),
-and that `future N` shows the resume line and the child chain.
+attached to the live process (the script loaded with `source`) and once on
+a core file written by gcore (the script found by gdb's auto-load, from the
+program's .debug_gdb_scripts section, with only the program's directory
+added to the auto-load safe path). Checks that every task is listed with
+its wait and the object, fd or time left of it, that `green-thread N` +
+`bt` walks the parked thread's own calls (three deep below its task
+function), and that `future N` shows the resume point as file:line and the
+child chain.
 Exit 0 pass, 1 fail, 77 skip (no gdb/gcore, or ptrace not allowed).
 Usage: test_gdb.py PROGRAM BACKEND SCRIPT WORKDIR"""
 import os
@@ -14,11 +18,18 @@ import sys
 
 prog, backend, script, work = sys.argv[1:5]
 
-# The wait each task of parked.c is parked in, by its function.
-WAITS = {"parked_root": "sleep", "parked_reader": "read",
-         "parked_receiver": "channel recv", "parked_locker": "mutex",
-         "parked_joiner": "join", "parked_level1": "channel recv",
-         "parked_sleeper": "sleep"}
+# What parked.c says on its "ready" line: name=value pairs.
+READY = {}
+
+
+def waits():
+    """The wait each task of tests/parked_tasks.h is parked in, by its
+    function, with the object, fd or time left the listing must name."""
+    return {"parked_root": "sleep, ", "parked_reader": "read (fd %s)"
+            % READY["fd"], "parked_receiver": "channel recv " +
+            READY["empty"], "parked_locker": "mutex " + READY["held"],
+            "parked_joiner": "join", "parked_level1": "channel recv " +
+            READY["deep"], "parked_sleeper": "sleep, "}
 
 
 def skip(why):
@@ -32,9 +43,17 @@ def fail(why, out=""):
     sys.exit(1)
 
 
-def gdb(args, cmds):
-    argv = ["gdb", "-nx", "-batch", "-ex", "set pagination off",
-            "-ex", "source " + script]
+def gdb(args, cmds, auto=False):
+    """gdb -batch running cmds; the script by `source`, or with auto true
+    by auto-load alone (the program's directory made safe, nothing
+    sourced)."""
+    argv = ["gdb", "-nx", "-batch", "-ex", "set pagination off"]
+    if auto:
+        argv += ["-iex", "add-auto-load-safe-path " +
+                 os.path.dirname(os.path.abspath(prog))]
+    else:  # the section is not asked for: only `source` loads it
+        argv += ["-iex", "set auto-load python-scripts off",
+                 "-ex", "source " + script]
     for c in cmds:
         argv += ["-ex", c]
     r = subprocess.run(argv + args, stdout=subprocess.PIPE,
@@ -51,7 +70,7 @@ def line_of(out, fn):
 
 def check(out, where):
     table = "info green-threads" if backend == "stackful" else "info futures"
-    for fn, wait in WAITS.items():
+    for fn, wait in waits().items():
         line = line_of(out, fn)
         if line is None or wait not in line or "parked" not in line:
             fail("%s (%s): %s is not listed as parked on %s"
@@ -70,18 +89,20 @@ def check(out, where):
         if "Backtrace stopped" in bt:
             fail("%s: the backtrace stopped early" % where, out)
     else:
-        chain = ["#0 parked_level1 at parked.c:", "#1 parked_level2 at "
-                 "parked.c:", "#2 parked_level3 at parked.c:"]
+        chain = ["#0 parked_level1 at parked_tasks.h:", "#1 parked_level2 at "
+                 "parked_tasks.h:", "#2 parked_level3 at parked_tasks.h:"]
         for c in chain:
             if c not in out:
                 fail("%s: future's await chain lacks %r" % (where, c), out)
-        m = re.search(r"#2 parked_level3 at parked\.c:(\d+), awaiting "
-                      r"channel recv", out)
-        src = open(os.path.join(os.path.dirname(__file__), "parked.c")).read()
-        deep = 1 + src[:src.index("/* gdb: the deep await */")].count("\n")
-        if not m or int(m.group(1)) != deep:
-            fail("%s: the resume line of parked_level3 is not %d"
-                 % (where, deep), out)
+        want = "#2 parked_level3 at parked_tasks.h:%s, awaiting channel " \
+            "recv %s" % (READY["deep_line"], READY["deep"])
+        if want not in out:
+            fail("%s: the await chain lacks %r" % (where, want), out)
+    # A sleep names its time left (live) or its deadline (core file).
+    line = line_of(out, "parked_sleeper")
+    left = " s left" if where == "live" else ", deadline "
+    if left not in line:
+        fail("%s: the sleeper's wait lacks %r: %s" % (where, left, line), out)
 
 
 def commands(out_ids):
@@ -98,8 +119,10 @@ def main():
         skip("gcore is not installed (it comes with gdb)")
     p = subprocess.Popen([prog], stdout=subprocess.PIPE, text=True)
     try:
-        if p.stdout.readline().strip() != "ready":
+        ready = p.stdout.readline().split()
+        if not ready or ready[0] != "ready":
             fail("the program did not get ready")
+        READY.update(kv.split("=", 1) for kv in ready[1:])
         probe = gdb(["-p", str(p.pid)], ["info threads"])
         if "ptrace" in probe and "LWP" not in probe:
             skip("ptrace is not allowed here: " + probe.strip()[-200:])
@@ -123,8 +146,11 @@ def main():
     finally:
         p.kill()
         p.wait()
-    dead = gdb([prog, core_file], commands(tid))
+    dead = gdb([prog, core_file], ["info auto-load python-scripts"] +
+               commands(tid), auto=True)
     print(dead)
+    if not re.search(r"Yes\s+gdb\.inlined-script\.greenfut", dead):
+        fail("core file: gdb did not auto-load the extension", dead)
     check(dead, "core file")
     os.unlink(core_file)
 

@@ -104,6 +104,29 @@ static const struct want cases[] = {
     {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
      HTTP_PARSE_UNSUPPORTED, 0, NULL, 0, 0, 0, 0},
     {"GET / HTTP/2.0\r\n\r\n", HTTP_PARSE_UNSUPPORTED, 0, NULL, 0, 0, 0, 0},
+    /* Every tchar in a name, obs-text and tabs in a value, every byte of
+     * a host and port; names are matched whole, not by prefix. */
+    {"GET / HTTP/1.1\r\n!#$%&'*+-.^_`|~09azAZ: \x80\xff\tv\r\n"
+     "Host: aZ0-._~!$&'()*+,;=[::1]%:8\r\nHostx: a b\r\nConnectionx: close"
+     "\r\nContent-Lengthx: q\r\n\r\n",
+     HTTP_PARSE_DONE, HTTP_METHOD_GET, "/", 1, 1, 0, 0},
+    {"GET / HTTP/1.1\r\nHost: a\r\nConnection: closex, keep-alive, close\r\n"
+     "\r\n",
+     HTTP_PARSE_DONE, HTTP_METHOD_GET, "/", 1, 0, 0, 0},
+    {"GETX / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_PARSE_DONE, HTTP_METHOD_OTHER,
+     "/", 1, 1, 0, 0},
+    {"GE / HTTP/1.1\r\nHost: a\r\n\r\n", HTTP_PARSE_DONE, HTTP_METHOD_OTHER,
+     "/", 1, 1, 0, 0},
+    {"GET / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", HTTP_PARSE_BAD, 0, NULL,
+     0, 0, 0, 0},
+    {"GET / HTTP/1.1\r\nContent-Length: \r\n\r\n", HTTP_PARSE_BAD, 0, NULL, 0,
+     0, 0, 0},
+    {"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", HTTP_PARSE_BAD, 0, NULL, 0, 0, 0, 0},
+    /* Errors come at the byte that makes them, before the head ends. */
+    {"GET / HTTP/1.1\r\nBad Name", HTTP_PARSE_BAD, 0, NULL, 0, 0, 0, 0},
+    {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n", HTTP_PARSE_UNSUPPORTED,
+     0, NULL, 0, 0, 0, 0},
+    {"G\x01", HTTP_PARSE_BAD, 0, NULL, 0, 0, 0, 0},
 };
 
 /* Feeds in[0..len) in pieces whose ends are cut[0..ncut), then the rest,
@@ -164,14 +187,17 @@ static void every_split(void)
     }
 }
 
-/* A bad request line is reported as soon as its line ends, before the
- * blank line; a good one waits. */
+/* A bad request line is reported as soon as its bad byte arrives, before
+ * the blank line; a good one waits. */
 static void early_errors(void)
 {
     struct http_parser p;
     struct http_request req;
     http_parser_init(&p, 8192);
     CHECK_EQ(http_parse_request(&p, "BAD LINE\r\n", 10, &req), HTTP_PARSE_BAD);
+    http_parser_init(&p, 8192);
+    CHECK_EQ(http_parse_request(&p, "GET / HTTP/1.1 ", 15, &req),
+             HTTP_PARSE_BAD);
     http_parser_init(&p, 8192);
     CHECK_EQ(http_parse_request(&p, "GET / HTTP/1.1\r\n", 16, &req),
              HTTP_PARSE_MORE);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,10 @@ static intptr_t wait_for_ticks(void *arg)
     return seen;
 }
 
-static int stop;
-static uint64_t last_tick, max_gap;
+/* Atomics: with RT_WORKERS the ticker and the root may run on two
+ * threads at once. */
+static atomic_int stop;
+static _Atomic uint64_t last_tick, max_gap;
 
 struct ticker {
     RT_FRAME;

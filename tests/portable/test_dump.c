@@ -1,149 +1,63 @@
 /* rt_dump lists every live task with its function and its wait, on both
  * backends, called from a task and on SIGQUIT (RT_DUMP_SIGNAL's opt-in,
- * here through rt_dump_signal): tasks parked on a pipe read, a sleep, a
- * channel receive, a mutex, a join, and a child await three levels deep.
+ * here through rt_dump_signal): the tasks of tests/parked_tasks.h, parked
+ * on a pipe read (its fd named), a sleep (the time left), a channel
+ * receive and a mutex (their addresses), a join, and a child await three
+ * levels deep (each frame's resume point as file:line, on stackless).
  * Each run happens in a child whose stderr is a pipe; the task functions are
  * exported (-rdynamic) so that dladdr names them. */
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "child.h"
+#include "parked_tasks.h"
 #include <greenfut/dump.h>
 #include <greenfut/rt.h>
 
-static struct rt_chan empty; /* nobody sends */
-static struct rt_chan deep;  /* nobody sends either */
-static struct rt_mutex held; /* the root holds it */
-static int pipefd[2];
 static int use_signal;
-
-struct leaf {
-    RT_FRAME;
-    char buf[8];
-    int msg;
-    intptr_t rc;
-    struct rt_join j;
-};
-
-enum rt_poll dump_reader(void *self);
-enum rt_poll dump_sleeper(void *self);
-enum rt_poll dump_receiver(void *self);
-enum rt_poll dump_locker(void *self);
-enum rt_poll dump_joiner(void *self);
-enum rt_poll dump_level1(void *self);
-enum rt_poll dump_level2(void *self);
-enum rt_poll dump_level3(void *self);
-enum rt_poll dump_root(void *self);
-
-enum rt_poll dump_reader(void *self)
-{
-    struct leaf *f = self;
-    RT_BEGIN(f);
-    RT_AWAIT_READ(f, f->rc, pipefd[0], f->buf, sizeof f->buf);
-    RT_END(f);
-}
-
-enum rt_poll dump_sleeper(void *self)
-{
-    struct leaf *f = self;
-    RT_BEGIN(f);
-    RT_AWAIT_SLEEP(f, 3600ull * 1000000000ull);
-    RT_END(f);
-}
-
-enum rt_poll dump_receiver(void *self)
-{
-    struct leaf *f = self;
-    RT_BEGIN(f);
-    RT_AWAIT_RECV(f, f->rc, &empty, &f->msg);
-    RT_END(f);
-}
-
-enum rt_poll dump_locker(void *self)
-{
-    struct leaf *f = self;
-    RT_BEGIN(f);
-    RT_AWAIT_LOCK(f, &held);
-    rt_mutex_unlock(&held);
-    RT_END(f);
-}
-
-enum rt_poll dump_joiner(void *self)
-{
-    struct leaf *f = self;
-    RT_BEGIN(f);
-    CHECK_OK(
-        rt_spawn(dump_sleeper, &(struct leaf){0}, sizeof(struct leaf), &f->j));
-    RT_AWAIT_JOIN(f, f->rc, &f->j);
-    RT_END(f);
-}
-
-struct nest {
-    RT_FRAME;
-    struct leaf child;
-};
-
-struct nest2 {
-    RT_FRAME;
-    struct nest child;
-};
-
-/* The resume line the stackless dump must name for the deep await. */
-enum { DEEP_LINE = __LINE__ + 6 };
-
-enum rt_poll dump_level3(void *self)
-{
-    struct leaf *f = self;
-    RT_BEGIN(f);
-    RT_AWAIT_RECV(f, f->rc, &deep, &f->msg);
-    RT_END(f);
-}
-
-enum rt_poll dump_level2(void *self)
-{
-    struct nest *f = self;
-    RT_BEGIN(f);
-    f->child = (struct leaf){0};
-    RT_AWAIT_CALL(f, dump_level3, &f->child);
-    RT_END(f);
-}
-
-enum rt_poll dump_level1(void *self)
-{
-    struct nest2 *f = self;
-    RT_BEGIN(f);
-    f->child = (struct nest){0};
-    RT_AWAIT_CALL(f, dump_level2, &f->child);
-    RT_END(f);
-}
 
 struct root {
     RT_FRAME;
+    int i;
 };
+
+/* Whether every task but the root is parked, as a dump shows it. With
+ * several workers (RT_WORKERS) a task may still be running or queued on
+ * another worker after the root's yields; its line then has no wait. */
+static int settled(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    CHECK(m != NULL);
+    CHECK_OK(rt_dump(m));
+    fclose(m);
+    int busy = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        if (!strstr(line, "(dump_root") &&
+            (strstr(line, "[running") || strstr(line, "[runnable")))
+            busy++;
+    free(buf);
+    return busy == 0;
+}
+
+enum rt_poll dump_root(void *self);
 
 enum rt_poll dump_root(void *self)
 {
     struct root *f = self;
     RT_BEGIN(f);
-    CHECK_OK(pipe(pipefd));
-    CHECK_OK(rt_register(pipefd[0]));
-    CHECK_OK(rt_mutex_try_lock(&held) ? 0 : -1);
-    CHECK_OK(
-        rt_spawn(dump_reader, &(struct leaf){0}, sizeof(struct leaf), NULL));
-    CHECK_OK(
-        rt_spawn(dump_receiver, &(struct leaf){0}, sizeof(struct leaf), NULL));
-    CHECK_OK(
-        rt_spawn(dump_locker, &(struct leaf){0}, sizeof(struct leaf), NULL));
-    CHECK_OK(
-        rt_spawn(dump_joiner, &(struct leaf){0}, sizeof(struct leaf), NULL));
-    CHECK_OK(
-        rt_spawn(dump_level1, &(struct nest2){0}, sizeof(struct nest2), NULL));
+    CHECK_OK(parked_spawn_all());
+    fprintf(stderr, "pipe fd %d\n", parked_pipe[0]); /* for check_dump */
     /* Let every task run to its first await. */
     RT_AWAIT_YIELD(f);
     RT_AWAIT_YIELD(f);
+    for (f->i = 0; f->i < 1000000 && !settled(); f->i++)
+        RT_AWAIT_YIELD(f);
     if (use_signal) {
         CHECK_OK(raise(SIGQUIT));
         /* The handler ran inside raise(): the notify is pending, so the
@@ -160,9 +74,7 @@ enum rt_poll dump_root(void *self)
 
 static int dump_run(void)
 {
-    CHECK_OK(rt_chan_init(&empty, sizeof(int), 0));
-    CHECK_OK(rt_chan_init(&deep, sizeof(int), 0));
-    rt_mutex_init(&held);
+    CHECK_OK(parked_init());
     if (use_signal)
         rt_dump_signal(1);
     (void)rt_run(dump_root, &(struct root){0}, sizeof(struct root), NULL);
@@ -184,32 +96,64 @@ static void expect_line(const char *dump, const char *who, const char *what)
     CHECK(w != NULL && (!end || w < end));
 }
 
+/* "waiting on <what> <address of obj>" */
+static const char *on_obj(char *buf, size_t len, const char *what,
+                          const void *obj)
+{
+    snprintf(buf, len, "waiting on %s %p [", what, obj);
+    return buf;
+}
+
 static void check_dump(const char *buf)
 {
-    expect_line(buf, "(dump_reader", "waiting on read");
-    expect_line(buf, "(dump_sleeper", "waiting on sleep");
-    expect_line(buf, "(dump_receiver", "waiting on channel recv");
-    expect_line(buf, "(dump_locker", "waiting on mutex");
-    expect_line(buf, "(dump_joiner", "waiting on join");
-    expect_line(buf, "(dump_level1", "waiting on channel recv");
-    expect_line(buf, "(dump_reader", "[parked");
+    char want[128];
+    int fd = -1;
+    const char *p = strstr(buf, "pipe fd ");
+    CHECK(p != NULL);
+    CHECK_EQ(sscanf(p, "pipe fd %d", &fd), 1);
+    snprintf(want, sizeof want, "waiting on read (fd %d) [", fd);
+    expect_line(buf, "(parked_reader", want);
+    /* An hour's sleep, a moment old: between 3500 s and 3600 s left. */
+    expect_line(buf, "(parked_sleeper", "waiting on sleep, 3");
+    expect_line(buf, "(parked_sleeper", ".");
+    expect_line(buf, "(parked_sleeper", " s left [parked");
+    const char *sl = strstr(buf, "(parked_sleeper) waiting on sleep, ");
+    CHECK(sl != NULL);
+    double left =
+        strtod(sl + strlen("(parked_sleeper) waiting on sleep, "), NULL);
+    CHECK(left > 3500.0 && left <= 3600.0);
+    expect_line(buf, "(parked_receiver",
+                on_obj(want, sizeof want, "channel recv", &parked_empty));
+    expect_line(buf, "(parked_locker",
+                on_obj(want, sizeof want, "mutex", &parked_held));
+    expect_line(buf, "(parked_joiner", "waiting on join");
+    expect_line(buf, "(parked_level1",
+                on_obj(want, sizeof want, "channel recv", &parked_deep));
+    expect_line(buf, "(parked_reader", "[parked");
     /* rt_dump is called by the root. SIGQUIT's dump runs at the first
      * turn after the root parks in its short sleep, which (on a slow run,
      * valgrind) may have expired by then: parked or runnable, not running. */
     expect_line(buf, "(dump_root", use_signal ? "]" : "[running");
-    if (use_signal)
+    /* With several workers the root may be running on another one while
+     * the worker that took the signal's notify dumps. */
+    const char *workers = getenv("RT_WORKERS");
+    if (use_signal && (!workers || strcmp(workers, "1") == 0))
         CHECK(strstr(buf, "(dump_root) [running") == NULL);
     if (strcmp(rt_backend_name(), "stackful") == 0) {
-        expect_line(buf, "(dump_reader", "bytes");
+        expect_line(buf, "(parked_reader", "bytes");
     } else {
         /* A future names the innermost frame it is suspended in. */
-        expect_line(buf, "(dump_level1, in child dump_level3", "channel recv");
-        /* ... and the async backtrace: each frame's resume line. */
-        char deep_at[64];
-        snprintf(deep_at, sizeof deep_at, "> dump_level3:%d]", DEEP_LINE);
-        expect_line(buf, "(dump_level1", "awaits through dump_level1:");
-        expect_line(buf, "(dump_level1", "> dump_level2:");
-        expect_line(buf, "(dump_level1", deep_at);
+        expect_line(buf, "(parked_level1, in child parked_level3",
+                    "channel recv");
+        /* ... and the async backtrace: each frame's resume point as
+         * source file:line. */
+        snprintf(want, sizeof want, "> parked_level3 at parked_tasks.h:%d]",
+                 PARKED_DEEP_LINE);
+        expect_line(buf, "(parked_level1",
+                    "awaits through parked_level1 at parked_tasks.h:");
+        expect_line(buf, "(parked_level1",
+                    "> parked_level2 at parked_tasks.h:");
+        expect_line(buf, "(parked_level1", want);
     }
 }
 

@@ -7,6 +7,7 @@
  * every build checks that the stackless executor says nothing about tasks
  * still referenced when it is freed. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,8 +17,8 @@
 
 #define REUSES 1000
 
-static struct rt_chan never; /* unbuffered, nobody sends: a stuck receive */
-static int quick_runs;
+static struct rt_chan never;  /* unbuffered, nobody sends: a stuck receive */
+static atomic_int quick_runs; /* tasks may run on two workers */
 
 struct quick {
     RT_FRAME;

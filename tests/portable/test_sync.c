@@ -4,6 +4,7 @@
  * through notifications (strict alternation; a second waiter refused), on
  * either backend. */
 #include <errno.h>
+#include <stdatomic.h>
 
 #include "check.h"
 #include <greenfut/rt.h>
@@ -41,7 +42,7 @@ static enum rt_poll locker(void *self)
 
 /* Semaphore of 3: never more than 3 holders at once. */
 static struct rt_sem sem;
-static int holders, max_holders;
+static atomic_int holders, max_holders; /* tasks may run on two workers */
 static struct rt_wg wg;
 
 struct limited {
@@ -53,11 +54,15 @@ static enum rt_poll limited(void *self)
     struct limited *f = self;
     RT_BEGIN(f);
     RT_AWAIT_SEM(f, &sem);
-    holders++;
-    if (holders > max_holders)
-        max_holders = holders;
+    {
+        int now = atomic_fetch_add(&holders, 1) + 1;
+        int max = atomic_load(&max_holders);
+        while (now > max &&
+               !atomic_compare_exchange_weak(&max_holders, &max, now))
+            ;
+    }
     RT_AWAIT_SLEEP(f, 100000);
-    holders--;
+    atomic_fetch_sub(&holders, 1);
     rt_sem_release(&sem);
     CHECK_OK(rt_wg_done(&wg));
     RT_END(f);

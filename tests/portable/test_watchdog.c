@@ -1,6 +1,7 @@
 /* The blocking detector (include/greenfut/watchdog.h) on this test's backend: a
  * task that spins for five thresholds without yielding is named on stderr,
- * once, with its id, name, entry function and the function that spawned it. The
+ * once, in the task dump's words (its id, name, function and the function
+ * that spawned it). The
  * spins run in a child process whose stderr is a pipe; the watchdog is
  * enabled once through the environment (RT_WATCHDOG_MS) and once through
  * rt_watchdog_set_ms. Before the spins, a portable task sleeps: a parked
@@ -39,6 +40,9 @@ static void spin(void)
 #include <greenfut/gt.h>
 
 #define NATIVE_SPAWNER "spin_root"
+#define NATIVE_KIND    ": green thread "
+/* As the dump names it: its name and its function. */
+#define NATIVE_SPINNER "\"spinner\" (spinner)"
 
 void *spinner(void *arg);
 void *spin_root(void *arg);
@@ -67,6 +71,9 @@ static void run_spinner(void)
 #include <greenfut/task.h>
 
 #define NATIVE_SPAWNER "run_spinner"
+#define NATIVE_KIND    ": task "
+/* As the dump names a native future: by its vtable's name. */
+#define NATIVE_SPINNER "(spinner)"
 
 struct spinner {
     struct fut_future base;
@@ -203,16 +210,15 @@ static void check_has(const char *line, const char *eol, const char *what)
 }
 
 /* Checks one report line: the prefix, a stall past the threshold, and the
- * entry and spawn site named. */
+ * task described as the dump describes it (common/dump.c's formatter):
+ * its function, running, and the function that spawned it. */
 static void check_line(const char *line, const char *eol, const char *entry,
                        const char *site)
 {
-    CHECK(strncmp(line, "rt watchdog: task ", 18) == 0);
-    const char *run = strstr(line, " has run ");
-    CHECK(run != NULL && run < eol);
-    unsigned long ms = strtoul(run + strlen(" has run "), NULL, 10);
+    CHECK(strncmp(line, "rt watchdog: no yield for ", 26) == 0);
+    unsigned long ms = strtoul(line + 26, NULL, 10);
     CHECK_GE(ms, THRESHOLD_MS); /* reported only past the threshold */
-    check_has(line, eol, " ms without yielding (threshold 50 ms); entry ");
+    check_has(line, eol, " ms (threshold 50 ms): ");
     check_has(line, eol, entry);
     check_has(line, eol, site);
 }
@@ -223,11 +229,10 @@ static void check_line(const char *line, const char *eol, const char *entry,
 static void check_report(const char *err)
 {
     const char *eol;
-    const char *line = only_line(err, "\"spinner\" has run ", &eol);
-    check_line(line, eol, "entry spinner", "spawned in " NATIVE_SPAWNER " (");
-    line = only_line(err, "entry portable_spin (", &eol);
-    check_line(line, eol, "entry portable_spin (",
-               "spawned in portable_spawner (");
+    const char *line = only_line(err, NATIVE_SPINNER " [running", &eol);
+    check_line(line, eol, NATIVE_KIND, ", spawned in " NATIVE_SPAWNER " (");
+    line = only_line(err, "(portable_spin) [running", &eol);
+    check_line(line, eol, NATIVE_KIND, ", spawned in portable_spawner (");
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 # Load it with `source tools/gdb/greenfut.py` (or from the installed share
 # directory); docs/debugging.md shows the commands.
 import re
+import time
 
 import gdb
 import gdb.unwinder
@@ -24,10 +25,10 @@ OPS = {"RT__OP_SLEEP": "sleep", "RT__OP_SEND": "channel send",
        "RT__OP_RECV_UNTIL": "channel recv with deadline",
        "RT__OP_LOCK": "mutex", "RT__OP_SEM": "semaphore",
        "RT__OP_COND": "condition", "RT__OP_WG": "wait group",
-       "RT__OP_NOTIFIED": "notify", "RT__OP_BLOCKING": "blocking pool",
+       "RT__OP_NOTIFY": "notify", "RT__OP_BLOCKING": "blocking pool",
        "RT__OP_JOIN": "join", "RT__OP_YIELD": "yield", "RT__OP_READ": "read",
-       "RT__OP_READ_UNTIL": "read with deadline", "RT__OP_WRITE": "write",
-       "RT__OP_WRITE_UNTIL": "write with deadline",
+       "RT__OP_READ_UNTIL": "read", "RT__OP_WRITE": "write",
+       "RT__OP_WRITE_UNTIL": "write",
        "RT__OP_ACCEPT": "accept", "RT__OP_CONNECT": "connect",
        "RT__OP_CHILD": "child", "RT__OP_NONE": None}
 
@@ -191,6 +192,77 @@ UNWINDER = GreenUnwinder()
 gdb.unwinder.register_unwinder(None, UNWINDER, replace=True)
 
 
+# ---- what a portable frame waits on (common/dump_internal.h's
+# rt__frame_wait, in the same words)
+
+IO_OPS = {"RT__OP_READ", "RT__OP_READ_UNTIL", "RT__OP_WRITE",
+          "RT__OP_WRITE_UNTIL", "RT__OP_ACCEPT", "RT__OP_CONNECT"}
+OBJ_OPS = {"RT__OP_SEND", "RT__OP_RECV", "RT__OP_RECV_UNTIL", "RT__OP_LOCK",
+           "RT__OP_SEM", "RT__OP_COND", "RT__OP_WG", "RT__OP_NOTIFY"}
+DEADLINE_MAX = (1 << 64) - 2
+
+
+def op_names():
+    """{value: enumerator name} of enum rt__op."""
+    try:
+        t = gdb.lookup_type("enum rt__op")
+    except gdb.error:
+        return {}
+    return {int(f.enumval): f.name for f in t.fields()}
+
+
+def on_core_file():
+    try:
+        return gdb.selected_inferior().connection.type == "core"
+    except AttributeError:
+        return False
+
+
+def time_left(deadline):
+    """", 12.3 ms left" for a live process (the host's CLOCK_MONOTONIC is
+    the inferior's); on a core file the clock has moved on, so the
+    deadline itself."""
+    if deadline >= DEADLINE_MAX:
+        return ", forever"
+    if on_core_file():
+        return ", deadline %d ns" % deadline
+    now = time.monotonic_ns()
+    ms = abs(deadline - now) / 1e6
+    unit = "ms"
+    if ms >= 10000.0:
+        ms, unit = ms / 1000.0, "s"
+    if deadline <= now:
+        return ", due %.1f %s ago" % (ms, unit)
+    return ", %.1f %s left" % (ms, unit)
+
+
+def frame_wait(h):
+    """What frame h (innermost) waits on: "channel recv 0x5581c0",
+    "read (fd 5)", "sleep, 12.3 ms left"; None when it waits on nothing."""
+    op = op_names().get(int(h["op"]), "")
+    what = OPS.get(op, op)
+    if not what or what == "child":
+        return None
+    u = h["u"]
+    deadline = 0
+    if op in IO_OPS:
+        what += " (fd %d)" % int(h["obj"].cast(gdb.lookup_type("long")))
+    elif op in OBJ_OPS:
+        what += " %#x" % int(h["obj"])
+    elif op == "RT__OP_BLOCKING":
+        what += " %#x" % int(u["job"])
+    if op in ("RT__OP_SLEEP", "RT__OP_READ_UNTIL", "RT__OP_WRITE_UNTIL"):
+        deadline = int(u["sleep"]["deadline"])
+    elif op == "RT__OP_RECV_UNTIL" and int(u["chan"]["msg"]):
+        t = u["chan"]["msg"].cast(
+            gdb.lookup_type("struct rt_timer").pointer()).dereference()
+        if int(t["idx"]) != (1 << 64) - 1:  # RT_TIMER_IDLE: not armed
+            deadline = int(t["deadline"])
+    if deadline:
+        what += time_left(deadline)
+    return what
+
+
 # ---- green threads (stackful)
 
 def green_threads():
@@ -208,12 +280,30 @@ def green_threads():
 
 
 def thread_wait(t):
+    """The dump's words for what a parked green thread waits on: its
+    portable frame's wait when it parked in one, else gt_park's `what`."""
     if int(t["state"]) != 2:
         return ""
+    if int(t["waiting_frame"]):
+        h = t["waiting_frame"].cast(
+            gdb.lookup_type("struct rt_frame").pointer())
+        while int(h["op"]) == op_value("RT__OP_CHILD") and \
+                int(h["u"]["child"]):
+            h = h["u"]["child"]
+        w = frame_wait(h)
+        if w:
+            return w
     w = t["waiting"].string() if int(t["waiting"]) else "?"
     if int(t["waiting_fd"]) >= 0:
         w += " (fd %d)" % int(t["waiting_fd"])
     return w
+
+
+def op_value(name):
+    for v, n in op_names().items():
+        if n == name:
+            return v
+    return -1
 
 
 def thread_stack(t):
@@ -240,12 +330,12 @@ class InfoGreenThreads(gdb.Command):
             print("scheduler %#x on thread %d (LWP %d): %d live, %d parked"
                   % (int(s), th.num, th.ptid[1], int(s["live"]),
                      int(s["parked"])))
-            print("  %4s %-10s %-20s %-9s %-22s %s" % (
+            print("  %4s %-10s %-20s %-9s %-30s %s" % (
                 "id", "name", "function", "state", "waits on", "stack"))
             for t in ts:
                 state = int(t["state"])
                 used = thread_stack(t)
-                print("  %4d %-10s %-20s %-9s %-22s %s" % (
+                print("  %4d %-10s %-20s %-9s %-30s %s" % (
                     int(t["id"]), t["name"].string() or "-",
                     name_of(t["entry"]), STATES.get(state, "?"),
                     thread_wait(t) or "-",
@@ -314,15 +404,22 @@ def portable_frame(fut):
 
 
 def await_chain(h):
-    """[(function, file:line of the resume point, op)] outermost first."""
+    """[(function, file:line of the resume point, what it waits on)]
+    outermost first: the file is the one the await noted when it parked
+    (the frame's `file`, __FILE__), the line its state (__LINE__)."""
     ops = frame_ops()
     out = []
     while h is not None and int(h):
         fn = int(h["fn"])
         line = int(h["state"])
-        sal = gdb.find_pc_line(fn)
-        f = sal.symtab.filename.split("/")[-1] if sal.symtab else "?"
+        if int(h["file"]):
+            f = h["file"].string().split("/")[-1]
+        else:  # not parked yet: the function's own file
+            sal = gdb.find_pc_line(fn)
+            f = sal.symtab.filename.split("/")[-1] if sal.symtab else "?"
         op = ops.get(int(h["op"]), "?")
+        if op != "child":
+            op = frame_wait(h) or op
         out.append((name_of(fn), "%s:%d" % (f, line) if line else "start",
                     op))
         if op != "child":
@@ -381,14 +478,14 @@ class InfoFutures(gdb.Command):
         for th, ts, tasks in found:
             print("executor tasks %#x on thread %d (LWP %d): %d pending"
                   % (int(ts), th.num, th.ptid[1], int(ts["pending"])))
-            print("  %4s %-20s %-9s %-22s %s" % (
+            print("  %4s %-20s %-9s %-30s %s" % (
                 "id", "function", "state", "resumes at", "waits on"))
             for t in tasks:
                 fut = task_future(t)
                 h = portable_frame(fut)
                 if h is None:
                     name = fut["vt"]["name"]
-                    print("  %4d %-20s %-9s %-22s %s" % (
+                    print("  %4d %-20s %-9s %-30s %s" % (
                         int(t["id"]), name.string() if int(name) else "?",
                         task_state(ts, t), "-", "-"))
                     continue
@@ -397,7 +494,7 @@ class InfoFutures(gdb.Command):
                 wait = chain[-1][2]
                 if len(chain) > 1:
                     wait += " (in %s)" % chain[-1][0]
-                print("  %4d %-20s %-9s %-22s %s" % (
+                print("  %4d %-20s %-9s %-30s %s" % (
                     int(t["id"]), fn, task_state(ts, t), at, wait or "-"))
 
 

@@ -1,0 +1,12 @@
+#include <greenfut/coop.h>
+
+_Thread_local unsigned rt__coop_left = UINT_MAX;
+_Thread_local bool rt__coop_refused;
+
+atomic_uint rt__coop_per_run = RT_COOP_BUDGET;
+
+unsigned rt_coop_set(unsigned b)
+{
+    return atomic_exchange_explicit(&rt__coop_per_run, b,
+                                    memory_order_relaxed);
+}
