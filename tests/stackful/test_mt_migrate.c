@@ -72,13 +72,21 @@ static void *traveller(void *arg)
 static atomic_uint seen_mask[YIELDERS];
 static atomic_uint finished;
 
+/* Yields TURNS times, and on until some yielder has run on each worker:
+ * the other worker gets yielders only by stealing them (they are all
+ * spawned by one thread, onto its own worker's queue), so without stealing
+ * this never ends and the test times out. How soon the idle worker steals
+ * is the OS's business, so no count of turns is asserted. */
+static atomic_uint seen_all;
+
 static void *yielder(void *arg)
 {
     unsigned i = (unsigned)(uintptr_t)arg;
-    for (int t = 0; t < TURNS; t++) {
+    for (int t = 0; t < TURNS || atomic_load(&seen_all) != 3u; t++) {
         int k = gt_worker();
         CHECK(k >= 0 && k < MT_WORKERS);
         atomic_fetch_or(&seen_mask[i], 1u << k);
+        atomic_fetch_or(&seen_all, 1u << k);
         gt_yield();
     }
     atomic_fetch_add(&finished, 1);
