@@ -23,6 +23,7 @@
 
 #include <greenfut/check.h>
 #include <greenfut/clock.h>
+#include <greenfut/coop.h>
 #include "gt_internal.h"
 #include <greenfut/io.h>
 #include "runq.h"
@@ -53,6 +54,20 @@ __attribute__((noinline)) struct gt__worker *gt__here_call(void)
 
 /* ---- blocking primitives */
 
+/* gt_yield with several workers: the next queued thread (not the LIFO
+ * slot's), else the worker's loop when the budget is spent or the reactor
+ * has waiters; the yielder is queued by land, once saved. */
+static __attribute__((noinline)) void yield_mt(struct gt__worker *wk,
+                                               struct gt__thread *self)
+{
+    struct gt__thread *to = pick_mt(wk, false);
+    if (to == &wk->main && wk->budget != 0 &&
+        !rt_reactor_has_waiters(wk->s->reactor))
+        return; /* nobody else could run here */
+    __atomic_fetch_or(&self->state, GT__RUNNABLE, __ATOMIC_ACQ_REL);
+    switch_to(wk, self, to);
+}
+
 /* gt_park with several workers: RUNNING -> PARKING here, PARKING ->
  * PARKED in land (gt_internal.h's protocol); a wake that came first is
  * consumed instead. */
@@ -66,6 +81,8 @@ park_mt(struct gt__worker *wk, struct gt__thread *self, const char *what)
         /* RUNNING | NOTIFIED: no waker writes the state while NOTIFIED. */
         __atomic_store_n(&self->state, GT__RUNNING, __ATOMIC_RELEASE);
         self->waiting = NULL;
+        if (rt__coop_take_refusal())
+            yield_mt(wk, self);
         return;
     }
     switch_to(wk, self, pick_mt(wk, true));
@@ -84,6 +101,10 @@ void gt_park(const char *what)
     }
     if (self->notified) {
         self->notified = false;
+        /* The wake was the cooperative budget's (include/greenfut/coop.h):
+         * give the worker away once instead of going on. */
+        if (rt__coop_take_refusal())
+            gt_yield();
         return;
     }
     self->state = GT__PARKED;
@@ -92,20 +113,6 @@ void gt_park(const char *what)
     switch_to(wk, self, pick(wk));
     self->waiting = NULL;
     self->notified = false; /* the wake that resumed us may also have set it */
-}
-
-/* gt_yield with several workers: the next queued thread (not the LIFO
- * slot's), else the worker's loop when the budget is spent or the reactor
- * has waiters; the yielder is queued by land, once saved. */
-static __attribute__((noinline)) void yield_mt(struct gt__worker *wk,
-                                               struct gt__thread *self)
-{
-    struct gt__thread *to = pick_mt(wk, false);
-    if (to == &wk->main && wk->budget != 0 &&
-        !rt_reactor_has_waiters(wk->s->reactor))
-        return; /* nobody else could run here */
-    __atomic_fetch_or(&self->state, GT__RUNNABLE, __ATOMIC_ACQ_REL);
-    switch_to(wk, self, to);
 }
 
 void gt_yield(void)
@@ -642,6 +649,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt__watchdog_stop(w0->watchdog);
     w0->watchdog = NULL;
     void *altstack = w0->altstack;
+    rt__coop_end(); /* leaf calls outside a run are never refused */
     teardown(s);
     gt__overflow_fini(altstack);
     gt__cur_worker = NULL;

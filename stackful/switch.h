@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include <greenfut/coop.h>
 #include "fcontext.h"
 #include "fiber_san.h"
 #include "gt_internal.h"
@@ -75,6 +76,10 @@ static inline struct gt__worker *land(transfer_t tr)
         wk->main.san_size = size;
     }
     prev->ctx = tr.fctx;
+    /* A thread's run starts: a fresh cooperative budget, through an out of
+     * line call (this may be another OS thread than before the jump). */
+    if (self != &wk->main)
+        rt__coop_begin_here();
     if (wk->rw) {
         land_mt(prev);
         return wk;
