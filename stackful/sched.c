@@ -491,7 +491,9 @@ static void worker_main(struct rt_worker *rw)
         rt_workers_stop(wk->s->ws, rc);
     } else {
         wk->watchdog = rt__watchdog_start("green thread");
+        rt__dump_begin(dump, wk->s, wk->s->reactor); /* rt_dump here too */
         run_worker(wk);
+        rt__dump_end();
         rt__watchdog_stop(wk->watchdog);
         wk->watchdog = NULL;
     }

@@ -1,6 +1,7 @@
 /* Portable basics on either backend: spawn and join with results, sleep
  * order, child tasks awaited in place, yield, join errors. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "check.h"
@@ -10,8 +11,9 @@
  * its deadline already passed when it first ran (then the order proves
  * nothing, and main runs again with the deadlines further apart). */
 static int order[8];
-static int norder;
-static int late;
+/* Atomics: with RT_WORKERS the sleepers may wake on two threads at once. */
+static atomic_int norder;
+static atomic_int late;
 static uint64_t spacing = 1000000;
 
 struct sleeper {
@@ -27,7 +29,7 @@ static enum rt_poll sleeper(void *self)
     if (rt_now_ns() >= f->until)
         late++;
     RT_AWAIT_SLEEP_UNTIL(f, f->until);
-    order[norder++] = f->id;
+    order[atomic_fetch_add(&norder, 1)] = f->id;
     RT_RETURN(f, f->id * 10);
     RT_END(f);
 }

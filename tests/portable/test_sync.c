@@ -71,6 +71,7 @@ static enum rt_poll limited(void *self)
 /* Condition: the consumer waits until the producer has set `ready`. */
 static struct rt_cond cond;
 static int ready;
+static int waiting; /* under mu: waiters that reached the condition */
 
 struct waiter {
     RT_FRAME;
@@ -81,6 +82,7 @@ static enum rt_poll waiter(void *self)
     struct waiter *f = self;
     RT_BEGIN(f);
     RT_AWAIT_LOCK(f, &mu);
+    waiting++; /* the condition's wait releases mu only once queued */
     while (!ready)
         RT_AWAIT_COND(f, &cond, &mu);
     CHECK_EQ(ready, 1);
@@ -160,8 +162,15 @@ static enum rt_poll root(void *self)
         struct waiter w = {0};
         CHECK_OK(rt_spawn(waiter, &w, sizeof w, NULL));
     }
-    RT_AWAIT_YIELD(f); /* let the waiters block on the condition */
-    RT_AWAIT_LOCK(f, &mu);
+    /* Let the waiters block on the condition: with several workers
+     * (RT_WORKERS) that may take more than one yield. */
+    for (;;) {
+        RT_AWAIT_LOCK(f, &mu);
+        if (waiting == 2)
+            break;
+        rt_mutex_unlock(&mu);
+        RT_AWAIT_YIELD(f);
+    }
     ready = 1;
     CHECK_EQ(rt_cond_notify_all(&cond), 2);
     rt_mutex_unlock(&mu);
