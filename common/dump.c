@@ -129,9 +129,11 @@ void rt__dump_end(void)
 
 void rt__dump_check(void)
 {
-    if (!atomic_load_explicit(&pending, memory_order_relaxed))
+    /* Any worker of a multi-worker run may check: the exchange gives the
+     * pending dump to exactly one of them. */
+    if (!atomic_load_explicit(&pending, memory_order_relaxed) ||
+        !atomic_exchange_explicit(&pending, 0, memory_order_relaxed))
         return;
-    atomic_store_explicit(&pending, 0, memory_order_relaxed);
     (void)rt_dump(stderr);
 }
 

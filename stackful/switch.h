@@ -76,10 +76,6 @@ static inline struct gt__worker *land(transfer_t tr)
         wk->main.san_size = size;
     }
     prev->ctx = tr.fctx;
-    /* A thread's run starts: a fresh cooperative budget, through an out of
-     * line call (this may be another OS thread than before the jump). */
-    if (self != &wk->main)
-        rt__coop_begin_here();
     if (wk->rw) {
         land_mt(prev);
         return wk;
@@ -157,6 +153,11 @@ switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
                   to == &wk->main ? wk->main.san_bottom : to->stack.lo,
                   to == &wk->main ? wk->main.san_size : to->stack.size);
     gt__tsan_switch(gone ? NULL : &from->san_fake, &to->san_fake);
+    /* `to`'s run starts on this OS thread: a fresh cooperative budget.
+     * Written before the jump, while this is still the thread whose
+     * variable the compiler addresses (after it, the code runs wherever
+     * `from` is resumed). */
+    rt__coop_begin();
     return land(jump_balanced(to->ctx, wk));
 }
 

@@ -465,8 +465,7 @@ static void worker_main(struct rt_worker *w)
             continue;
         if (rt_worker_idle(w) == RT_IDLE_STOP)
             break;
-        if (w->index == 0)
-            rt__dump_check();
+        rt__dump_check(); /* whichever worker the signal's notify woke */
     }
     rt__coop_end();
     if (w->index != 0) {

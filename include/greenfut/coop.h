@@ -63,14 +63,10 @@ static inline void rt__coop_begin(void)
     rt__coop_left = rt__coop_budget();
 }
 
-/* rt__coop_begin out of line, for code that may have changed OS thread
- * since it last touched a thread-local (a green thread just resumed): the
- * call computes the variable's address anew. */
-void rt__coop_begin_here(void);
-
 /* Whether rt_coop_take refused an operation since the last call, clearing
- * the flag: for a stackful park, which must then yield. Out of line, for
- * the same reason as rt__coop_begin_here. */
+ * the flag: for a stackful park, which must then yield. Out of line, so
+ * that it computes the thread-local's address anew: the caller may have
+ * changed OS thread since it last touched one (a green thread). */
 bool rt__coop_take_refusal(void);
 
 /* The schedulers: no task runs on this thread from now on (a run ended):
