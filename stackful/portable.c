@@ -164,11 +164,14 @@ void rt_stackful_park(struct rt_frame *h, const char *what)
 
 int rt_stackful_join(struct rt_join *join)
 {
-    if (!join || join->id <= 0)
+    /* Atomics: with several workers two tasks may await one handle at
+     * once (the second gets -ESRCH, as gt_join refuses it). */
+    int64_t id = join ? __atomic_load_n(&join->id, __ATOMIC_ACQUIRE) : 0;
+    if (id <= 0)
         return -ESRCH;
     void *v = NULL;
-    int rc = gt_join(join->id, &v);
-    join->id = 0;
+    int rc = gt_join(id, &v);
+    __atomic_store_n(&join->id, 0, __ATOMIC_RELEASE);
     if (rc < 0)
         return -ESRCH;
     join->ret = (intptr_t)v;
