@@ -349,6 +349,28 @@ static int connect_result(int fd)
  * says which, from the socket's present state, with the same tick rule
  * for parking. Later polls find the bit cleared by that park and set again
  * only by an edge that came after it: the end. */
+/* The connect(2) call of both paths: false with *res set when it ended at
+ * once (0, or -EINVAL for a NULL addr, or its error), true when it is in
+ * flight. An interrupted connect goes on in the background, exactly like
+ * one in progress; calling connect again would say EALREADY. */
+static bool connect_start(int fd, const struct sockaddr *addr, socklen_t alen,
+                          int *res)
+{
+    if (!addr) {
+        *res = -EINVAL;
+        return false;
+    }
+    if (rt_sys_connect(fd, addr, alen) == 0) {
+        *res = 0;
+        return false;
+    }
+    if (errno != EINPROGRESS && errno != EINTR) {
+        *res = -errno;
+        return false;
+    }
+    return true;
+}
+
 static enum rt_poll connect_shared(struct rt_reactor *r, int fd,
                                    const struct sockaddr *addr, socklen_t alen,
                                    struct rt_cx *cx, int *res)
@@ -370,19 +392,8 @@ static enum rt_poll connect_shared(struct rt_reactor *r, int fd,
     }
     struct seen sn = see(io);
     rt_spin_unlock(&r->lock, true);
-    if (!addr) {
-        *res = -EINVAL;
+    if (!connect_start(fd, addr, alen, res))
         return RT_READY;
-    }
-    if (rt_sys_connect(fd, addr, alen) == 0) {
-        *res = 0;
-        return RT_READY;
-    }
-    /* As in rt_poll_connect: EINTR leaves the connect in flight. */
-    if (errno != EINPROGRESS && errno != EINTR) {
-        *res = -errno;
-        return RT_READY;
-    }
     for (;;) {
         rt_spin_lock_always(&r->lock);
         io = rt__reactor_io(r, fd);
@@ -435,20 +446,8 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
         return RT_READY;
     }
     if (!io->connecting) {
-        if (!addr) {
-            *res = -EINVAL;
+        if (!connect_start(fd, addr, alen, res))
             return RT_READY;
-        }
-        if (rt_sys_connect(fd, addr, alen) == 0) {
-            *res = 0;
-            return RT_READY;
-        }
-        /* An interrupted connect goes on in the background, exactly like
-         * one in progress; calling connect again would say EALREADY. */
-        if (errno != EINPROGRESS && errno != EINTR) {
-            *res = -errno;
-            return RT_READY;
-        }
         /* In flight: the writable edge says it ended, SO_ERROR how. */
         io->connecting = 1;
         return park(r, io, RT_IO_WRITABLE, cx);

@@ -36,14 +36,10 @@ bool rt_waitq_take_one(struct rt_list *q, int state, struct rt_waker *out)
 
 bool rt_waitq_wake_one(struct rt_list *q, int state)
 {
-    struct rt_list *n = rt_list_pop_front(q);
-    if (!n)
+    struct rt_waker w = RT_WAKER_NONE;
+    if (!rt_waitq_take_one(q, state, &w))
         return false;
-    struct rt_waiter *w = RT_CONTAINER_OF(n, struct rt_waiter, link);
-    RT_DEBUG_ASSERT(w->state == RT_WAIT_QUEUED);
-    RT_DEBUG_ASSERT(state != RT_WAIT_IDLE && state != RT_WAIT_QUEUED);
-    w->state = state;
-    rt_waker_wake(&w->waker); /* the lock is still held: allowed */
+    rt_waker_wake(&w); /* the lock is still held: allowed */
     return true;
 }
 
