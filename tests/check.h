@@ -7,23 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(x)                                                               \
-    do {                                                                       \
-        if (!(x)) {                                                            \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,   \
-                    #x);                                                       \
-            exit(1);                                                           \
-        }                                                                      \
+#define CHECK(x)                                                             \
+    do {                                                                     \
+        if (!(x)) {                                                          \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, \
+                    #x);                                                     \
+            exit(1);                                                         \
+        }                                                                    \
     } while (0)
 
-#define CHECK_OP_(a, op, b)                                                    \
-    do {                                                                       \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                  \
-        if (!(va_ op vb_)) {                                                   \
-            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n",   \
-                    __FILE__, __LINE__, #a, #op, #b, va_, vb_);                \
-            exit(1);                                                           \
-        }                                                                      \
+#define CHECK_OP_(a, op, b)                                                  \
+    do {                                                                     \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                \
+        if (!(va_ op vb_)) {                                                 \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n", \
+                    __FILE__, __LINE__, #a, #op, #b, va_, vb_);              \
+            exit(1);                                                         \
+        }                                                                    \
     } while (0)
 
 #define CHECK_EQ(a, b) CHECK_OP_(a, ==, b)
@@ -44,10 +44,18 @@
         }                                                                      \
     } while (0)
 
-#define SKIP(why)                                                              \
-    do {                                                                       \
-        fprintf(stderr, "skipped: %s\n", why);                                 \
-        exit(77);                                                              \
+/* Whether a test's rt_run has one worker: RT_WORKERS unset or 1 (the mt
+ * label reruns the portable suite with RT_WORKERS=2). */
+static inline int one_worker(void)
+{
+    const char *w = getenv("RT_WORKERS");
+    return !w || strcmp(w, "1") == 0;
+}
+
+#define SKIP(why)                              \
+    do {                                       \
+        fprintf(stderr, "skipped: %s\n", why); \
+        exit(77);                              \
     } while (0)
 
 #endif

@@ -136,8 +136,7 @@ static void check_dump(const char *buf)
     expect_line(buf, "(dump_root", use_signal ? "]" : "[running");
     /* With several workers the root may be running on another one while
      * the worker that took the signal's notify dumps. */
-    const char *workers = getenv("RT_WORKERS");
-    if (use_signal && (!workers || strcmp(workers, "1") == 0))
+    if (use_signal && one_worker())
         CHECK(strstr(buf, "(dump_root) [running") == NULL);
     if (strcmp(rt_backend_name(), "stackful") == 0) {
         expect_line(buf, "(parked_reader", "bytes");

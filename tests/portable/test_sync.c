@@ -118,13 +118,6 @@ static enum rt_poll pong(void *self)
     RT_END(f);
 }
 
-/* Whether the run has one worker (RT_WORKERS unset or 1). */
-static int one_worker(void)
-{
-    const char *w = getenv("RT_WORKERS");
-    return !w || strcmp(w, "1") == 0;
-}
-
 /* Waits on to_pong while pong does: refused. */
 struct intruder {
     RT_FRAME;
