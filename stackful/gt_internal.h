@@ -125,7 +125,6 @@ struct gt__slot {
 struct gt__worker {
     struct gt__sched *s;          /* fixed */
     struct gt__thread *current;   /* the running context (maybe &main) */
-    struct gt__thread *prev;      /* the context that jumped last, for land */
     struct rt_list ready;         /* one worker: RUNNABLE threads, FIFO */
     size_t runnable;              /* one worker: threads on `ready` */
     unsigned budget;              /* direct handoffs left before a reactor

@@ -10,6 +10,7 @@
 
 #include "gt_internal.h"
 #include "dump_internal.h"
+#include "park.h"
 #include "rt_cancel.h"
 #include "workers.h"
 
@@ -154,12 +155,7 @@ static void frame_wait(const void *frame, struct rt__dump_task *d)
 
 void rt_stackful_park(struct rt_frame *h, const char *what)
 {
-    struct gt__thread *self = gt__self();
-    if (!self)
-        return;
-    self->waiting_frame = h;
-    gt_park(what);
-    self->waiting_frame = NULL;
+    gt__park(what, h);
 }
 
 int rt_stackful_join(struct rt_join *join)

@@ -26,6 +26,7 @@
 #include <greenfut/coop.h>
 #include "gt_internal.h"
 #include <greenfut/io.h>
+#include "park.h"
 #include "runq.h"
 #include "switch.h"
 #include <greenfut/timer.h>
@@ -71,48 +72,31 @@ static __attribute__((noinline)) void yield_mt(struct gt__worker *wk,
 /* gt_park with several workers: RUNNING -> PARKING here, PARKING ->
  * PARKED in land (gt_internal.h's protocol); a wake that came first is
  * consumed instead. */
-static __attribute__((noinline)) void
-park_mt(struct gt__worker *wk, struct gt__thread *self, const char *what)
+__attribute__((noinline)) void gt__park_mt(struct gt__worker *wk,
+                                           struct gt__thread *self,
+                                           const char *what, const void *frame)
 {
     unsigned st = GT__RUNNING;
     self->waiting = what;
+    self->waiting_frame = frame;
     if (!__atomic_compare_exchange_n(&self->state, &st, GT__PARKING, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* RUNNING | NOTIFIED: no waker writes the state while NOTIFIED. */
         __atomic_store_n(&self->state, GT__RUNNING, __ATOMIC_RELEASE);
         self->waiting = NULL;
+        self->waiting_frame = NULL;
         if (rt__coop_take_refusal())
             yield_mt(wk, self);
         return;
     }
     switch_to(wk, self, pick_mt(wk, true));
     self->waiting = NULL;
+    self->waiting_frame = NULL;
 }
 
 void gt_park(const char *what)
 {
-    struct gt__worker *wk = gt__here();
-    if (!wk || wk->current == &wk->main)
-        return;
-    struct gt__thread *self = wk->current;
-    if (wk->rw) {
-        park_mt(wk, self, what);
-        return;
-    }
-    if (self->notified) {
-        self->notified = false;
-        /* The wake was the cooperative budget's (include/greenfut/coop.h):
-         * give the worker away once instead of going on. */
-        if (rt__coop_take_refusal())
-            gt_yield();
-        return;
-    }
-    self->state = GT__PARKED;
-    self->waiting = what;
-    wk->s->parked++;
-    switch_to(wk, self, pick(wk));
-    self->waiting = NULL;
-    self->notified = false; /* the wake that resumed us may also have set it */
+    gt__park(what, NULL);
 }
 
 void gt_yield(void)
@@ -486,6 +470,7 @@ static void worker_main(struct rt_worker *rw)
     }
     gt__cur_worker = wk;
     gt__current_sched = wk->s;
+    rt__coop_enter(&wk->switches);
     int rc = gt__overflow_init(&wk->altstack);
     if (rc) {
         rt_workers_stop(wk->s->ws, rc);
@@ -499,6 +484,7 @@ static void worker_main(struct rt_worker *rw)
     }
     gt__overflow_fini(wk->altstack);
     wk->altstack = NULL;
+    rt__coop_leave(NULL);
     gt__cur_worker = NULL;
     gt__current_sched = NULL;
 }
@@ -630,6 +616,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt_idtable_init(&s->ids, sizeof(struct gt__slot));
     gt__cur_worker = w0;
     gt__current_sched = s;
+    const uint64_t *coop_was = rt__coop_enter(&w0->switches);
     w0->watchdog = rt__watchdog_start("green thread");
     rt__dump_begin(dump, s, s->reactor);
 
@@ -651,7 +638,7 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     rt__watchdog_stop(w0->watchdog);
     w0->watchdog = NULL;
     void *altstack = w0->altstack;
-    rt__coop_end(); /* leaf calls outside a run are never refused */
+    rt__coop_leave(coop_was);
     teardown(s);
     gt__overflow_fini(altstack);
     gt__cur_worker = NULL;

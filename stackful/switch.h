@@ -17,7 +17,6 @@
 
 #include <stddef.h>
 
-#include <greenfut/coop.h>
 #include "fcontext.h"
 #include "fiber_san.h"
 #include "gt_internal.h"
@@ -60,14 +59,14 @@ static __attribute__((noinline, unused)) void land_mt(struct gt__thread *prev)
 }
 
 /* Runs first in every context that gets control: see the file comment.
- * `tr.data` is the worker the jump was made on, which is the worker this
- * context runs on from now on: returned, so that no caller reads a
- * thread-local again after a switch. */
+ * `tr.data` is the context that jumped here. The worker is read anew
+ * (gt__here, through the thread pointer): it is the one this context runs
+ * on from now on, returned so that callers need not read it again. */
 static inline struct gt__worker *land(transfer_t tr)
 {
-    struct gt__worker *wk = tr.data;
+    struct gt__worker *wk = gt__here();
     struct gt__thread *self = wk->current;
-    struct gt__thread *prev = wk->prev;
+    struct gt__thread *prev = tr.data;
     const void *bottom = NULL;
     size_t size = 0;
     gt__san_finish(self->san_fake, &bottom, &size);
@@ -138,8 +137,9 @@ static inline struct gt__worker *
 switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
 {
     wk->current = to;
-    wk->prev = from;
-    /* One writer; gt_stats may read it from another worker. */
+    /* One writer; gt_stats may read it from another worker. It is also
+     * the cooperative budget's clock (include/greenfut/coop.h): `to`'s run
+     * starts here. */
     __atomic_store_n(&wk->switches, wk->switches + 1, __ATOMIC_RELAXED);
     if (wk->watchdog) {
         if (to == &wk->main)
@@ -147,18 +147,16 @@ switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
         else
             rt__watchdog_resume(wk->watchdog, to->id, to->name, to->entry, to);
     }
-    bool gone = (__atomic_load_n(&from->state, __ATOMIC_RELAXED) & GT__STATE) ==
-                GT__DONE;
+    /* Only the sanitizers need it (a relaxed atomic load is not dropped
+     * when unused). */
+    bool gone = (GT__ASAN || GT__TSAN) &&
+                (__atomic_load_n(&from->state, __ATOMIC_RELAXED) & GT__STATE) ==
+                    GT__DONE;
     gt__san_start(gone ? NULL : &from->san_fake,
                   to == &wk->main ? wk->main.san_bottom : to->stack.lo,
                   to == &wk->main ? wk->main.san_size : to->stack.size);
     gt__tsan_switch(gone ? NULL : &from->san_fake, &to->san_fake);
-    /* `to`'s run starts on this OS thread: a fresh cooperative budget.
-     * Written before the jump, while this is still the thread whose
-     * variable the compiler addresses (after it, the code runs wherever
-     * `from` is resumed). */
-    rt__coop_begin();
-    return land(jump_balanced(to->ctx, wk));
+    return land(jump_balanced(to->ctx, from));
 }
 
 #endif

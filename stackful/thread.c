@@ -185,15 +185,21 @@ static struct rt_waker waker_clone(void *data)
     return (struct rt_waker){&waker_vt, t};
 }
 
+/* waker_wake with several workers, out of line so that the one-worker
+ * path saves no register for it. */
+static __attribute__((noinline)) void waker_wake_mt(struct gt__thread *t)
+{
+    wake_mt(t);
+    unref_mt(t);
+}
+
 static void waker_wake(void *data)
 {
     struct gt__thread *t = data;
-    if (t->s->ws) {
-        wake_mt(t);
-        unref_mt(t);
-    } else {
+    if (t->s->ws)
+        waker_wake_mt(t);
+    else
         rt_owner_wake(&thread_owner, &t->remote, &t->refs);
-    }
 }
 
 static void waker_wake_by_ref(void *data)

@@ -417,6 +417,8 @@ static void worker_main(struct rt_worker *w)
     bool mine = fut__current == NULL; /* workers 1.. are new threads */
     if (mine)
         fut__current = &ex->tasks;
+    /* Each task run here is one item taken: the budget's clock. */
+    const uint64_t *coop_was = rt__coop_enter(&w->taken);
     if (w->index != 0) {
         watchdog = rt__watchdog_start("task");
         rt__dump_begin(dump, ex, reactor_of(ex)); /* rt_dump from here too */
@@ -426,7 +428,7 @@ static void worker_main(struct rt_worker *w)
             atomic_exchange_explicit(&ex->root_woken, 0,
                                      memory_order_acq_rel)) {
             watch_poll(0, ex->root);
-            rt__coop_begin();
+            rt__coop_refill();
             enum rt_poll p = fut_poll(ex->root, &rcx, ex->out);
             watch_idle();
             if (p == RT_READY) {
@@ -467,7 +469,7 @@ static void worker_main(struct rt_worker *w)
             break;
         rt__dump_check(); /* whichever worker the signal's notify woke */
     }
-    rt__coop_end();
+    rt__coop_leave(coop_was);
     if (w->index != 0) {
         rt__dump_end();
         rt__watchdog_stop(watchdog);
@@ -503,6 +505,9 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
     watchdog = rt__watchdog_start("task");
     dump_root = root;
     rt__dump_begin(dump, ex, reactor_of(ex));
+    /* Each task run is one poll: the budget's clock (with several workers
+     * each has its own, worker_main's). */
+    const uint64_t *coop_was = rt__coop_enter(&ex->tasks.polls);
     int rc;
     if (ex->tasks.ws) {
         rc = run_mt(ex, root, out);
@@ -515,7 +520,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         if (root && atomic_exchange_explicit(&ex->root_woken, 0,
                                              memory_order_acq_rel)) {
             watch_poll(0, root);
-            rt__coop_begin();
+            rt__coop_refill();
             enum rt_poll p = fut_poll(root, &rcx, out);
             watch_idle();
             if (p == RT_READY) {
@@ -565,7 +570,7 @@ static int run_loop(struct fut_executor *ex, struct fut_future *root, void *out)
         rt__dump_check();
     }
 end:
-    rt__coop_end(); /* leaf calls outside a run are never refused */
+    rt__coop_leave(coop_was);
     rt__dump_end();
     dump_root = NULL;
     rt__watchdog_stop(watchdog);

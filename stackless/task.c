@@ -274,15 +274,21 @@ static struct rt_waker waker_clone(void *data)
     return (struct rt_waker){&fut__task_waker_vt, t};
 }
 
+/* waker_wake with several workers, out of line so that the one-worker
+ * path saves no register for it. */
+static __attribute__((noinline)) void waker_wake_mt(struct fut__task *t)
+{
+    fut__task_wake_mt(t);
+    unref_mt(t);
+}
+
 static void waker_wake(void *data)
 {
     struct fut__task *t = data;
-    if (t->tasks->ws) {
-        fut__task_wake_mt(t);
-        unref_mt(t);
-    } else {
+    if (t->tasks->ws)
+        waker_wake_mt(t);
+    else
         rt_owner_wake(&task_owner, &t->remote, &t->refs);
-    }
 }
 
 static void waker_wake_by_ref(void *data)
@@ -350,9 +356,8 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t)
     struct rt_waker w = {&fut__task_waker_vt, t}; /* borrowed, no ref */
     struct rt_cx cx = {&w};
     ts->cur = t;
-    ts->polls++;
+    ts->polls++; /* also the cooperative budget's clock: a new run */
     fut__wait_note = NULL;
-    rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
     ts->cur = NULL;
     if (r == RT_READY) {
@@ -376,7 +381,6 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
     struct rt_cx cx = {&w};
     fut__polling = t;
     fut__wait_note = NULL;
-    rt__coop_begin();
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
     fut__polling = NULL;
     if (r == RT_READY) {

@@ -14,8 +14,13 @@
  *
  * The budget belongs to the OS thread that runs the task (thread-local,
  * read anew by each operation: nothing keeps its address across a switch).
- * Outside a scheduler's run of a task it is unlimited, so a poll function
- * called directly (a test, a foreign thread) is never refused.
+ * A run is told from the next by a counter the scheduler keeps anyway and
+ * names once per OS thread (its clock: the stackful worker's switch count,
+ * the stackless worker's poll count): an operation that finds the clock
+ * moved since the budget was filled fills it again. So starting a run
+ * costs the schedulers nothing on the handoff path. Outside a scheduler
+ * the budget is unlimited, so a poll function called directly (a test, a
+ * foreign thread) is never refused.
  */
 #ifndef RT_COMMON_COOP_H
 #define RT_COMMON_COOP_H
@@ -23,6 +28,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "rt_poll.h"
 #include "waker.h"
@@ -30,9 +36,15 @@
 /* The default budget per run of a task (tokio's is 128 too). */
 #define RT_COOP_BUDGET 128u
 
-/* The budget left to the task running on this thread; UINT_MAX: none
- * applies. Written by the schedulers and by rt_coop_take. */
+/* The budget left in the current run on this thread; UINT_MAX: none
+ * applies. Written by rt_coop_take and the schedulers. */
 extern _Thread_local unsigned rt__coop_left;
+
+/* The clock of the scheduler running on this thread (it moves at every
+ * run of a task), NULL outside one; and its reading when rt__coop_left was
+ * last filled. */
+extern _Thread_local const uint64_t *rt__coop_clock;
+extern _Thread_local uint64_t rt__coop_run;
 
 /* Set when rt_coop_take refused an operation: the task woke itself and
  * must give its worker away (stackful: the next park yields). */
@@ -40,27 +52,51 @@ extern _Thread_local bool rt__coop_refused;
 
 /* Sets the budget each run of a task gets, for every scheduler of the
  * process: 0 turns the budget off (unlimited), as before it existed; the
- * default is RT_COOP_BUDGET. Any thread; takes effect at the next run of
- * each task. Returns the previous budget. */
+ * default is RT_COOP_BUDGET; UINT_MAX is the same as 0. Any thread; takes
+ * effect at the next run of each task. Returns the previous budget. */
 unsigned rt_coop_set(unsigned budget);
 
-/* The budget of one run as rt_coop_set left it, 0 when off. Relaxed: a
- * change only has to be seen at some next run. */
+/* The budget of one run as rt_coop_set left it, UINT_MAX when off (so
+ * that filling it is one load and one store). Relaxed: a change only has
+ * to be seen at some next run. */
 extern atomic_uint rt__coop_per_run;
 
-/* The budget of one run (UINT_MAX when off). For the schedulers, before
- * each run of a task: inline, since a poll or a resume pays for it. */
+/* The budget of one run (UINT_MAX when off). */
 static inline unsigned rt__coop_budget(void)
 {
-    unsigned b = atomic_load_explicit(&rt__coop_per_run, memory_order_relaxed);
-    return b ? b : UINT_MAX;
+    return atomic_load_explicit(&rt__coop_per_run, memory_order_relaxed);
 }
 
-/* The schedulers: a task starts running (stackless: a poll; stackful: the
- * thread is resumed). */
-static inline void rt__coop_begin(void)
+/* The schedulers, on each of their OS threads before the first run:
+ * `clock` is the counter that moves at every run of a task there, written
+ * by this thread only. Returns the clock it replaces (a scheduler run
+ * inside a task of another), for rt__coop_leave. */
+static inline const uint64_t *rt__coop_enter(const uint64_t *clock)
 {
-    rt__coop_left = rt__coop_budget();
+    const uint64_t *was = rt__coop_clock;
+    rt__coop_clock = clock;
+    rt__coop_run = ~*clock; /* the first operation fills the budget */
+    return was;
+}
+
+/* The schedulers, when no task runs on this thread any more: puts back
+ * the clock rt__coop_enter returned (NULL: leaf calls made from now on are
+ * never refused). */
+static inline void rt__coop_leave(const uint64_t *was)
+{
+    rt__coop_clock = was;
+    if (was)
+        rt__coop_run = ~*was;
+}
+
+/* A run the clock does not count (the stackless root future's poll): a
+ * fresh budget now. */
+static inline void rt__coop_refill(void)
+{
+    if (rt__coop_clock) {
+        rt__coop_run = *rt__coop_clock;
+        rt__coop_left = rt__coop_budget();
+    }
 }
 
 /* Whether rt_coop_take refused an operation since the last call, clearing
@@ -69,22 +105,26 @@ static inline void rt__coop_begin(void)
  * changed OS thread since it last touched one (a green thread). */
 bool rt__coop_take_refusal(void);
 
-/* The schedulers: no task runs on this thread from now on (a run ended):
- * leaf calls made outside a run are never refused. */
-static inline void rt__coop_end(void)
-{
-    rt__coop_left = UINT_MAX;
-}
-
 /* Takes one unit of the running task's budget. Returns true when the
  * operation may go on; false when the budget was spent: the task's waker
- * (cx's) has been woken, the budget refilled for its next run, and the
- * operation must return RT_PENDING without doing anything. */
+ * (cx's) has been woken, the budget refilled (a stackful yield that finds
+ * nobody else to run comes back in the same run), and the operation must
+ * return RT_PENDING without doing anything. */
 static inline bool rt_coop_take(const struct rt_cx *cx)
 {
-    unsigned left = rt__coop_left;
-    if (left == UINT_MAX)
+    const uint64_t *clock = rt__coop_clock;
+    if (!clock)
         return true;
+    uint64_t now = *clock;
+    unsigned left = rt__coop_left;
+    if (now != rt__coop_run) { /* a new run */
+        rt__coop_run = now;
+        left = rt__coop_budget();
+    }
+    if (left == UINT_MAX) {
+        rt__coop_left = left;
+        return true;
+    }
     if (left > 0) {
         rt__coop_left = left - 1;
         return true;

@@ -78,7 +78,7 @@ def check(out, where):
     if backend == "stackful":
         # The bt after `green-thread <id of parked_level1>`.
         bt = out[out.index("frames from #1 are its own"):]
-        want = ["gt_park", "parked_level3", "parked_level2", "parked_level1"]
+        want = ["gt__park", "parked_level3", "parked_level2", "parked_level1"]
         at = 0
         for fn in want:
             m = re.search(r"#\d+ .* in %s \(" % fn, bt[at:])
@@ -98,6 +98,12 @@ def check(out, where):
             "recv %s" % (READY["deep_line"], READY["deep"])
         if want not in out:
             fail("%s: the await chain lacks %r" % (where, want), out)
+    if "Python Exception" in out or "Error occurred in Python" in out:
+        fail("%s: a command of the extension failed" % where, out)
+    # info rt: the scheduler and each of its workers.
+    if backend == "stackful" and not re.search(
+            r"worker 0 on (thread \d+|no thread now): ", out):
+        fail("%s: info rt lists no worker 0" % where, out)
     # A sleep names its time left (live) or its deadline (core file).
     line = line_of(out, "parked_sleeper")
     left = " s left" if where == "live" else ", deadline "

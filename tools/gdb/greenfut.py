@@ -272,11 +272,22 @@ def green_threads():
         gdb.lookup_type("struct gt__thread")
     except gdb.error:
         return out  # no stackful backend in this program
+    seen = set()
     for th, s in per_thread("gt__current_sched"):
+        if int(s) in seen:
+            continue  # another worker of a scheduler already listed
+        seen.add(int(s))
         ts = [container_of(n, "struct gt__thread", "all")
               for n in list_nodes(s["threads"])]
         out.append((th, s, ts))
     return out
+
+
+def workers_of(s):
+    """[(index, OS thread or None, gt__worker)] of stackful scheduler s."""
+    where = {int(w): th for th, w in per_thread("gt__cur_worker")}
+    return [(i, where.get(int(s["wk"][i].address)), s["wk"][i])
+            for i in range(int(s["n"]))]
 
 
 def thread_wait(t):
@@ -559,10 +570,25 @@ class InfoRt(gdb.Command):
 
     def invoke(self, arg, from_tty):
         for th, s, ts in green_threads():
-            print("stackful scheduler %#x on thread %d: %d live, %d "
+            ws = workers_of(s)
+            # One worker counts its runnable threads itself, several in s.
+            runnable = int(s["runnable"]) if len(ws) > 1 else \
+                int(ws[0][2]["runnable"])
+            print("stackful scheduler %#x: %d worker(s), %d live, %d "
                   "runnable, %d parked, %d switches" % (
-                      int(s), th.num, int(s["live"]), int(s["runnable"]),
-                      int(s["parked"]), int(s["switches"])))
+                      int(s), len(ws), int(s["live"]), runnable,
+                      int(s["parked"]),
+                      sum(int(w["switches"]) for _, _, w in ws)))
+            for i, wth, w in ws:
+                cur = w["current"]
+                if int(cur) == int(w["main"].address):
+                    doing = "in its loop"
+                else:
+                    doing = "running green thread %d (%s)" % (
+                        int(cur["id"]), cur["name"].string())
+                print("  worker %d on %s: %s, %d switches" % (
+                    i, "thread %d" % wth.num if wth else "no thread now",
+                    doing, int(w["switches"])))
             reactor(s["reactor"])
         for th, ts, tasks in executors():
             print("stackless executor on thread %d: %d pending, %d polls"
