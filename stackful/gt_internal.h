@@ -89,16 +89,18 @@ struct gt__thread {
     union {
         void *result;              /* fn's return, read by gt_join: once DONE */
         const void *waiting_frame; /* while PARKED only: the portable
-                                      frame parked in (rt_stackful_park,
-                                      which clears it), for the dump */
+                                      frame parked in (set by every park,
+                                      NULL for gt_park's), for the dump */
     };
     struct gt__thread *joiner; /* the thread parked in gt_join on us;
                                   several workers: under s->ids_lock */
-    const char *waiting;       /* gt_park's `what`, for deadlock reports */
+    const char *waiting;       /* gt_park's `what`, for deadlock reports
+                                  and the dump: read only while PARKED */
     int waiting_fd;            /* fd of an IO wait, -1 otherwise */
     void (*cancel)(void *arg); /* gt__site.cancel, set at spawn; run on
                                   `arg` at teardown if fn never ended */
-    struct rt_waker waker;     /* {&gt__waker_vt, this}, borrowed by gt_cx */
+    struct rt_waker waker;     /* {&waker_vt or &waker_vt_mt (thread.c),
+                                  this}, borrowed by gt_cx */
     struct rt_remote remote;   /* one worker: other threads' wakes, clones
                                   and drops */
     struct gt__stack stack;    /* the memory this block sits in */

@@ -47,8 +47,8 @@ static inline void gt__park(const char *what, const void *frame)
     self->waiting_frame = frame;
     wk->s->parked++;
     switch_to(wk, self, pick(wk));
-    self->waiting = NULL;
-    self->waiting_frame = NULL;
+    /* waiting and waiting_frame are read only while PARKED: left as they
+     * are. */
     self->notified = false; /* the wake that resumed us may also have set it */
 }
 

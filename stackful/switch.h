@@ -70,7 +70,7 @@ static inline struct gt__worker *land(transfer_t tr)
     const void *bottom = NULL;
     size_t size = 0;
     gt__san_finish(self->san_fake, &bottom, &size);
-    if (prev == &wk->main) {
+    if (GT__ASAN && prev == &wk->main) { /* what ASan said of its stack */
         wk->main.san_bottom = bottom;
         wk->main.san_size = size;
     }

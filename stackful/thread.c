@@ -25,7 +25,7 @@
 #define GT_COLOURS 16u
 #endif
 
-static const struct rt_waker_vtable waker_vt;
+static const struct rt_waker_vtable waker_vt, waker_vt_mt;
 
 /* ---- lifetime */
 
@@ -172,52 +172,34 @@ static void remote_run(struct rt_remote *node)
     rt_owner_run(&thread_owner, node, &thread_of_node(node)->refs);
 }
 
-/* Each entry: with several workers (t->s->ws, fixed before the thread
- * exists) the atomic protocol of gt_internal.h, from any thread; with one,
- * the owner-thread protocol of owner.h. */
+/* Two vtables, one per protocol: with one worker the owner-thread
+ * protocol of owner.h (waker_vt), with several the atomic protocol of
+ * gt_internal.h from any thread (waker_vt_mt). A thread's waker has one or
+ * the other from its spawn (t->s->ws is fixed before any thread exists),
+ * so no entry has to ask which. */
 static struct rt_waker waker_clone(void *data)
 {
     struct gt__thread *t = data;
-    if (t->s->ws)
-        __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
-    else
-        rt_owner_clone(&thread_owner, &t->remote, &t->refs);
+    rt_owner_clone(&thread_owner, &t->remote, &t->refs);
     return (struct rt_waker){&waker_vt, t};
-}
-
-/* waker_wake with several workers, out of line so that the one-worker
- * path saves no register for it. */
-static __attribute__((noinline)) void waker_wake_mt(struct gt__thread *t)
-{
-    wake_mt(t);
-    unref_mt(t);
 }
 
 static void waker_wake(void *data)
 {
     struct gt__thread *t = data;
-    if (t->s->ws)
-        waker_wake_mt(t);
-    else
-        rt_owner_wake(&thread_owner, &t->remote, &t->refs);
+    rt_owner_wake(&thread_owner, &t->remote, &t->refs);
 }
 
 static void waker_wake_by_ref(void *data)
 {
     struct gt__thread *t = data;
-    if (t->s->ws)
-        wake_mt(t);
-    else
-        rt_owner_wake_by_ref(&thread_owner, &t->remote);
+    rt_owner_wake_by_ref(&thread_owner, &t->remote);
 }
 
 static void waker_drop(void *data)
 {
     struct gt__thread *t = data;
-    if (t->s->ws)
-        unref_mt(t);
-    else
-        rt_owner_drop(&thread_owner, &t->remote, &t->refs);
+    rt_owner_drop(&thread_owner, &t->remote, &t->refs);
 }
 
 static const struct rt_waker_vtable waker_vt = {
@@ -225,6 +207,36 @@ static const struct rt_waker_vtable waker_vt = {
     .wake = waker_wake,
     .wake_by_ref = waker_wake_by_ref,
     .drop = waker_drop,
+};
+
+static struct rt_waker waker_clone_mt(void *data)
+{
+    struct gt__thread *t = data;
+    __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+    return (struct rt_waker){&waker_vt_mt, t};
+}
+
+static void waker_wake_mt(void *data)
+{
+    wake_mt(data);
+    unref_mt(data);
+}
+
+static void waker_wake_by_ref_mt(void *data)
+{
+    wake_mt(data);
+}
+
+static void waker_drop_mt(void *data)
+{
+    unref_mt(data);
+}
+
+static const struct rt_waker_vtable waker_vt_mt = {
+    .clone = waker_clone_mt,
+    .wake = waker_wake_mt,
+    .wake_by_ref = waker_wake_by_ref_mt,
+    .drop = waker_drop_mt,
 };
 
 void gt__thread_unref(struct gt__thread *t)
@@ -295,7 +307,7 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     t->entry = at->entry ? at->entry : (uintptr_t)fn;
     t->arg = arg;
     t->waiting_fd = -1;
-    t->waker = (struct rt_waker){&waker_vt, t};
+    t->waker = (struct rt_waker){s->ws ? &waker_vt_mt : &waker_vt, t};
     t->refs = 2; /* the scheduler's and the id's */
     rt_remote_init(&t->remote, remote_run);
     rt_list_init(&t->link);

@@ -264,53 +264,64 @@ int fut_worker(void)
     return fut__current ? 0 : -EPERM;
 }
 
+/* Two vtables, one per protocol: with one worker the owner-thread
+ * protocol of owner.h (fut__task_waker_vt), with several the atomic one
+ * above from any thread (fut__task_waker_vt_mt). Every waker of a task
+ * comes from fut__task_run or fut__task_run_mt, which pick by the
+ * executor's worker count, so no entry has to ask which. */
 static struct rt_waker waker_clone(void *data)
 {
     struct fut__task *t = data;
-    if (t->tasks->ws)
-        __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
-    else
-        rt_owner_clone(&task_owner, &t->remote, &t->refs);
+    rt_owner_clone(&task_owner, &t->remote, &t->refs);
     return (struct rt_waker){&fut__task_waker_vt, t};
-}
-
-/* waker_wake with several workers, out of line so that the one-worker
- * path saves no register for it. */
-static __attribute__((noinline)) void waker_wake_mt(struct fut__task *t)
-{
-    fut__task_wake_mt(t);
-    unref_mt(t);
 }
 
 static void waker_wake(void *data)
 {
     struct fut__task *t = data;
-    if (t->tasks->ws)
-        waker_wake_mt(t);
-    else
-        rt_owner_wake(&task_owner, &t->remote, &t->refs);
+    rt_owner_wake(&task_owner, &t->remote, &t->refs);
 }
 
 static void waker_wake_by_ref(void *data)
 {
     struct fut__task *t = data;
-    if (t->tasks->ws)
-        fut__task_wake_mt(t);
-    else
-        rt_owner_wake_by_ref(&task_owner, &t->remote);
+    rt_owner_wake_by_ref(&task_owner, &t->remote);
 }
 
 static void waker_drop(void *data)
 {
     struct fut__task *t = data;
-    if (t->tasks->ws)
-        unref_mt(t);
-    else
-        rt_owner_drop(&task_owner, &t->remote, &t->refs);
+    rt_owner_drop(&task_owner, &t->remote, &t->refs);
 }
 
 const struct rt_waker_vtable fut__task_waker_vt = {
     waker_clone, waker_wake, waker_wake_by_ref, waker_drop};
+
+static struct rt_waker waker_clone_mt(void *data)
+{
+    struct fut__task *t = data;
+    __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+    return (struct rt_waker){&fut__task_waker_vt_mt, t};
+}
+
+static void waker_wake_mt(void *data)
+{
+    fut__task_wake_mt(data);
+    unref_mt(data);
+}
+
+static void waker_wake_by_ref_mt(void *data)
+{
+    fut__task_wake_mt(data);
+}
+
+static void waker_drop_mt(void *data)
+{
+    unref_mt(data);
+}
+
+const struct rt_waker_vtable fut__task_waker_vt_mt = {
+    waker_clone_mt, waker_wake_mt, waker_wake_by_ref_mt, waker_drop_mt};
 
 /* The frame is done (or abandoned): release it and everyone waiting. */
 static void finish_mt(struct fut__tasks *ts, struct fut__task *t)
@@ -377,7 +388,7 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
         &t->flags, &f, (uint8_t)((f & ~FUT__NOTIFIED) | FUT__RUNNING), true,
         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         continue;
-    struct rt_waker w = {&fut__task_waker_vt, t}; /* borrowed, no ref */
+    struct rt_waker w = {&fut__task_waker_vt_mt, t}; /* borrowed, no ref */
     struct rt_cx cx = {&w};
     fut__polling = t;
     fut__wait_note = NULL;

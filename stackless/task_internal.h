@@ -236,8 +236,10 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t);
 bool fut__task_borrow(struct fut__task *t);
 void fut__task_give_back(struct fut__task *t);
 
-/* The task waker: data is the task. */
+/* The task wakers: data is the task; _mt is the one of executors with
+ * several workers (task.c says why there are two). */
 extern const struct rt_waker_vtable fut__task_waker_vt;
+extern const struct rt_waker_vtable fut__task_waker_vt_mt;
 
 /* fut_frame_alloc for a frame that holds its own output: the output slot
  * is the `out_size` bytes at `out_at` inside the frame (the future writes

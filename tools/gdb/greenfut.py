@@ -601,7 +601,10 @@ def waker_of(w):
     if not int(w["vt"]):
         return "-"
     for kind, vt, typ in (("green thread", "waker_vt", "struct gt__thread"),
-                          ("task", "fut__task_waker_vt", "struct fut__task")):
+                          ("green thread", "waker_vt_mt", "struct gt__thread"),
+                          ("task", "fut__task_waker_vt", "struct fut__task"),
+                          ("task", "fut__task_waker_vt_mt",
+                           "struct fut__task")):
         try:
             if int(w["vt"]) == int(gdb.parse_and_eval("&" + vt)):
                 t = w["data"].cast(gdb.lookup_type(typ).pointer())
