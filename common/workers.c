@@ -491,14 +491,18 @@ static int idle_turn(struct rt_worker *w)
         if (ws->ops->live(ws->ctx) == 0) {
             rt_workers_stop(ws, 0);
         } else if (!rt_reactor_has_waiters(r)) {
-            pthread_mutex_lock(&ws->park_lock);
-            bool all = ws->nparked == ws->n - 1;
-            pthread_mutex_unlock(&ws->park_lock);
             /* Every other worker parked after finding nothing, nothing is
              * queued, and the reactor can wake nobody: no task can ever
              * run again. Otherwise a busy worker may still wake someone:
-             * wait for its push's notify. */
-            if (all && !anything_queued(ws)) {
+             * wait for its push's notify. Both are read under park_lock: a
+             * listed worker that was woken leaves the list (under that
+             * lock) before it clears its kicked flag or takes from its
+             * inbox, so while the lock is held the reason it was woken
+             * stays visible to anything_queued. */
+            pthread_mutex_lock(&ws->park_lock);
+            bool dead = ws->nparked == ws->n - 1 && !anything_queued(ws);
+            pthread_mutex_unlock(&ws->park_lock);
+            if (dead) {
                 ws->ops->deadlock(ws->ctx);
                 rt_workers_stop(ws, -EDEADLK);
             } else {
