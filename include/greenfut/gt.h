@@ -144,7 +144,9 @@ struct gt_stats {
     size_t threads_runnable;     /* on the ready queue */
     uint64_t switches;           /* jump_fcontext calls by this scheduler */
     uint64_t spawned;            /* gt_spawn successes */
-    size_t stacks_guarded;       /* live stacks with their own guard mapping */
+    size_t stacks_guarded;       /* live stacks with their own guard mapping
+                                    (with copy stacks, each worker's run
+                                    stack and its copier's count here) */
     size_t stacks_slab;          /* live stacks carved from slabs */
     size_t stacks_slab_guarded;  /* of those, with a guard below that faults
                                     at once (all of them with guard regions;
