@@ -11,12 +11,26 @@
  * Params: D. Checks each task's yield count and that every parked task is
  * woken by close. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include <greenfut/rt.h>
 
 #define YIELDS 1000000L
 #define PARKED 10000L
+
+/* The backend column: "stackful-copy" for the copy-stack rows (the
+ * stackful build run with RT_STACK_MODE=copy: every task on its worker's
+ * shared run stack, docs/stackful.md), else the backend's name. */
+static const char *backend_label(void)
+{
+#if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
+    const char *mode = getenv("RT_STACK_MODE");
+    if (mode && strcmp(mode, "copy") == 0)
+        return "stackful-copy";
+#endif
+    return rt_backend_name();
+}
 
 struct level {
     RT_FRAME;
@@ -129,10 +143,10 @@ int main(int argc, char **argv)
         double s[BH_MAX_RUNS];
         for (int r = 0; r < a.runs; r++)
             s[r] = (double)run(d, 2, 0) / (2.0 * YIELDS);
-        bh_row("depth", rt_backend_name(), d, "ns_per_resume", "ns", s, a.runs);
+        bh_row("depth", backend_label(), d, "ns_per_resume", "ns", s, a.runs);
         for (int r = 0; r < a.runs; r++)
             s[r] = bh_in_child(park_bytes, d);
-        bh_row("depth", rt_backend_name(), d, "bytes_per_task", "bytes", s,
+        bh_row("depth", backend_label(), d, "bytes_per_task", "bytes", s,
                a.runs);
     }
     return 0;

@@ -18,6 +18,19 @@
 #include <stdio.h>
 #endif
 
+/* The backend column: "stackful-copy" for the copy-stack rows (the
+ * stackful build run with RT_STACK_MODE=copy: every task on its worker's
+ * shared run stack, docs/stackful.md), else the backend's name. */
+static const char *backend_label(void)
+{
+#if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
+    const char *mode = getenv("RT_STACK_MODE");
+    if (mode && strcmp(mode, "copy") == 0)
+        return "stackful-copy";
+#endif
+    return rt_backend_name();
+}
+
 struct parked {
     RT_FRAME;
     struct rt_chan *ch;
@@ -117,9 +130,9 @@ int main(int argc, char **argv)
             s[r] = v[0];
             k[r] = v[1];
         }
-        bh_row("park", rt_backend_name(), a.params[p], "bytes_per_task",
-               "bytes", s, a.runs);
-        bh_row("park", rt_backend_name(), a.params[p], "kernel_bytes_per_task",
+        bh_row("park", backend_label(), a.params[p], "bytes_per_task", "bytes",
+               s, a.runs);
+        bh_row("park", backend_label(), a.params[p], "kernel_bytes_per_task",
                "bytes", k, a.runs);
     }
     return 0;

@@ -311,6 +311,10 @@ def jobs(size, trees):
     return out
 
 
+# Plots that a block further down adds: {file: plot()'s series tuple}.
+EXTRA_PLOTS = {}
+
+
 def plot(rows, outdir):
     """PNG plots with gnuplot; returns the files written, or None when
     gnuplot is not installed."""
@@ -322,12 +326,15 @@ def plot(rows, outdir):
     series = {
         "park.png": ("park", "bytes_per_task", "tasks parked (N)",
                      "bytes per parked task", True,
-                     ["stackful", "stackless", "baseline:pthread"]),
+                     ["stackful", "stackless", "baseline:pthread",
+                      "stackful-copy"]),
         "depth.png": ("depth", "ns_per_resume", "await depth D",
-                      "ns per resume", True, ["stackful", "stackless"]),
+                      "ns per resume", True,
+                      ["stackful", "stackless", "stackful-copy"]),
         "yield.png": ("yield", "ns_per_yield", "tasks (N)", "ns per yield",
                       False, ["stackful", "stackless"]),
     }
+    series.update(EXTRA_PLOTS)
     with tempfile.TemporaryDirectory() as tmp:
         for name, (w, m, xl, yl, logy, backends) in series.items():
             plots = []
@@ -610,6 +617,108 @@ def write_results_md(path, rows, *args):  # noqa: F811
                     "both backends (what each shows: docs/labs.md):\n\n" +
                     lab_table(rows) + "\n")
 # ---- end of the labs' block -----------------------------------------------
+
+
+# ---- Copy stacks (docs/stackful.md) ---------------------------------------
+# The third stack mode of the stackful backend: `park` and `depth` again on
+# the stackful build with RT_STACK_MODE=copy (rows with backend
+# stackful-copy), and copy_resume (bench/bench_sf_copy_resume.c: a resume
+# against the bytes it copies, beside a guarded-stack resume and a raw
+# jump_fcontext). They run at every size, after the workloads; their rows
+# go to a table of their own. This block only extends the functions above.
+COPY_BACKEND = "stackful-copy"
+COPY_PARAMS = {
+    "quick": {"park": [1000, 10000], "depth": [1, 16],
+              "copy_resume": [8, 128, 512, 2048, 8192]},
+    "default": {"park": [1000, 10000, 100000], "depth": [1, 4, 16, 64],
+                "copy_resume": [8, 128, 512, 2048, 8192]},
+    "full": {"park": [1000, 10000, 100000, 1000000],
+             "depth": [1, 4, 16, 64],
+             "copy_resume": [8, 128, 512, 2048, 8192]},
+}
+EXTRA_PLOTS["copy_resume.png"] = (
+    "copy_resume", "ns_per_resume", "bytes of locals live at the switch (B)",
+    "ns per resume", True, [COPY_BACKEND, "stackful", "baseline:fcontext"])
+
+
+def copy_jobs(size, trees):
+    """(label, argv) of the copy-stack rows, all on the stackful tree."""
+    runs = ["--runs", str(SIZES[size]["runs"])]
+    bench = os.path.join(trees["stackful"], "bench")
+    ps = COPY_PARAMS[size]
+    out = [("%s on %s" % (w, COPY_BACKEND),
+            ["env", "RT_STACK_MODE=copy", os.path.join(bench, "bench_" + w)]
+            + runs + [str(p) for p in ps[w]]) for w in ("park", "depth")]
+    out.append(("copy_resume", [os.path.join(bench, "bench_sf_copy_resume")]
+                + runs + [str(p) for p in ps["copy_resume"]]))
+    return out
+
+
+def copy_table(rows):
+    """The copy-stack rows beside the stackful backend's own-stack rows of
+    the same workload, parameter and metric (and copy_resume's baseline)."""
+    out = ["| workload | param | metric | stackful (own stack) | "
+           "stackful-copy | copy/own | raw fcontext |",
+           "|---|---:|---|---:|---:|---:|---:|"]
+    by = {(r["workload"], r["backend"], r["param"], r["metric"]): r["value"]
+          for r in rows}
+    for r in rows:
+        if r["backend"] != COPY_BACKEND:
+            continue
+        k = (r["workload"], r["param"], r["metric"])
+        own = by.get((k[0], "stackful", k[1], k[2]))
+        raw = by.get((k[0], "baseline:fcontext", k[1], k[2]))
+        rel = ratio(r["value"], own)
+        out.append("| %s | %s | %s | %s | %s | %s | %s |"
+                   % (k[0], k[1] or "-", k[2], fmt(own), fmt(r["value"]),
+                      fmt(rel) + ("x" if rel else ""), fmt(raw)))
+    return "\n".join(out)
+
+
+def has_copy(rows):
+    return any(r["backend"] == COPY_BACKEND for r in rows)
+
+
+_build_before_copy = build
+_jobs_before_copy = jobs
+_table_before_copy = build_table
+_tables_before_copy = generated_tables
+_page_before_copy = write_results_md
+
+
+def build(backend, tree):  # noqa: F811  (extends the builds above)
+    _build_before_copy(backend, tree)
+    if backend == "stackful":
+        run(["cmake", "--build", tree, "--target", "bench_sf_copy_resume"],
+            stdout=subprocess.DEVNULL)
+
+
+def jobs(size, trees):  # noqa: F811
+    return _jobs_before_copy(size, trees) + copy_jobs(size, trees)
+
+
+def build_table(rows):  # noqa: F811  (copy_resume has its own table)
+    return _table_before_copy([r for r in rows
+                               if r["workload"] != "copy_resume"])
+
+
+def generated_tables(rows):  # noqa: F811
+    tables = _tables_before_copy(rows)
+    if has_copy(rows):
+        tables.append(copy_table(rows))
+    return tables
+
+
+def write_results_md(path, rows, *args):  # noqa: F811
+    _page_before_copy(path, rows, *args)
+    if has_copy(rows):
+        with open(path, "a") as f:
+            f.write("\n## Copy stacks\n\nThe stackful backend with every "
+                    "task on its worker's shared run stack (RT_STACK_MODE="
+                    "copy), beside its own-stack rows; `copy_resume` is "
+                    "`bench/bench_sf_copy_resume.c` (docs/stackful.md):\n\n"
+                    + copy_table(rows) + "\n")
+# ---- end of the copy stacks' block ----------------------------------------
 
 
 def main(argv=None):

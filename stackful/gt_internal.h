@@ -64,6 +64,7 @@ struct gt__worker;
 struct rt_worker;
 struct rt_workers;
 struct rt_watchdog;
+struct gt__copy_run;
 
 struct gt__thread {
     fcontext_t ctx;      /* saved context; written by whoever lands after
@@ -137,6 +138,8 @@ struct gt__worker {
     struct rt_watchdog *watchdog; /* this worker's blocking detector */
     void *altstack;               /* this OS thread's overflow altstack */
     struct gt__thread main;       /* the worker's own context (its loop) */
+    struct gt__copy_run *copy;    /* copy stacks (copy.h): NULL until the
+                                     first copy-stack spawn publishes it */
 };
 
 struct gt__sched {

@@ -146,17 +146,23 @@ int gt_sleep(uint64_t ns)
         gt_yield();
         return 0;
     }
-    struct rt_timer tm;
-    rt_timer_init(&tm);
+    /* The timer heap writes into a queued node: a copy-stack thread's
+     * stack is not where it was while it is parked (copy.h). */
+    struct rt_timer own, *tm = &own;
+    if (self->stack.copy && !(tm = malloc(sizeof(*tm))))
+        return -ENOMEM;
+    rt_timer_init(tm);
     /* now + ns must not wrap into the past (UINT64_MAX would return at
      * once): the sum saturates at RT_DEADLINE_MAX, which no clock reading
      * reaches, as the portable RT_AWAIT_SLEEP's does. */
     uint64_t deadline = rt_deadline_after(ns);
     struct rt_cx cx = {&self->waker};
     int res = 0;
-    while (rt_poll_sleep_until(self->s->reactor, &tm, deadline, &cx, &res) ==
+    while (rt_poll_sleep_until(self->s->reactor, tm, deadline, &cx, &res) ==
            RT_PENDING)
         gt_park("sleep");
+    if (tm != &own)
+        free(tm);
     return res;
 }
 
@@ -598,6 +604,8 @@ int gt__run_at(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
     s->wk = &s->w0;
     rc = gt__stacks_init(&s->stacks, cfg->pool_max, cfg->guarded_max,
                          cfg->slab_bytes, cfg->slab_only != 0);
+    if (rc == 0)
+        rc = gt__stacks_mode(&s->stacks, (int)cfg->stack_mode);
     if (rc == 0 && n > 1)
         rc = workers_new(s, (unsigned)n);
     struct gt__worker *w0 = s->wk; /* worker 0: this OS thread */

@@ -86,6 +86,23 @@ int gt__stacks_init(struct gt__stacks *a, size_t pool_max, size_t guarded_max,
     return 0;
 }
 
+int gt__stacks_mode(struct gt__stacks *a, int mode)
+{
+    if (mode == 0) {
+        const char *env = getenv("RT_STACK_MODE");
+        if (!env || !env[0] || strcmp(env, "own") == 0)
+            mode = 1;
+        else if (strcmp(env, "copy") == 0)
+            mode = 2;
+        else
+            return -EINVAL;
+    }
+    if (mode != 1 && mode != 2)
+        return -EINVAL;
+    a->copy_default = mode == 2;
+    return 0;
+}
+
 static void slab_unmap(struct gt__stacks *a, struct gt__slab *sl)
 {
     rt_list_remove(&sl->link);
@@ -105,6 +122,13 @@ void gt__stacks_fini(struct gt__stacks *a)
         release(a, &a->pool[--a->pooled]);
     free(a->pool);
     a->pool = NULL;
+    while (a->nkept) {
+        struct gt__stack *k = &a->kept[--a->nkept];
+        gt__vg_deregister(k->vg_id);
+        release(a, k);
+    }
+    free(a->kept);
+    a->kept = NULL;
     struct rt_list *n;
     while ((n = rt_list_pop_front(&a->partial)))
         slab_unmap(a, RT_CONTAINER_OF(n, struct gt__slab, link));
@@ -248,9 +272,32 @@ int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
         rc = alloc_slab(a, size, out);
     if (rc != 0)
         return rc;
+    out->copy = false;
+    out->saved = out->cap = 0;
+    out->save = NULL;
     gt__san_unpoison(out->lo, out->size);
     out->vg_id = gt__vg_register(out->lo, out->lo + out->size);
     return 0;
+}
+
+int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
+                         struct gt__stack *out)
+{
+    if (a->nkept == a->kept_max) {
+        size_t n = a->kept_max ? 2 * a->kept_max : 8;
+        struct gt__stack *k = rt_sys_realloc(a->kept, n * sizeof(*k));
+        if (!k)
+            return -ENOMEM;
+        a->kept = k;
+        a->kept_max = n;
+    }
+    size_t pooled = a->pooled;
+    a->pooled = 0; /* a fresh mapping: no pooled stack of a thread's */
+    int rc = gt__stack_alloc(a, size, out);
+    a->pooled = pooled;
+    if (rc == 0)
+        a->kept[a->nkept++] = *out;
+    return rc;
 }
 
 /* Gives the memory back for good (no pool). */
@@ -307,6 +354,10 @@ static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
                     const char *name, uintptr_t entry)
 {
+    if (s->copy) { /* no stack of its own: the save buffer only */
+        free(s->save);
+        return;
+    }
     struct gt__stack copy = *s; /* s may live in the stack we give back */
     check_gap(a, &copy, id, name, entry); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
@@ -367,10 +418,14 @@ static size_t scan(const struct gt__stacks *a, const struct gt__stack *s,
 
 size_t gt__stack_used(const struct gt__stacks *a, const struct gt__stack *s)
 {
+    if (s->copy)
+        return s->saved;
     return scan(a, s, true);
 }
 
 size_t gt__stack_resident(const struct gt__stacks *a, const struct gt__stack *s)
 {
+    if (s->copy)
+        return s->cap;
     return scan(a, s, false);
 }

@@ -33,6 +33,11 @@
  * Freed stacks go to a bounded pool (reused by spawns of the same size); past
  * the pool a guarded stack is unmapped and a slab slot is given back with
  * MADV_DONTNEED, the slab being unmapped when its last slot is free.
+ *
+ * copy (stackful/copy.h): a thread owns no stack; its descriptor names its
+ * worker's shared run stack (a kept stack: allocated like any, given back
+ * only by gt__stacks_fini) and holds the heap buffer its used bytes are
+ * saved in while another thread runs there.
  */
 #ifndef RT_STACKFUL_STACK_H
 #define RT_STACKFUL_STACK_H
@@ -52,6 +57,14 @@ struct gt__stack {
     struct gt__slab *slab; /* NULL: guarded mode (own mapping) */
     unsigned slot;         /* index in the slab */
     unsigned vg_id;        /* Valgrind stack id */
+    /* Copy mode (copy != 0): lo..slab describe the home worker's run stack
+     * (zero until the first run); save holds `saved` bytes of cap, the
+     * frames from the saved stack pointer up to the run stack's top. All
+     * written by the home worker's copier (copy.c) only. */
+    bool copy;
+    uint32_t saved;
+    uint32_t cap;
+    char *save;
 };
 
 struct gt__stacks {
@@ -71,6 +84,10 @@ struct gt__stacks {
     struct rt_list full;      /* slabs without one */
     struct gt__stack *pool;   /* pool_max entries, [0, pooled) in use */
     size_t pooled;
+    bool copy_default;      /* spawns without a mode get copy stacks;
+                               fixed before the first spawn */
+    struct gt__stack *kept; /* stacks freed only by gt__stacks_fini */
+    size_t nkept, kept_max;
 };
 
 /* Sets up an allocator. pool_max, guarded_max (0: vm.max_map_count / 4) and
@@ -78,7 +95,19 @@ struct gt__stacks {
 int gt__stacks_init(struct gt__stacks *a, size_t pool_max, size_t guarded_max,
                     size_t slab_bytes, bool slab_only);
 
-/* Unmaps the pool and every slab; stacks still handed out become invalid. */
+/* Sets copy_default from `mode` (enum gt_stack_mode): GT_STACK_MODE_SCHED
+ * reads RT_STACK_MODE ("copy", "own", unset or empty). Returns 0 or
+ * -EINVAL (an unknown mode or value). */
+int gt__stacks_mode(struct gt__stacks *a, int mode);
+
+/* gt__stack_alloc for a stack that lives until gt__stacks_fini (a
+ * worker's copy-mode run stack and its copier's stack). Returns 0 or
+ * -ENOMEM. */
+int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
+                         struct gt__stack *out);
+
+/* Unmaps the pool, the kept stacks and every slab; stacks still handed out
+ * become invalid. */
 void gt__stacks_fini(struct gt__stacks *a);
 
 /* Hands out a stack of `size` usable bytes (a multiple of the page size):
@@ -87,11 +116,12 @@ void gt__stacks_fini(struct gt__stacks *a);
 int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out);
 
 /* Takes back a stack: to the pool when there is room, else unmapped or
- * returned to its slab. `s` may live inside the stack (it is copied first).
- * In slab mode, checks the gap below the stack and aborts with a report
- * naming thread `id` (and `name`, which may live in the stack, or be NULL,
- * and the function at `entry`, 0 for none) when the stack overflowed into
- * it. Formats nothing otherwise: this is on every thread's exit path. */
+ * returned to its slab; a copy-mode descriptor's save buffer is freed. `s` may
+ * live inside the stack (it is copied first). In slab mode, checks the gap
+ * below the stack and aborts with a report naming thread `id` (and `name`,
+ * which may live in the stack, or be NULL, and the function at `entry`, 0 for
+ * none) when the stack overflowed into it. Formats nothing otherwise: this is
+ * on every thread's exit path. */
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
                     const char *name, uintptr_t entry);
 
@@ -105,10 +135,10 @@ void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,
 const char *gt__slab_mode(void);
 
 /* Bytes from the top of `s` down to its lowest resident page (mincore), or
- * 0 when that cannot be read. */
+ * 0 when that cannot be read; copy mode: the bytes last saved. */
 size_t gt__stack_used(const struct gt__stacks *a, const struct gt__stack *s);
 
-/* Resident bytes of `s` (mincore). */
+/* Resident bytes of `s` (mincore); copy mode: its save buffer's size. */
 size_t gt__stack_resident(const struct gt__stacks *a,
                           const struct gt__stack *s);
 

@@ -10,13 +10,17 @@
  * Header-only, static inline: every caller (sched.c's park, yield and loop,
  * thread.c's entry) is on the handoff path, and a call into another
  * translation unit there would cost bench_handoff a call per switch.
- * Depends on gt_internal.h and runq.h (gt__thread_unref is thread.c's).
+ * Depends on gt_internal.h and runq.h (gt__thread_unref is thread.c's);
+ * with copy stacks (copy.h) every switch of the worker goes through
+ * copy.c's gt__switch_copy instead, whose copier lands the context that
+ * left as land() would.
  */
 #ifndef RT_STACKFUL_SWITCH_H
 #define RT_STACKFUL_SWITCH_H
 
 #include <stddef.h>
 
+#include "copy.h"
 #include "fcontext.h"
 #include "fiber_san.h"
 #include "gt_internal.h"
@@ -136,6 +140,11 @@ static inline transfer_t jump_balanced(fcontext_t to, void *data)
 static inline struct gt__worker *
 switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
 {
+    /* The one test copy stacks add here: never true on a worker that has
+     * run no copy-stack thread (a relaxed load is a plain mov). */
+    if (__builtin_expect(__atomic_load_n(&wk->copy, __ATOMIC_RELAXED) != NULL,
+                         0))
+        return gt__switch_copy(wk, from, to);
     wk->current = to;
     /* One writer; gt_stats may read it from another worker. It is also
      * the cooperative budget's clock (include/greenfut/coop.h): `to`'s run

@@ -1,5 +1,6 @@
 /* Green-thread lifetime: spawn (the control block at the top of the
- * thread's own stack), the first frame, the references and the waker.
+ * thread's own stack, or on the heap for a copy-stack thread: copy.h), the
+ * first frame, the references and the waker.
  *
  * Invariant: a block lives until its last reference is gone (the
  * scheduler's, the id's, one per waker clone; see gt_internal.h), and
@@ -14,10 +15,12 @@
 #include <string.h>
 
 #include <greenfut/check.h>
+#include "copy.h"
 #include "fiber_san.h"
 #include "owner.h"
 #include "runq.h"
 #include "switch.h"
+#include "sys.h"
 #include "watchdog_internal.h"
 
 /* Cache-line offsets of thread blocks (see spawn); -DGT_COLOURS=1 for none. */
@@ -65,6 +68,11 @@ void gt__thread_free(struct gt__thread *t)
     gt__tsan_free(&t->san_fake);
     if (rt__watchdog_noting())
         rt__watchdog_forget(t);
+    if (t->stack.copy) { /* its save buffer, then the heap block */
+        gt__stack_free(&s->stacks, &t->stack, t->id, NULL, 0);
+        free(t);
+        return;
+    }
     if (s->ws)
         rt_spin_lock_always(&s->stacks_lock);
     gt__stack_free(&s->stacks, &t->stack, t->id, t->name, t->entry);
@@ -89,13 +97,16 @@ static __attribute__((noinline)) void finish_mt(struct gt__thread *self)
 
 /* The first frame of every green thread (make_fcontext's entry): runs fn,
  * then switches away for good; the next context's land drops the
- * scheduler's reference. */
-_Noreturn static void entry(transfer_t tr)
+ * scheduler's reference. A copy-stack thread gives its worker's run stack
+ * up first: its frames there need no save any more. */
+_Noreturn void gt__thread_entry(transfer_t tr)
 {
     struct gt__worker *wk = land(tr);
     struct gt__thread *self = wk->current;
     self->result = self->fn(self->arg);
     wk = gt__here(); /* fn may have parked: another worker, maybe */
+    if (self->stack.copy)
+        wk->copy->owner = NULL;
     if (wk->rw) {
         finish_mt(self);
         switch_to(wk, self, pick_mt(wk, true));
@@ -262,6 +273,16 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     size_t arg_size = opts ? opts->arg_size : 0;
     if (arg_size > size / 4 || (arg_size && !arg))
         return -EINVAL;
+    int mode = opts ? (int)opts->stack_mode : GT_STACK_MODE_SCHED;
+    if (mode < GT_STACK_MODE_SCHED || mode > GT_STACK_MODE_COPY)
+        return -EINVAL;
+    bool copy = mode == GT_STACK_MODE_COPY ||
+                (mode == GT_STACK_MODE_SCHED && s->stacks.copy_default);
+    if (copy) {
+        int rc = gt__copy_ready(s);
+        if (rc)
+            return rc;
+    }
     /* One worker reserves the id's room first (nothing to undo after the
      * stack); several take the id under its lock, and the room with the
      * insert below, since another worker may fill the table meanwhile. */
@@ -278,27 +299,40 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
             return rc;
         id = s->next_id++;
     }
-    struct gt__stack st;
-    if (mt)
-        rt_spin_lock_always(&s->stacks_lock);
-    rc = gt__stack_alloc(&s->stacks, size, &st);
-    if (mt)
-        rt_spin_unlock(&s->stacks_lock, true);
-    if (rc)
-        return rc;
-    /* The block takes the top of the stack, lowered by 0..GT_COLOURS-1
-     * cache lines in turn; frames start below it. Every stack top has the
-     * same offset within its page, so without the colour every thread's
-     * block and hottest frames would compete for the same few cache sets
-     * when many threads take turns. bench_yield at N = 1000: 22.5 ns
-     * without, 20.0 ns with (three runs of 3, middle medians); none at
-     * N = 2 or in bench_park. Colouring whole pages as well (extra guard
-     * pages below each stack) made N = 10000 slower (55 vs 35 ns) and was
-     * dropped. The bytes above the block are never touched. */
-    size_t cb = (sizeof(struct gt__thread) + 63) & ~(size_t)63;
-    size_t colour = (size_t)((uint64_t)id % GT_COLOURS) * 64u;
-    struct gt__thread *t =
-        (struct gt__thread *)(void *)(st.lo + size - cb - colour);
+    struct gt__stack st = {.copy = copy};
+    struct gt__thread *t;
+    char *top;
+    if (copy) {
+        /* The block and the argument copy on the heap: the run stack is
+         * everyone's. Its context is made at its first run (copy.c). */
+        size_t cb = (sizeof(struct gt__thread) + 15) & ~(size_t)15;
+        t = rt_sys_malloc(cb + arg_size);
+        if (!t)
+            return -ENOMEM;
+        top = (char *)t + cb + arg_size;
+    } else {
+        if (mt)
+            rt_spin_lock_always(&s->stacks_lock);
+        rc = gt__stack_alloc(&s->stacks, size, &st);
+        if (mt)
+            rt_spin_unlock(&s->stacks_lock, true);
+        if (rc)
+            return rc;
+        /* The block takes the top of the stack, lowered by 0..GT_COLOURS-1
+         * cache lines in turn; frames start below it. Every stack top has
+         * the same offset within its page, so without the colour every
+         * thread's block and hottest frames would compete for the same few
+         * cache sets when many threads take turns. bench_yield at N =
+         * 1000: 22.5 ns without, 20.0 ns with (three runs of 3, middle
+         * medians); none at N = 2 or in bench_park. Colouring whole pages
+         * as well (extra guard pages below each stack) made N = 10000
+         * slower (55 vs 35 ns) and was dropped. The bytes above the block
+         * are never touched. */
+        size_t cb = (sizeof(struct gt__thread) + 63) & ~(size_t)63;
+        size_t colour = (size_t)((uint64_t)id % GT_COLOURS) * 64u;
+        t = (struct gt__thread *)(void *)(st.lo + size - cb - colour);
+        top = (char *)t;
+    }
     memset(t, 0, sizeof(*t));
     t->stack = st;
     t->s = s;
@@ -316,14 +350,16 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
         t->name[GT_NAME_MAX] = '\0';
     }
     /* A copied argument sits right below the block, 64-byte aligned; the
-     * thread's first frame starts below it. */
-    char *top = (char *)t;
+     * thread's first frame starts below it. In copy mode it follows the
+     * block on the heap. */
     if (arg_size) {
-        top = (char *)((uintptr_t)(top - arg_size) & ~(uintptr_t)63);
+        top = copy ? top - arg_size
+                   : (char *)((uintptr_t)(top - arg_size) & ~(uintptr_t)63);
         memcpy(top, arg, arg_size);
         t->arg = top;
     }
-    t->ctx = make_fcontext(top, (size_t)(top - st.lo), entry);
+    if (!copy)
+        t->ctx = make_fcontext(top, (size_t)(top - st.lo), gt__thread_entry);
     /* Everything the thread needs before it first runs: with several
      * workers it may run, on another worker, as soon as it is queued. */
     if (at->init)
@@ -342,6 +378,10 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
             gt__tsan_free(&t->san_fake);
             if (rt__watchdog_noting())
                 rt__watchdog_forget(t);
+            if (copy) {
+                free(t);
+                return rc;
+            }
             rt_spin_lock_always(&s->stacks_lock);
             gt__stack_free(&s->stacks, &st, id, NULL, 0);
             rt_spin_unlock(&s->stacks_lock, true);

@@ -65,6 +65,34 @@
 #define GT_STACK_MIN (16u * 1024u)
 /* Longest name kept (longer names are cut). */
 #define GT_NAME_MAX 31
+/* Usable bytes of the shared run stack of each worker in copy-stack mode
+ * (mapped with MAP_NORESERVE, so only the pages used are memory; a 64 KiB
+ * guard below it). A copy-stack thread may use this much stack at once. */
+#define GT_COPY_STACK_SIZE (1024u * 1024u)
+
+/* Where a green thread's frames live (docs/stackful.md compares them).
+ * - GT_STACK_MODE_SCHED: whatever the scheduler's default is (gt_config).
+ * - GT_STACK_MODE_OWN: a stack of its own, guarded or carved from a slab
+ *   (gt_config's guarded_max, slab_only).
+ * - GT_STACK_MODE_COPY: the thread runs on its worker's one shared run
+ *   stack; when another thread needs that stack, the used part of this
+ *   one's (from its saved stack pointer to the top) is copied into a save
+ *   buffer on the heap sized to fit, and copied back before it resumes. A
+ *   parked thread costs its control block, its argument copy and the bytes
+ *   it had in use, and a switch costs copies proportional to them. Pinned
+ *   to the worker it first runs on (as by gt_pin). Rule: while the thread
+ *   is parked (inside any call that may switch), pointers into its stack
+ *   are invalid for everyone else, exactly as for a stackless future's
+ *   locals: data handed to a waiter, another thread or a channel lives in
+ *   the thread's argument copy (arg_size), on the heap or in static
+ *   storage. The stack_size option is ignored (GT_COPY_STACK_SIZE is the
+ *   limit; past it the shared stack's guard faults and the overflow
+ *   report names the thread). */
+enum gt_stack_mode {
+    GT_STACK_MODE_SCHED = 0,
+    GT_STACK_MODE_OWN = 1,
+    GT_STACK_MODE_COPY = 2,
+};
 
 /* Per-spawn options; a NULL opts means all defaults. */
 struct gt_opts {
@@ -77,7 +105,12 @@ struct gt_opts {
                           thread's own stack and fn gets the copy, so the
                           caller's bytes may go away after gt_spawn (no
                           malloc; the copy dies with the thread). At most a
-                          quarter of the stack: more is -EINVAL */
+                          quarter of the stack: more is -EINVAL. In copy
+                          mode the copy sits in the control block's heap
+                          allocation, so it stays valid while parked */
+    enum gt_stack_mode stack_mode; /* 0 (GT_STACK_MODE_SCHED): the
+                                      scheduler's default; another value
+                                      than the three: -EINVAL */
 };
 
 /* Per-scheduler configuration for gt_run; NULL means all defaults. */
@@ -94,6 +127,14 @@ struct gt_config {
                            another; 0: RT_WORKERS from the environment if
                            set, else 1; RT_WORKERS_CPUS: one per online
                            CPU; at most RT_WORKERS_MAX */
+    enum gt_stack_mode stack_mode; /* the default of spawns that ask for
+                                      none (the root thread's too):
+                                      GT_STACK_MODE_SCHED reads
+                                      RT_STACK_MODE from the environment
+                                      ("copy" or "own"; unset or empty:
+                                      own; anything else: gt_run returns
+                                      -EINVAL), which is how a portable
+                                      program (rt_run) picks copy stacks */
 };
 
 /* Counters of the calling thread's scheduler, measured not estimated. */
@@ -103,7 +144,9 @@ struct gt_stats {
     size_t threads_runnable;     /* on the ready queue */
     uint64_t switches;           /* jump_fcontext calls by this scheduler */
     uint64_t spawned;            /* gt_spawn successes */
-    size_t stacks_guarded;       /* live stacks with their own guard mapping */
+    size_t stacks_guarded;       /* live stacks with their own guard mapping
+                                    (with copy stacks, each worker's run
+                                    stack and its copier's count here) */
     size_t stacks_slab;          /* live stacks carved from slabs */
     size_t stacks_slab_guarded;  /* of those, with a guard below that faults
                                     at once (all of them with guard regions;
@@ -139,9 +182,9 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
 
 /* Creates a green thread that will run fn(arg), queued behind the runnable
  * ones (the caller keeps running). Returns its id (> 0), or -EINVAL (fn
- * NULL, stack size below GT_STACK_MIN), -ENOMEM (no stack memory or no
- * mapping left: never a crash), -EPERM (not on a green thread). The caller
- * owns the id until gt_join. Never switches stacks. */
+ * NULL, stack size below GT_STACK_MIN, an unknown stack mode), -ENOMEM (no
+ * stack memory or no mapping left: never a crash), -EPERM (not on a green
+ * thread). The caller owns the id until gt_join. Never switches stacks. */
 int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts);
 
 /* Waits for thread `id` to end, stores its result in *result (if not NULL)
@@ -226,7 +269,8 @@ int gt_connect(int fd, const struct sockaddr *addr, socklen_t alen);
 /* Bytes of thread `id`'s stack that are in use or were, page-granular: the
  * distance from the stack's top down to its lowest resident page (mincore,
  * so no paint pass costs memory at spawn). A pooled stack remembers pages an
- * earlier owner touched. Returns the bytes or -ESRCH, -EPERM. */
+ * earlier owner touched. A copy-stack thread: the bytes its last save
+ * copied out (0 before any), exact. Returns the bytes or -ESRCH, -EPERM. */
 int64_t gt_stack_used(int64_t id);
 
 /* Fills *st with the calling scheduler's counters. Walks every live stack
