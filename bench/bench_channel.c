@@ -1,8 +1,11 @@
 /* channel: one producer sends M messages to one consumer through a bounded
  * channel of the given capacity. Metric ns_per_message = time from the
  * first send to the last receive / M. Params: capacity (0 = rendezvous).
- * Checks that every message arrived in order. */
+ * With --coop-budget N the cooperative budget is N (0: off) and the metric
+ * says so (bench/coop_flag.h). Checks that every message arrived in
+ * order. */
 #include "harness.h"
+#include "coop_flag.h"
 #include <greenfut/rt.h>
 
 #define MESSAGES 2000000L
@@ -61,6 +64,9 @@ int main(int argc, char **argv)
 {
     static const long long defaults[] = {0, 1, 1024, -1};
     struct bh_args a;
+    char coop[24], metric[64];
+    bench_coop_flag(&argc, argv, coop, sizeof(coop));
+    snprintf(metric, sizeof(metric), "ns_per_message%s", coop);
     bh_parse(argc, argv, defaults, &a);
     for (int p = 0; p < a.nparams; p++) {
         double s[BH_MAX_RUNS];
@@ -71,8 +77,8 @@ int main(int argc, char **argv)
                 bh_fail("channel: run failed");
             s[r] = (double)ns / (double)MESSAGES;
         }
-        bh_row("channel", rt_backend_name(), a.params[p], "ns_per_message",
-               "ns", s, a.runs);
+        bh_row("channel", rt_backend_name(), a.params[p], metric, "ns", s,
+               a.runs);
     }
     return 0;
 }

@@ -3,9 +3,12 @@
  * notification is one handoff: control moves from one task to the other.
  * (A rendezvous channel does the same with a message: workload `channel`,
  * capacity 0.) Metric ns_per_handoff = time of the exchange / handoffs.
- * Params: the number of handoffs (even). Checks that the two strictly
- * alternated and that every round happened. */
+ * Params: the number of handoffs (even). With --coop-budget N the
+ * cooperative budget is N (0: off) and the metric says so
+ * (bench/coop_flag.h). Checks that the two strictly alternated and that
+ * every round happened. */
 #include "harness.h"
+#include "coop_flag.h"
 #include <greenfut/rt.h>
 
 static long token; /* the round ping is in; pong answers with -token */
@@ -72,6 +75,9 @@ int main(int argc, char **argv)
 {
     static const long long defaults[] = {10000000, -1};
     struct bh_args a;
+    char coop[24], metric[64];
+    bench_coop_flag(&argc, argv, coop, sizeof(coop));
+    snprintf(metric, sizeof(metric), "ns_per_handoff%s", coop);
     bh_parse(argc, argv, defaults, &a);
     for (int p = 0; p < a.nparams; p++) {
         double s[BH_MAX_RUNS];
@@ -83,8 +89,8 @@ int main(int argc, char **argv)
                 bh_fail("handoff: run failed");
             s[r] = (double)ns / (double)(2 * rounds);
         }
-        bh_row("handoff", rt_backend_name(), 2 * rounds, "ns_per_handoff", "ns",
-               s, a.runs);
+        bh_row("handoff", rt_backend_name(), 2 * rounds, metric, "ns", s,
+               a.runs);
     }
     return 0;
 }

@@ -527,13 +527,23 @@ def write_docs(csv_path):
 # the results page rather than into the comparison table. This block only
 # extends the functions defined above (build, jobs, build_table,
 # generated_tables, write_results_md): the rest of the runner is unchanged.
-LABS = ["cpu", "blocking", "locals", "recursion", "memory", "cancel"]
+LABS = ["coop", "cpu", "blocking", "locals", "recursion", "memory", "tls",
+        "cancel"]
 # The parameters per size (each lab documents its own); runs as the size's.
 LAB_PARAMS = {
-    "quick": {"cpu": [100], "memory": [2000], "recursion": [1, 64]},
-    "default": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
-    "full": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
+    "quick": {"coop": [50000], "cpu": [100], "memory": [2000],
+              "recursion": [1, 64]},
+    "default": {"coop": [200000], "cpu": [300], "memory": [8000],
+                "recursion": [1, 256]},
+    "full": {"coop": [200000], "cpu": [300], "memory": [8000],
+             "recursion": [1, 256]},
 }
+# The cooperative budget's before and after (lab 1 in docs/labs.md): these
+# workloads run again with the budget off (--coop-budget 0,
+# bench/coop_flag.h), at the size's parameters. Their rows carry the
+# metric with the suffix _coop_off and sit in the comparison table next to
+# the rows with the budget on.
+COOP_OFF = ["handoff", "channel"]
 
 
 def is_lab(row):
@@ -550,6 +560,15 @@ def lab_jobs(size, trees):
             out.append(("lab %s on %s" % (lab, b), [exe] + runs +
                         [str(p) for p in LAB_PARAMS[size].get(lab, [])]))
     return out
+
+
+def coop_off_jobs(size, trees):
+    """(label, argv) of the COOP_OFF workloads with the budget off."""
+    s = SIZES[size]
+    return [("%s on %s, budget off" % (w, b),
+             [os.path.join(trees[b], "bench", "bench_" + w), "--coop-budget",
+              "0", "--runs", str(s["runs"])] + [str(p) for p in s[w]])
+            for w in COOP_OFF for b in BACKENDS]
 
 
 def lab_table(rows):
@@ -588,7 +607,8 @@ def build(backend, tree):  # noqa: F811  (extends the build above)
 
 
 def jobs(size, trees):  # noqa: F811
-    return _jobs_workloads(size, trees) + lab_jobs(size, trees)
+    return (_jobs_workloads(size, trees) + coop_off_jobs(size, trees) +
+            lab_jobs(size, trees))
 
 
 def build_table(rows):  # noqa: F811
