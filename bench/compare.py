@@ -531,7 +531,7 @@ LABS = ["coop", "cpu", "blocking", "locals", "recursion", "memory", "tls",
         "cancel"]
 # The parameters per size (each lab documents its own); runs as the size's.
 LAB_PARAMS = {
-    "quick": {"coop": [50000], "cpu": [100], "memory": [2000],
+    "quick": {"coop": [100000], "cpu": [100], "memory": [2000],
               "recursion": [1, 64]},
     "default": {"coop": [200000], "cpu": [300], "memory": [8000],
                 "recursion": [1, 256]},
@@ -539,10 +539,10 @@ LAB_PARAMS = {
              "recursion": [1, 256]},
 }
 # The cooperative budget's before and after (lab 1 in docs/labs.md): these
-# workloads run again with the budget off (--coop-budget 0,
-# bench/coop_flag.h), at the size's parameters. Their rows carry the
-# metric with the suffix _coop_off and sit in the comparison table next to
-# the rows with the budget on.
+# workloads run with --coop-off (bench/coop_flag.h), so that each of their
+# repetitions runs again with the budget off, right after the one with it
+# on. Those rows carry the metric with the suffix _coop_off and sit in the
+# comparison table next to the rows with the budget on.
 COOP_OFF = ["handoff", "channel"]
 
 
@@ -560,15 +560,6 @@ def lab_jobs(size, trees):
             out.append(("lab %s on %s" % (lab, b), [exe] + runs +
                         [str(p) for p in LAB_PARAMS[size].get(lab, [])]))
     return out
-
-
-def coop_off_jobs(size, trees):
-    """(label, argv) of the COOP_OFF workloads with the budget off."""
-    s = SIZES[size]
-    return [("%s on %s, budget off" % (w, b),
-             [os.path.join(trees[b], "bench", "bench_" + w), "--coop-budget",
-              "0", "--runs", str(s["runs"])] + [str(p) for p in s[w]])
-            for w in COOP_OFF for b in BACKENDS]
 
 
 def lab_table(rows):
@@ -607,8 +598,12 @@ def build(backend, tree):  # noqa: F811  (extends the build above)
 
 
 def jobs(size, trees):  # noqa: F811
-    return (_jobs_workloads(size, trees) + coop_off_jobs(size, trees) +
-            lab_jobs(size, trees))
+    out = []
+    for label, cmd in _jobs_workloads(size, trees):
+        if label.split(" on ")[0] in COOP_OFF:
+            cmd = cmd[:1] + ["--coop-off"] + cmd[1:]
+        out.append((label, cmd))
+    return out + lab_jobs(size, trees)
 
 
 def build_table(rows):  # noqa: F811

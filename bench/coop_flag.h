@@ -1,48 +1,52 @@
-/* The cooperative budget switch of the channel and handoff workloads.
+/* The cooperative budget's before and after, for the channel and handoff
+ * workloads.
  *
- *     bench_channel --coop-budget 0 --runs 5 0 1 1024
+ *     bench_channel --coop-off --runs 5 0 1 1024
  *
- * runs the workload with rt_coop_set(N) (include/greenfut/coop.h; 0 turns
- * the budget off, as before it existed) and names its metric with a suffix
- * ("_coop_off" for 0, "_coop<N>" otherwise), so that one run of the
- * comparison runner holds the rows with the budget on (the default, no
- * flag) and off side by side (bench/compare.py, docs/labs.md).
+ * runs every repetition twice, first with the budget on (RT_COOP_BUDGET,
+ * the default; include/greenfut/coop.h) and then with it off
+ * (rt_coop_set(0), as before it existed), and prints a second row per
+ * parameter whose metric has the suffix "_coop_off". The two alternate
+ * run by run, so that both see the same machine; the comparison runner
+ * passes the flag (bench/compare.py), and docs/labs.md quotes both rows.
  */
 #ifndef RT_BENCH_COOP_FLAG_H
 #define RT_BENCH_COOP_FLAG_H
 
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <greenfut/coop.h>
 
-/* Takes "--coop-budget N" out of argv (moving the rest down, *argc
- * updated) and applies it; writes the metric suffix to suffix[0..cap)
- * ("" without the flag). Exits 2 on a bad N. */
-static inline void bench_coop_flag(int *argc, char **argv, char *suffix,
-                                   size_t cap)
+/* The budgets a repetition runs with: index 0 on, 1 off. */
+#define BENCH_COOP_VARIANTS 2
+
+/* Takes "--coop-off" out of argv (moving the rest down, *argc updated).
+ * Returns how many budgets each repetition runs with: 2 with the flag, 1
+ * without. */
+static inline int bench_coop_flag(int *argc, char **argv)
 {
-    suffix[0] = '\0';
     for (int i = 1; i < *argc; i++) {
-        if (strcmp(argv[i], "--coop-budget") != 0)
-            continue;
-        char *end = NULL;
-        unsigned long n = i + 1 < *argc ? strtoul(argv[i + 1], &end, 10) : 0;
-        if (!end || *end || end == argv[i + 1] || n >= 1000000) {
-            fprintf(stderr, "%s: --coop-budget takes 0..999999\n", argv[0]);
-            exit(2);
+        if (strcmp(argv[i], "--coop-off") == 0) {
+            memmove(&argv[i], &argv[i + 1],
+                    (size_t)(*argc - i) * sizeof(*argv));
+            (*argc)--;
+            return BENCH_COOP_VARIANTS;
         }
-        rt_coop_set((unsigned)n);
-        if (n == 0)
-            snprintf(suffix, cap, "_coop_off");
-        else
-            snprintf(suffix, cap, "_coop%lu", n);
-        memmove(&argv[i], &argv[i + 2],
-                (size_t)(*argc - i - 2 + 1) * sizeof(*argv));
-        *argc -= 2;
-        return;
     }
+    return 1;
+}
+
+/* Sets the budget of variant v (0: on, the default; 1: off). */
+static inline void bench_coop_use(int v)
+{
+    rt_coop_set(v == 0 ? RT_COOP_BUDGET : 0);
+}
+
+/* The metric suffix of variant v. */
+static inline const char *bench_coop_suffix(int v)
+{
+    return v == 0 ? "" : "_coop_off";
 }
 
 #endif
