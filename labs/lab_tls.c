@@ -88,7 +88,7 @@ enum rt_poll tls_move(void *self)
     RT_BEGIN(f);
     /* Again while a thief takes it back before it runs where it was woken
      * (bounded: a scheduler that never lets it move fails the check). */
-    for (f->hops = 0; f->hops < HOPS && rt_worker_index() != f->target;
+    for (f->hops = 0; f->hops < f->max_hops && rt_worker_index() != f->target;
          f->hops++) {
         atomic_store(&agents[f->target].req, f->back);
         rt_notify_one(&agents[f->target].bell);
@@ -183,6 +183,7 @@ static enum rt_poll mover(void *self)
     rt_notify_init(&f->back);
     for (f->r = 0; f->r < ROUNDS; f->r++) {
         f->keep = (struct tls_keep){.target = 1 - rt_worker_index(),
+                                    .max_hops = HOPS,
                                     .back = &f->back};
         RT_AWAIT_CALL(f, tls_keep, &f->keep);
         note_move(&f->keep);
@@ -192,7 +193,8 @@ static enum rt_poll mover(void *self)
         bh_fail("lab_tls: rt_pin failed");
     f->mine = rt_worker_index();
     for (f->r = 0; f->r < ROUNDS; f->r++) {
-        f->keep = (struct tls_keep){.target = 1 - f->mine, .back = &f->back};
+        f->keep = (struct tls_keep){
+            .target = 1 - f->mine, .max_hops = 1, .back = &f->back};
         RT_AWAIT_CALL(f, tls_keep, &f->keep);
         note_pinned(&f->keep, f->mine);
     }

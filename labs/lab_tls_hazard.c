@@ -25,7 +25,8 @@ enum rt_poll tls_keep(void *self)
     RT_BEGIN(f);
     f->from = rt_worker_index();
     f->before = tls_slot;
-    f->move = (struct tls_move){.target = f->target, .back = f->back};
+    f->move = (struct tls_move){
+        .target = f->target, .max_hops = f->max_hops, .back = f->back};
     RT_AWAIT_CALL(f, tls_move, &f->move);
     f->after = tls_slot;
     f->to = rt_worker_index(); /* the runtime's accessor: asks anew */

@@ -13,10 +13,11 @@ extern _Thread_local int tls_slot;
 
 /* The frame of tls_move, defined by lab_tls.c: a child task that asks the
  * agent task pinned to worker `target` to notify `back` from there, and
- * awaits that notification, until it runs on `target`. */
+ * awaits that notification, until it runs on `target` or has been woken
+ * `max_hops` times. */
 struct tls_move {
     RT_FRAME;
-    int target;
+    int target, max_hops;
     struct rt_notify *back;
     int hops, rc;
 };
@@ -27,6 +28,7 @@ enum rt_poll tls_move(void *self);
 struct tls_keep {
     RT_FRAME;
     int target;             /* the worker to move to */
+    int max_hops;           /* wakes from there to try at most */
     struct rt_notify *back; /* the notification that brings it there */
     struct tls_move move;   /* the child that moves it */
     int from, to;           /* rt_worker_index() before and after */
@@ -35,8 +37,9 @@ struct tls_keep {
 };
 
 /* The portable task of the lab: reads tls_slot, awaits tls_move (to
- * worker `target`), and reads tls_slot again, noting rt_worker_index() and
- * a fresh read beside each. Awaited with RT_AWAIT_CALL. */
+ * worker `target`, in at most `max_hops` wakes), and reads tls_slot again,
+ * noting rt_worker_index() and a fresh read beside each. Awaited with
+ * RT_AWAIT_CALL. */
 enum rt_poll tls_keep(void *self);
 
 /* The calling OS thread's tls_slot, its address computed at this call. */
