@@ -1,8 +1,13 @@
 /* channel: one producer sends M messages to one consumer through a bounded
  * channel of the given capacity. Metric ns_per_message = time from the
  * first send to the last receive / M. Params: capacity (0 = rendezvous).
- * Checks that every message arrived in order. */
+ * With --coop-off each repetition runs again with the cooperative budget
+ * off, for rows of its own (bench/coop_flag.h). Checks that every message
+ * arrived in order. */
+#include <stdio.h>
+
 #include "harness.h"
+#include "coop_flag.h"
 #include <greenfut/rt.h>
 
 #define MESSAGES 2000000L
@@ -61,18 +66,28 @@ int main(int argc, char **argv)
 {
     static const long long defaults[] = {0, 1, 1024, -1};
     struct bh_args a;
+    int variants = bench_coop_flag(&argc, argv);
     bh_parse(argc, argv, defaults, &a);
     for (int p = 0; p < a.nparams; p++) {
-        double s[BH_MAX_RUNS];
+        double s[BENCH_COOP_VARIANTS][BH_MAX_RUNS];
         for (int r = 0; r < a.runs; r++) {
-            struct producer f = {.cap = (size_t)a.params[p]};
-            intptr_t ns = 0;
-            if (rt_run(producer, &f, sizeof f, &ns) < 0)
-                bh_fail("channel: run failed");
-            s[r] = (double)ns / (double)MESSAGES;
+            for (int v = 0; v < variants; v++) {
+                struct producer f = {.cap = (size_t)a.params[p]};
+                intptr_t ns = 0;
+                bench_coop_use(v);
+                if (rt_run(producer, &f, sizeof f, &ns) < 0)
+                    bh_fail("channel: run failed");
+                s[v][r] = (double)ns / (double)MESSAGES;
+            }
         }
-        bh_row("channel", rt_backend_name(), a.params[p], "ns_per_message",
-               "ns", s, a.runs);
+        bench_coop_use(0);
+        for (int v = 0; v < variants; v++) {
+            char metric[64];
+            snprintf(metric, sizeof(metric), "ns_per_message%s",
+                     bench_coop_suffix(v));
+            bh_row("channel", rt_backend_name(), a.params[p], metric, "ns",
+                   s[v], a.runs);
+        }
     }
     return 0;
 }

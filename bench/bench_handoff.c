@@ -3,9 +3,14 @@
  * notification is one handoff: control moves from one task to the other.
  * (A rendezvous channel does the same with a message: workload `channel`,
  * capacity 0.) Metric ns_per_handoff = time of the exchange / handoffs.
- * Params: the number of handoffs (even). Checks that the two strictly
- * alternated and that every round happened. */
+ * Params: the number of handoffs (even). With --coop-off each repetition
+ * runs again with the cooperative budget off, for rows of its own
+ * (bench/coop_flag.h). Checks that the two strictly alternated and that
+ * every round happened. */
+#include <stdio.h>
+
 #include "harness.h"
+#include "coop_flag.h"
 #include <greenfut/rt.h>
 
 static long token; /* the round ping is in; pong answers with -token */
@@ -72,19 +77,29 @@ int main(int argc, char **argv)
 {
     static const long long defaults[] = {10000000, -1};
     struct bh_args a;
+    int variants = bench_coop_flag(&argc, argv);
     bh_parse(argc, argv, defaults, &a);
     for (int p = 0; p < a.nparams; p++) {
-        double s[BH_MAX_RUNS];
+        double s[BENCH_COOP_VARIANTS][BH_MAX_RUNS];
         long rounds = (long)(a.params[p] / 2);
         for (int r = 0; r < a.runs; r++) {
-            struct ping f = {.n = rounds};
-            intptr_t ns = 0;
-            if (rt_run(ping, &f, sizeof f, &ns) < 0)
-                bh_fail("handoff: run failed");
-            s[r] = (double)ns / (double)(2 * rounds);
+            for (int v = 0; v < variants; v++) {
+                struct ping f = {.n = rounds};
+                intptr_t ns = 0;
+                bench_coop_use(v);
+                if (rt_run(ping, &f, sizeof f, &ns) < 0)
+                    bh_fail("handoff: run failed");
+                s[v][r] = (double)ns / (double)(2 * rounds);
+            }
         }
-        bh_row("handoff", rt_backend_name(), 2 * rounds, "ns_per_handoff", "ns",
-               s, a.runs);
+        bench_coop_use(0);
+        for (int v = 0; v < variants; v++) {
+            char metric[64];
+            snprintf(metric, sizeof(metric), "ns_per_handoff%s",
+                     bench_coop_suffix(v));
+            bh_row("handoff", rt_backend_name(), 2 * rounds, metric, "ns", s[v],
+                   a.runs);
+        }
     }
     return 0;
 }

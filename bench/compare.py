@@ -534,13 +534,23 @@ def write_docs(csv_path):
 # the results page rather than into the comparison table. This block only
 # extends the functions defined above (build, jobs, build_table,
 # generated_tables, write_results_md): the rest of the runner is unchanged.
-LABS = ["cpu", "blocking", "locals", "recursion", "memory", "cancel"]
+LABS = ["coop", "cpu", "blocking", "locals", "recursion", "memory", "tls",
+        "cancel"]
 # The parameters per size (each lab documents its own); runs as the size's.
 LAB_PARAMS = {
-    "quick": {"cpu": [100], "memory": [2000], "recursion": [1, 64]},
-    "default": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
-    "full": {"cpu": [300], "memory": [8000], "recursion": [1, 256]},
+    "quick": {"coop": [100000], "cpu": [100], "memory": [2000],
+              "recursion": [1, 64]},
+    "default": {"coop": [200000], "cpu": [300], "memory": [8000],
+                "recursion": [1, 256]},
+    "full": {"coop": [200000], "cpu": [300], "memory": [8000],
+             "recursion": [1, 256]},
 }
+# The cooperative budget's before and after (lab 1 in docs/labs.md): these
+# workloads run with --coop-off (bench/coop_flag.h), so that each of their
+# repetitions runs again with the budget off, right after the one with it
+# on. Those rows carry the metric with the suffix _coop_off and sit in the
+# comparison table next to the rows with the budget on.
+COOP_OFF = ["handoff", "channel"]
 
 
 def is_lab(row):
@@ -595,7 +605,12 @@ def build(backend, tree):  # noqa: F811  (extends the build above)
 
 
 def jobs(size, trees):  # noqa: F811
-    return _jobs_workloads(size, trees) + lab_jobs(size, trees)
+    out = []
+    for label, cmd in _jobs_workloads(size, trees):
+        if label.split(" on ")[0] in COOP_OFF:
+            cmd = cmd[:1] + ["--coop-off"] + cmd[1:]
+        out.append((label, cmd))
+    return out + lab_jobs(size, trees)
 
 
 def build_table(rows):  # noqa: F811

@@ -4,7 +4,10 @@
  * the worker until it has read everything, so the ticker is late by about
  * the length of the whole read; with the budget on, the reader gives the
  * worker away every RT_COOP_BUDGET reads, and the ticker's worst lateness
- * is a small part of the read's length. */
+ * is a small part of the read's length. Lab 1 (labs/lab_coop.c,
+ * docs/labs.md) is the same experiment with a peer that writes while the
+ * reader reads, and its figures; this test keeps the effect checked in
+ * every sanitizer stage and under valgrind. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
