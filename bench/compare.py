@@ -36,7 +36,7 @@ BACKENDS = ["stackful", "stackless"]
 WORKLOADS = ["handoff", "yield", "spawn", "park", "depth", "timers",
              "channel"]
 # Workloads measured by bench/net.py (the examples/ servers under load).
-NET_WORKLOADS = ["http", "echo", "idle_conn"]
+NET_WORKLOADS = ["http", "echo", "idle_conn", "http_steal", "http_percore"]
 # The multi-core workloads (bench/mc.h): each runs at one worker and at one
 # worker per core, and its rows carry the count as param "workers=N".
 MC_WORKLOADS = ["spawn_many", "yield_many", "ping_pong", "chained_spawn",
@@ -91,6 +91,11 @@ BASELINE_FOR = {
     ("http", "syscalls_per_request"): ("baseline:nginx", True),
     ("http", "reads_per_request"): ("baseline:nginx", True),
 }
+# The HTTP example on every core: both designs against nginx with as many
+# worker processes (bench/net.py).
+for _w in ("http_steal", "http_percore"):
+    for _m in ("requests_per_s", "cpu_us_per_request", "p99_ms", "p50_ms"):
+        BASELINE_FOR[(_w, _m)] = ("baseline:nginx", True)
 
 NOTES = {
     "handoff": "ping-pong over two notifications (rt_notify); its baselines, "
@@ -120,6 +125,14 @@ NOTES = {
             "note where perf cannot count them); no baseline",
     "idle_conn": "N keep-alive connections that send nothing: server RSS "
                  "delta / N",
+    "http_steal": "examples/http.c with `-w <cores>`: one scheduler whose "
+                  "workers steal connections from one another, one "
+                  "listening socket; param = connections; baseline: nginx "
+                  "with one worker process per core",
+    "http_percore": "examples/http.c with `-s <cores>`: thread-per-core, "
+                    "one one-worker scheduler, reactor and SO_REUSEPORT "
+                    "socket per thread; param = connections; baseline: "
+                    "nginx with one worker process per core",
     "spawn_many": "the root spawns S empty tasks, each counts a shared "
                   "counter down, the last notifies the root; 20 rounds per "
                   "sample; param = workers",
@@ -401,8 +414,8 @@ def plot_workers(rows, outdir, gp, tmp):
     multi-core workload and backend. Returns the file, or None without
     multi-core rows."""
     plots = []
-    for w in MC_WORKLOADS:
-        for b in BACKENDS:
+    for wi, w in enumerate(MC_WORKLOADS):
+        for bi, b in enumerate(BACKENDS):
             pts = sorted((param_key(r["param"]), r["value"], r["min"],
                           r["max"]) for r in rows
                          if r["workload"] == w and r["backend"] == b and
@@ -413,14 +426,17 @@ def plot_workers(rows, outdir, gp, tmp):
             with open(data, "w") as f:
                 for p in pts:
                     f.write("%d %g %g %g\n" % p)
-            plots.append("'%s' using 1:2:3:4 with yerrorlines title '%s %s'"
-                         % (data, w, b))
+            # A colour per workload; stackful solid, stackless dashed.
+            plots.append("'%s' using 1:2:3:4 with yerrorlines linecolor %d "
+                         "dashtype %d title '%s %s'"
+                         % (data, wi + 1, bi + 1, w, b))
     if not plots:
         return None
     path = os.path.join(outdir, "workers.png")
     script = "\n".join([
-        "set terminal png size 800,480", "set output '%s'" % path,
-        "set logscale y", "set xtics 1", "set offsets 0.2, 0.2, 0, 0",
+        "set terminal png size 800,480 noenhanced",
+        "set output '%s'" % path,
+        "set logscale y", "set xtics 1", "set offsets 0.25, 0.25, 0, 0",
         "set xlabel 'workers'", "set ylabel 'ns per operation'",
         "set key outside right", "set grid",
         "plot " + ", ".join(plots), ""])

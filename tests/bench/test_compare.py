@@ -246,6 +246,18 @@ class MultiCore(unittest.TestCase):
         for t in compare.generated_tables(self.rows):
             self.assertIn(t, text)
 
+    def test_http_on_every_core_has_nginx_as_its_baseline(self):
+        rows, _ = compare.parse_rows(
+            "http_percore,stackful,100,cpu_us_per_request,6,us,3,5,7\n"
+            "http_percore,baseline:nginx,100,cpu_us_per_request,8,us,3,7,9\n"
+            "http_steal,stackless,100,cpu_us_per_request,10,us,3,9,11\n"
+            "http_steal,baseline:nginx,100,cpu_us_per_request,8,us,3,7,9\n")
+        t = {x["workload"]: x for x in compare.build_table(rows)}
+        self.assertEqual(t["http_percore"]["baseline"], "nginx")
+        self.assertAlmostEqual(t["http_percore"]["sf_base"], 0.75)
+        self.assertAlmostEqual(t["http_steal"]["sl_base"], 1.25)
+        self.assertEqual(list(t), ["http_steal", "http_percore"])
+
     @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot not installed")
     def test_workers_plot(self):
         with tempfile.TemporaryDirectory() as d:
