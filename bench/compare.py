@@ -40,17 +40,18 @@ NET_WORKLOADS = ["http", "echo", "idle_conn", "http_steal", "http_percore"]
 # The multi-core workloads (bench/mc.h): each runs at one worker and at one
 # worker per core, and its rows carry the count as param "workers=N".
 MC_WORKLOADS = ["spawn_many", "yield_many", "ping_pong", "chained_spawn",
-                "skynet"]
+                "skynet", "worker_mem"]
 # Their sizes (each program's --size) and repetitions per runner size.
 MC_SIZES = {
     "quick": {"runs": 3, "spawn_many": 1000, "yield_many": 50,
-              "ping_pong": 100, "chained_spawn": 100, "skynet": 10000},
+              "ping_pong": 100, "chained_spawn": 100, "skynet": 10000,
+              "worker_mem": 64},
     "default": {"runs": 5, "spawn_many": 10000, "yield_many": 200,
                 "ping_pong": 1000, "chained_spawn": 1000,
-                "skynet": 1000000, "skynet_runs": 3},
+                "skynet": 1000000, "skynet_runs": 3, "worker_mem": 64},
     "full": {"runs": 9, "spawn_many": 10000, "yield_many": 200,
              "ping_pong": 1000, "chained_spawn": 1000, "skynet": 1000000,
-             "skynet_runs": 5},
+             "skynet_runs": 5, "worker_mem": 64},
 }
 
 # Parameters and repetitions per size. Each workload program documents its
@@ -147,6 +148,11 @@ NOTES = {
               "join handles, every run in a fresh process; per task of the "
               "whole tree (1,111,111): time, and peak RSS growth "
               "(bytes_per_task); param = workers",
+    "worker_mem": "RSS growth of a run (fresh process) whose 64 tasks have "
+                  "yielded 100 times each, and (its figure at N workers - "
+                  "at one) / (N - 1): bytes_per_worker, and the kernel's "
+                  "page tables and kernel stacks (kernel_bytes_per_worker); "
+                  "param = workers",
 }
 
 
