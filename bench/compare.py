@@ -134,9 +134,9 @@ NOTES = {
                     "one one-worker scheduler, reactor and SO_REUSEPORT "
                     "socket per thread; param = connections; baseline: "
                     "nginx with one worker process per core",
-    "spawn_many": "the root spawns S empty tasks, each counts a shared "
-                  "counter down, the last notifies the root; 20 rounds per "
-                  "sample; param = workers",
+    "spawn_many": "the root spawns S (10,000) empty detached tasks, each "
+                  "counts a shared counter down, the last notifies the "
+                  "root; 20 rounds per sample; param = workers",
     "yield_many": "S tasks (200) each yield 1,000 times; param = workers",
     "ping_pong": "S pairs (1,000) at once, each one round trip over two "
                  "notifies, spawns included; 20 rounds per sample; param = "
