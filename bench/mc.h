@@ -31,15 +31,15 @@ struct mc_args {
     unsigned workers[MC_MAX_WORKERS];
 };
 
-static unsigned mc_cpus(void)
+static inline unsigned mc_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1u : (unsigned)n;
 }
 
 /* Parses the command line above into *a; exits 2 on bad input. */
-static void mc_parse(int argc, char **argv, long long default_size,
-                     struct mc_args *a)
+static inline void mc_parse(int argc, char **argv, long long default_size,
+                            struct mc_args *a)
 {
     a->runs = 5;
     a->size = default_size;
@@ -81,8 +81,8 @@ static void mc_parse(int argc, char **argv, long long default_size,
 
 /* Runs the root task fn over a copy of frame on `workers` workers and
  * returns its result; a run that fails is the workload's failure. */
-static intptr_t mc_run(const char *workload, unsigned workers, rt_task_fn fn,
-                       const void *frame, size_t size)
+static inline intptr_t mc_run(const char *workload, unsigned workers,
+                              rt_task_fn fn, const void *frame, size_t size)
 {
     struct rt_opts o = {.workers = workers};
     intptr_t ret = 0;
@@ -96,8 +96,9 @@ static intptr_t mc_run(const char *workload, unsigned workers, rt_task_fn fn,
 }
 
 /* One row whose param is "workers=<workers>". */
-static void mc_row(const char *workload, unsigned workers, const char *metric,
-                   const char *unit, double *samples, int n)
+static inline void mc_row(const char *workload, unsigned workers,
+                          const char *metric, const char *unit, double *samples,
+                          int n)
 {
     char p[32];
     snprintf(p, sizeof p, "workers=%u", workers);
@@ -105,7 +106,7 @@ static void mc_row(const char *workload, unsigned workers, const char *metric,
 }
 
 /* Fails the workload with a message naming it. */
-static _Noreturn void mc_fail(const char *workload, const char *what)
+static inline _Noreturn void mc_fail(const char *workload, const char *what)
 {
     fprintf(stderr, "bench: %s on %s: %s\n", workload, rt_backend_name(), what);
     exit(1);
