@@ -36,7 +36,23 @@ BACKENDS = ["stackful", "stackless"]
 WORKLOADS = ["handoff", "yield", "spawn", "park", "depth", "timers",
              "channel"]
 # Workloads measured by bench/net.py (the examples/ servers under load).
-NET_WORKLOADS = ["http", "echo", "idle_conn"]
+NET_WORKLOADS = ["http", "echo", "idle_conn", "http_steal", "http_percore"]
+# The multi-core workloads (bench/mc.h): each runs at one worker and at one
+# worker per core, and its rows carry the count as param "workers=N".
+MC_WORKLOADS = ["spawn_many", "yield_many", "ping_pong", "chained_spawn",
+                "skynet", "worker_mem"]
+# Their sizes (each program's --size) and repetitions per runner size.
+MC_SIZES = {
+    "quick": {"runs": 3, "spawn_many": 1000, "yield_many": 50,
+              "ping_pong": 100, "chained_spawn": 100, "skynet": 10000,
+              "worker_mem": 64},
+    "default": {"runs": 5, "spawn_many": 10000, "yield_many": 200,
+                "ping_pong": 1000, "chained_spawn": 1000,
+                "skynet": 1000000, "skynet_runs": 3, "worker_mem": 64},
+    "full": {"runs": 9, "spawn_many": 10000, "yield_many": 200,
+             "ping_pong": 1000, "chained_spawn": 1000, "skynet": 1000000,
+             "skynet_runs": 5, "worker_mem": 64},
+}
 
 # Parameters and repetitions per size. Each workload program documents its
 # parameters; the runner only chooses them.
@@ -76,6 +92,11 @@ BASELINE_FOR = {
     ("http", "syscalls_per_request"): ("baseline:nginx", True),
     ("http", "reads_per_request"): ("baseline:nginx", True),
 }
+# The HTTP example on every core: both designs against nginx with as many
+# worker processes (bench/net.py).
+for _w in ("http_steal", "http_percore"):
+    for _m in ("requests_per_s", "cpu_us_per_request", "p99_ms", "p50_ms"):
+        BASELINE_FOR[(_w, _m)] = ("baseline:nginx", True)
 
 NOTES = {
     "handoff": "ping-pong over two notifications (rt_notify); its baselines, "
@@ -105,6 +126,33 @@ NOTES = {
             "note where perf cannot count them); no baseline",
     "idle_conn": "N keep-alive connections that send nothing: server RSS "
                  "delta / N",
+    "http_steal": "examples/http.c with `-w <cores>`: one scheduler whose "
+                  "workers steal connections from one another, one "
+                  "listening socket; param = connections; baseline: nginx "
+                  "with one worker process per core",
+    "http_percore": "examples/http.c with `-s <cores>`: thread-per-core, "
+                    "one one-worker scheduler, reactor and SO_REUSEPORT "
+                    "socket per thread; param = connections; baseline: "
+                    "nginx with one worker process per core",
+    "spawn_many": "the root spawns S (10,000) empty detached tasks, each "
+                  "counts a shared counter down, the last notifies the "
+                  "root; 20 rounds per sample; param = workers",
+    "yield_many": "S tasks (200) each yield 1,000 times; param = workers",
+    "ping_pong": "S pairs (1,000) at once, each one round trip over two "
+                 "notifies, spawns included; 20 rounds per sample; param = "
+                 "workers",
+    "chained_spawn": "each task spawns the next, S (1,000) deep, the last "
+                     "notifies the root; 100 chains per sample; param = "
+                     "workers",
+    "skynet": "a 10-ary tree of S leaf tasks (1,000,000) summed through "
+              "join handles, every run in a fresh process; per task of the "
+              "whole tree (1,111,111): time, and peak RSS growth "
+              "(bytes_per_task); param = workers",
+    "worker_mem": "RSS growth of a run (fresh process) whose 64 tasks have "
+                  "yielded 100 times each, and (its figure at N workers - "
+                  "at one) / (N - 1): bytes_per_worker, and the kernel's "
+                  "page tables and kernel stacks (kernel_bytes_per_worker); "
+                  "param = workers",
 }
 
 
@@ -149,8 +197,10 @@ def parse_rows(text):
             raise ValueError("expected %d fields, got %d: %r"
                              % (len(COLUMNS), len(fields), line))
         row = dict(zip(COLUMNS, fields))
-        if row["param"] and not row["param"].isdigit():
-            raise ValueError("param must be a plain integer: %r" % line)
+        if row["param"] and not (row["param"].isdigit() or
+                                 is_workers_param(row["param"])):
+            raise ValueError("param must be a plain integer or workers=N: "
+                             "%r" % line)
         for k in ("value", "min", "max"):
             row[k] = float(row[k])
         row["runs"] = int(row["runs"])
@@ -161,6 +211,32 @@ def parse_rows(text):
 
 
 fmt = docfigs.fmt
+
+
+def is_workers_param(p):
+    """True for a multi-core row's param, "workers=N" (N a plain integer
+    from 1)."""
+    n = p[len("workers="):]
+    return p.startswith("workers=") and n.isdigit() and int(n) >= 1
+
+
+def param_key(p):
+    """A param as a number, for sorting: N of "workers=N", -1 when
+    empty."""
+    if not p:
+        return -1
+    return int(p.split("=", 1)[1]) if is_workers_param(p) else int(p)
+
+
+def scaling(by_key, w, backend, p, m, unit):
+    """Time at one worker over time at N for a multi-core row at
+    "workers=N" (N > 1) whose unit is a time, else None."""
+    if not is_workers_param(p) or p == "workers=1" or unit != "ns":
+        return None
+    one = by_key.get((w, backend, "workers=1", m))
+    at_n = by_key.get((w, backend, p, m))
+    return ratio(one["value"] if one else None,
+                 at_n["value"] if at_n else None)
 
 
 def ratio(a, b):
@@ -178,9 +254,9 @@ def build_table(rows):
         k = (r["workload"], r["param"], r["metric"])
         if r["backend"] in BACKENDS and k not in keys:
             keys.append(k)
-    order = {w: i for i, w in enumerate(WORKLOADS + NET_WORKLOADS)}
-    keys.sort(key=lambda k: (order.get(k[0], 99), k[2],
-                             int(k[1]) if k[1] else -1))
+    order = {w: i for i, w in enumerate(WORKLOADS + MC_WORKLOADS +
+                                        NET_WORKLOADS)}
+    keys.sort(key=lambda k: (order.get(k[0], 99), k[2], param_key(k[1])))
     table = []
     for w, p, m in keys:
         sf = by_key.get((w, "stackful", p, m))
@@ -194,14 +270,17 @@ def build_table(rows):
             base = cands[0]["value"] if cands else None
         sfv = sf["value"] if sf else None
         slv = sl["value"] if sl else None
+        unit = (sf or sl)["unit"]
         table.append({
             "workload": w, "param": p, "metric": m,
-            "unit": (sf or sl)["unit"],
+            "unit": unit,
             "stackful": sfv, "stackless": slv,
             "baseline": base_name.split(":", 1)[1] if base_name else None,
             "base": base,
             "sf_base": ratio(sfv, base), "sl_base": ratio(slv, base),
             "sl_sf": ratio(slv, sfv),
+            "sf_scale": scaling(by_key, w, "stackful", p, m, unit),
+            "sl_scale": scaling(by_key, w, "stackless", p, m, unit),
         })
     return table
 
@@ -211,7 +290,7 @@ def baseline_rows(rows):
 
 
 HEAD = ["workload", "param", "metric", "stackful", "stackless", "baseline",
-        "sf/base", "sl/base", "sl/sf"]
+        "sf/base", "sl/base", "sl/sf", "sf 1/N", "sl 1/N"]
 
 
 def table_cells(t):
@@ -220,7 +299,9 @@ def table_cells(t):
             fmt(t["stackless"]), base,
             fmt(t["sf_base"]) + ("x" if t["sf_base"] else ""),
             fmt(t["sl_base"]) + ("x" if t["sl_base"] else ""),
-            fmt(t["sl_sf"]) + ("x" if t["sl_sf"] else "")]
+            fmt(t["sl_sf"]) + ("x" if t["sl_sf"] else ""),
+            fmt(t["sf_scale"]) + ("x" if t["sf_scale"] else ""),
+            fmt(t["sl_scale"]) + ("x" if t["sl_scale"] else "")]
 
 
 def format_table(table):
@@ -238,7 +319,7 @@ def format_table(table):
 
 def markdown_table(table):
     out = ["| " + " | ".join(HEAD) + " |",
-           "|" + "|".join(["---"] * 3 + ["---:"] * 6) + "|"]
+           "|" + "|".join(["---"] * 3 + ["---:"] * 8) + "|"]
     for t in table:
         out.append("| " + " | ".join(table_cells(t)) + " |")
     return "\n".join(out)
@@ -284,7 +365,8 @@ def build(backend, tree):
          "-DCMAKE_BUILD_TYPE=Release", "-DRT_BACKEND=" + backend,
          "-DRT_BUILD_TESTS=OFF", "-DRT_BUILD_BENCH=ON"],
         stdout=subprocess.DEVNULL)
-    targets = ["bench_" + w for w in WORKLOADS] + ["bench_baseline",
+    targets = ["bench_" + w for w in WORKLOADS + MC_WORKLOADS] + [
+        "bench_baseline",
                                                    "http_" + backend,
                                                    "echo_" + backend]
     if backend == BACKENDS[0]:
@@ -303,6 +385,7 @@ def jobs(size, trees):
             exe = os.path.join(trees[b], "bench", "bench_" + w)
             out.append(("%s on %s" % (w, b),
                         [exe] + runs + [str(p) for p in s[w]]))
+    out += mc_jobs(size, trees)
     base = os.path.join(trees["stackful"], "bench", "bench_baseline")
     for name in ("fcontext", "ucontext", "pthread", "call"):
         out.append(("baseline " + name, [base, name] + runs))
@@ -313,6 +396,60 @@ def jobs(size, trees):
 
 # Plots that a block further down adds: {file: plot()'s series tuple}.
 EXTRA_PLOTS = {}
+def mc_workers():
+    """The worker counts the multi-core workloads run at: 1 and one per
+    core (just 1 on a one-core machine)."""
+    cores = os.cpu_count() or 1
+    return [1, cores] if cores > 1 else [1]
+
+
+def mc_jobs(size, trees):
+    """(label, argv) of every multi-core workload on both backends."""
+    s = MC_SIZES[size]
+    out = []
+    for w in MC_WORKLOADS:
+        runs = ["--runs", str(s.get(w + "_runs", s["runs"]))]
+        for b in BACKENDS:
+            exe = os.path.join(trees[b], "bench", "bench_" + w)
+            out.append(("%s on %s" % (w, b),
+                        [exe] + runs + ["--size", str(s[w])] +
+                        [str(n) for n in mc_workers()]))
+    return out
+
+
+def plot_workers(rows, outdir, gp, tmp):
+    """workers.png: ns per operation against the worker count, one line per
+    multi-core workload and backend. Returns the file, or None without
+    multi-core rows."""
+    plots = []
+    for wi, w in enumerate(MC_WORKLOADS):
+        for bi, b in enumerate(BACKENDS):
+            pts = sorted((param_key(r["param"]), r["value"], r["min"],
+                          r["max"]) for r in rows
+                         if r["workload"] == w and r["backend"] == b and
+                         r["unit"] == "ns" and is_workers_param(r["param"]))
+            if not pts:
+                continue
+            data = os.path.join(tmp, "workers-%s-%s.dat" % (w, b))
+            with open(data, "w") as f:
+                for p in pts:
+                    f.write("%d %g %g %g\n" % p)
+            # A colour per workload; stackful solid, stackless dashed.
+            plots.append("'%s' using 1:2:3:4 with yerrorlines linecolor %d "
+                         "dashtype %d title '%s %s'"
+                         % (data, wi + 1, bi + 1, w, b))
+    if not plots:
+        return None
+    path = os.path.join(outdir, "workers.png")
+    script = "\n".join([
+        "set terminal png size 800,480 noenhanced",
+        "set output '%s'" % path,
+        "set logscale y", "set xtics 1", "set offsets 0.25, 0.25, 0, 0",
+        "set xlabel 'workers'", "set ylabel 'ns per operation'",
+        "set key outside right", "set grid",
+        "plot " + ", ".join(plots), ""])
+    subprocess.run([gp], input=script, text=True, check=True)
+    return path
 
 
 def plot(rows, outdir):
@@ -363,6 +500,9 @@ def plot(rows, outdir):
                 "plot " + ", ".join(plots), ""])
             subprocess.run([gp], input=script, text=True, check=True)
             files.append(path)
+        mc = plot_workers(rows, outdir, gp, tmp)
+        if mc:
+            files.append(mc)
     return files
 
 
@@ -454,12 +594,14 @@ def write_results_md(path, rows, notes, info, command, plots_done,
            "has runs, min and max). Ratios: `sf/base` and `sl/base` divide a "
            "backend's median by the baseline measured in the same run; "
            "`sl/sf` is stackless over stackful (below 1: stackless is "
-           "cheaper).", "",
+           "cheaper). `sf 1/N` and `sl 1/N`, on the rows of a multi-core "
+           "workload at `workers=N`: its time at one worker over its time "
+           "at N (above 1: N workers are faster).", "",
            main_table, "",
            "Baselines measured in the same run:", "",
            base_table]
     out += ["", "What each workload does:", ""]
-    for w in WORKLOADS:
+    for w in WORKLOADS + MC_WORKLOADS:
         out.append("- `%s`: %s (`bench/bench_%s.c`)." % (w, NOTES[w], w))
     for w in NET_WORKLOADS:
         out.append("- `%s`: %s (`bench/net.py`)." % (w, NOTES[w]))

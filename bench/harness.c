@@ -47,14 +47,20 @@ static int cmp(const void *x, const void *y)
 void bh_row(const char *workload, const char *backend, long long param,
             const char *metric, const char *unit, double *samples, int n)
 {
-    qsort(samples, (size_t)n, sizeof(*samples), cmp);
-    double median =
-        n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
     char p[32] = "";
     if (param >= 0)
         snprintf(p, sizeof p, "%lld", param);
-    printf("%s,%s,%s,%s,%.6g,%s,%d,%.6g,%.6g\n", workload, backend, p, metric,
-           median, unit, n, samples[0], samples[n - 1]);
+    bh_row_named(workload, backend, p, metric, unit, samples, n);
+}
+
+void bh_row_named(const char *workload, const char *backend, const char *param,
+                  const char *metric, const char *unit, double *samples, int n)
+{
+    qsort(samples, (size_t)n, sizeof(*samples), cmp);
+    double median =
+        n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+    printf("%s,%s,%s,%s,%.6g,%s,%d,%.6g,%.6g\n", workload, backend, param,
+           metric, median, unit, n, samples[0], samples[n - 1]);
     fflush(stdout);
 }
 

@@ -33,6 +33,11 @@ void bh_parse(int argc, char **argv, const long long *defaults,
 void bh_row(const char *workload, const char *backend, long long param,
             const char *metric, const char *unit, double *samples, int n);
 
+/* bh_row with the param column as text (for example "workers=2"); it must
+ * hold no comma. */
+void bh_row_named(const char *workload, const char *backend, const char *param,
+                  const char *metric, const char *unit, double *samples, int n);
+
 /* Resident set size of this process now, in bytes (/proc/self/statm). */
 size_t bh_rss_bytes(void);
 

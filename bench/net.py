@@ -3,7 +3,10 @@ example (examples/http.c) on each backend under wrk, nginx as a reference
 in the same run, the echo example (examples/echo.c) on each backend under
 its own load client, the system calls (and reads) each server makes per
 request or echoed message, counted with perf's syscall tracepoints when
-perf can, and the server's memory per idle keep-alive connection.
+perf can, the server's memory per idle keep-alive connection, and the HTTP
+example on every core in both designs (-w: one scheduler's workers steal
+from one another; -s: thread-per-core, one scheduler and one SO_REUSEPORT
+socket per thread) against nginx with as many worker processes.
 Python 3, standard library only.
 
     run(size, trees, say) -> (rows, notes)
@@ -36,22 +39,29 @@ BACKENDS = ["stackful", "stackless"]
 # echo client, echo_runs its rounds; syscall_runs: rounds of the untimed
 # runs under perf (how many requests share an epoll wait moves with the
 # host's load, so one run can be off); idle_runs: idle_conn repetitions.
+# mc_conns, mc_runs, mc_seconds: the multi-core HTTP points (MC_MODES on
+# every core and nginx with as many workers), their rounds and run length.
 SIZES = {
     "quick": {"conns": [100], "seconds": 1, "idle": 2000, "runs": 3,
               "idle_runs": 1, "echo": [(100, 1000)], "echo_runs": 3,
-              "syscall_runs": 1},
+              "syscall_runs": 1, "mc_conns": [100], "mc_runs": 1,
+              "mc_seconds": 1},
     "default": {"conns": [100, 1000], "seconds": 2, "idle": 10000,
                 "runs": 7, "idle_runs": 3, "echo": [(100, 2000), (1000, 200)],
-                "echo_runs": 5, "syscall_runs": 3},
+                "echo_runs": 5, "syscall_runs": 3, "mc_conns": [100, 1000],
+                "mc_runs": 5, "mc_seconds": 2},
     "full": {"conns": [100, 1000], "seconds": 5, "idle": 10000, "runs": 9,
              "idle_runs": 5, "echo": [(100, 10000), (1000, 1000)],
-             "echo_runs": 7, "syscall_runs": 3},
+             "echo_runs": 7, "syscall_runs": 3, "mc_conns": [100, 1000],
+             "mc_runs": 7, "mc_seconds": 5},
 }
+# The HTTP example's two designs on every core: workload name, option.
+MC_MODES = [("http_steal", "-w"), ("http_percore", "-s")]
 ECHO_BYTES = 64
 BODY = "hello\n"
 NGINX_CONF = """daemon off;
 master_process on;
-worker_processes 1;
+worker_processes {workers};
 {user}
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
@@ -311,16 +321,16 @@ def row(workload, backend, param, metric, values, unit):
             "runs": n, "min": v[0], "max": v[-1]}
 
 
-def http_rows(backend, results, conns):
+def http_rows(backend, results, conns, workload="http"):
     """Rows for one (server, connections) point from its runs."""
     def col(k):
         return [r[k] for r in results]
-    return [row("http", backend, conns, "requests_per_s", col("rps"),
+    return [row(workload, backend, conns, "requests_per_s", col("rps"),
                 "req/s"),
-            row("http", backend, conns, "p50_ms", col("p50"), "ms"),
-            row("http", backend, conns, "p99_ms", col("p99"), "ms"),
-            row("http", backend, conns, "cpu_us_per_request", col("cpu_us"),
-                "us")]
+            row(workload, backend, conns, "p50_ms", col("p50"), "ms"),
+            row(workload, backend, conns, "p99_ms", col("p99"), "ms"),
+            row(workload, backend, conns, "cpu_us_per_request",
+                col("cpu_us"), "us")]
 
 
 def settle(pid, limit=2.0):
@@ -544,17 +554,106 @@ def echo_points(s, trees, server_cpu, client_cpu, notes, say):
     return rows
 
 
-def start_nginx(prefix, port, server_cpu):
+def start_nginx(prefix, port, server_cpu, workers=1):
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     user = "user root;" if os.geteuid() == 0 else ""
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(user=user, prefix=prefix, port=port))
+        f.write(NGINX_CONF.format(user=user, prefix=prefix, port=port,
+                                  workers=workers))
     proc = subprocess.Popen(pin(server_cpu, [exe, "-p", prefix, "-c", conf]),
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     wait_port(port, proc)
     return proc
+
+
+def mc_servers(cores):
+    """(name, workload, argv tail) of every multi-core HTTP server: each
+    backend in each design of MC_MODES, on `cores` cores."""
+    return [("%s %s" % (b, opt), w, ["-p", "0", opt, str(cores)], b)
+            for w, opt in MC_MODES for b in BACKENDS]
+
+
+def mc_http_rows(results, conns, cores):
+    """The rows of one multi-core point from {server name: [results]}:
+    each design's rows under its workload, and nginx's under each of them
+    (one measurement, so that each design's table line has its baseline),
+    with each backend's CPU per request over nginx's, round by round."""
+    rows = []
+    for name, w, _, b in mc_servers(cores):
+        rows += http_rows(b, results[name], conns, w)
+        if "nginx" in results:
+            r = paired_ratio_row(w, b, conns, "cpu_vs_nginx", results[name],
+                                 results["nginx"], "cpu_us")
+            if r:
+                rows.append(r)
+    if "nginx" in results:
+        for w, _ in MC_MODES:
+            rows += http_rows("baseline:nginx", results["nginx"], conns, w)
+    return rows
+
+
+def mc_http_points(s, exes, nginx, prefix, wrk, notes, say):
+    """The HTTP example on every core, both designs and both backends, and
+    nginx with one worker process per core: started once each, then
+    measured in rotated rounds as http_points does, none of them pinned
+    (they use every core, which wrk shares). Returns the rows; none on a
+    machine of one core."""
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        notes.append("http_steal, http_percore: skipped, one core")
+        return []
+    if not wrk:
+        return []
+    servers, rows = [], []
+    try:
+        for name, _, args, b in mc_servers(cores):
+            proc, port = start_example(exes[b], None, args)
+            servers.append((name, proc, port))
+        if nginx:
+            port = free_port()
+            try:
+                servers.append(("nginx", start_nginx(prefix, port, None,
+                                                     cores), port))
+            except (OSError, RuntimeError) as e:
+                notes.append("http_steal, http_percore: nginx did not "
+                             "start (%s); no baseline:nginx rows" % e)
+        for c in s["mc_conns"]:
+            for name, proc, port in servers:  # warm-up, not measured
+                run_wrk(port, c, 1, None)
+                settle(proc.pid)
+
+            def one(name, proc, port):
+                res = wrk_point(proc.pid, port, c, s["mc_seconds"], None)
+                if res["errors"] or res["non2xx"]:
+                    notes.append("%s %d: wrk saw %d socket errors, %d "
+                                 "non-2xx" % (name, c, res["errors"],
+                                              res["non2xx"]))
+                return res
+            results = rounds(servers, s["mc_runs"], one,
+                             "http on %d cores, %d connections" % (cores, c),
+                             say)
+            rows += mc_http_rows(results, c, cores)
+    finally:
+        for _, proc, _ in servers:
+            stop(proc)
+    notes.append(
+        "http_steal and http_percore: examples/http.c on all %d cores, "
+        "`-w %d` (http_steal: one scheduler of %d workers that steal "
+        "connections from one another, one listening socket) and `-s %d` "
+        "(http_percore: %d threads, each its own one-worker scheduler, "
+        "reactor and SO_REUSEPORT socket on one port); baseline:nginx with "
+        "worker_processes %d (the same runs under both workloads); GET / "
+        "under `wrk -t1 -cN -d%ds --latency`, one unmeasured 1 s warm-up "
+        "each, the median of %d rounds, every server once per round in "
+        "rotated order; nothing pinned: wrk shares the cores with the "
+        "server, so requests_per_s measures the machine more than the "
+        "server, and cpu_us_per_request (all the server's threads or "
+        "processes) is the figure that compares servers"
+        % (cores, cores, cores, cores, cores, cores, s["mc_seconds"],
+           s["mc_runs"]))
+    return rows
 
 
 def idle_client(port, n):
@@ -639,6 +738,8 @@ def run(size, trees, say):
         with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
             rows += http_points(s, exes, nginx, prefix, server_cpu, wrk_cpu,
                                 notes, say)
+        with tempfile.TemporaryDirectory(prefix="rt-nginx-") as prefix:
+            rows += mc_http_points(s, exes, nginx, prefix, wrk, notes, say)
         notes.append("http: the host's 1-minute load average was %.2f "
                      "before the http rounds and %.2f after (an average over "
                      "the last minute, so the runner's own work counts in it: "

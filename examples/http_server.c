@@ -7,6 +7,15 @@
  * Frames never move once a task has started (rt_spawn, rule 7), so the
  * list may point into them.
  *
+ * Several workers: the tasks of one server may run on several OS threads
+ * at once (struct http_server says what is whose). The sweeper and
+ * http_server_stop read another task's `idle`, `swept` and `idle_until`,
+ * and hold s->lock while they walk the list, so a connection cannot end
+ * (and its fd be closed and reused) under them. `idle` and `stopping` are
+ * sequentially consistent: a connection that goes idle stores `idle`, then
+ * loads `stopping`; a stop stores `stopping`, then loads each `idle`; one
+ * of the two sees the other, so an idle connection is never missed.
+ *
  * Buffers: a connection holds a request buffer (head, then output) only
  * while a request is in flight. Waiting for the first byte of a next
  * request it reads into a few bytes of its own frame, and takes a buffer
@@ -48,14 +57,15 @@ struct http_conn {
     RT_FRAME;
     struct http_server *s;
     int fd;
-    int idle;             /* see the file comment */
-    int swept;            /* the sweep ended its idle wait (a timeout) */
-    int close_after;      /* end once the queued output is written */
-    int linger;           /* an error answer: drain input before close */
-    int reset;            /* a write timed out: close with a reset */
-    int file_fd;          /* a static file being sent, or -1 */
-    struct rt_list link;  /* in s->conns */
-    struct http_parser p; /* the head being parsed */
+    atomic_int idle;             /* see the file comment */
+    atomic_int swept;            /* the sweep ended its idle wait (a timeout) */
+    _Atomic uint64_t idle_until; /* while idle: when the sweep may end it */
+    int close_after;             /* end once the queued output is written */
+    int linger;                  /* an error answer: drain input before close */
+    int reset;                   /* a write timed out: close with a reset */
+    int file_fd;                 /* a static file being sent, or -1 */
+    struct rt_list link;         /* in s->conns */
+    struct http_parser p;        /* the head being parsed */
     struct http_request req;
     int rc;             /* the last enum http_parse_result */
     size_t in_len;      /* bytes in `in` */
@@ -65,8 +75,7 @@ struct http_conn {
     uint64_t body_left; /* body bytes still to discard */
     uint64_t file_left; /* file bytes still to send */
     off_t file_off;
-    uint64_t deadline;     /* of the read in flight; while idle, the one
-                              the sweeper checks */
+    uint64_t deadline;     /* of the read in flight */
     ssize_t n;             /* result of the last read or write */
     ssize_t w;             /* result of the last file-chunk write */
     char *in;              /* HTTP_MAX_HEAD bytes, then `out` (one buffer of
@@ -111,28 +120,42 @@ int http_server_init(struct http_server *s,
     if (!s->cfg.drain_timeout_ns)
         s->cfg.drain_timeout_ns = 5 * SEC_NS;
     rt_list_init(&s->conns);
+    rt_spin_init(&s->lock);
+    atomic_init(&s->stopping, 0);
     s->listen_fd = -1;
     s->root_fd = -1;
+    size_t wbytes = RT_WORKERS_MAX * sizeof(struct http_worker);
+    _Static_assert(sizeof(struct http_worker) == 64, "one cache line");
+    s->workers = aligned_alloc(64, wbytes);
+    if (!s->workers)
+        return -ENOMEM;
+    memset(s->workers, 0, wbytes);
     /* A rendezvous channel allocates nothing; it only ever closes. */
     int crc = rt_chan_init(&s->sweep_stop, 1, 0);
-    if (crc < 0)
+    if (crc < 0) {
+        free(s->workers);
+        s->workers = NULL;
         return crc;
+    }
 
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)cfg->port)};
+    int fd = -1, one = 1;
+    socklen_t alen = sizeof sa;
+    errno = EINVAL;
     if (inet_pton(AF_INET, s->cfg.addr, &sa.sin_addr) != 1)
-        return -EINVAL;
+        goto fail;
     if (s->cfg.root) {
         s->root_fd = open(s->cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0)
-            return -errno;
+            goto fail;
     }
-    int one = 1;
-    socklen_t alen = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (s->cfg.reuseport &&
+         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         listen(fd, SOMAXCONN) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &alen) < 0)
@@ -147,37 +170,76 @@ fail:;
     if (s->root_fd >= 0)
         close(s->root_fd);
     s->root_fd = -1;
+    rt_chan_fini(&s->sweep_stop);
+    free(s->workers);
+    s->workers = NULL;
     return err;
 }
 
-/* A request buffer: the last one freed, or a new one. NULL when out of
- * memory. */
-static char *buf_get(struct http_server *s)
+/* The calling task's worker's own part of the server. */
+static struct http_worker *here(struct http_server *s)
 {
-    void *b = s->bufs;
+    int w = rt_mt() ? rt_worker_index() : 0;
+    return &s->workers[w > 0 ? w : 0];
+}
+
+/* A request buffer: the last one this worker freed, or a new one. NULL
+ * when out of memory. */
+static char *buf_take(struct http_worker *w)
+{
+    void *b = w->bufs;
     if (!b)
         return malloc(BUF_SIZE);
-    memcpy(&s->bufs, b, sizeof(void *));
-    s->nbufs--;
+    memcpy(&w->bufs, b, sizeof(void *));
+    w->nbufs--;
     return b;
+}
+
+static char *buf_get(struct http_server *s)
+{
+    return buf_take(here(s));
 }
 
 static void buf_put(struct http_server *s, char *b)
 {
-    if (s->nbufs >= BUFS_KEPT) {
+    struct http_worker *w = here(s);
+    if (w->nbufs >= BUFS_KEPT) {
         free(b);
         return;
     }
-    memcpy(b, &s->bufs, sizeof(void *));
-    s->bufs = b;
-    s->nbufs++;
+    memcpy(b, &w->bufs, sizeof(void *));
+    w->bufs = b;
+    w->nbufs++;
+}
+
+/* Counts a request on the calling task's worker. */
+static void count_request(struct http_server *s)
+{
+    here(s)->requests++;
+}
+
+static void count_timeout(struct http_server *s)
+{
+    here(s)->timeouts++;
+}
+
+/* Connections open now (under the lock: they end on any worker). */
+static size_t conns_open(struct http_server *s)
+{
+    bool taken = rt_spin_lock(&s->lock);
+    size_t n = s->stats.conns;
+    rt_spin_unlock(&s->lock, taken);
+    return n;
 }
 
 void http_server_fini(struct http_server *s)
 {
     rt_chan_fini(&s->sweep_stop);
-    while (s->bufs)
-        free(buf_get(s));
+    for (size_t i = 0; s->workers && i < RT_WORKERS_MAX; i++)
+        while (s->workers[i].bufs)
+            free(buf_take(&s->workers[i]));
+    free(s->workers);
+    s->workers = NULL;
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     if (s->root_fd >= 0)
@@ -192,33 +254,42 @@ uint64_t http_server_now(struct http_server *s)
      * a turn since its last reading, so the count tells a stale reading
      * from a fresh one without reading the clock. (perf: four readings
      * per request before, most of them in one batch of the same turn.) */
+    struct http_worker *w = here(s);
+    if (rt_mt()) { /* see the header: no shared turn count */
+        w->clock_reads++;
+        return rt_now_ns();
+    }
     struct rt_reactor_stats st;
     if (rt_reactor_stats(rt_reactor_current(), &st) < 0)
-        st.turns = s->now_turn + 1; /* outside a scheduler: always read */
-    if (st.turns != s->now_turn || s->now_ns == 0) {
-        s->now_ns = rt_now_ns();
-        s->now_turn = st.turns;
-        s->stats.clock_reads++;
+        st.turns = w->now_turn + 1; /* outside a scheduler: always read */
+    if (st.turns != w->now_turn || w->now_ns == 0) {
+        w->now_ns = rt_now_ns();
+        w->now_turn = st.turns;
+        w->clock_reads++;
     }
-    return s->now_ns;
+    return w->now_ns;
 }
 
 void http_server_stop(struct http_server *s)
 {
-    if (s->stopping)
+    if (atomic_exchange(&s->stopping, 1))
         return;
-    s->stopping = 1;
     rt_chan_close(&s->sweep_stop); /* the sweeper ends */
+    /* The acceptor wakes with -EBADF; new connections are refused (a
+     * shut-down listener answers with a reset). The fd itself stays open
+     * until http_server_fini: closing it here would let its number be
+     * reused while the acceptor, on another worker, may still name it. */
     if (s->listen_fd >= 0) {
-        /* Deregisters first, so the acceptor wakes with -EBADF. */
-        (void)rt_close(s->listen_fd);
-        s->listen_fd = -1;
+        (void)rt_reactor_deregister(rt_reactor_current(), s->listen_fd);
+        (void)shutdown(s->listen_fd, SHUT_RDWR);
     }
+    bool taken = rt_spin_lock(&s->lock);
     for (struct rt_list *n = s->conns.next; n != &s->conns; n = n->next) {
         struct http_conn *c = RT_CONTAINER_OF(n, struct http_conn, link);
-        if (c->idle)
+        if (atomic_load(&c->idle))
             (void)shutdown(c->fd, SHUT_RD); /* its read sees EOF */
     }
+    rt_spin_unlock(&s->lock, taken);
 }
 
 /* How often the sweeper looks for connections idle past their deadline:
@@ -243,7 +314,7 @@ static enum rt_poll sweeper(void *self)
 {
     struct sweep *f = self;
     RT_BEGIN(f);
-    while (!f->s->stopping) {
+    while (!atomic_load(&f->s->stopping)) {
         f->deadline = http_server_now(f->s) + sweep_period(f->s);
         RT_AWAIT_RECV_UNTIL(f, f->res, &f->s->sweep_stop, &f->msg, &f->t,
                             f->deadline);
@@ -251,13 +322,18 @@ static enum rt_poll sweeper(void *self)
             break; /* closed: the server stops */
         uint64_t now = http_server_now(f->s);
         struct rt_list *head = &f->s->conns;
+        bool taken = rt_spin_lock(&f->s->lock);
         for (struct rt_list *n = head->next; n != head; n = n->next) {
             struct http_conn *c = RT_CONTAINER_OF(n, struct http_conn, link);
-            if (c->idle && !c->swept && now >= c->deadline) {
-                c->swept = 1;
+            if (atomic_load(&c->idle) &&
+                !atomic_load_explicit(&c->swept, memory_order_relaxed) &&
+                now >= atomic_load_explicit(&c->idle_until,
+                                            memory_order_relaxed)) {
+                atomic_store_explicit(&c->swept, 1, memory_order_relaxed);
                 (void)shutdown(c->fd, SHUT_RD); /* its read sees EOF */
             }
         }
+        rt_spin_unlock(&f->s->lock, taken);
     }
     RT_END(f);
 }
@@ -345,7 +421,7 @@ static void queue_response(struct http_conn *c, int status, const char *body,
     if (with_body && body)
         put_str(c, body);
     RT_ASSERT(c->out_len - start < RESP_ROOM && c->out_len < OUT_MAX);
-    c->s->stats.requests++;
+    count_request(c->s);
 }
 
 static void queue_error(struct http_conn *c, int status)
@@ -441,7 +517,7 @@ static void answer(struct http_conn *c)
             RT_ASSERT(sizeof hello_keep_alive - 1 < RESP_ROOM &&
                       c->out_len + sizeof hello_keep_alive - 1 < OUT_MAX);
             put(c, hello_keep_alive, sizeof hello_keep_alive - 1);
-            c->s->stats.requests++;
+            count_request(c->s);
         } else {
             queue_response(c, 200, HTTP_HELLO, sizeof HTTP_HELLO - 1, !head);
         }
@@ -509,7 +585,7 @@ static void write_failed(struct http_conn *c, ssize_t n)
 {
     if (n != -ETIMEDOUT)
         return;
-    c->s->stats.timeouts++;
+    count_timeout(c->s);
     c->reset = 1;
     c->linger = 0;
 }
@@ -518,8 +594,10 @@ static void conn_end(struct http_conn *c)
 {
     if (c->in)
         buf_put(c->s, c->in);
+    bool taken = rt_spin_lock(&c->s->lock);
     rt_list_remove(&c->link);
     c->s->stats.conns--;
+    rt_spin_unlock(&c->s->lock, taken);
     if (c->file_fd >= 0)
         close(c->file_fd);
     if (c->reset) {
@@ -533,23 +611,31 @@ static enum rt_poll conn_task(void *self)
 {
     struct http_conn *f = self;
     RT_BEGIN(f);
-    rt_list_push_back(&f->s->conns, &f->link);
-    f->s->stats.conns++;
+    {
+        bool taken = rt_spin_lock(&f->s->lock);
+        rt_list_push_back(&f->s->conns, &f->link);
+        f->s->stats.conns++;
+        rt_spin_unlock(&f->s->lock, taken);
+    }
     f->file_fd = -1;
     f->in = f->out = NULL;
     f->in_len = 0;
     parse_next(f);
     while (!f->close_after) {
         /* Read until a head is complete (or wrong). */
-        f->idle = f->in_len == 0;
-        f->deadline =
-            http_server_now(f->s) +
-            (f->idle ? f->s->cfg.idle_timeout_ns : f->s->cfg.header_timeout_ns);
+        f->deadline = http_server_now(f->s) +
+                      (f->in_len == 0 ? f->s->cfg.idle_timeout_ns
+                                      : f->s->cfg.header_timeout_ns);
+        /* The sweep reads the deadline once it sees idle. */
+        atomic_store_explicit(&f->idle_until, f->deadline,
+                              memory_order_relaxed);
+        atomic_store(&f->idle, f->in_len == 0);
         if (f->idle && f->in) { /* nothing buffered: give the buffer back */
             buf_put(f->s, f->in);
             f->in = f->out = NULL;
         }
-        while (f->rc == HTTP_PARSE_MORE && !(f->idle && f->s->stopping)) {
+        while (f->rc == HTTP_PARSE_MORE &&
+               !(f->idle && atomic_load(&f->s->stopping))) {
             if (f->idle) {
                 /* No timer: the sweeper ends it after f->deadline. */
                 RT_AWAIT_READ(f, f->n, f->fd, f->first, FIRST_MAX);
@@ -559,13 +645,13 @@ static enum rt_poll conn_task(void *self)
                                     f->deadline);
             }
             if (f->n == -ETIMEDOUT && !f->idle) {
-                f->s->stats.timeouts++;
+                count_timeout(f->s);
                 queue_error(f, 408);
                 break;
             }
             if (f->n <= 0) {
                 if (f->n == -ETIMEDOUT || (f->idle && f->swept))
-                    f->s->stats.timeouts++;
+                    count_timeout(f->s);
                 f->close_after = 1; /* EOF, error or idle timeout */
                 break;
             }
@@ -577,7 +663,7 @@ static enum rt_poll conn_task(void *self)
                 }
                 f->out = f->in + HTTP_MAX_HEAD;
                 memcpy(f->in, f->first, (size_t)f->n);
-                f->idle = 0;
+                atomic_store(&f->idle, 0);
                 f->deadline =
                     http_server_now(f->s) + f->s->cfg.header_timeout_ns;
             }
@@ -586,7 +672,7 @@ static enum rt_poll conn_task(void *self)
         }
         if (f->out_len == 0 && f->close_after)
             break; /* nothing to answer */
-        if (f->idle && f->s->stopping)
+        if (f->idle && atomic_load(&f->s->stopping))
             break;
         /* Answer every complete head that is buffered (pipelining), one
          * write for all of them, or stop at an error or a file. */
@@ -605,7 +691,7 @@ static enum rt_poll conn_task(void *self)
                 break;
             answer(f);
             consume(f);
-            if (!f->req.keep_alive || f->s->stopping)
+            if (!f->req.keep_alive || atomic_load(&f->s->stopping))
                 f->close_after = 1;
             if (f->file_fd >= 0 || f->body_left > 0)
                 break;
@@ -702,7 +788,7 @@ enum rt_poll http_server_task(void *self)
     struct http_server *s = f->s;
     int rc;
     RT_BEGIN(f);
-    if (!s->stopping) {
+    if (!atomic_load(&s->stopping)) {
         rc = rt_register(s->listen_fd);
         RT_ASSERT(rc == 0);
     }
@@ -711,13 +797,13 @@ enum rt_poll http_server_task(void *self)
         rc = rt_spawn(stop_watch, &w, sizeof w, NULL);
         RT_ASSERT(rc == 0);
     }
-    if (!s->stopping) {
+    if (!atomic_load(&s->stopping)) {
         struct sweep w = {.s = s};
         rc = rt_spawn(sweeper, &w, sizeof w, NULL);
         RT_ASSERT(rc == 0);
     }
     f->backoff = MS_NS;
-    while (!s->stopping) {
+    while (!atomic_load(&s->stopping)) {
         RT_AWAIT_ACCEPT(f, f->fd, s->listen_fd);
         if (f->fd >= 0) {
             int one = 1;
@@ -730,7 +816,7 @@ enum rt_poll http_server_task(void *self)
             f->backoff = MS_NS;
             continue;
         }
-        if (s->stopping)
+        if (atomic_load(&s->stopping))
             break;
         s->stats.accept_errors++;
         if (s->cfg.on_accept_error)
@@ -745,15 +831,27 @@ enum rt_poll http_server_task(void *self)
     }
     /* Drain: give in-flight requests drain_timeout_ns, then cut them off. */
     f->deadline = rt_now_ns() + s->cfg.drain_timeout_ns;
-    while (s->stats.conns > 0 && rt_now_ns() < f->deadline)
+    while (conns_open(s) > 0 && rt_now_ns() < f->deadline)
         RT_AWAIT_SLEEP(f, DRAIN_POLL);
-    for (struct rt_list *n = s->conns.next; n != &s->conns; n = n->next) {
-        struct http_conn *c = RT_CONTAINER_OF(n, struct http_conn, link);
-        (void)shutdown(c->fd, SHUT_RDWR);
+    {
+        bool taken = rt_spin_lock(&s->lock);
+        for (struct rt_list *n = s->conns.next; n != &s->conns; n = n->next) {
+            struct http_conn *c = RT_CONTAINER_OF(n, struct http_conn, link);
+            (void)shutdown(c->fd, SHUT_RDWR);
+        }
+        rt_spin_unlock(&s->lock, taken);
     }
-    while (s->stats.conns > 0)
+    while (conns_open(s) > 0)
         RT_AWAIT_SLEEP(f, DRAIN_POLL);
     if (s->cfg.stop_fd >= 0) /* ends the watcher if it still waits */
         (void)rt_reactor_deregister(rt_reactor_current(), s->cfg.stop_fd);
+    /* Every connection task has ended; the sweeper ends with the closed
+     * channel and touches no counter. Add up the workers' counters. */
+    s->stats.requests = s->stats.timeouts = s->stats.clock_reads = 0;
+    for (size_t i = 0; i < RT_WORKERS_MAX; i++) {
+        s->stats.requests += s->workers[i].requests;
+        s->stats.timeouts += s->workers[i].timeouts;
+        s->stats.clock_reads += s->workers[i].clock_reads;
+    }
     RT_END(f);
 }

@@ -2,6 +2,7 @@
 (bench/compare.py), run by CTest with label `bench`."""
 import csv
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -117,6 +118,152 @@ class Table(unittest.TestCase):
             compare.build_table(rows)))
         for t in compare.generated_tables(rows):
             self.assertIn(t, text)
+
+
+MC_SAMPLE = """\
+skynet,stackful,workers=1,ns_per_task,300,ns,3,290,310
+skynet,stackful,workers=2,ns_per_task,160,ns,3,150,170
+skynet,stackless,workers=1,ns_per_task,200,ns,3,190,210
+skynet,stackless,workers=2,ns_per_task,250,ns,3,240,260
+skynet,stackful,workers=1,bytes_per_task,4000,bytes,3,4000,4000
+skynet,stackful,workers=2,bytes_per_task,800,bytes,3,700,900
+ping_pong,stackless,workers=2,ns_per_ping,90,ns,3,80,95
+ping_pong,stackless,workers=1,ns_per_ping,100,ns,3,100,100
+"""
+
+
+class MultiCore(unittest.TestCase):
+    """The rows of the multi-core workloads: param workers=N, a scaling
+    column per backend, their jobs and their plot."""
+
+    def setUp(self):
+        self.rows, _ = compare.parse_rows(SAMPLE + MC_SAMPLE)
+        self.table = compare.build_table(self.rows)
+
+    def find(self, w, p, m):
+        return [t for t in self.table if t["workload"] == w and
+                t["param"] == p and t["metric"] == m][0]
+
+    def test_workers_params_parse(self):
+        rows, _ = compare.parse_rows(MC_SAMPLE)
+        self.assertEqual(len(rows), 8)
+        self.assertEqual(rows[1]["param"], "workers=2")
+        self.assertEqual(rows[1]["value"], 160.0)
+
+    def test_bad_workers_params_are_refused(self):
+        for p in ("workers=", "workers=0", "workers=x", "workers=1.5",
+                  "workers:2", "threads=2", "workers=2=3"):
+            with self.assertRaises(ValueError, msg=p):
+                compare.parse_rows("skynet,stackful,%s,ns_per_task,1,ns,1,"
+                                   "1,1" % p)
+
+    def test_scaling_is_time_at_one_over_time_at_n(self):
+        t = self.find("skynet", "workers=2", "ns_per_task")
+        self.assertAlmostEqual(t["sf_scale"], 300 / 160)
+        self.assertAlmostEqual(t["sl_scale"], 200 / 250)
+        one = self.find("skynet", "workers=1", "ns_per_task")
+        self.assertIsNone(one["sf_scale"])
+        self.assertIsNone(one["sl_scale"])
+        # Not a time: no scaling ratio; a row of another workload: none.
+        mem = self.find("skynet", "workers=2", "bytes_per_task")
+        self.assertIsNone(mem["sf_scale"])
+        self.assertIsNone(self.find("handoff", "1000",
+                                    "ns_per_handoff")["sf_scale"])
+        # One backend missing: its column is empty, the other's is not.
+        pp = self.find("ping_pong", "workers=2", "ns_per_ping")
+        self.assertIsNone(pp["sf_scale"])
+        self.assertAlmostEqual(pp["sl_scale"], 100 / 90)
+
+    def test_order_and_columns(self):
+        names = [(t["workload"], t["param"], t["metric"])
+                 for t in self.table]
+        # After the one-core workloads, in MC_WORKLOADS order, workers
+        # ascending (workers=1 first even when printed after workers=2).
+        self.assertLess(names.index(("park", "1000", "bytes_per_task")),
+                        names.index(("ping_pong", "workers=1",
+                                     "ns_per_ping")))
+        self.assertLess(names.index(("ping_pong", "workers=1",
+                                     "ns_per_ping")),
+                        names.index(("ping_pong", "workers=2",
+                                     "ns_per_ping")))
+        self.assertLess(names.index(("ping_pong", "workers=2",
+                                     "ns_per_ping")),
+                        names.index(("skynet", "workers=1", "ns_per_task")))
+        text = compare.format_table(self.table)
+        self.assertIn("sf 1/N", text)
+        self.assertIn("1.88x", text)  # 300 / 160
+        md = compare.markdown_table(self.table)
+        lines = md.split("\n")
+        self.assertEqual(len(lines), len(self.table) + 2)
+        cols = len(compare.HEAD)
+        for line in lines:
+            self.assertEqual(line.count("|"), cols + 1, line)
+        row = [l for l in lines if l.startswith("| skynet | workers=2 | "
+                                                "ns_per_task")][0]
+        self.assertTrue(row.endswith("| 1.88x | 0.80x |"), row)
+
+    def test_docs_reference_a_workers_row_and_a_scaling_ratio(self):
+        rows = {(r["workload"], r["backend"], r["param"], r["metric"]): r
+                for r in self.rows}
+        text = ("160 ns<!--ref skynet,stackful,workers=2,ns_per_task-->, "
+                "1.00x<!--ref skynet,stackful,workers=1,ns_per_task / "
+                "skynet,stackful,workers=2,ns_per_task-->\n")
+        new, errors = docfigs.render(text, rows)
+        self.assertEqual(errors, [])
+        self.assertIn("160 ns<!--", new)
+        self.assertIn("1.88x<!--", new)
+
+    def test_jobs_run_every_workload_at_one_and_every_core(self):
+        trees = {"stackful": "/sf", "stackless": "/sl"}
+        counts = [str(n) for n in compare.mc_workers()]
+        self.assertEqual(counts[0], "1")
+        self.assertEqual(int(counts[-1]), os.cpu_count() or 1)
+        for size in compare.SIZES:
+            jobs = dict(compare.jobs(size, trees))
+            for w in compare.MC_WORKLOADS:
+                for b in compare.BACKENDS:
+                    argv = jobs["%s on %s" % (w, b)]
+                    self.assertEqual(argv[0], os.path.join(
+                        trees[b], "bench", "bench_" + w))
+                    self.assertIn("--size", argv)
+                    self.assertEqual(argv[-len(counts):], counts)
+        # The quick size runs skynet, smaller than the default size.
+        quick = dict(compare.jobs("quick", trees))["skynet on stackful"]
+        default = dict(compare.jobs("default", trees))["skynet on stackful"]
+        size = lambda a: int(a[a.index("--size") + 1])  # noqa: E731
+        self.assertLess(size(quick), size(default))
+
+    def test_results_page_explains_the_columns(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "results.md")
+            info = {"cpu": "cpu", "cores": 2, "kernel": "k", "compiler": "cc"}
+            compare.write_results_md(path, self.rows, [], info,
+                                     "bench/compare", None, 1.0)
+            with open(path) as f:
+                text = f.read()
+        self.assertIn("`sf 1/N`", text)
+        self.assertIn("- `skynet`:", text)
+        for t in compare.generated_tables(self.rows):
+            self.assertIn(t, text)
+
+    def test_http_on_every_core_has_nginx_as_its_baseline(self):
+        rows, _ = compare.parse_rows(
+            "http_percore,stackful,100,cpu_us_per_request,6,us,3,5,7\n"
+            "http_percore,baseline:nginx,100,cpu_us_per_request,8,us,3,7,9\n"
+            "http_steal,stackless,100,cpu_us_per_request,10,us,3,9,11\n"
+            "http_steal,baseline:nginx,100,cpu_us_per_request,8,us,3,7,9\n")
+        t = {x["workload"]: x for x in compare.build_table(rows)}
+        self.assertEqual(t["http_percore"]["baseline"], "nginx")
+        self.assertAlmostEqual(t["http_percore"]["sf_base"], 0.75)
+        self.assertAlmostEqual(t["http_steal"]["sl_base"], 1.25)
+        self.assertEqual(list(t), ["http_steal", "http_percore"])
+
+    @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot not installed")
+    def test_workers_plot(self):
+        with tempfile.TemporaryDirectory() as d:
+            files = compare.plot(self.rows, d)
+            self.assertIn(os.path.join(d, "workers.png"), files)
+            self.assertGreater(os.path.getsize(files[-1]), 0)
 
 
 class Figures(unittest.TestCase):

@@ -73,6 +73,57 @@ class Rows(unittest.TestCase):
         self.assertEqual(rows["p50_ms"]["param"], "100")
 
 
+class MultiCore(unittest.TestCase):
+    """The HTTP example on every core: both designs, both backends, and
+    nginx with as many workers."""
+
+    def test_servers_and_their_options(self):
+        servers = net.mc_servers(2)
+        self.assertEqual(len(servers), 4)
+        names = [s[0] for s in servers]
+        self.assertEqual(len(set(names)), 4)
+        for name, w, args, b in servers:
+            self.assertIn(b, net.BACKENDS)
+            opt = dict(net.MC_MODES)[w]
+            self.assertEqual(args, ["-p", "0", opt, "2"])
+
+    def test_rows_per_design_and_nginx_under_each(self):
+        def runs(cpu):
+            return [{"rps": 1000, "p50": 1, "p99": 2, "cpu_us": c}
+                    for c in cpu]
+        results = {name: runs([4.0, 6.0, 5.0])
+                   for name, _, _, _ in net.mc_servers(2)}
+        results["nginx"] = runs([8.0, 6.0, 10.0])
+        rows = net.mc_http_rows(results, 1000, 2)
+        got = {(r["workload"], r["backend"], r["metric"]): r for r in rows}
+        for w, _ in net.MC_MODES:
+            for b in net.BACKENDS + ["baseline:nginx"]:
+                self.assertIn((w, b, "cpu_us_per_request"), got)
+                self.assertEqual(got[(w, b, "p99_ms")]["param"], "1000")
+            for b in net.BACKENDS:
+                ratio = got[(w, b, "cpu_vs_nginx")]
+                # Round by round: 4/8, 6/6, 5/10; their median.
+                self.assertAlmostEqual(ratio["value"], 0.5)
+                self.assertAlmostEqual(ratio["max"], 1.0)
+            self.assertEqual(got[(w, "baseline:nginx",
+                                  "cpu_us_per_request")]["value"], 8.0)
+        self.assertEqual(len(rows), 2 * 2 * 5 + 2 * 4)
+
+    def test_without_nginx_no_baseline_rows(self):
+        results = {name: [{"rps": 1, "p50": 1, "p99": 1, "cpu_us": 1}]
+                   for name, _, _, _ in net.mc_servers(2)}
+        rows = net.mc_http_rows(results, 100, 2)
+        self.assertFalse([r for r in rows if "nginx" in r["backend"] or
+                          r["metric"] == "cpu_vs_nginx"])
+
+    def test_every_size_measures_a_point(self):
+        for size, s in net.SIZES.items():
+            self.assertGreaterEqual(len(s["mc_conns"]), 1, size)
+            self.assertGreaterEqual(s["mc_runs"], 1, size)
+        self.assertIn(100, net.SIZES["quick"]["mc_conns"])
+        self.assertEqual(net.SIZES["default"]["mc_conns"], [100, 1000])
+
+
 ECHO = ("echo backend=stackful port=4321\n"
         "round_trips=100000 conns=100 bytes=64 seconds=0.712 "
         "round_trips_per_s=140449 p50_us=690.5 p99_us=1234.0\n")
