@@ -18,6 +18,7 @@
 
 #include <greenfut/clock.h>
 #include "watchdog_internal.h"
+#include "workers.h"
 
 /* The gdb extension, inline in a .debug_gdb_scripts section (gdb's
  * "inlined script" entry: the byte 4, the script's name on the first line,
@@ -213,6 +214,17 @@ void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t)
         named ? " \"" : "", named ? t->name : "", named ? "\"" : "", fn, inner);
     if (t->wait) {
         put(buf, len, &at, " waiting on %s", t->wait);
+        if (t->join_id > 0) {
+            char jf[112];
+            bool jn = t->join_name && t->join_name[0];
+            if (t->join_fn)
+                rt__name_fn(t->join_fn, jf, sizeof(jf));
+            else
+                snprintf(jf, sizeof(jf), "?");
+            put(buf, len, &at, " of %s %lld%s%s%s (%s)", t->kind,
+                (long long)t->join_id, jn ? " \"" : "", jn ? t->join_name : "",
+                jn ? "\"" : "", jf);
+        }
         if (t->obj)
             put(buf, len, &at, " %p", t->obj);
         if (t->fd >= 0)
@@ -221,6 +233,8 @@ void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t)
             put_left(buf, len, &at, t->deadline);
     }
     put(buf, len, &at, " [%s", t->state);
+    if (t->worker)
+        put(buf, len, &at, " on worker %u", t->worker - 1);
     if (t->stack >= 0)
         put(buf, len, &at, ", stack %lld bytes", (long long)t->stack);
     /* The async backtrace: where each frame of the chain will resume. */
@@ -244,4 +258,40 @@ void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
     char line[1024];
     rt__dump_task_format(line, sizeof(line), t);
     fprintf(out, "  %s\n", line);
+}
+
+const char *rt__dump_worker_doing(struct rt_workers *ws, unsigned i)
+{
+    struct rt_worker *w = &ws->w[i];
+    /* workers.c's turner holds the index + 1 of the worker in the turn. */
+    if (atomic_load_explicit(&ws->turner, memory_order_acquire) == (int)i + 1)
+        return "turning the reactor";
+    pthread_mutex_lock(&w->lock);
+    bool parked = w->parked;
+    pthread_mutex_unlock(&w->lock);
+    return parked ? "parked" : "in its loop";
+}
+
+int rt__dump_worker_of(const struct rt__dump_worker *w, unsigned n,
+                       const void *item)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (w[i].running == item)
+            return (int)i;
+    return -1;
+}
+
+void rt__dump_workers_write(FILE *out, const char *kind,
+                            const struct rt__dump_worker *w,
+                            const char *const *doing, unsigned n, int self)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (w[i].running && w[i].id > 0)
+            fprintf(out, "  worker %u: running %s %lld\n", i, kind,
+                    (long long)w[i].id);
+        else if ((int)i == self)
+            fprintf(out, "  worker %u: in its loop, writing this dump\n", i);
+        else
+            fprintf(out, "  worker %u: %s\n", i, doing[i]);
+    }
 }

@@ -30,6 +30,14 @@ struct rt__dump_task {
     uint64_t deadline; /* the wait's deadline (rt_now_ns scale), 0: none */
     int64_t stack;     /* stackful: stack bytes in use, -1 otherwise */
     const void *key;   /* its key in the watchdog's site table */
+    /* A join: the task waited for (join_id > 0, its name and function as
+     * name and fn above), join_id 0 otherwise. */
+    int64_t join_id;
+    const char *join_name;
+    uintptr_t join_fn;
+    /* Several workers: the index + 1 of the worker running it (state
+     * "running"); 0 when not known, or with one worker. */
+    unsigned worker;
     /* stackless: the await chain, outermost first, `depth` frames: each
      * frame's function, and the source file (NULL: unknown) and line of
      * the await it resumes at; depth 0 for none. */
@@ -43,6 +51,9 @@ struct rt__dump_task {
  * indent and no newline:
  *   green thread 2 "n" (fn) waiting on channel recv 0x5581c0 [parked,
  *   stack 1184 bytes, spawned in caller (prog+0x1b40)]
+ *   green thread 4 (joiner) waiting on join of green thread 5 "w" (work)
+ *   [parked, stack 960 bytes]
+ *   task 7 (spin) [running on worker 1]
  *   task 6 (fn, in child leaf) waiting on read (fd 5) [parked, awaits
  *   through fn at prog.c:110 > mid at prog.c:101 > leaf at prog.c:92]
  *   task 3 (sleeper) waiting on sleep, 12.3 ms left [parked]
@@ -53,6 +64,37 @@ void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t);
 /* Writes one dump line for `t`: two spaces, rt__dump_task_format's text,
  * a newline. */
 void rt__dump_task_write(FILE *out, const struct rt__dump_task *t);
+
+/* The workers' part of a dump of a run with several workers: one line per
+ * worker, what it does now as far as the runtime knows. The backend fills
+ * `running` (its item that worker runs, or NULL) before its walk over the
+ * tasks and `id` during it (the walk holds the lock that keeps the item
+ * alive, so the item is never read through this pointer). */
+struct rt__dump_worker {
+    const void *running; /* the thread or task it runs, NULL: none */
+    int64_t id;          /* that item's id, 0 until the walk found it */
+};
+
+struct rt_workers;
+
+/* What worker `i` of `ws` does when it runs no task: "turning the
+ * reactor", "parked" or "in its loop". Takes the worker's park lock for a
+ * moment; call it holding no scheduler lock. A snapshot: the worker may
+ * have moved on when the line is read. */
+const char *rt__dump_worker_doing(struct rt_workers *ws, unsigned i);
+
+/* The index of the worker whose `running` is `item` among n, or -1. */
+int rt__dump_worker_of(const struct rt__dump_worker *w, unsigned n,
+                       const void *item);
+
+/* Writes "  worker I: running <kind> N" for each of the n workers whose
+ * item the walk found, else "  worker I: <doing[i]>" (rt__dump_worker_doing's
+ * words, taken before the walk). `self` is the index of the worker writing
+ * the dump from its own loop (the SIGQUIT path), -1 for none: its line
+ * says so. */
+void rt__dump_workers_write(FILE *out, const char *kind,
+                            const struct rt__dump_worker *w,
+                            const char *const *doing, unsigned n, int self);
 
 /* Writes every line of the calling thread's run to `out`. */
 typedef void (*rt__dump_fn)(void *ctx, FILE *out);

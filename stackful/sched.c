@@ -155,8 +155,11 @@ int gt_sleep(uint64_t ns)
     struct rt_cx cx = {&self->waker};
     int res = 0;
     while (rt_poll_sleep_until(self->s->reactor, &tm, deadline, &cx, &res) ==
-           RT_PENDING)
+           RT_PENDING) {
+        self->waiting_deadline = deadline; /* for the dump's time left */
         gt_park("sleep");
+    }
+    self->waiting_deadline = 0;
     return res;
 }
 
@@ -177,8 +180,10 @@ join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
     rt_spin_unlock(&s->ids_lock, true);
     if (rc)
         return rc;
+    self->joining = t; /* for the dump: who we wait for */
     while ((load_state(t) & GT__STATE) != GT__DONE)
         gt_park("join");
+    self->joining = NULL;
     rt_spin_lock_always(&s->ids_lock);
     rt_idtable_delete(&s->ids, gt__thread_find(s, id));
     rt_spin_unlock(&s->ids_lock, true);
@@ -205,8 +210,10 @@ int gt_join(int64_t id, void **result)
     if (t->joiner) /* one joiner per thread (docs/architecture.md's table) */
         return -EBUSY;
     t->joiner = self;
+    self->joining = t; /* for the dump: who we wait for */
     while (t->state != GT__DONE)
         gt_park("join");
+    self->joining = NULL;
     if (result)
         *result = t->result;
     rt_idtable_delete(&s->ids, gt__thread_find(s, id)); /* it may have moved */
@@ -305,10 +312,25 @@ int gt_stats(struct gt_stats *st)
 
 _Atomic(gt__frame_wait_fn) gt__frame_wait;
 
+/* The context worker `wk` runs, read while another worker may switch it:
+ * switch_to stores it plainly, on the handoff path. An aligned pointer
+ * load sees the old or the new value; the dump only compares it with the
+ * threads it walks under threads_lock, never follows it, and says what it
+ * saw as a snapshot. Not instrumented for TSan, whose report of this
+ * deliberate race would be about a value nobody dereferences. */
+__attribute__((no_sanitize("thread"))) static const void *
+worker_current(const struct gt__worker *wk)
+{
+    return *(const void *const volatile *)&wk->current;
+}
+
 /* Fills the dump line of `t` (rt__dump_task_write's shape); a portable
- * task's wait names its object, fd and deadline (gt__frame_wait). */
+ * task's wait names its object, fd and deadline (gt__frame_wait), a join
+ * the thread joined, a sleep its deadline. `w` (n of them, NULL with one
+ * worker) says which worker runs a running thread. */
 static void describe(struct gt__sched *s, struct gt__thread *t,
-                     struct rt__dump_task *d)
+                     struct rt__dump_task *d, const struct rt__dump_worker *w,
+                     unsigned n)
 {
     static const char *const states[] = {"running", "runnable", "parked",
                                          "done", "parking"};
@@ -325,32 +347,77 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .stack = (int64_t)gt__stack_used(&s->stacks, &t->stack),
         .key = t,
     };
+    if (w && st == GT__RUNNING) {
+        int i = rt__dump_worker_of(w, n, t);
+        d->worker = i >= 0 ? (unsigned)i + 1 : 0;
+    }
+    if (!parked)
+        return;
+    d->deadline = t->waiting_deadline;
+    const struct gt__thread *j = t->joining;
+    if (j) { /* alive: the joiner holds its id's reference */
+        d->join_id = j->id;
+        d->join_name = j->name;
+        d->join_fn = j->entry;
+    }
     gt__frame_wait_fn fw =
         atomic_load_explicit(&gt__frame_wait, memory_order_relaxed);
-    if (parked && t->waiting_frame && fw)
+    if (t->waiting_frame && fw)
         fw(t->waiting_frame, d);
 }
 
-/* rt_dump's source: every thread not DONE, in spawn order. With several
- * workers, a snapshot the other workers may change while it is taken. */
+/* rt_dump's source: with several workers each worker's line, then every
+ * thread not DONE, in spawn order. With several workers, a snapshot the
+ * other workers may change while it is taken. */
 static void dump(void *ctx, FILE *out)
 {
     struct gt__sched *s = ctx;
     size_t runnable = s->ws ? count_get(&s->runnable) : s->w0.runnable;
-    fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked\n",
+    fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked",
             count_get(&s->live), runnable, count_get(&s->parked));
+    struct rt__dump_worker *w = NULL;
+    const char **doing = NULL;
+    int self = -1;
+    if (s->ws) {
+        fprintf(out, "; %u workers", s->n);
+        w = calloc(s->n, sizeof(*w));
+        doing = calloc(s->n, sizeof(*doing));
+    }
+    fputc('\n', out);
+    if (w && doing) {
+        struct gt__worker *here = gt__here();
+        for (unsigned i = 0; i < s->n; i++) {
+            const void *cur = worker_current(&s->wk[i]);
+            w[i].running = cur == &s->wk[i].main ? NULL : cur;
+            doing[i] = rt__dump_worker_doing(s->ws, i);
+            if (here == &s->wk[i] && !w[i].running)
+                self = (int)i;
+        }
+    }
     if (s->ws)
         rt_spin_lock_always(&s->threads_lock);
+    if (w && doing) {
+        for (struct rt_list *n = s->threads.next; n != &s->threads;
+             n = n->next) {
+            struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+            int i = rt__dump_worker_of(w, s->n, t);
+            if (i >= 0 && (load_state(t) & GT__STATE) == GT__RUNNING)
+                w[i].id = t->id;
+        }
+        rt__dump_workers_write(out, "green thread", w, doing, s->n, self);
+    }
     for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         if ((load_state(t) & GT__STATE) == GT__DONE)
             continue;
         struct rt__dump_task d;
-        describe(s, t, &d);
+        describe(s, t, &d, doing ? w : NULL, s->n);
         rt__dump_task_write(out, &d);
     }
     if (s->ws)
         rt_spin_unlock(&s->threads_lock, true);
+    free(w);
+    free(doing);
 }
 
 static void report_deadlock(struct gt__sched *s)
@@ -366,7 +433,7 @@ static void report_deadlock(struct gt__sched *s)
         if ((load_state(t) & GT__STATE) != GT__PARKED)
             continue;
         struct rt__dump_task d;
-        describe(s, t, &d);
+        describe(s, t, &d, NULL, 0);
         rt__dump_task_write(stderr, &d);
     }
     if (s->ws)

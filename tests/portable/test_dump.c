@@ -114,9 +114,11 @@ static void check_dump(const char *buf)
     snprintf(want, sizeof want, "waiting on read (fd %d) [", fd);
     expect_line(buf, "(parked_reader", want);
     /* An hour's sleep, a moment old: between 3500 s and 3600 s left. */
-    expect_line(buf, "(parked_sleeper", "waiting on sleep, 3");
-    expect_line(buf, "(parked_sleeper", ".");
-    expect_line(buf, "(parked_sleeper", " s left [parked");
+    /* (The joiner's line names the sleeper it joins: start at the
+     * sleeper's own.) */
+    expect_line(buf, "(parked_sleeper) waiting", "waiting on sleep, 3");
+    expect_line(buf, "(parked_sleeper) waiting", ".");
+    expect_line(buf, "(parked_sleeper) waiting", " s left [parked");
     const char *sl = strstr(buf, "(parked_sleeper) waiting on sleep, ");
     CHECK(sl != NULL);
     double left =
@@ -127,6 +129,17 @@ static void check_dump(const char *buf)
     expect_line(buf, "(parked_locker",
                 on_obj(want, sizeof want, "mutex", &parked_held));
     expect_line(buf, "(parked_joiner", "waiting on join");
+    /* ... of the sleeper, by id and function. */
+    const char *jl = strstr(buf, "(parked_joiner) waiting on join of ");
+    CHECK(jl != NULL);
+    jl += strlen("(parked_joiner) waiting on join of ");
+    jl += strcspn(jl, "0123456789"); /* past "green thread " or "task " */
+    long long jid = strtoll(jl, NULL, 10);
+    CHECK(jid > 0);
+    char sid[64];
+    snprintf(sid, sizeof sid, " %lld (parked_sleeper) waiting on sleep", jid);
+    expect_line(buf, "(parked_joiner", "(parked_sleeper) [parked");
+    CHECK(strstr(buf, sid) != NULL);
     expect_line(buf, "(parked_level1",
                 on_obj(want, sizeof want, "channel recv", &parked_deep));
     expect_line(buf, "(parked_reader", "[parked");
