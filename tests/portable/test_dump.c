@@ -151,6 +151,19 @@ static void check_dump(const char *buf)
      * the worker that took the signal's notify dumps. */
     if (use_signal && one_worker())
         CHECK(strstr(buf, "(dump_root) [running") == NULL);
+    if (!one_worker()) {
+        /* A line per worker; the root runs on one of them (rt_dump's
+         * call), or the dump comes from a worker's own loop (SIGQUIT's). */
+        CHECK(strstr(buf, " workers\n  ") != NULL);
+        CHECK(strstr(buf, "\n  worker 0: ") != NULL);
+        CHECK(strstr(buf, "\n  worker 1: ") != NULL);
+        if (use_signal)
+            CHECK(strstr(buf, ": in its loop, writing this dump\n") != NULL);
+        else
+            expect_line(buf, "(dump_root", "[running on worker ");
+    } else {
+        CHECK(strstr(buf, "worker 0") == NULL);
+    }
     if (strcmp(rt_backend_name(), "stackful") == 0) {
         expect_line(buf, "(parked_reader", "bytes");
     } else {
