@@ -258,6 +258,35 @@ void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
     char line[1024];
     rt__dump_task_format(line, sizeof(line), t);
     fprintf(out, "  %s\n", line);
+    for (unsigned i = 0; i < t->bt_depth && i < RT__DUMP_BT_MAX; i++) {
+        /* A return address points past its call: step back into it. */
+        rt__describe_pc(t->bt[i] - 1, line, sizeof(line));
+        fprintf(out, "      #%u %s\n", i, line);
+    }
+}
+
+/* Not instrumented: the stack read may be another thread's, changing (see
+ * the header), and its frames hold sanitizer redzones around the slots
+ * read here. */
+__attribute__((no_sanitize("address", "thread"))) unsigned
+rt__dump_fp_walk(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t hi,
+                 uintptr_t *pcs, unsigned max)
+{
+    unsigned n = 0;
+    if (pc && n < max)
+        pcs[n++] = pc;
+    while (n < max && fp >= lo && fp % sizeof(uintptr_t) == 0 &&
+           fp <= hi - 2 * sizeof(uintptr_t)) {
+        const volatile uintptr_t *frame = (const volatile uintptr_t *)fp;
+        uintptr_t next = frame[0], ra = frame[1];
+        if (!ra)
+            break;
+        pcs[n++] = ra;
+        if (next <= fp) /* frames go up the stack: anything else ends it */
+            break;
+        fp = next;
+    }
+    return n;
 }
 
 const char *rt__dump_worker_doing(struct rt_workers *ws, unsigned i)

@@ -15,6 +15,9 @@
 #include <greenfut/dump.h>
 #include <greenfut/reactor.h>
 
+/* Frames of a parked green thread's backtrace in the dump. */
+#define RT__DUMP_BT_MAX 16
+
 /* What one line says about a task; the backend fills it in. */
 struct rt__dump_task {
     const char *kind;  /* "green thread" or "task" */
@@ -38,6 +41,12 @@ struct rt__dump_task {
     /* Several workers: the index + 1 of the worker running it (state
      * "running"); 0 when not known, or with one worker. */
     unsigned worker;
+    /* Stackful, parked: return addresses of its own calls, innermost
+     * first (rt__dump_fp_walk), bt_depth of them; 0: none. Written by
+     * rt__dump_task_write as one indented line each, never by the
+     * one-line formatter. */
+    uintptr_t bt[RT__DUMP_BT_MAX];
+    unsigned bt_depth;
     /* stackless: the await chain, outermost first, `depth` frames: each
      * frame's function, and the source file (NULL: unknown) and line of
      * the await it resumes at; depth 0 for none. */
@@ -62,8 +71,23 @@ struct rt__dump_task {
 void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t);
 
 /* Writes one dump line for `t`: two spaces, rt__dump_task_format's text,
- * a newline. */
+ * a newline; then, when t->bt_depth, one line per frame of its backtrace:
+ *       #1 parked_level3 (prog+0x1b40) */
 void rt__dump_task_write(FILE *out, const struct rt__dump_task *t);
+
+/* Walks the frame-pointer chain of a suspended stack: `pc` is the
+ * address the stack resumes at and `fp` its saved frame pointer, the
+ * stack's frames lie in [lo, hi). Each frame [fp] holds its caller's frame
+ * pointer and [fp + 8] the return address into that caller (x86-64 and
+ * AArch64 with frame pointers). Stores up to `max` code addresses into pcs,
+ * `pc` first, and returns how many. Reads only inside [lo, hi), and each
+ * frame must lie above the one before, so a stack built without frame
+ * pointers (whose rbp holds anything) gives a short or empty walk, never
+ * a fault. The stack must stay mapped meanwhile; it may be changing (a
+ * green thread resumed on another worker): then the walk is garbage but
+ * still bounded. */
+unsigned rt__dump_fp_walk(uintptr_t pc, uintptr_t fp, uintptr_t lo,
+                          uintptr_t hi, uintptr_t *pcs, unsigned max);
 
 /* The workers' part of a dump of a run with several workers: one line per
  * worker, what it does now as far as the runtime knows. The backend fills

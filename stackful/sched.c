@@ -324,6 +324,71 @@ worker_current(const struct gt__worker *wk)
     return *(const void *const volatile *)&wk->current;
 }
 
+/* Where a saved context keeps its return address and its rbp, as offsets
+ * from the saved pointer, for the dump's backtrace: fcontext.h's table
+ * says 0x38 and 0x30, and this reads both from jump_fcontext's own first
+ * instructions (`lea -0x38(%rsp),%rsp`, then `mov %rbp,0x30(%rsp)`; an
+ * endbr64 may come first), so that a Boost that saves otherwise gives no
+ * backtrace rather than a wrong one. Returns false when they could not be
+ * read (another layout; not x86-64; an address that is a PLT stub, as in
+ * a non-PIE program). Any thread; computed again by a racing first call,
+ * to the same values. */
+static bool fcontext_slots(unsigned *ra, unsigned *fp)
+{
+#if defined(__x86_64__) && !defined(__ILP32__)
+    static atomic_uint known; /* ra << 8 | fp, 0: not yet, 1: none */
+    unsigned k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        const unsigned char *c =
+            (const unsigned char *)(uintptr_t)&jump_fcontext;
+        static const unsigned char lea[] = {0x48, 0x8d, 0x64, 0x24};
+        static const unsigned char mov_rbp[] = {0x48, 0x89, 0x6c, 0x24};
+        unsigned at = 0, r = 0, f = 0;
+        if (memcmp(c, "\xf3\x0f\x1e\xfa", 4) == 0)
+            at = 4; /* endbr64 */
+        if (memcmp(c + at, lea, 4) == 0 && (signed char)c[at + 4] < 0) {
+            r = (unsigned)-(signed char)c[at + 4];
+            for (unsigned i = at + 5; i < at + 48 && !f; i++)
+                if (memcmp(c + i, mov_rbp, 4) == 0 && c[i + 4] < r)
+                    f = c[i + 4];
+        }
+        k = r && f ? r << 8 | f : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    if (k == 1)
+        return false;
+    *ra = k >> 8;
+    *fp = k & 0xffu;
+    return true;
+#else
+    (void)ra;
+    (void)fp;
+    return false;
+#endif
+}
+
+/* The backtrace of parked thread `t` into d (rt__dump_fp_walk over its
+ * saved context and stack), when the saved context's layout is known. It
+ * names every frame only where the code was built with frame pointers
+ * (-fno-omit-frame-pointer); a function without one is left out, and the
+ * walk may end early. Not instrumented: the slots are read below as plain
+ * memory of another stack. */
+__attribute__((no_sanitize("address", "thread"))) static void
+backtrace_of(const struct gt__thread *t, struct rt__dump_task *d)
+{
+    unsigned ra, fp;
+    uintptr_t sp = (uintptr_t)t->ctx;
+    uintptr_t lo = (uintptr_t)t->stack.lo, hi = lo + t->stack.size;
+    if (!fcontext_slots(&ra, &fp) || sp < lo || sp + ra + 8 > hi)
+        return;
+    const volatile uintptr_t *pc = (const volatile uintptr_t *)(sp + ra);
+    const volatile uintptr_t *rbp = (const volatile uintptr_t *)(sp + fp);
+    unsigned n = rt__dump_fp_walk(*pc, *rbp, sp, hi, d->bt, RT__DUMP_BT_MAX);
+    /* One frame is only the park itself (an optimised build's walk ends
+     * there): the line already says what the thread waits on. */
+    d->bt_depth = n > 1 ? n : 0;
+}
+
 /* Fills the dump line of `t` (rt__dump_task_write's shape); a portable
  * task's wait names its object, fd and deadline (gt__frame_wait), a join
  * the thread joined, a sleep its deadline. `w` (n of them, NULL with one
@@ -364,6 +429,7 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         atomic_load_explicit(&gt__frame_wait, memory_order_relaxed);
     if (t->waiting_frame && fw)
         fw(t->waiting_frame, d);
+    backtrace_of(t, d);
 }
 
 /* rt_dump's source: with several workers each worker's line, then every

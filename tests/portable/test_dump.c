@@ -166,6 +166,22 @@ static void check_dump(const char *buf)
     }
     if (strcmp(rt_backend_name(), "stackful") == 0) {
         expect_line(buf, "(parked_reader", "bytes");
+#ifndef NDEBUG
+        /* Unoptimised (every function keeps its frame pointer): a parked
+         * thread's backtrace follows its line, innermost first, three task
+         * calls deep. An optimised library leaves out its own frames and
+         * the walk may stop early: gdb's green-thread is the tool there. */
+        const char *bt = strstr(buf, "(parked_level1) waiting");
+        CHECK(bt != NULL);
+        bt = strchr(bt, '\n');
+        CHECK(bt != NULL && strncmp(bt, "\n      #0 ", 10) == 0);
+        const char *end = strstr(bt, "\n  green thread");
+        const char *l3 = strstr(bt, " parked_level3 (");
+        const char *l2 = strstr(bt, " parked_level2 (");
+        const char *l1 = strstr(bt, " parked_level1 (");
+        CHECK(l3 && l2 && l1 && l3 < l2 && l2 < l1);
+        CHECK(!end || l1 < end);
+#endif
     } else {
         /* A future names the innermost frame it is suspended in. */
         expect_line(buf, "(parked_level1, in child parked_level3",
