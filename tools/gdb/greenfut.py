@@ -681,8 +681,10 @@ class InfoRt(gdb.Command):
                 if int(cur) == int(w["main"].address):
                     doing = worker_idle(s["ws"], i)
                 else:
-                    doing = "running green thread %d (%s)" % (
-                        int(cur["id"]), cur["name"].string())
+                    name = cur["name"].string()
+                    doing = "running green thread %d%s (%s)" % (
+                        int(cur["id"]), ' "%s"' % name if name else "",
+                        name_of(cur["entry"]))
                 print("  worker %d on %s: %s, %d switches" % (
                     i, "thread %d" % wth.num if wth else "no thread now",
                     doing, int(w["switches"])))
