@@ -251,15 +251,15 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 fut__about_fn fut__about;
 fut__entry_fn fut__entry;
 
-/* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
- * layer's fut__about names the task's own function, its innermost child
- * and its wait; a native future has its vtable's name, and in RT_DEBUG
- * builds what its last pending poll waited on. */
 /* The workers' notes of the dump being written (NULL: one worker, or
  * none); set around the walk, under the slab lock as dump_out is. */
 static struct rt__dump_worker *dump_workers;
 static unsigned dump_nworkers;
 
+/* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
+ * layer's fut__about names the task's own function, its innermost child
+ * and its wait; a native future has its vtable's name, and in RT_DEBUG
+ * builds what its last pending poll waited on. */
 static void describe(struct fut__tasks *ts, struct fut__task *t,
                      struct rt__dump_task *d, struct fut__about *a)
 {
