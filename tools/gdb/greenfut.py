@@ -154,6 +154,11 @@ class GreenUnwinder(gdb.unwinder.Unwinder):
         super().__init__("greenfut green thread")
         self.ctx = None   # saved fcontext of the selected green thread
         self.os_thread = None
+        # (sp, pc) of the OS thread's innermost frame: the one to unwind
+        # into the green thread. Its level is 0, or more when gdb shows
+        # inlined calls at that pc as frames of their own (a worker
+        # stopped in an inlined read(2), say).
+        self.first = None
 
     def __call__(self, pending):
         if self.ctx is None:
@@ -163,7 +168,7 @@ class GreenUnwinder(gdb.unwinder.Unwinder):
             return None
         sp = pending.read_register("rsp")
         pc = pending.read_register("rip")
-        if pending.level() > 0:
+        if pending.level() > 0 and self.first != (int(sp), int(pc)):
             # make_fcontext's trampoline is the green stack's first frame:
             # end the walk there (caller pc 0) instead of reading past it.
             if not name_of(pc).startswith("make_fcontext"):
@@ -441,6 +446,10 @@ class GreenThread(gdb.Command):
                     return
                 fcontext_layout()
                 th.switch()
+                UNWINDER.ctx = None
+                gdb.invalidate_cached_frames()
+                f = gdb.newest_frame()
+                UNWINDER.first = (int(f.read_register("rsp")), int(f.pc()))
                 UNWINDER.ctx = int(t["ctx"])
                 UNWINDER.os_thread = th.num
                 gdb.invalidate_cached_frames()
