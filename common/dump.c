@@ -235,6 +235,8 @@ void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t)
     put(buf, len, &at, " [%s", t->state);
     if (t->worker)
         put(buf, len, &at, " on worker %u", t->worker - 1);
+    if (t->queued)
+        put(buf, len, &at, ", queued on worker %u", t->queued - 1);
     if (t->stack >= 0)
         put(buf, len, &at, ", stack %lld bytes", (long long)t->stack);
     /* The async backtrace: where each frame of the chain will resume. */
@@ -299,6 +301,79 @@ const char *rt__dump_worker_doing(struct rt_workers *ws, unsigned i)
     bool parked = w->parked;
     pthread_mutex_unlock(&w->lock);
     return parked ? "parked" : "in its loop";
+}
+
+/* One queued item of the snapshot. */
+struct rt__dump_queued {
+    const struct rt_list *node;
+    unsigned worker;
+};
+
+struct rt__dump_queues {
+    size_t n;
+    struct rt__dump_queued *at; /* sorted by node */
+};
+
+static int by_node(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct rt__dump_queued *)a)->node;
+    uintptr_t y = (uintptr_t)((const struct rt__dump_queued *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Worker w's LIFO slot: written plainly by its owner on every push and
+ * take, so read here without TSan's instrumentation (a pointer-sized load
+ * sees the old or the new value, and it is only compared). */
+__attribute__((no_sanitize("thread"))) static const struct rt_list *
+lifo_of(const struct rt_worker *w)
+{
+    return *(const struct rt_list *const volatile *)&w->lifo;
+}
+
+struct rt__dump_queues *rt__dump_queues_take(struct rt_workers *ws)
+{
+    struct rt__dump_queues *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->at = calloc((size_t)ws->n * (RT_RING + 1), sizeof(*q->at));
+    if (!q->at) {
+        free(q);
+        return NULL;
+    }
+    for (unsigned i = 0; i < ws->n; i++) {
+        struct rt_worker *w = &ws->w[i];
+        const struct rt_list *l = lifo_of(w);
+        if (l)
+            q->at[q->n++] = (struct rt__dump_queued){l, i};
+        unsigned h = atomic_load_explicit(&w->head, memory_order_acquire);
+        unsigned t = atomic_load_explicit(&w->tail, memory_order_acquire);
+        for (unsigned k = 0; k < RT_RING && h + k != t; k++) {
+            const struct rt_list *node = atomic_load_explicit(
+                &w->ring[(h + k) % RT_RING], memory_order_relaxed);
+            if (node)
+                q->at[q->n++] = (struct rt__dump_queued){node, i};
+        }
+    }
+    qsort(q->at, q->n, sizeof(*q->at), by_node);
+    return q;
+}
+
+void rt__dump_queues_free(struct rt__dump_queues *q)
+{
+    if (q)
+        free(q->at);
+    free(q);
+}
+
+int rt__dump_queued_on(const struct rt__dump_queues *q,
+                       const struct rt_list *node)
+{
+    if (!q)
+        return -1;
+    struct rt__dump_queued key = {node, 0};
+    const struct rt__dump_queued *f =
+        bsearch(&key, q->at, q->n, sizeof(*q->at), by_node);
+    return f ? (int)f->worker : -1;
 }
 
 int rt__dump_worker_of(const struct rt__dump_worker *w, unsigned n,

@@ -41,6 +41,10 @@ struct rt__dump_task {
     /* Several workers: the index + 1 of the worker running it (state
      * "running"); 0 when not known, or with one worker. */
     unsigned worker;
+    /* Several workers, runnable: the index + 1 of the worker whose ring or
+     * LIFO slot holds it (rt__dump_queued_on); 0 when not seen there (the
+     * inject queue, a pinned task's inbox, or in transit). */
+    unsigned queued;
     /* Stackful, parked: return addresses of its own calls, innermost
      * first (rt__dump_fp_walk), bt_depth of them; 0: none. Written by
      * rt__dump_task_write as one indented line each, never by the
@@ -99,6 +103,7 @@ struct rt__dump_worker {
     int64_t id;          /* that item's id, 0 until the walk found it */
 };
 
+struct rt_list;
 struct rt_workers;
 
 /* What worker `i` of `ws` does when it runs no task: "turning the
@@ -106,6 +111,20 @@ struct rt_workers;
  * moment; call it holding no scheduler lock. A snapshot: the worker may
  * have moved on when the line is read. */
 const char *rt__dump_worker_doing(struct rt_workers *ws, unsigned i);
+
+/* A snapshot of what the workers' rings and LIFO slots hold, to say where
+ * a runnable task waits. Taken (and allocated) by rt__dump_queues_take,
+ * NULL when out of memory; freed by rt__dump_queues_free (NULL is fine).
+ * The rings' slots are atomics; a LIFO slot is its owner's plain field,
+ * read racily and only compared. Call it holding no lock. */
+struct rt__dump_queues;
+struct rt__dump_queues *rt__dump_queues_take(struct rt_workers *ws);
+void rt__dump_queues_free(struct rt__dump_queues *q);
+
+/* The index of the worker whose ring or LIFO slot held `node` in `q`, or
+ * -1 (also for a NULL q). Compares pointers only. */
+int rt__dump_queued_on(const struct rt__dump_queues *q,
+                       const struct rt_list *node);
 
 /* The index of the worker whose `running` is `item` among n, or -1. */
 int rt__dump_worker_of(const struct rt__dump_worker *w, unsigned n,

@@ -395,7 +395,7 @@ backtrace_of(const struct gt__thread *t, struct rt__dump_task *d)
  * worker) says which worker runs a running thread. */
 static void describe(struct gt__sched *s, struct gt__thread *t,
                      struct rt__dump_task *d, const struct rt__dump_worker *w,
-                     unsigned n)
+                     unsigned n, const struct rt__dump_queues *q)
 {
     static const char *const states[] = {"running", "runnable", "parked",
                                          "done", "parking"};
@@ -415,6 +415,10 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     if (w && st == GT__RUNNING) {
         int i = rt__dump_worker_of(w, n, t);
         d->worker = i >= 0 ? (unsigned)i + 1 : 0;
+    }
+    if (q && st == GT__RUNNABLE) {
+        int i = rt__dump_queued_on(q, &t->link);
+        d->queued = i >= 0 ? (unsigned)i + 1 : 0;
     }
     if (!parked)
         return;
@@ -443,6 +447,7 @@ static void dump(void *ctx, FILE *out)
             count_get(&s->live), runnable, count_get(&s->parked));
     struct rt__dump_worker *w = NULL;
     const char **doing = NULL;
+    struct rt__dump_queues *q = NULL;
     int self = -1;
     if (s->ws) {
         fprintf(out, "; %u workers", s->n);
@@ -459,6 +464,7 @@ static void dump(void *ctx, FILE *out)
             if (here == &s->wk[i] && !w[i].running)
                 self = (int)i;
         }
+        q = rt__dump_queues_take(s->ws);
     }
     if (s->ws)
         rt_spin_lock_always(&s->threads_lock);
@@ -477,11 +483,12 @@ static void dump(void *ctx, FILE *out)
         if ((load_state(t) & GT__STATE) == GT__DONE)
             continue;
         struct rt__dump_task d;
-        describe(s, t, &d, doing ? w : NULL, s->n);
+        describe(s, t, &d, doing ? w : NULL, s->n, q);
         rt__dump_task_write(out, &d);
     }
     if (s->ws)
         rt_spin_unlock(&s->threads_lock, true);
+    rt__dump_queues_free(q);
     free(w);
     free(doing);
 }
@@ -499,7 +506,7 @@ static void report_deadlock(struct gt__sched *s)
         if ((load_state(t) & GT__STATE) != GT__PARKED)
             continue;
         struct rt__dump_task d;
-        describe(s, t, &d, NULL, 0);
+        describe(s, t, &d, NULL, 0, NULL);
         rt__dump_task_write(stderr, &d);
     }
     if (s->ws)

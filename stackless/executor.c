@@ -255,6 +255,7 @@ fut__entry_fn fut__entry;
  * none); set around the walk, under the slab lock as dump_out is. */
 static struct rt__dump_worker *dump_workers;
 static unsigned dump_nworkers;
+static struct rt__dump_queues *dump_queues;
 
 /* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
  * layer's fut__about names the task's own function, its innermost child
@@ -282,6 +283,9 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
     if (running && dump_workers) {
         int i = rt__dump_worker_of(dump_workers, dump_nworkers, t);
         d->worker = i >= 0 ? (unsigned)i + 1 : 0;
+    } else if (!running && dump_queues && (flags & FUT__NOTIFIED)) {
+        int i = rt__dump_queued_on(dump_queues, &t->ready);
+        d->queued = i >= 0 ? (unsigned)i + 1 : 0;
     }
     /* With workers, another worker may be polling the task or about to:
      * its frame is read only by the task's own worker (the dump's caller)
@@ -395,9 +399,11 @@ static void walk_workers(struct fut_executor *ex, FILE *out)
         if (here == &ws->w[i] && !p)
             self = (int)i;
     }
+    struct rt__dump_queues *q = rt__dump_queues_take(ws);
     rt_spin_lock_always(&ex->tasks.slab_lock);
     dump_workers = w;
     dump_nworkers = n;
+    dump_queues = q;
     fut__for_each_pending(&ex->tasks, note_polled);
     rt__dump_workers_write(out, "task", w, doing, n, self);
     dump_out = out;
@@ -405,7 +411,9 @@ static void walk_workers(struct fut_executor *ex, FILE *out)
     dump_out = NULL;
     dump_workers = NULL;
     dump_nworkers = 0;
+    dump_queues = NULL;
     rt_spin_unlock(&ex->tasks.slab_lock, true);
+    rt__dump_queues_free(q);
     free(w);
     free(doing);
 }

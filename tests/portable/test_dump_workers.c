@@ -4,7 +4,8 @@
  * the root lets it go) run at once, one on each worker, while a receiver
  * is parked on a channel: both workers say "running", each naming the
  * task whose own line names that worker (the one rt_worker_index gave the
- * task), and the parked task names none. With the spinner gone, the other
+ * task), and the parked task names none; a task spawned then is queued on
+ * the root's worker, and its line says so. With the spinner gone, the other
  * worker is found idle: parked or in the reactor. The task functions are
  * exported (-rdynamic) so that dladdr names them. */
 #include <stdatomic.h>
@@ -32,12 +33,21 @@ struct root {
     int msg;
     intptr_t rc;
     char *text; /* the last dump */
-    struct rt_join spinner, receiver;
+    struct rt_join spinner, receiver, queued;
 };
 
 enum rt_poll workers_spinner(void *self);
 enum rt_poll workers_receiver(void *self);
 enum rt_poll workers_root(void *self);
+enum rt_poll workers_queued(void *self);
+
+/* Spawned while both workers are taken: it waits in a queue meanwhile. */
+enum rt_poll workers_queued(void *self)
+{
+    struct task *f = self;
+    RT_BEGIN(f);
+    RT_END(f);
+}
 
 enum rt_poll workers_spinner(void *self)
 {
@@ -157,6 +167,26 @@ enum rt_poll workers_root(void *self)
     }
     free(f->text);
     f->text = NULL;
+    /* A task spawned now is queued on this worker (its ring or its LIFO
+     * slot): the other one spins and cannot steal it. */
+    CHECK_OK(rt_spawn(workers_queued, &(struct task){0}, sizeof(struct task),
+                      &f->queued));
+    f->text = dump_text();
+    fprintf(stderr, "with one queued:\n%s", f->text);
+    {
+        char line[512], want[64];
+        snprintf(want, sizeof want, "[runnable, queued on worker %d",
+                 rt_worker_index());
+        CHECK(line_of(f->text, " (workers_queued)", line, sizeof line));
+        if (!strstr(line, want))
+            fprintf(stderr, "the queued task's line lacks \"%s\": %s\n", want,
+                    line);
+        CHECK(strstr(line, want) != NULL);
+    }
+    free(f->text);
+    f->text = NULL;
+    RT_AWAIT_JOIN(f, f->rc, &f->queued);
+    CHECK_OK(f->rc);
     atomic_store(&spinner_go, 1);
     RT_AWAIT_JOIN(f, f->rc, &f->spinner);
     CHECK_OK(f->rc);
