@@ -19,11 +19,12 @@
  * when the code has frame pointers, the backtrace of a parked one (one
  * line per frame); a future also names the innermost child frame it is
  * suspended in and its await chain, each frame's resume point as source
- * file:line. With several workers, first one line per worker (the task it
- * runs, or turning the reactor, parked, in its loop), and a running task
- * names its worker. The spawn site is shown while the watchdog notes
- * sites (watchdog.h). The deadlock reports and the watchdog use the same
- * formatter. Call it from a task.
+ * file:line. With several workers, first one line per worker (the task
+ * it runs, or turning the reactor, parked, in its loop), a running task
+ * names its worker, and a runnable one the worker whose queue holds it.
+ * The spawn site is shown while the watchdog notes sites (watchdog.h).
+ * The deadlock reports and the watchdog use the same formatter. Call it
+ * from a task.
  * Returns 0, -EINVAL for a NULL `out`, or -EPERM outside a run.
  * Never switches and never runs user code. */
 int rt_dump(FILE *out);
