@@ -18,6 +18,7 @@
 
 #include <greenfut/clock.h>
 #include "watchdog_internal.h"
+#include "workers.h"
 
 /* The gdb extension, inline in a .debug_gdb_scripts section (gdb's
  * "inlined script" entry: the byte 4, the script's name on the first line,
@@ -213,6 +214,17 @@ void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t)
         named ? " \"" : "", named ? t->name : "", named ? "\"" : "", fn, inner);
     if (t->wait) {
         put(buf, len, &at, " waiting on %s", t->wait);
+        if (t->join_id > 0) {
+            char jf[112];
+            bool jn = t->join_name && t->join_name[0];
+            if (t->join_fn)
+                rt__name_fn(t->join_fn, jf, sizeof(jf));
+            else
+                snprintf(jf, sizeof(jf), "?");
+            put(buf, len, &at, " of %s %lld%s%s%s (%s)", t->kind,
+                (long long)t->join_id, jn ? " \"" : "", jn ? t->join_name : "",
+                jn ? "\"" : "", jf);
+        }
         if (t->obj)
             put(buf, len, &at, " %p", t->obj);
         if (t->fd >= 0)
@@ -221,6 +233,10 @@ void rt__dump_task_format(char *buf, size_t len, const struct rt__dump_task *t)
             put_left(buf, len, &at, t->deadline);
     }
     put(buf, len, &at, " [%s", t->state);
+    if (t->worker)
+        put(buf, len, &at, " on worker %u", t->worker - 1);
+    if (t->queued)
+        put(buf, len, &at, ", queued on worker %u", t->queued - 1);
     if (t->stack >= 0)
         put(buf, len, &at, ", stack %lld bytes", (long long)t->stack);
     /* The async backtrace: where each frame of the chain will resume. */
@@ -244,4 +260,142 @@ void rt__dump_task_write(FILE *out, const struct rt__dump_task *t)
     char line[1024];
     rt__dump_task_format(line, sizeof(line), t);
     fprintf(out, "  %s\n", line);
+    for (unsigned i = 0; i < t->bt_depth && i < RT__DUMP_BT_MAX; i++) {
+        /* A return address points past its call: step back into it. */
+        rt__describe_pc(t->bt[i] - 1, line, sizeof(line));
+        fprintf(out, "      #%u %s\n", i, line);
+    }
+}
+
+/* Not instrumented: the stack read may be another thread's, changing (see
+ * the header), and its frames hold sanitizer redzones around the slots
+ * read here. */
+__attribute__((no_sanitize("address", "thread"))) unsigned
+rt__dump_fp_walk(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t hi,
+                 uintptr_t *pcs, unsigned max)
+{
+    unsigned n = 0;
+    if (pc && n < max)
+        pcs[n++] = pc;
+    while (n < max && fp >= lo && fp % sizeof(uintptr_t) == 0 &&
+           fp <= hi - 2 * sizeof(uintptr_t)) {
+        const volatile uintptr_t *frame = (const volatile uintptr_t *)fp;
+        uintptr_t next = frame[0], ra = frame[1];
+        if (!ra)
+            break;
+        pcs[n++] = ra;
+        if (next <= fp) /* frames go up the stack: anything else ends it */
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+const char *rt__dump_worker_doing(struct rt_workers *ws, unsigned i)
+{
+    struct rt_worker *w = &ws->w[i];
+    /* workers.c's turner holds the index + 1 of the worker in the turn. */
+    if (atomic_load_explicit(&ws->turner, memory_order_acquire) == (int)i + 1)
+        return "turning the reactor";
+    pthread_mutex_lock(&w->lock);
+    bool parked = w->parked;
+    pthread_mutex_unlock(&w->lock);
+    return parked ? "parked" : "in its loop";
+}
+
+/* One queued item of the snapshot. */
+struct rt__dump_queued {
+    const struct rt_list *node;
+    unsigned worker;
+};
+
+struct rt__dump_queues {
+    size_t n;
+    struct rt__dump_queued *at; /* sorted by node */
+};
+
+static int by_node(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct rt__dump_queued *)a)->node;
+    uintptr_t y = (uintptr_t)((const struct rt__dump_queued *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Worker w's LIFO slot: written plainly by its owner on every push and
+ * take, so read here without TSan's instrumentation (a pointer-sized load
+ * sees the old or the new value, and it is only compared). */
+__attribute__((no_sanitize("thread"))) static const struct rt_list *
+lifo_of(const struct rt_worker *w)
+{
+    return *(const struct rt_list *const volatile *)&w->lifo;
+}
+
+struct rt__dump_queues *rt__dump_queues_take(struct rt_workers *ws)
+{
+    struct rt__dump_queues *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->at = calloc((size_t)ws->n * (RT_RING + 1), sizeof(*q->at));
+    if (!q->at) {
+        free(q);
+        return NULL;
+    }
+    for (unsigned i = 0; i < ws->n; i++) {
+        struct rt_worker *w = &ws->w[i];
+        const struct rt_list *l = lifo_of(w);
+        if (l)
+            q->at[q->n++] = (struct rt__dump_queued){l, i};
+        unsigned h = atomic_load_explicit(&w->head, memory_order_acquire);
+        unsigned t = atomic_load_explicit(&w->tail, memory_order_acquire);
+        for (unsigned k = 0; k < RT_RING && h + k != t; k++) {
+            const struct rt_list *node = atomic_load_explicit(
+                &w->ring[(h + k) % RT_RING], memory_order_relaxed);
+            if (node)
+                q->at[q->n++] = (struct rt__dump_queued){node, i};
+        }
+    }
+    qsort(q->at, q->n, sizeof(*q->at), by_node);
+    return q;
+}
+
+void rt__dump_queues_free(struct rt__dump_queues *q)
+{
+    if (q)
+        free(q->at);
+    free(q);
+}
+
+int rt__dump_queued_on(const struct rt__dump_queues *q,
+                       const struct rt_list *node)
+{
+    if (!q)
+        return -1;
+    struct rt__dump_queued key = {node, 0};
+    const struct rt__dump_queued *f =
+        bsearch(&key, q->at, q->n, sizeof(*q->at), by_node);
+    return f ? (int)f->worker : -1;
+}
+
+int rt__dump_worker_of(const struct rt__dump_worker *w, unsigned n,
+                       const void *item)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (w[i].running == item)
+            return (int)i;
+    return -1;
+}
+
+void rt__dump_workers_write(FILE *out, const char *kind,
+                            const struct rt__dump_worker *w,
+                            const char *const *doing, unsigned n, int self)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (w[i].running && w[i].id > 0)
+            fprintf(out, "  worker %u: running %s %lld\n", i, kind,
+                    (long long)w[i].id);
+        else if ((int)i == self)
+            fprintf(out, "  worker %u: in its loop, writing this dump\n", i);
+        else
+            fprintf(out, "  worker %u: %s\n", i, doing[i]);
+    }
 }

@@ -403,6 +403,13 @@ static bool anything_queued(struct rt_workers *ws)
     return false;
 }
 
+/* What a worker stores in ws->turner while it turns: its index + 1, so
+ * that the dump can say which worker is in the reactor. */
+static int turn_token(const struct rt_worker *w)
+{
+    return (int)w->index + 1;
+}
+
 static bool stopping(struct rt_workers *ws)
 {
     return atomic_load_explicit(&ws->stop, memory_order_acquire) != 0;
@@ -472,7 +479,7 @@ int rt_worker_poll_reactor(struct rt_worker *w)
 {
     struct rt_workers *ws = w->ws;
     int expected = 0;
-    if (!atomic_compare_exchange_strong(&ws->turner, &expected, 1))
+    if (!atomic_compare_exchange_strong(&ws->turner, &expected, turn_token(w)))
         return 0;
     int rc = rt_reactor_turn(ws->reactor, 0);
     atomic_store(&ws->turner, 0);
@@ -553,7 +560,7 @@ int rt_worker_idle(struct rt_worker *w)
     if (stopping(ws))
         return RT_IDLE_STOP;
     int expected = 0;
-    if (atomic_compare_exchange_strong(&ws->turner, &expected, 1)) {
+    if (atomic_compare_exchange_strong(&ws->turner, &expected, turn_token(w))) {
         int rc = idle_turn(w);
         atomic_store(&ws->turner, 0);
         if (rc < 0)

@@ -94,7 +94,8 @@ struct rt_workers {
     struct rt_reactor *reactor;       /* fixed: the scheduler's one reactor */
     const struct rt_workers_ops *ops; /* fixed */
     void *ctx;                        /* fixed: the backend's scheduler */
-    /* The reactor turn: 1 while a worker turns it (CAS 0 -> 1 to take). */
+    /* The reactor turn: the index + 1 of the worker that turns it, 0 when
+     * none does (CAS from 0 to take; the dump reads which one). */
     atomic_int turner;
     /* Inject queue: under inject_lock; inject_len mirrors its length. */
     struct rt_spin inject_lock;

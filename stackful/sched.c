@@ -159,8 +159,11 @@ int gt_sleep(uint64_t ns)
     struct rt_cx cx = {&self->waker};
     int res = 0;
     while (rt_poll_sleep_until(self->s->reactor, tm, deadline, &cx, &res) ==
-           RT_PENDING)
+           RT_PENDING) {
+        self->waiting_deadline = deadline; /* for the dump's time left */
         gt_park("sleep");
+    }
+    self->waiting_deadline = 0;
     if (tm != &own)
         free(tm);
     return res;
@@ -183,8 +186,10 @@ join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
     rt_spin_unlock(&s->ids_lock, true);
     if (rc)
         return rc;
+    self->joining = t; /* for the dump: who we wait for */
     while ((load_state(t) & GT__STATE) != GT__DONE)
         gt_park("join");
+    self->joining = NULL;
     rt_spin_lock_always(&s->ids_lock);
     rt_idtable_delete(&s->ids, gt__thread_find(s, id));
     rt_spin_unlock(&s->ids_lock, true);
@@ -211,8 +216,10 @@ int gt_join(int64_t id, void **result)
     if (t->joiner) /* one joiner per thread (docs/architecture.md's table) */
         return -EBUSY;
     t->joiner = self;
+    self->joining = t; /* for the dump: who we wait for */
     while (t->state != GT__DONE)
         gt_park("join");
+    self->joining = NULL;
     if (result)
         *result = t->result;
     rt_idtable_delete(&s->ids, gt__thread_find(s, id)); /* it may have moved */
@@ -315,10 +322,90 @@ int gt_stats(struct gt_stats *st)
 
 _Atomic(gt__frame_wait_fn) gt__frame_wait;
 
+/* The context worker `wk` runs, read while another worker may switch it:
+ * switch_to stores it plainly, on the handoff path. An aligned pointer
+ * load sees the old or the new value; the dump only compares it with the
+ * threads it walks under threads_lock, never follows it, and says what it
+ * saw as a snapshot. Not instrumented for TSan, whose report of this
+ * deliberate race would be about a value nobody dereferences. */
+__attribute__((no_sanitize("thread"))) static const void *
+worker_current(const struct gt__worker *wk)
+{
+    return *(const void *const volatile *)&wk->current;
+}
+
+/* Where a saved context keeps its return address and its rbp, as offsets
+ * from the saved pointer, for the dump's backtrace: fcontext.h's table
+ * says 0x38 and 0x30, and this reads both from jump_fcontext's own first
+ * instructions (`lea -0x38(%rsp),%rsp`, then `mov %rbp,0x30(%rsp)`; an
+ * endbr64 may come first), so that a Boost that saves otherwise gives no
+ * backtrace rather than a wrong one. Returns false when they could not be
+ * read (another layout; not x86-64; an address that is a PLT stub, as in
+ * a non-PIE program). Any thread; computed again by a racing first call,
+ * to the same values. */
+static bool fcontext_slots(unsigned *ra, unsigned *fp)
+{
+#if defined(__x86_64__) && !defined(__ILP32__)
+    static atomic_uint known; /* ra << 8 | fp, 0: not yet, 1: none */
+    unsigned k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        const unsigned char *c =
+            (const unsigned char *)(uintptr_t)&jump_fcontext;
+        static const unsigned char lea[] = {0x48, 0x8d, 0x64, 0x24};
+        static const unsigned char mov_rbp[] = {0x48, 0x89, 0x6c, 0x24};
+        unsigned at = 0, r = 0, f = 0;
+        if (memcmp(c, "\xf3\x0f\x1e\xfa", 4) == 0)
+            at = 4; /* endbr64 */
+        if (memcmp(c + at, lea, 4) == 0 && (signed char)c[at + 4] < 0) {
+            r = (unsigned)-(signed char)c[at + 4];
+            for (unsigned i = at + 5; i < at + 48 && !f; i++)
+                if (memcmp(c + i, mov_rbp, 4) == 0 && c[i + 4] < r)
+                    f = c[i + 4];
+        }
+        k = r && f ? r << 8 | f : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    if (k == 1)
+        return false;
+    *ra = k >> 8;
+    *fp = k & 0xffu;
+    return true;
+#else
+    (void)ra;
+    (void)fp;
+    return false;
+#endif
+}
+
+/* The backtrace of parked thread `t` into d (rt__dump_fp_walk over its
+ * saved context and stack), when the saved context's layout is known. It
+ * names every frame only where the code was built with frame pointers
+ * (-fno-omit-frame-pointer); a function without one is left out, and the
+ * walk may end early. Not instrumented: the slots are read below as plain
+ * memory of another stack. */
+__attribute__((no_sanitize("address", "thread"))) static void
+backtrace_of(const struct gt__thread *t, struct rt__dump_task *d)
+{
+    unsigned ra, fp;
+    uintptr_t sp = (uintptr_t)t->ctx;
+    uintptr_t lo = (uintptr_t)t->stack.lo, hi = lo + t->stack.size;
+    if (!fcontext_slots(&ra, &fp) || sp < lo || sp + ra + 8 > hi)
+        return;
+    const volatile uintptr_t *pc = (const volatile uintptr_t *)(sp + ra);
+    const volatile uintptr_t *rbp = (const volatile uintptr_t *)(sp + fp);
+    unsigned n = rt__dump_fp_walk(*pc, *rbp, sp, hi, d->bt, RT__DUMP_BT_MAX);
+    /* One frame is only the park itself (an optimised build's walk ends
+     * there): the line already says what the thread waits on. */
+    d->bt_depth = n > 1 ? n : 0;
+}
+
 /* Fills the dump line of `t` (rt__dump_task_write's shape); a portable
- * task's wait names its object, fd and deadline (gt__frame_wait). */
+ * task's wait names its object, fd and deadline (gt__frame_wait), a join
+ * the thread joined, a sleep its deadline. `w` (n of them, NULL with one
+ * worker) says which worker runs a running thread. */
 static void describe(struct gt__sched *s, struct gt__thread *t,
-                     struct rt__dump_task *d)
+                     struct rt__dump_task *d, const struct rt__dump_worker *w,
+                     unsigned n, const struct rt__dump_queues *q)
 {
     static const char *const states[] = {"running", "runnable", "parked",
                                          "done", "parking"};
@@ -335,32 +422,85 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .stack = (int64_t)gt__stack_used(&s->stacks, &t->stack),
         .key = t,
     };
+    if (w && st == GT__RUNNING) {
+        int i = rt__dump_worker_of(w, n, t);
+        d->worker = i >= 0 ? (unsigned)i + 1 : 0;
+    }
+    if (q && st == GT__RUNNABLE) {
+        int i = rt__dump_queued_on(q, &t->link);
+        d->queued = i >= 0 ? (unsigned)i + 1 : 0;
+    }
+    if (!parked)
+        return;
+    d->deadline = t->waiting_deadline;
+    const struct gt__thread *j = t->joining;
+    if (j) { /* alive: the joiner holds its id's reference */
+        d->join_id = j->id;
+        d->join_name = j->name;
+        d->join_fn = j->entry;
+    }
     gt__frame_wait_fn fw =
         atomic_load_explicit(&gt__frame_wait, memory_order_relaxed);
-    if (parked && t->waiting_frame && fw)
+    if (t->waiting_frame && fw)
         fw(t->waiting_frame, d);
+    backtrace_of(t, d);
 }
 
-/* rt_dump's source: every thread not DONE, in spawn order. With several
- * workers, a snapshot the other workers may change while it is taken. */
+/* rt_dump's source: with several workers each worker's line, then every
+ * thread not DONE, in spawn order. With several workers, a snapshot the
+ * other workers may change while it is taken. */
 static void dump(void *ctx, FILE *out)
 {
     struct gt__sched *s = ctx;
     size_t runnable = s->ws ? count_get(&s->runnable) : s->w0.runnable;
-    fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked\n",
+    fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked",
             count_get(&s->live), runnable, count_get(&s->parked));
+    struct rt__dump_worker *w = NULL;
+    const char **doing = NULL;
+    struct rt__dump_queues *q = NULL;
+    int self = -1;
+    if (s->ws) {
+        fprintf(out, "; %u workers", s->n);
+        w = calloc(s->n, sizeof(*w));
+        doing = calloc(s->n, sizeof(*doing));
+    }
+    fputc('\n', out);
+    if (w && doing) {
+        struct gt__worker *here = gt__here();
+        for (unsigned i = 0; i < s->n; i++) {
+            const void *cur = worker_current(&s->wk[i]);
+            w[i].running = cur == &s->wk[i].main ? NULL : cur;
+            doing[i] = rt__dump_worker_doing(s->ws, i);
+            if (here == &s->wk[i] && !w[i].running)
+                self = (int)i;
+        }
+        q = rt__dump_queues_take(s->ws);
+    }
     if (s->ws)
         rt_spin_lock_always(&s->threads_lock);
+    if (w && doing) {
+        for (struct rt_list *n = s->threads.next; n != &s->threads;
+             n = n->next) {
+            struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
+            int i = rt__dump_worker_of(w, s->n, t);
+            if (i >= 0 && (load_state(t) & GT__STATE) == GT__RUNNING)
+                w[i].id = t->id;
+        }
+        rt__dump_workers_write(out, "green thread", w, doing, s->n, self);
+    }
     for (struct rt_list *n = s->threads.next; n != &s->threads; n = n->next) {
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         if ((load_state(t) & GT__STATE) == GT__DONE)
             continue;
         struct rt__dump_task d;
-        describe(s, t, &d);
+        describe(s, t, &d, doing ? w : NULL, s->n, q);
         rt__dump_task_write(out, &d);
     }
     if (s->ws)
         rt_spin_unlock(&s->threads_lock, true);
+    rt__dump_queues_free(q);
+    free(w);
+    free(doing);
 }
 
 static void report_deadlock(struct gt__sched *s)
@@ -376,7 +516,7 @@ static void report_deadlock(struct gt__sched *s)
         if ((load_state(t) & GT__STATE) != GT__PARKED)
             continue;
         struct rt__dump_task d;
-        describe(s, t, &d);
+        describe(s, t, &d, NULL, 0, NULL);
         rt__dump_task_write(stderr, &d);
     }
     if (s->ws)

@@ -48,6 +48,19 @@ struct fut_executor {
     struct fut_future *root;
     void *out;
     atomic_int root_done;
+    /* With workers: what each one polls now, for the dump (n of them,
+     * rt_worker.ctx points at each). NULL with one worker. */
+    struct fut__worker_now *now;
+};
+
+/* What one worker of a multi-worker executor polls now: the task (or the
+ * root future), NULL between polls. Written by that worker only, around
+ * each poll (relaxed stores); read by the dump on any worker, which only
+ * compares it with the tasks it walks under the slab lock. Padded to a
+ * cache line of its own, so that two workers' stores never share one. */
+struct fut__worker_now {
+    _Atomic(const void *) polled;
+    char pad[64 - sizeof(void *)];
 };
 
 /* The calling thread's executor, or NULL. */
@@ -98,11 +111,19 @@ int fut_executor_new_with(struct fut_executor **out,
     }
     if (n > 1) {
         rc = rt_reactor_share(r);
+        ex->now = rt_sys_calloc((size_t)n, sizeof(*ex->now));
+        void **ctx = rt_sys_calloc((size_t)n, sizeof(*ctx));
+        if (rc == 0 && (!ex->now || !ctx))
+            rc = -ENOMEM;
+        for (int i = 0; rc == 0 && i < n; i++)
+            ctx[i] = &ex->now[i];
         if (rc == 0)
             rc = rt_workers_new(&ex->tasks.ws, (unsigned)n, r, &workers_ops, ex,
-                                NULL);
+                                (void *const *)ctx);
+        free(ctx);
         if (rc < 0) {
             rt_reactor_free(r);
+            free(ex->now);
             free(ex);
             return rc;
         }
@@ -138,6 +159,8 @@ void fut_executor_free(struct fut_executor *ex)
     size_t left = ex->tasks.allocated;
     rt_workers_free(ex->tasks.ws);
     ex->tasks.ws = NULL;
+    free(ex->now);
+    ex->now = NULL;
     if (!fut__tasks_fini(&ex->tasks))
         fprintf(stderr,
                 "stackless: executor freed with %zu task(s) still referenced "
@@ -228,6 +251,12 @@ static const struct rt_waker_vtable root_vt = {root_clone, root_wake_by_ref,
 fut__about_fn fut__about;
 fut__entry_fn fut__entry;
 
+/* The workers' notes of the dump being written (NULL: one worker, or
+ * none); set around the walk, under the slab lock as dump_out is. */
+static struct rt__dump_worker *dump_workers;
+static unsigned dump_nworkers;
+static struct rt__dump_queues *dump_queues;
+
 /* Fills the dump line of `t` (rt__dump_task_write's shape): the portable
  * layer's fut__about names the task's own function, its innermost child
  * and its wait; a native future has its vtable's name, and in RT_DEBUG
@@ -251,6 +280,13 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         .stack = -1,
         .key = frame,
     };
+    if (running && dump_workers) {
+        int i = rt__dump_worker_of(dump_workers, dump_nworkers, t);
+        d->worker = i >= 0 ? (unsigned)i + 1 : 0;
+    } else if (!running && dump_queues && (flags & FUT__NOTIFIED)) {
+        int i = rt__dump_queued_on(dump_queues, &t->ready);
+        d->queued = i >= 0 ? (unsigned)i + 1 : 0;
+    }
     /* With workers, another worker may be polling the task or about to:
      * its frame is read only by the task's own worker (the dump's caller)
      * or after borrowing the task as a poller would (RUNNING set on a
@@ -282,6 +318,8 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
             d->obj = a->obj;
             d->fd = a->fd;
             d->deadline = a->deadline;
+            d->join_id = a->join_id;
+            d->join_fn = a->join_fn;
         }
         return;
     }
@@ -323,6 +361,63 @@ static void walk_pending(struct fut_executor *ex, FILE *out)
     rt_spin_unlock(&ex->tasks.slab_lock, k);
 }
 
+/* fut__for_each_pending's step that gives each worker line the id of the
+ * task that worker polls, if the task is still pending. */
+static void note_polled(struct fut__tasks *ts, struct fut__task *t)
+{
+    (void)ts;
+    int i = rt__dump_worker_of(dump_workers, dump_nworkers, t);
+    if (i >= 0 && (fut__flags(t) & FUT__RUNNING))
+        dump_workers[i].id = t->id;
+}
+
+/* The dump with several workers: what each worker does, then the tasks,
+ * each running one with its worker. The notes are read before the walk;
+ * the walk holds the slab lock, so the tasks it meets stay allocated. */
+static void walk_workers(struct fut_executor *ex, FILE *out)
+{
+    struct rt_workers *ws = ex->tasks.ws;
+    unsigned n = ws->n;
+    struct rt__dump_worker *w = calloc(n, sizeof(*w));
+    const char **doing = calloc(n, sizeof(*doing));
+    if (!w || !doing) {
+        free(w);
+        free(doing);
+        walk_pending(ex, out);
+        return;
+    }
+    struct rt_worker *here = rt_worker_self();
+    int self = -1;
+    for (unsigned i = 0; i < n; i++) {
+        const void *p =
+            atomic_load_explicit(&ex->now[i].polled, memory_order_relaxed);
+        doing[i] = rt__dump_worker_doing(ws, i);
+        if (p && p == ex->root)
+            doing[i] = "polling the root future";
+        else
+            w[i].running = p;
+        if (here == &ws->w[i] && !p)
+            self = (int)i;
+    }
+    struct rt__dump_queues *q = rt__dump_queues_take(ws);
+    rt_spin_lock_always(&ex->tasks.slab_lock);
+    dump_workers = w;
+    dump_nworkers = n;
+    dump_queues = q;
+    fut__for_each_pending(&ex->tasks, note_polled);
+    rt__dump_workers_write(out, "task", w, doing, n, self);
+    dump_out = out;
+    fut__for_each_pending(&ex->tasks, dump_task);
+    dump_out = NULL;
+    dump_workers = NULL;
+    dump_nworkers = 0;
+    dump_queues = NULL;
+    rt_spin_unlock(&ex->tasks.slab_lock, true);
+    rt__dump_queues_free(q);
+    free(w);
+    free(doing);
+}
+
 /* The root future of the running fut_block_on, for the dump. */
 static _Thread_local struct fut_future *dump_root;
 
@@ -330,11 +425,18 @@ static _Thread_local struct fut_future *dump_root;
 static void dump(void *ctx, FILE *out)
 {
     struct fut_executor *ex = ctx;
-    fprintf(out, "stackless: %zu task(s) pending%s\n",
+    struct fut_future *root = ex->tasks.ws ? ex->root : dump_root;
+    fprintf(out, "stackless: %zu task(s) pending%s",
             __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
-            dump_root ? " and the root future" : "");
-    report_root(out, dump_root);
-    walk_pending(ex, out);
+            root ? " and the root future" : "");
+    if (ex->tasks.ws)
+        fprintf(out, "; %u workers", ex->tasks.ws->n);
+    fputc('\n', out);
+    report_root(out, root);
+    if (ex->tasks.ws)
+        walk_workers(ex, out);
+    else
+        walk_pending(ex, out);
 }
 
 static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
@@ -414,6 +516,7 @@ static void worker_main(struct rt_worker *w)
     struct fut_executor *ex = ws->ctx;
     struct rt_waker rw = {&root_vt, ex};
     struct rt_cx rcx = {&rw};
+    struct fut__worker_now *now = w->ctx;
     bool mine = fut__current == NULL; /* workers 1.. are new threads */
     if (mine)
         fut__current = &ex->tasks;
@@ -429,7 +532,9 @@ static void worker_main(struct rt_worker *w)
                                      memory_order_acq_rel)) {
             watch_poll(0, ex->root);
             rt__coop_refill();
+            atomic_store_explicit(&now->polled, ex->root, memory_order_relaxed);
             enum rt_poll p = fut_poll(ex->root, &rcx, ex->out);
+            atomic_store_explicit(&now->polled, NULL, memory_order_relaxed);
             watch_idle();
             if (p == RT_READY) {
                 atomic_store(&ex->root_done, 1);
@@ -441,7 +546,11 @@ static void worker_main(struct rt_worker *w)
         while (n < FUT_BUDGET && (l = rt_worker_next(w, true))) {
             struct fut__task *t = RT_CONTAINER_OF(l, struct fut__task, ready);
             watch_poll(t->id, fut__task_frame(t));
+            /* The dump's note: two plain stores on x86-64 (a relaxed
+             * atomic store is a mov), on this worker's own line. */
+            atomic_store_explicit(&now->polled, t, memory_order_relaxed);
             fut__task_run_mt(&ex->tasks, t); /* may free t */
+            atomic_store_explicit(&now->polled, NULL, memory_order_relaxed);
             watch_idle();
             n++;
             if (rt__coop_refused) { /* see run_loop */

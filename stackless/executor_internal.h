@@ -24,6 +24,8 @@ struct fut__about {
     const void *obj;   /* the object waited on, NULL for none */
     int fd;            /* the fd of an IO wait, -1 otherwise */
     uint64_t deadline; /* the wait's deadline, 0 for none */
+    int64_t join_id;   /* a join: the joined task's id, 0 otherwise */
+    uintptr_t join_fn; /* ... and its function, 0: unknown */
     /* The await chain, outermost (the task's own frame) first: each
      * frame's function and resume point (the __FILE__, NULL before its
      * first park, and __LINE__ of the await it is suspended in, 0 before

@@ -103,6 +103,16 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
     out->obj = w.obj;
     out->fd = w.fd;
     out->deadline = w.deadline;
+    out->join_id = 0;
+    out->join_fn = 0;
+    /* A join names the task joined: the handle holds a reference to it,
+     * and its id and function were fixed at its spawn. */
+    struct fut__task *jt =
+        h->op == RT__OP_JOIN && h->u.join ? h->u.join->j.task : NULL;
+    if (jt) {
+        out->join_id = jt->id;
+        out->join_fn = entry_of(fut__task_frame(jt));
+    }
     return true;
 }
 

@@ -14,12 +14,17 @@
  * thread's scheduler (gt_run, fut_block_on/fut_run, and so rt_run) to
  * `out`: id, name, function, state (running, runnable, parked), what it
  * waits on with the object of the wait (a channel's, mutex's or notify's
- * address, an IO wait's fd, the time left before a deadline), and for a
- * green thread the stack bytes in use; a future also names the innermost
- * child frame it is suspended in and its await chain, each frame's resume
- * point as source file:line. The spawn site is shown while the watchdog
- * notes sites (watchdog.h). The deadlock reports and the watchdog use the
- * same formatter. Call it from a task.
+ * address, an IO wait's fd, the time left before a deadline, the task a
+ * join waits for), and for a green thread the stack bytes in use and,
+ * when the code has frame pointers, the backtrace of a parked one (one
+ * line per frame); a future also names the innermost child frame it is
+ * suspended in and its await chain, each frame's resume point as source
+ * file:line. With several workers, first one line per worker (the task
+ * it runs, or turning the reactor, parked, in its loop), a running task
+ * names its worker, and a runnable one the worker whose queue holds it.
+ * The spawn site is shown while the watchdog notes sites (watchdog.h).
+ * The deadlock reports and the watchdog use the same formatter. Call it
+ * from a task.
  * Returns 0, -EINVAL for a NULL `out`, or -EPERM outside a run.
  * Never switches and never runs user code. */
 int rt_dump(FILE *out);

@@ -7,9 +7,12 @@ added to the auto-load safe path). Checks that every task is listed with
 its wait and the object, fd or time left of it, that `green-thread N` +
 `bt` walks the parked thread's own calls (three deep below its task
 function), and that `future N` shows the resume point as file:line and the
-child chain.
+child chain. With WORKERS 2 the program runs on two workers and one more
+task blocks its worker in read(2): that task must be listed running on
+the worker the program named, and `info rt` must list both workers, the
+blocked one running it.
 Exit 0 pass, 1 fail, 77 skip (no gdb/gcore, or ptrace not allowed).
-Usage: test_gdb.py PROGRAM BACKEND SCRIPT WORKDIR"""
+Usage: test_gdb.py PROGRAM BACKEND SCRIPT WORKDIR [WORKERS]"""
 import os
 import re
 import shutil
@@ -17,6 +20,8 @@ import subprocess
 import sys
 
 prog, backend, script, work = sys.argv[1:5]
+workers = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+KIND = "green thread" if backend == "stackful" else "task"
 
 # What parked.c says on its "ready" line: name=value pairs.
 READY = {}
@@ -28,7 +33,8 @@ def waits():
     return {"parked_root": "sleep, ", "parked_reader": "read (fd %s)"
             % READY["fd"], "parked_receiver": "channel recv " +
             READY["empty"], "parked_locker": "mutex " + READY["held"],
-            "parked_joiner": "join", "parked_level1": "channel recv " +
+            "parked_joiner": "join of %s " % KIND,
+            "parked_level1": "channel recv " +
             READY["deep"], "parked_sleeper": "sleep, "}
 
 
@@ -62,6 +68,12 @@ def gdb(args, cmds, auto=False):
 
 
 def line_of(out, fn):
+    """The row of the task whose function is fn (an info green-threads row
+    is id, name, function; an info futures row id, function), or the first
+    line that names fn."""
+    for line in out.splitlines():
+        if re.match(r"\s+\d+\s+(\S+\s+)?%s\s" % fn, line):
+            return line
     for line in out.splitlines():
         if re.search(r"\b%s\b" % fn, line):
             return line
@@ -100,15 +112,44 @@ def check(out, where):
             fail("%s: the await chain lacks %r" % (where, want), out)
     if "Python Exception" in out or "Error occurred in Python" in out:
         fail("%s: a command of the extension failed" % where, out)
+    # A join names the task joined.
+    if "(parked_sleeper)" not in line_of(out, "parked_joiner"):
+        fail("%s: the joiner's wait does not name parked_sleeper" % where,
+             out)
     # info rt: the scheduler and each of its workers.
-    if backend == "stackful" and not re.search(
+    if (backend == "stackful" or workers > 1) and not re.search(
             r"worker 0 on (thread \d+|no thread now): ", out):
         fail("%s: info rt lists no worker 0" % where, out)
+    if workers > 1:
+        check_workers(out, where)
     # A sleep names its time left (live) or its deadline (core file).
     line = line_of(out, "parked_sleeper")
     left = " s left" if where == "live" else ", deadline "
     if left not in line:
         fail("%s: the sleeper's wait lacks %r: %s" % (where, left, line), out)
+
+
+def check_workers(out, where):
+    """Two workers: the blocker runs on the one the program named, and
+    info rt's line of that worker names it; the other worker is listed."""
+    k = int(READY["blocker_worker"])
+    line = line_of(out, "parked_blocker")
+    want = "running on worker %d" % k
+    if line is None or want not in line:
+        fail("%s: the blocker is not listed %s: %s" % (where, want, line),
+             out)
+    bid = int(line.split()[0])
+    m = re.search(r"worker %d on thread \d+: running %s %d\b"
+                  % (k, KIND, bid), out)
+    if not m:
+        fail("%s: info rt's worker %d does not run %s %d"
+             % (where, k, KIND, bid), out)
+    if not re.search(r"worker %d on (thread \d+|no thread now): " % (1 - k),
+                     out):
+        fail("%s: info rt lists no worker %d" % (where, 1 - k), out)
+    if not re.search(r"%d worker\(s\)" % workers, out):
+        fail("%s: info rt does not count %d workers" % (where, workers),
+             out)
 
 
 def commands(out_ids):
@@ -123,7 +164,8 @@ def main():
         skip("gdb is not installed (apt-get install gdb)")
     if not shutil.which("gcore"):
         skip("gcore is not installed (it comes with gdb)")
-    p = subprocess.Popen([prog], stdout=subprocess.PIPE, text=True)
+    env = dict(os.environ, RT_WORKERS=str(workers))
+    p = subprocess.Popen([prog], stdout=subprocess.PIPE, text=True, env=env)
     try:
         ready = p.stdout.readline().split()
         if not ready or ready[0] != "ready":
@@ -142,7 +184,7 @@ def main():
         live = gdb(["-p", str(p.pid)], commands(tid))
         print(live)
         check(live, "live")
-        core = os.path.join(work, "parked_%s.core" % backend)
+        core = os.path.join(work, "parked_%s_%d.core" % (backend, workers))
         r = subprocess.run(["gcore", "-o", core, str(p.pid)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, timeout=60)

@@ -114,9 +114,11 @@ static void check_dump(const char *buf)
     snprintf(want, sizeof want, "waiting on read (fd %d) [", fd);
     expect_line(buf, "(parked_reader", want);
     /* An hour's sleep, a moment old: between 3500 s and 3600 s left. */
-    expect_line(buf, "(parked_sleeper", "waiting on sleep, 3");
-    expect_line(buf, "(parked_sleeper", ".");
-    expect_line(buf, "(parked_sleeper", " s left [parked");
+    /* (The joiner's line names the sleeper it joins: start at the
+     * sleeper's own.) */
+    expect_line(buf, "(parked_sleeper) waiting", "waiting on sleep, 3");
+    expect_line(buf, "(parked_sleeper) waiting", ".");
+    expect_line(buf, "(parked_sleeper) waiting", " s left [parked");
     const char *sl = strstr(buf, "(parked_sleeper) waiting on sleep, ");
     CHECK(sl != NULL);
     double left =
@@ -127,6 +129,17 @@ static void check_dump(const char *buf)
     expect_line(buf, "(parked_locker",
                 on_obj(want, sizeof want, "mutex", &parked_held));
     expect_line(buf, "(parked_joiner", "waiting on join");
+    /* ... of the sleeper, by id and function. */
+    const char *jl = strstr(buf, "(parked_joiner) waiting on join of ");
+    CHECK(jl != NULL);
+    jl += strlen("(parked_joiner) waiting on join of ");
+    jl += strcspn(jl, "0123456789"); /* past "green thread " or "task " */
+    long long jid = strtoll(jl, NULL, 10);
+    CHECK(jid > 0);
+    char sid[64];
+    snprintf(sid, sizeof sid, " %lld (parked_sleeper) waiting on sleep", jid);
+    expect_line(buf, "(parked_joiner", "(parked_sleeper) [parked");
+    CHECK(strstr(buf, sid) != NULL);
     expect_line(buf, "(parked_level1",
                 on_obj(want, sizeof want, "channel recv", &parked_deep));
     expect_line(buf, "(parked_reader", "[parked");
@@ -138,8 +151,37 @@ static void check_dump(const char *buf)
      * the worker that took the signal's notify dumps. */
     if (use_signal && one_worker())
         CHECK(strstr(buf, "(dump_root) [running") == NULL);
+    if (!one_worker()) {
+        /* A line per worker; the root runs on one of them (rt_dump's
+         * call), or the dump comes from a worker's own loop (SIGQUIT's). */
+        CHECK(strstr(buf, " workers\n  ") != NULL);
+        CHECK(strstr(buf, "\n  worker 0: ") != NULL);
+        CHECK(strstr(buf, "\n  worker 1: ") != NULL);
+        if (use_signal)
+            CHECK(strstr(buf, ": in its loop, writing this dump\n") != NULL);
+        else
+            expect_line(buf, "(dump_root", "[running on worker ");
+    } else {
+        CHECK(strstr(buf, "worker 0") == NULL);
+    }
     if (strcmp(rt_backend_name(), "stackful") == 0) {
         expect_line(buf, "(parked_reader", "bytes");
+#ifndef NDEBUG
+        /* Unoptimised (every function keeps its frame pointer): a parked
+         * thread's backtrace follows its line, innermost first, three task
+         * calls deep. An optimised library leaves out its own frames and
+         * the walk may stop early: gdb's green-thread is the tool there. */
+        const char *bt = strstr(buf, "(parked_level1) waiting");
+        CHECK(bt != NULL);
+        bt = strchr(bt, '\n');
+        CHECK(bt != NULL && strncmp(bt, "\n      #0 ", 10) == 0);
+        const char *end = strstr(bt, "\n  green thread");
+        const char *l3 = strstr(bt, " parked_level3 (");
+        const char *l2 = strstr(bt, " parked_level2 (");
+        const char *l1 = strstr(bt, " parked_level1 (");
+        CHECK(l3 && l2 && l1 && l3 < l2 && l2 < l1);
+        CHECK(!end || l1 < end);
+#endif
     } else {
         /* A future names the innermost frame it is suspended in. */
         expect_line(buf, "(parked_level1, in child parked_level3",

@@ -14,7 +14,8 @@ import time
 import gdb
 import gdb.unwinder
 
-STATES = {0: "running", 1: "runnable", 2: "parked", 3: "done"}
+STATES = {0: "running", 1: "runnable", 2: "parked", 3: "done", 4: "parking"}
+GT_STATE = 7  # gt__thread.state's state bits (8 is NOTIFIED, several workers)
 FUT_SPAWNED = 1 << 4
 FUT_COMPLETE = 1 << 1
 FUT_IN_READY = 1 << 0
@@ -153,6 +154,11 @@ class GreenUnwinder(gdb.unwinder.Unwinder):
         super().__init__("greenfut green thread")
         self.ctx = None   # saved fcontext of the selected green thread
         self.os_thread = None
+        # (sp, pc) of the OS thread's innermost frame: the one to unwind
+        # into the green thread. Its level is 0, or more when gdb shows
+        # inlined calls at that pc as frames of their own (a worker
+        # stopped in an inlined read(2), say).
+        self.first = None
 
     def __call__(self, pending):
         if self.ctx is None:
@@ -162,7 +168,7 @@ class GreenUnwinder(gdb.unwinder.Unwinder):
             return None
         sp = pending.read_register("rsp")
         pc = pending.read_register("rip")
-        if pending.level() > 0:
+        if pending.level() > 0 and self.first != (int(sp), int(pc)):
             # make_fcontext's trampoline is the green stack's first frame:
             # end the walk there (caller pc 0) instead of reading past it.
             if not name_of(pc).startswith("make_fcontext"):
@@ -236,6 +242,20 @@ def time_left(deadline):
     return ", %.1f %s left" % (ms, unit)
 
 
+def joined_task(join):
+    """" of task 7 (fn)" for a stackless portable join handle (its j.task,
+    alive while the handle holds it), "" when it is not one."""
+    try:
+        t = join["j"]["task"]
+    except gdb.error:
+        return ""  # stackful's handle is an id: the thread's `joining` says
+    if not int(join) or not int(t):
+        return ""
+    h = portable_frame(task_future(t))
+    return " of task %d (%s)" % (int(t["id"]),
+                                 name_of(h["fn"]) if h is not None else "?")
+
+
 def frame_wait(h):
     """What frame h (innermost) waits on: "channel recv 0x5581c0",
     "read (fd 5)", "sleep, 12.3 ms left"; None when it waits on nothing."""
@@ -251,6 +271,8 @@ def frame_wait(h):
         what += " %#x" % int(h["obj"])
     elif op == "RT__OP_BLOCKING":
         what += " %#x" % int(u["job"])
+    elif op == "RT__OP_JOIN":
+        what += joined_task(u["join"])
     if op in ("RT__OP_SLEEP", "RT__OP_READ_UNTIL", "RT__OP_WRITE_UNTIL"):
         deadline = int(u["sleep"]["deadline"])
     elif op == "RT__OP_RECV_UNTIL" and int(u["chan"]["msg"]):
@@ -290,10 +312,37 @@ def workers_of(s):
             for i in range(int(s["n"]))]
 
 
+def thread_state(t):
+    return int(t["state"]) & GT_STATE
+
+
+def running_on(s):
+    """{green thread address: worker index} of the threads that stackful
+    scheduler s's workers run now."""
+    out = {}
+    for i, _, w in workers_of(s):
+        if int(w["current"]) != int(w["main"].address):
+            out[int(w["current"])] = i
+    return out
+
+
+def worker_idle(ws, i):
+    """What worker i of struct rt_workers *ws does when it runs nothing,
+    in the C dump's words (common/workers.h: `turner` holds the index + 1
+    of the worker in the reactor's turn)."""
+    if not int(ws):
+        return "in its loop"
+    if int(ws["turner"]) == i + 1:
+        return "turning the reactor"
+    if int(ws["w"][i]["parked"]):
+        return "parked"
+    return "in its loop"
+
+
 def thread_wait(t):
     """The dump's words for what a parked green thread waits on: its
     portable frame's wait when it parked in one, else gt_park's `what`."""
-    if int(t["state"]) != 2:
+    if thread_state(t) != 2:
         return ""
     if int(t["waiting_frame"]):
         h = t["waiting_frame"].cast(
@@ -307,6 +356,14 @@ def thread_wait(t):
     w = t["waiting"].string() if int(t["waiting"]) else "?"
     if int(t["waiting_fd"]) >= 0:
         w += " (fd %d)" % int(t["waiting_fd"])
+    j = t["joining"]
+    if int(j):  # gt_join: the thread joined (alive while waited for)
+        w += " of green thread %d" % int(j["id"])
+        if j["name"].string():
+            w += ' "%s"' % j["name"].string()
+        w += " (%s)" % name_of(j["entry"])
+    if int(t["waiting_deadline"]):  # gt_sleep
+        w += time_left(int(t["waiting_deadline"]))
     return w
 
 
@@ -320,7 +377,7 @@ def op_value(name):
 def thread_stack(t):
     """Bytes between the top of the stack and its saved pointer (parked)."""
     top = int(t["stack"]["lo"]) + int(t["stack"]["size"])
-    if int(t["state"]) == 0:
+    if thread_state(t) == 0:
         return None
     return top - int(t["ctx"])
 
@@ -341,14 +398,17 @@ class InfoGreenThreads(gdb.Command):
             print("scheduler %#x on thread %d (LWP %d): %d live, %d parked"
                   % (int(s), th.num, th.ptid[1], int(s["live"]),
                      int(s["parked"])))
-            print("  %4s %-10s %-20s %-9s %-30s %s" % (
+            on = running_on(s) if int(s["n"]) > 1 else {}
+            print("  %4s %-10s %-20s %-19s %-30s %s" % (
                 "id", "name", "function", "state", "waits on", "stack"))
             for t in ts:
-                state = int(t["state"])
+                state = STATES.get(thread_state(t), "?")
+                if int(t) in on:
+                    state += " on worker %d" % on[int(t)]
                 used = thread_stack(t)
-                print("  %4d %-10s %-20s %-9s %-30s %s" % (
+                print("  %4d %-10s %-20s %-19s %-30s %s" % (
                     int(t["id"]), t["name"].string() or "-",
-                    name_of(t["entry"]), STATES.get(state, "?"),
+                    name_of(t["entry"]), state,
                     thread_wait(t) or "-",
                     "-" if used is None else "%d bytes" % used))
 
@@ -374,7 +434,10 @@ class GreenThread(gdb.Command):
             for t in ts:
                 if int(t["id"]) != want:
                     continue
-                if int(t["state"]) == 0:
+                if thread_state(t) == 0:
+                    for _, wth, w in workers_of(s):
+                        if int(w["current"]) == int(t) and wth is not None:
+                            th = wth  # the worker's OS thread runs it
                     UNWINDER.ctx = None
                     th.switch()
                     gdb.invalidate_cached_frames()
@@ -383,12 +446,16 @@ class GreenThread(gdb.Command):
                     return
                 fcontext_layout()
                 th.switch()
+                UNWINDER.ctx = None
+                gdb.invalidate_cached_frames()
+                f = gdb.newest_frame()
+                UNWINDER.first = (int(f.read_register("rsp")), int(f.pc()))
                 UNWINDER.ctx = int(t["ctx"])
                 UNWINDER.os_thread = th.num
                 gdb.invalidate_cached_frames()
                 print("green thread %d (%s), %s: frames from #1 are its own"
                       % (want, name_of(t["entry"]),
-                         STATES.get(int(t["state"]), "?")))
+                         STATES.get(thread_state(t), "?")))
                 return
         raise gdb.GdbError("no green thread %d" % want)
 
@@ -446,7 +513,11 @@ def executors():
         task_t = gdb.lookup_type("struct fut__task").pointer()
     except gdb.error:
         return out  # no stackless backend in this program
+    seen = set()
     for th, ts in per_thread("fut__current"):
+        if int(ts) in seen:
+            continue  # another worker of an executor already listed
+        seen.add(int(ts))
         tasks = []
         for n in list_nodes(ts["slab"]["chunks"]):
             c = container_of(n, "struct fut__chunk", "link")
@@ -466,10 +537,41 @@ def task_future(t):
     return t["frame"].address.cast(fp)
 
 
-def task_state(ts, t):
+def self_workers():
+    """{OS thread number: struct rt_worker *} of the threads that are
+    workers of a multi-worker scheduler (common/workers.c's self_worker)."""
+    try:
+        return {th.num: w for th, w in per_thread("self_worker")}
+    except gdb.error:
+        return {}
+
+
+def polled_on(ts):
+    """{task address: worker index} of the tasks the workers of executor
+    ts poll now (each worker thread's fut__polling)."""
+    if not int(ts["ws"]):
+        return {}
+    ws = self_workers()
+    out = {}
+    for th, t in per_thread("fut__polling"):
+        w = ws.get(th.num)
+        if w is not None and int(w["ws"]) == int(ts["ws"]):
+            out[int(t)] = int(w["index"])
+    return out
+
+
+def task_state(ts, t, on=None):
+    """The C dump's state of task t: with workers the IN_READY bit is
+    RUNNING (a worker polls it), and `on` says which worker."""
+    fl = int(t["flags"])
+    if int(ts["ws"]):
+        if fl & FUT_IN_READY:
+            w = (on or {}).get(int(t))
+            return "running" if w is None else "running on worker %d" % w
+        return "runnable" if fl & FUT_NOTIFIED else "parked"
     if int(ts["cur"]) == int(t):
         return "running"
-    if int(t["flags"]) & (FUT_IN_READY | FUT_NOTIFIED):
+    if fl & (FUT_IN_READY | FUT_NOTIFIED):
         return "runnable"
     return "parked"
 
@@ -489,24 +591,28 @@ class InfoFutures(gdb.Command):
         for th, ts, tasks in found:
             print("executor tasks %#x on thread %d (LWP %d): %d pending"
                   % (int(ts), th.num, th.ptid[1], int(ts["pending"])))
-            print("  %4s %-20s %-9s %-30s %s" % (
+            on = polled_on(ts)
+            print("  %4s %-20s %-19s %-30s %s" % (
                 "id", "function", "state", "resumes at", "waits on"))
             for t in tasks:
                 fut = task_future(t)
                 h = portable_frame(fut)
                 if h is None:
                     name = fut["vt"]["name"]
-                    print("  %4d %-20s %-9s %-30s %s" % (
+                    print("  %4d %-20s %-19s %-30s %s" % (
                         int(t["id"]), name.string() if int(name) else "?",
-                        task_state(ts, t), "-", "-"))
+                        task_state(ts, t, on), "-", "-"))
                     continue
                 chain = await_chain(h)
                 fn, at, _ = chain[0]
                 wait = chain[-1][2]
                 if len(chain) > 1:
                     wait += " (in %s)" % chain[-1][0]
-                print("  %4d %-20s %-9s %-30s %s" % (
-                    int(t["id"]), fn, task_state(ts, t), at, wait or "-"))
+                state = task_state(ts, t, on)
+                if state.startswith("running"):
+                    at, wait = "-", ""  # its resume point is not written yet
+                print("  %4d %-20s %-19s %-30s %s" % (
+                    int(t["id"]), fn, state, at, wait or "-"))
 
 
 def typed_frame(h):
@@ -552,7 +658,7 @@ class Future(gdb.Command):
                           (want, fut["vt"].dereference()))
                     return
                 print("task %d (%s), %s" % (want, name_of(h["fn"]),
-                                            task_state(ts, t)))
+                                            task_state(ts, t, polled_on(ts))))
                 print("frame: %s" % typed_frame(h).dereference())
                 print("await chain (innermost last):")
                 for i, (fn, at, op) in enumerate(await_chain(h)):
@@ -582,18 +688,43 @@ class InfoRt(gdb.Command):
             for i, wth, w in ws:
                 cur = w["current"]
                 if int(cur) == int(w["main"].address):
-                    doing = "in its loop"
+                    doing = worker_idle(s["ws"], i)
                 else:
-                    doing = "running green thread %d (%s)" % (
-                        int(cur["id"]), cur["name"].string())
+                    name = cur["name"].string()
+                    doing = "running green thread %d%s (%s)" % (
+                        int(cur["id"]), ' "%s"' % name if name else "",
+                        name_of(cur["entry"]))
                 print("  worker %d on %s: %s, %d switches" % (
                     i, "thread %d" % wth.num if wth else "no thread now",
                     doing, int(w["switches"])))
             reactor(s["reactor"])
         for th, ts, tasks in executors():
-            print("stackless executor on thread %d: %d pending, %d polls"
-                  % (th.num, int(ts["pending"]), int(ts["polls"])))
+            ws = ts["ws"]
+            n = int(ws["n"]) if int(ws) else 1
+            print("stackless executor on thread %d: %d worker(s), %d "
+                  "pending, %d polls" % (th.num, n, int(ts["pending"]),
+                                         int(ts["polls"])))
+            if int(ws):
+                executor_workers(ts, ws, tasks)
             reactor(ts["reactor"])
+
+
+def executor_workers(ts, ws, tasks):
+    """info rt's line per worker of a multi-worker executor: its OS thread
+    and what it does (polling task N, else its idle state)."""
+    threads = {int(w): num for num, w in self_workers().items()}
+    ids = {int(t): int(t["id"]) for t in tasks}
+    polled = {w: t for t, w in polled_on(ts).items()}
+    for i in range(int(ws["n"])):
+        w = ws["w"][i]
+        num = threads.get(int(w.address))
+        if i in polled:
+            doing = "running task %s" % ids.get(polled[i], "?")
+        else:
+            doing = worker_idle(ws, i)
+        print("  worker %d on %s: %s, %d taken, %d stolen" % (
+            i, "thread %d" % num if num is not None else "no thread now",
+            doing, int(w["taken"]), int(w["stolen"])))
 
 
 def waker_of(w):
