@@ -77,6 +77,9 @@ struct gt__thread {
                             thread only; several: atomics, with
                             GT__NOTIFIED (see the file comment) */
     bool notified;       /* one worker: a wake came while not parked */
+    bool detached;       /* nobody will join it (a portable spawn without
+                            a handle): its end drops the id's reference
+                            itself; set at spawn */
     unsigned pin;        /* several workers: 0, or the index + 1 of the
                             worker it is pinned to; written by the thread
                             itself, read by wakers (atomics) */
@@ -297,6 +300,7 @@ struct gt__site {
     void (*init)(void *arg, void *init_data);
     void *init_data;
     void (*cancel)(void *arg);
+    bool detached; /* see struct gt__thread's field */
 };
 
 /* gt_spawn and gt_run with the site given by the caller: stackful/portable.c

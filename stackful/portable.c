@@ -100,7 +100,8 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
     /* For the watchdog: the task is named by its own function and by the
      * call to rt_spawn, not by the wrappers above. */
     struct gt__site at = {.site = (uintptr_t)__builtin_return_address(0),
-                          .entry = (uintptr_t)fn};
+                          .entry = (uintptr_t)fn,
+                          .detached = join == NULL};
     if (join) {
         join->id = 0;
         join->ret = 0;

@@ -29,6 +29,8 @@
 #endif
 
 static const struct rt_waker_vtable waker_vt, waker_vt_mt;
+static void unref(struct gt__thread *t);
+static void unref_mt(struct gt__thread *t);
 
 /* ---- lifetime */
 
@@ -90,7 +92,11 @@ static __attribute__((noinline)) void finish_mt(struct gt__thread *self)
     __atomic_store_n(&self->state, GT__DONE, __ATOMIC_RELEASE);
     if (self->joiner)
         wake_mt(self->joiner);
+    if (self->detached)
+        rt_idtable_delete(&s->ids, gt__thread_find(s, self->id));
     rt_spin_unlock(&s->ids_lock, true);
+    if (self->detached) /* the id's; the scheduler's keeps us until land */
+        unref_mt(self);
     if (__atomic_sub_fetch(&s->live, 1, __ATOMIC_ACQ_REL) == 0)
         rt_workers_stop(s->ws, 0);
 }
@@ -111,10 +117,15 @@ _Noreturn void gt__thread_entry(transfer_t tr)
         finish_mt(self);
         switch_to(wk, self, pick_mt(wk, true));
     } else {
+        struct gt__sched *s = wk->s;
         self->state = GT__DONE;
-        wk->s->live--;
+        s->live--;
         if (self->joiner)
             wake_local(self->joiner);
+        if (self->detached) { /* as gt_join would: the id's reference */
+            rt_idtable_delete(&s->ids, gt__thread_find(s, self->id));
+            unref(self); /* the scheduler's keeps the stack until land */
+        }
         switch_to(wk, self, pick(wk));
     }
     RT_UNREACHABLE(); /* nobody holds a handle to a DONE thread */
@@ -365,6 +376,7 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     if (at->init)
         at->init(t->arg, at->init_data);
     t->cancel = at->cancel;
+    t->detached = at->detached;
     if (rt__watchdog_noting())
         rt__watchdog_spawned(t, at->site, t->entry);
     if (mt) {

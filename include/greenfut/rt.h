@@ -423,10 +423,12 @@ int rt_worker_index(void);
  * caller next waits. With `join` not NULL the task may be joined once
  * (RT_AWAIT_JOIN, by one task: while one task waits on the handle, another
  * that awaits it gets -ESRCH at once and the first still gets the result);
- * with NULL it is detached. A handle that is never awaited (overwritten by
- * the next spawn, or in a frame that ended) leaks nothing: its task runs
- * on, and what is left of it (its result; on stackless its frame's slot)
- * is freed when rt_run returns. Returns 0, -EINVAL, -ENOMEM (also, before
+ * with NULL it is detached: its memory (its stack, its frame) is given
+ * back when it ends, so a long run may spawn any number of them. A handle
+ * that is never awaited (overwritten by the next spawn, or in a frame that
+ * ended) leaks nothing: its task runs on, and what is left of it (its
+ * result; a stackful task's stack, a stackless one's frame slot) is freed
+ * when rt_run returns. Returns 0, -EINVAL, -ENOMEM (also, before
  * anything is read or allocated, for a size of 2 GiB or more), or -EPERM
  * (not inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
