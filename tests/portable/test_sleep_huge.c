@@ -39,8 +39,16 @@ static enum rt_poll watcher(void *self)
 {
     struct watcher *f = self;
     RT_BEGIN(f);
-    /* The sleeper was spawned first, so it has parked by now. */
-    RT_AWAIT_SLEEP(f, 2000000);
+    /* Until the sleeper has armed its timer (with two workers it may run
+     * on the other one, later than this). */
+    for (;;) {
+        struct rt_reactor_stats st;
+        CHECK_OK(rt_reactor_stats(rt_reactor_current(), &st));
+        if (st.timers == 1)
+            break;
+        RT_AWAIT_YIELD(f);
+    }
+    RT_AWAIT_SLEEP(f, 2000000); /* real time passes: it must sleep on */
     if (woke)
         _exit(ST_WOKE_EARLY);
     struct rt_reactor_stats st;
