@@ -144,6 +144,11 @@ struct gt__worker {
     unsigned budget;              /* direct handoffs left before a reactor
                                      look; reset by the worker's loop */
     uint64_t switches;            /* jumps made on this worker */
+    int64_t queued;               /* several workers: threads this worker
+                                     queued minus those it took (so no
+                                     count is shared by all the workers'
+                                     handoffs); the owner writes it with
+                                     relaxed atomics, gt__runnable sums */
     struct rt_worker *rw;         /* several workers: the queues' worker;
                                      NULL with one */
     struct rt_watchdog *watchdog; /* this worker's blocking detector */
@@ -170,7 +175,8 @@ struct gt__sched {
     /* Counters; several workers: atomics (relaxed). */
     size_t live;     /* threads not DONE */
     size_t parked;   /* threads PARKED */
-    size_t runnable; /* several workers: threads RUNNABLE */
+    size_t runnable; /* several workers: RUNNABLE threads queued from
+                        outside the workers (gt__runnable adds theirs) */
     uint64_t spawned;
     /* Several workers: leaf locks (include/greenfut/mt.h's order); a
      * thread's end takes ids_lock, then a run queue's, to wake its joiner. */

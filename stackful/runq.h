@@ -66,6 +66,26 @@ static inline void count_add(size_t *c, long d)
     __atomic_fetch_add(c, (size_t)d, __ATOMIC_RELAXED);
 }
 
+/* wk->queued += d, by its owner: a plain add made visible to gt__runnable
+ * (no locked instruction). */
+static inline void queued_add(struct gt__worker *wk, int64_t d)
+{
+    __atomic_store_n(&wk->queued, wk->queued + d, __ATOMIC_RELAXED);
+}
+
+/* RUNNABLE threads: with several workers the sum of what the workers and
+ * other threads queued less what the workers took (exact when the run is
+ * quiet, a snapshot meanwhile). */
+static inline size_t gt__runnable(const struct gt__sched *s)
+{
+    if (!s->ws)
+        return s->w0.runnable;
+    int64_t n = (int64_t)__atomic_load_n(&s->runnable, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < s->n; i++)
+        n += __atomic_load_n(&s->wk[i].queued, __ATOMIC_RELAXED);
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* Queues RUNNABLE `t` (its context saved) where the caller is: a pinned
  * thread in its worker's inbox; on a worker of its scheduler, that
  * worker's ring, or its LIFO slot when `lifo` (a thread running there woke
@@ -75,14 +95,18 @@ static __attribute__((noinline, unused)) void queue_mt(struct gt__thread *t,
                                                        bool lifo)
 {
     struct gt__sched *s = t->s;
-    count_add(&s->runnable, 1);
+    struct gt__worker *wk = gt__here();
+    bool mine = wk && wk->s == s;
+    if (mine)
+        queued_add(wk, 1);
+    else
+        count_add(&s->runnable, 1);
     unsigned pin = __atomic_load_n(&t->pin, __ATOMIC_ACQUIRE);
     if (pin) {
         rt_worker_send(&s->ws->w[pin - 1], &t->link);
         return;
     }
-    struct gt__worker *wk = gt__here();
-    if (wk && wk->s == s) {
+    if (mine) {
         rt_worker_push(wk->rw, &t->link, lifo && wk->current != &wk->main);
         return;
     }
@@ -115,11 +139,12 @@ static __attribute__((noinline, unused)) void wake_mt(struct gt__thread *t)
 
 /* A thread taken from a queue is about to run: RUNNABLE -> RUNNING (0),
  * keeping NOTIFIED. */
-static inline struct gt__thread *take_mt(struct rt_list *n)
+static inline struct gt__thread *take_mt(struct gt__worker *wk,
+                                         struct rt_list *n)
 {
     struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, link);
     __atomic_fetch_and(&t->state, GT__NOTIFIED, __ATOMIC_ACQ_REL);
-    count_add(&t->s->runnable, -1);
+    queued_add(wk, -1);
     return t;
 }
 
@@ -134,7 +159,7 @@ pick_mt(struct gt__worker *wk, bool lifo_ok)
     if (!n)
         return &wk->main;
     wk->budget--;
-    return take_mt(n);
+    return take_mt(wk, n);
 }
 
 #endif

@@ -287,7 +287,7 @@ int gt_stats(struct gt_stats *st)
     bool mt = s->ws != NULL;
     st->threads_live = count_get(&s->live);
     st->threads_parked = count_get(&s->parked);
-    st->threads_runnable = mt ? count_get(&s->runnable) : s->w0.runnable;
+    st->threads_runnable = gt__runnable(s);
     for (unsigned i = 0; i < s->n; i++)
         st->switches += __atomic_load_n(&s->wk[i].switches, __ATOMIC_RELAXED);
     st->spawned = __atomic_load_n(&s->spawned, __ATOMIC_RELAXED);
@@ -452,7 +452,7 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
 static void dump(void *ctx, FILE *out)
 {
     struct gt__sched *s = ctx;
-    size_t runnable = s->ws ? count_get(&s->runnable) : s->w0.runnable;
+    size_t runnable = gt__runnable(s);
     fprintf(out, "stackful: %zu green thread(s): %zu runnable, %zu parked",
             count_get(&s->live), runnable, count_get(&s->parked));
     struct rt__dump_worker *w = NULL;
@@ -597,7 +597,7 @@ static void run_worker(struct gt__worker *wk)
         struct rt_list *n = rt_worker_next(rw, true);
         if (n) {
             wk->budget = BUDGET;
-            switch_to(wk, &wk->main, take_mt(n));
+            switch_to(wk, &wk->main, take_mt(wk, n));
             continue;
         }
         if (rt_worker_idle(rw) == RT_IDLE_STOP)

@@ -678,7 +678,8 @@ class InfoRt(gdb.Command):
         for th, s, ts in green_threads():
             ws = workers_of(s)
             # One worker counts its runnable threads itself, several in s.
-            runnable = int(s["runnable"]) if len(ws) > 1 else \
+            runnable = int(s["runnable"]) + sum(
+                int(w["queued"]) for _, _, w in ws) if len(ws) > 1 else \
                 int(ws[0][2]["runnable"])
             print("stackful scheduler %#x: %d worker(s), %d live, %d "
                   "runnable, %d parked, %d switches" % (
