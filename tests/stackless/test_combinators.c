@@ -100,10 +100,11 @@ static enum rt_poll root_poll(struct fut_future *self, struct rt_cx *cx,
     }
     CHECK_EQ(armed_timers(), 0);
 
-    /* select: a yield beats a bomb (20 ms: far more than the two polls a
-     * yield takes, even under valgrind) and a long sleep; the losers are
-     * dropped at once, their timers cancelled. */
-    bomb_init(&f->b, 20 * MS);
+    /* select: a yield beats a bomb (300 ms: far more than the two polls a
+     * yield takes, even under valgrind on a loaded machine, where 20 ms was
+     * seen to lose) and a long sleep; the losers are dropped at once, their
+     * timers cancelled. */
+    bomb_init(&f->b, 300 * MS);
     fut_yield_init(&f->y);
     fut_sleep_for_init(&f->s[0], 10000 * MS);
     f->futs[0] = &f->b.base;
@@ -116,7 +117,7 @@ static enum rt_poll root_poll(struct fut_future *self, struct rt_cx *cx,
     CHECK_EQ(dropped, 1);
     CHECK_EQ(armed_timers(), 0);
     /* ... and the bomb never goes off, even well after its deadline. */
-    fut_sleep_for_init(&f->after, 40 * MS);
+    fut_sleep_for_init(&f->after, 320 * MS);
     FUT_AWAIT(&f->after, NULL);
     CHECK_EQ(fired, 0);
 
