@@ -205,7 +205,7 @@ gt__switch_copy(struct gt__worker *wk, struct gt__thread *from,
 /* Worker `wk`'s run stack and copier, published once ready. */
 static int setup(struct gt__sched *s, struct gt__worker *wk)
 {
-    struct gt__stack cs, rs;
+    struct gt__stack cs = {0}, rs = {0}; /* gt__stack_alloc's contract */
     int rc = gt__stack_alloc_kept(&s->stacks, COPIER_STACK, &cs);
     if (rc == 0)
         rc = gt__stack_alloc_kept(&s->stacks, GT_COPY_STACK_SIZE, &rs);

@@ -272,9 +272,6 @@ int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
         rc = alloc_slab(a, size, out);
     if (rc != 0)
         return rc;
-    out->copy = false;
-    out->saved = out->cap = 0;
-    out->save = NULL;
     gt__san_unpoison(out->lo, out->size);
     out->vg_id = gt__vg_register(out->lo, out->lo + out->size);
     return 0;

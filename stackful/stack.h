@@ -112,7 +112,9 @@ void gt__stacks_fini(struct gt__stacks *a);
 
 /* Hands out a stack of `size` usable bytes (a multiple of the page size):
  * from the pool, else guarded while under budget, else from a slab. The
- * memory is zero or left by a previous owner. Returns 0 or -ENOMEM. */
+ * memory is zero or left by a previous owner. *out must come zeroed (its
+ * copy-mode fields are left as they are, and pooled stacks have them zero:
+ * copy stacks never go to the pool). Returns 0 or -ENOMEM. */
 int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out);
 
 /* Takes back a stack: to the pool when there is room, else unmapped or

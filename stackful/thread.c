@@ -284,15 +284,19 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     size_t arg_size = opts ? opts->arg_size : 0;
     if (arg_size > size / 4 || (arg_size && !arg))
         return -EINVAL;
-    int mode = opts ? (int)opts->stack_mode : GT_STACK_MODE_SCHED;
-    if (mode < GT_STACK_MODE_SCHED || mode > GT_STACK_MODE_COPY)
-        return -EINVAL;
-    bool copy = mode == GT_STACK_MODE_COPY ||
-                (mode == GT_STACK_MODE_SCHED && s->stacks.copy_default);
-    if (copy) {
-        int rc = gt__copy_ready(s);
-        if (rc)
-            return rc;
+    bool copy = false;
+    if ((opts && opts->stack_mode != GT_STACK_MODE_SCHED) ||
+        s->stacks.copy_default) { /* one test on the common path */
+        int mode = opts ? (int)opts->stack_mode : GT_STACK_MODE_SCHED;
+        if (mode < GT_STACK_MODE_SCHED || mode > GT_STACK_MODE_COPY)
+            return -EINVAL;
+        copy = mode == GT_STACK_MODE_COPY ||
+               (mode == GT_STACK_MODE_SCHED && s->stacks.copy_default);
+        if (copy) {
+            int rc = gt__copy_ready(s);
+            if (rc)
+                return rc;
+        }
     }
     /* One worker reserves the id's room first (nothing to undo after the
      * stack); several take the id under its lock, and the room with the
