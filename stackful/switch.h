@@ -137,7 +137,7 @@ static inline transfer_t jump_balanced(fcontext_t to, void *data)
  * several workers, maybe another). A context that has never run starts in
  * thread.c's entry(), which lands first; every other one was suspended
  * right here. */
-static inline struct gt__worker *
+static inline __attribute__((always_inline)) struct gt__worker *
 switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
 {
     /* The one test copy stacks add here: never true on a worker that has
