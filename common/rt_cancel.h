@@ -54,6 +54,9 @@ static inline void rt__frame_cancel(struct rt_reactor *r, struct rt_frame *h,
         if (cancel_join)
             cancel_join(h);
         break;
+    case RT__OP_SELECT:
+        (void)rt_select_cancel(&h->u.sel, r);
+        break;
     case RT__OP_CHILD:
         rt__frame_cancel(r, h->u.child, cancel_join);
         break;

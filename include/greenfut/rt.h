@@ -69,6 +69,7 @@
 #include "io.h"
 #include "rt_poll.h"
 #include "reactor.h"
+#include "rt_select.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -100,6 +101,7 @@ enum rt__op {
     RT__OP_ACCEPT,
     RT__OP_CONNECT,
     RT__OP_WRITE_UNTIL,
+    RT__OP_SELECT,
 };
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
@@ -144,6 +146,7 @@ struct rt_frame {
         struct rt_blocking *job;
         struct rt_frame *child;
         struct rt_join *join;
+        struct rt_select sel;
         int yielded;
     } u;
 };
@@ -369,6 +372,37 @@ struct rt_frame {
             rt__h->op = RT__OP_NONE;                                         \
         }                                                                    \
         (res) = rt__h->r.p;                                                  \
+    } while (0)
+
+/* Waits for the first of the cases cases_[0..n_) to complete
+ * (include/greenfut/rt_select.h): res = the index of the case that won,
+ * whose own result is in cases_[res].res; every other case was withdrawn
+ * (nothing received, sent, read or written by it). When several are ready
+ * at once the winner is drawn at random, each ready case alike. res =
+ * -EINVAL for a bad case array (rt_select_init). The cases, and the
+ * buffers they name, live in the frame (rules 3 and 4); fill them with
+ * rt_sel_recv, rt_sel_send, ... before the await. Dropping or cancelling
+ * the task withdraws every case. */
+#define RT_AWAIT_SELECT(f, res, cases_, n_) \
+    RT__AWAIT_SELECT(f, res, cases_, n_, 0u)
+
+/* RT_AWAIT_SELECT, but the cases are polled in index order: of the cases
+ * ready at once, the first wins (tokio's `biased;`). */
+#define RT_AWAIT_SELECT_BIASED(f, res, cases_, n_) \
+    RT__AWAIT_SELECT(f, res, cases_, n_, RT_SELECT_BIASED)
+
+#define RT__AWAIT_SELECT(f, res, cases_, n_, flags_)                          \
+    do {                                                                      \
+        rt__h->r.i = rt_select_init(&rt__h->u.sel, (cases_), (n_), (flags_)); \
+        if (rt__h->r.i == 0) {                                                \
+            rt__h->obj = &rt__h->u.sel;                                       \
+            rt__h->op = RT__OP_SELECT;                                        \
+            RT__AWAIT(rt_select_poll(&rt__h->u.sel, rt__reactor(), rt__cx(),  \
+                                     &rt__h->r.i),                            \
+                      "select");                                              \
+            rt__h->op = RT__OP_NONE;                                          \
+        }                                                                     \
+        (res) = rt__h->r.i;                                                   \
     } while (0)
 
 /* Ends the task with result `v` (what join returns). */
