@@ -157,7 +157,7 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
     if (!res)
         return RT_READY;
     if (!ch || !op || !msg || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
@@ -173,7 +173,7 @@ enum rt_poll rt__chan_poll_send_sel(struct rt_chan *ch, struct rt_chan_op *op,
                                     const void *msg, struct rt_cx *cx, int *res)
 {
     if (!ch || !op || !msg || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     /* No budget taken: the select took it for all its cases. */
@@ -307,7 +307,7 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
     if (!res)
         return RT_READY;
     if (!ch || !op || !out || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (!rt_coop_take(cx))
@@ -322,7 +322,7 @@ enum rt_poll rt__chan_poll_recv_sel(struct rt_chan *ch, struct rt_chan_op *op,
                                     struct rt_cx *cx, int *res)
 {
     if (!ch || !op || !out || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     struct rt_waker later[2] = {RT_WAKER_NONE, RT_WAKER_NONE};

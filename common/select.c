@@ -233,7 +233,11 @@ enum rt_poll rt_select_poll(struct rt_select *s, struct rt_reactor *r,
     if (!res)
         return RT_READY;
     if (!s || !s->cases || !r || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        /* A cancelled task's select: a send a receiver already took is
+         * the select's result (the message went); else every case is
+         * withdrawn and the answer is the refusal's. */
+        int won = s && s->cases && r ? rt_select_cancel(s, r) : -1;
+        *res = won >= 0 ? won : rt__cx_refusal();
         return RT_READY;
     }
     if (s->won != -1) { /* chosen, or cancelled (-2) */

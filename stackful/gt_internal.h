@@ -109,6 +109,11 @@ struct gt__thread {
     const void *san_bottom;
     size_t san_size;
     char name[GT_NAME_MAX + 1];
+    /* The waker a portable task's awaits poll with (rt_stackful_waker):
+     * NULL until the task's entry makes it &waker, the cancelled context's
+     * waker once rt_cancel ran (stackful/portable.c). Atomics: rt_cancel
+     * may store it from any worker. */
+    const struct rt_waker *portable_waker;
 };
 
 /* Entry of the id table (common/idtable.h): thread id -> thread. */

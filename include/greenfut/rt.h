@@ -466,6 +466,33 @@ int rt_worker_index(void);
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);
 
+/* Asks the task of `join` to stop (docs/portable.md, "Cancellation"): the
+ * await it is suspended in returns -ECANCELED, and so does every await it
+ * starts from then on, until it ends; its code goes on, so it runs its own
+ * cleanup (closing fds, unlocking, RT_RETURN) on the way out, without ever
+ * waiting again. The wait it was in is withdrawn first (nothing is taken
+ * from a channel, a lock or permit it had been handed is passed on); a
+ * wait that had completed already keeps its result (a send whose message
+ * was taken returns 0, a select one of whose sends was taken returns that
+ * case). A child it awaits (RT_AWAIT_CALL) is cancelled with it: the
+ * child's awaits are the ones refused. RT_AWAIT_JOIN on the handle then
+ * returns 0 with the task's own result, whatever it returned.
+ * Awaits without a result (sleep, lock, semaphore, condition, wait group,
+ * yield) return early: after RT_AWAIT_LOCK, RT_AWAIT_SEM or RT_AWAIT_COND
+ * in a cancelled task the lock or permit is NOT held (rt_cancelled tells).
+ * On stackful a task already waiting in RT_AWAIT_JOIN when cancelled
+ * waits on until the joined task ends (its later awaits are refused).
+ * Cancelling a task that has not run yet refuses all its awaits; one that
+ * has ended, or a second cancel, changes nothing. Not concurrently with an
+ * RT_AWAIT_JOIN of the same handle in another task. Returns 0, -ESRCH
+ * (empty, joined or detached handle) or -EPERM (not inside rt_run). Never
+ * suspends the caller. */
+int rt_cancel(struct rt_join *join);
+
+/* True when the calling task has been cancelled (rt_cancel): its awaits
+ * are refused from now on. False outside a task. */
+int rt_cancelled(void);
+
 /* Registers fd with the current scheduler's reactor (rt_reactor_register).
  * Needed once before reads and writes (accepted fds come registered). */
 int rt_register(int fd);
