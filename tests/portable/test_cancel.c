@@ -50,6 +50,10 @@ struct shared {
     int pipe[2];
     struct rt_join sleeper;
     atomic_int at_wait; /* the victim is about to wait */
+    /* The blocking job: 0 not started, 1 reading, 2 done, 3 never to
+     * start (the parent closes the pipe; a cancelled job still queued
+     * never runs, one already running reads the parent's byte). */
+    atomic_int job;
 };
 
 /* Parks on `other` until notified: the task a K_JOIN victim joins. */
@@ -85,11 +89,18 @@ static enum rt_poll child(void *self)
 }
 
 /* The blocking job: reads one byte from the pipe, which the parent writes
- * once the cancelled victim has ended. */
+ * once the cancelled victim has ended, unless the parent found it never
+ * started (see shared.job). */
 static intptr_t job(void *arg)
 {
+    struct shared *sh = arg;
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&sh->job, &idle, 1))
+        return -1;
     char c;
-    return read(*(int *)arg, &c, 1);
+    ssize_t n = read(sh->pipe[0], &c, 1);
+    atomic_store(&sh->job, 2);
+    return n;
 }
 
 struct victim {
@@ -159,7 +170,7 @@ static enum rt_poll victim(void *self)
         rt_sel_notify(&f->c[2], &sh->note);
         RT_AWAIT_SELECT(f, f->first, f->c, 3);
     } else if (f->kind == K_BLOCKING) {
-        RT_AWAIT_BLOCKING(f, f->first, job, &sh->pipe[0]);
+        RT_AWAIT_BLOCKING(f, f->first, job, sh);
     } else if (f->kind == K_JOIN) {
         RT_AWAIT_JOIN(f, f->first, &sh->sleeper);
     } else if (f->kind == K_CHILD) {
@@ -275,6 +286,11 @@ static enum rt_poll one(void *self)
     rt_notify_one(&sh->other);
     RT_AWAIT_JOIN(f, f->rc, &sh->sleeper); /* stackless: given up */
     CHECK(f->rc == 0 || f->rc == -ESRCH);
+    /* The pipe goes once the job is done, or sure never to start. */
+    f->i = 0;
+    if (!atomic_compare_exchange_strong(&sh->job, &f->i, 3))
+        while (atomic_load(&sh->job) != 2)
+            RT_AWAIT_YIELD(f);
     CHECK_OK(rt_close(sh->sv[0]));
     CHECK_OK(rt_close(sh->sv[1]));
     close(sh->pipe[0]);
