@@ -95,6 +95,14 @@ static inline bool complete_one(struct rt_list *q, int state,
                  : rt_waitq_wake_one(q, state);
 }
 
+/* A poll's refusal (rt__cx_refusal into *res), out of line so that the
+ * poll functions keep the layout they had with a plain -EINVAL. */
+static __attribute__((noinline, cold)) enum rt_poll refuse(int *res)
+{
+    *res = rt__cx_refusal();
+    return RT_READY;
+}
+
 /* The locked paths of send and receive, for multi-worker runs. External
  * only so that the compiler keeps them out of line: the one-worker path
  * then needs no stack frame of its own. Not for callers. */
@@ -157,8 +165,7 @@ enum rt_poll rt_chan_poll_send(struct rt_chan *ch, struct rt_chan_op *op,
     if (!res)
         return RT_READY;
     if (!ch || !op || !msg || !rt_cx_ok(cx)) {
-        *res = rt__cx_refusal();
-        return RT_READY;
+        return refuse(res);
     }
     if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
         return RT_PENDING;
@@ -173,8 +180,7 @@ enum rt_poll rt__chan_poll_send_sel(struct rt_chan *ch, struct rt_chan_op *op,
                                     const void *msg, struct rt_cx *cx, int *res)
 {
     if (!ch || !op || !msg || !rt_cx_ok(cx)) {
-        *res = rt__cx_refusal();
-        return RT_READY;
+        return refuse(res);
     }
     /* No budget taken: the select took it for all its cases. */
     struct rt_waker later = RT_WAKER_NONE;
@@ -220,15 +226,13 @@ static int select_sender(struct rt_chan_op *s, const atomic_uint *own,
     return -1;
 }
 
-/* Copies the message of the first waiting sender that may be taken to
- * `dst` and completes its send (complete_one): a plain sender, or a
- * select's that select_sender gives. `own` is the receiver's select word
- * (NULL for a plain receive: a constant, so the plain path keeps its
- * code but for the one test of msg it loads anyway). Returns false when
- * no sender may be taken. */
-static inline bool take_from_sender(struct rt_chan *ch, void *dst,
-                                    const atomic_uint *own,
-                                    struct rt_waker *later)
+/* take_from_sender past a first waiting sender that is a select's: the
+ * sender select_sender lets the receiver take, wherever it is in the
+ * queue. Out of line, off the plain channel's path. */
+static __attribute__((noinline)) bool take_from_selects(struct rt_chan *ch,
+                                                        void *dst,
+                                                        const atomic_uint *own,
+                                                        struct rt_waker *later)
 {
     struct rt_list *at = ch->senders.next;
     while (at != &ch->senders) {
@@ -242,9 +246,6 @@ static inline bool take_from_sender(struct rt_chan *ch, void *dst,
         }
         memcpy(dst, msg, ch->elem);
         s->msg = NULL;
-        if (at == ch->senders.next)
-            return complete_one(&ch->senders, RT_WAIT_DONE, later);
-        /* Behind a select's own sender: complete it where it is. */
         rt_list_remove(&s->w.link);
         s->w.state = RT_WAIT_DONE;
         struct rt_waker w = s->w.waker;
@@ -256,6 +257,28 @@ static inline bool take_from_sender(struct rt_chan *ch, void *dst,
         return true;
     }
     return false;
+}
+
+/* Copies the message of the first waiting sender that may be taken to
+ * `dst` and completes its send (complete_one): a plain sender, or a
+ * select's that select_sender gives. `own` is the receiver's select word
+ * (NULL for a plain receive). Returns false when no sender may be taken.
+ * A plain sender first in the queue takes the path a channel without
+ * select had, but for the test of its msg. */
+static inline bool take_from_sender(struct rt_chan *ch, void *dst,
+                                    const atomic_uint *own,
+                                    struct rt_waker *later)
+{
+    if (rt_list_empty(&ch->senders))
+        return false;
+    struct rt_chan_op *s =
+        RT_CONTAINER_OF(ch->senders.next, struct rt_chan_op, w.link);
+    RT_DEBUG_ASSERT(s->w.state == RT_WAIT_QUEUED);
+    if (!s->msg) /* a select's */
+        return take_from_selects(ch, dst, own, later);
+    memcpy(dst, s->msg, ch->elem);
+    s->msg = NULL;
+    return complete_one(&ch->senders, RT_WAIT_DONE, later);
 }
 
 /* The receive itself, lock held when `later` is set: later[0] gets the
@@ -307,8 +330,7 @@ enum rt_poll rt_chan_poll_recv(struct rt_chan *ch, struct rt_chan_op *op,
     if (!res)
         return RT_READY;
     if (!ch || !op || !out || !rt_cx_ok(cx)) {
-        *res = rt__cx_refusal();
-        return RT_READY;
+        return refuse(res);
     }
     if (!rt_coop_take(cx))
         return RT_PENDING;
@@ -322,8 +344,7 @@ enum rt_poll rt__chan_poll_recv_sel(struct rt_chan *ch, struct rt_chan_op *op,
                                     struct rt_cx *cx, int *res)
 {
     if (!ch || !op || !out || !rt_cx_ok(cx)) {
-        *res = rt__cx_refusal();
-        return RT_READY;
+        return refuse(res);
     }
     struct rt_waker later[2] = {RT_WAKER_NONE, RT_WAKER_NONE};
     bool locked = rt_spin_lock(&ch->lock);
