@@ -161,7 +161,7 @@ enum rt_poll rt_blocking_poll(struct rt_blocking *job, struct rt_cx *cx,
     if (!res)
         return RT_READY;
     if (!job || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     pthread_mutex_lock(&job->lock);

@@ -180,7 +180,7 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
     if (!res)
         return RT_READY;
     if (!r || !rt_cx_ok(cx) || (!buf && len) || len > SSIZE_MAX) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
@@ -293,7 +293,7 @@ enum rt_poll rt_poll_accept(struct rt_reactor *r, int fd, struct sockaddr *addr,
     if (!res)
         return RT_READY;
     if (!r || !rt_cx_ok(cx) || (addr && !alen)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (!rt_coop_take(cx))
@@ -435,7 +435,7 @@ enum rt_poll rt_poll_connect(struct rt_reactor *r, int fd,
     if (!res)
         return RT_READY;
     if (!r || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (r->shared)
@@ -472,7 +472,7 @@ enum rt_poll rt_poll_sleep_until(struct rt_reactor *r, struct rt_timer *t,
     if (!res)
         return RT_READY;
     if (!r || !t || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (rt_now_ns() >= deadline) {

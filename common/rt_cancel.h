@@ -9,15 +9,20 @@
 #ifndef RT_COMMON_RT_CANCEL_H
 #define RT_COMMON_RT_CANCEL_H
 
+#include <stdbool.h>
+
 #include <greenfut/rt.h>
 
 /* Cancels the wait h is suspended in, the child chain first, on reactor r.
  * A join is the backend's own state: cancel_join (may be NULL when a
- * join needs nothing) takes it off. Leaves h->op at RT__OP_NONE. Never runs
- * user code. */
-static inline void rt__frame_cancel(struct rt_reactor *r, struct rt_frame *h,
+ * join needs nothing) takes it off. Leaves h->op at RT__OP_NONE. Returns
+ * true when the wait had in fact completed: a send whose message a
+ * receiver had taken (rt_chan_op_cancel), a select one of whose sends had
+ * been taken. Never runs user code. */
+static inline bool rt__frame_cancel(struct rt_reactor *r, struct rt_frame *h,
                                     void (*cancel_join)(struct rt_frame *h))
 {
+    bool done = false;
     switch (h->op) {
     case RT__OP_SLEEP:
     case RT__OP_READ_UNTIL:
@@ -26,7 +31,7 @@ static inline void rt__frame_cancel(struct rt_reactor *r, struct rt_frame *h,
         break;
     case RT__OP_SEND:
     case RT__OP_RECV:
-        (void)rt_chan_op_cancel(h->obj, &h->u.chan);
+        done = rt_chan_op_cancel(h->obj, &h->u.chan);
         break;
     case RT__OP_RECV_UNTIL:
         rt_reactor_timer_cancel(r, (struct rt_timer *)(uintptr_t)h->u.chan.msg);
@@ -54,13 +59,17 @@ static inline void rt__frame_cancel(struct rt_reactor *r, struct rt_frame *h,
         if (cancel_join)
             cancel_join(h);
         break;
+    case RT__OP_SELECT:
+        done = rt_select_cancel(&h->u.sel, r) >= 0;
+        break;
     case RT__OP_CHILD:
-        rt__frame_cancel(r, h->u.child, cancel_join);
+        done = rt__frame_cancel(r, h->u.child, cancel_join);
         break;
     default:
         break;
     }
     h->op = RT__OP_NONE;
+    return done;
 }
 
 #endif

@@ -27,7 +27,7 @@ enum rt_poll rt_sem_poll_acquire(struct rt_sem *s, struct rt_waiter *w,
     if (!res)
         return RT_READY;
     if (!s || !w || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     if (!rt_coop_take(cx)) /* include/greenfut/coop.h */
@@ -151,7 +151,17 @@ enum rt_poll rt_cond_poll_wait(struct rt_cond *c, struct rt_mutex *m,
     if (!res)
         return RT_READY;
     if (!c || !m || !cw || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        /* A cancelled wait always ends without the mutex: one refused
+         * before its first poll still holds it, so it lets it go. */
+        bool fresh = false;
+        if (c && m && cw && !cw->locking) {
+            bool locked = rt_spin_lock(&c->lock);
+            fresh = cw->w.state == RT_WAIT_IDLE;
+            rt_spin_unlock(&c->lock, locked);
+        }
+        *res = rt__cx_refusal();
+        if (fresh && *res == -ECANCELED)
+            rt_mutex_unlock(m);
         return RT_READY;
     }
     if (!cw->locking) {
@@ -259,7 +269,7 @@ enum rt_poll rt_wg_poll_wait(struct rt_wg *g, struct rt_waiter *w,
     if (!res)
         return RT_READY;
     if (!g || !w || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
+        *res = rt__cx_refusal();
         return RT_READY;
     }
     enum rt_poll p = RT_READY;
@@ -291,6 +301,12 @@ void rt_notify_init(struct rt_notify *n)
     rt_spin_init(&n->lock);
     n->waiter = NULL;
     n->permit = false;
+}
+
+enum rt_poll rt__notify_refuse(int *res)
+{
+    *res = rt__cx_refusal();
+    return RT_READY;
 }
 
 enum rt_poll rt__notify_wait_locked(struct rt_notify *n, struct rt_waiter *w,

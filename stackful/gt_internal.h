@@ -123,6 +123,11 @@ struct gt__thread {
      * reference holds it). */
     const struct gt__thread *joining; /* gt_join: the thread joined */
     uint64_t waiting_deadline;        /* gt_sleep: its deadline */
+    /* The waker a portable task's awaits poll with (rt_stackful_waker):
+     * NULL until the task's entry makes it &waker, the cancelled context's
+     * waker once rt_cancel ran (stackful/portable.c). Atomics: rt_cancel
+     * may store it from any worker. */
+    const struct rt_waker *portable_waker;
 };
 
 /* Entry of the id table (common/idtable.h): thread id -> thread. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
  * scheduler's own state, which goes with it). */
 static void cancel_op(struct rt_frame *h)
 {
-    rt__frame_cancel(gt_reactor(), h, NULL);
+    (void)rt__frame_cancel(gt_reactor(), h, NULL);
 }
 
 static void cancel_frame(void *arg)
@@ -42,12 +43,132 @@ static void cancel_heap_frame(void *arg)
     free(arg);
 }
 
+/* ---- Cancellation (rt_cancel) ------------------------------------------
+ * A cancelled task's awaits poll with cancelled_waker (rt_stackful_waker
+ * returns it once rt_cancel stored it in the thread), which every poll
+ * function refuses: its refusal path calls cancel_check below, on the
+ * task's own stack, which takes the innermost frame's wait off its
+ * object, and the await returns -ECANCELED. The park itself is untouched: the
+ * wake rt_cancel sends makes the thread poll again, and that poll is refused.
+ */
+
+/* The frame of the chain under h that is suspended in a leaf operation
+ * (h itself when it awaits no child). */
+static struct rt_frame *innermost(struct rt_frame *h)
+{
+    while (h->op == RT__OP_CHILD && h->u.child)
+        h = h->u.child;
+    return h;
+}
+
+/* Withdraws an IO wait's waker from its fd (the fd is in obj once the
+ * await parked): the teardown's rt__frame_cancel leaves it, as a dropped
+ * IO future does, but a task that goes on must not leave a waiter that
+ * the reactor counts. */
+static void withdraw_io(struct rt_reactor *r, struct rt_frame *h,
+                        const struct rt_waker *w)
+{
+    unsigned bits = 0;
+    switch (h->op) {
+    case RT__OP_READ:
+    case RT__OP_READ_UNTIL:
+    case RT__OP_ACCEPT:
+        bits = RT_IO_READABLE;
+        break;
+    case RT__OP_WRITE:
+    case RT__OP_WRITE_UNTIL:
+    case RT__OP_CONNECT:
+        bits = RT_IO_WRITABLE;
+        break;
+    default:
+        return;
+    }
+    rt_reactor_io_cancel(r, (int)(intptr_t)h->obj, bits, w);
+}
+
+/* The empty waker of a cancelled task's context: rt_cx_ok refuses it. */
+static const struct rt_waker cancelled_waker = {NULL, NULL};
+
+/* rt__cancel_check (include/greenfut/rt_poll.h): for a cancelled task,
+ * takes its innermost frame's wait off its object. */
+static int cancel_check(void)
+{
+    struct gt__thread *self = gt__self();
+    if (!self || !self->arg ||
+        __atomic_load_n(&self->portable_waker, __ATOMIC_ACQUIRE) !=
+            &cancelled_waker)
+        return 1;
+    struct rt_frame *h = innermost(self->arg);
+    withdraw_io(gt_reactor(), h, &self->waker);
+    return rt__frame_cancel(gt_reactor(), h, NULL) ? 0 : -ECANCELED;
+}
+
+const struct rt_waker *rt_stackful_waker(void)
+{
+    struct gt__thread *self = gt__self();
+    return self ? __atomic_load_n(&self->portable_waker, __ATOMIC_ACQUIRE)
+                : NULL;
+}
+
+/* A portable task's first step on its thread: its awaits poll with its own
+ * waker from now on, unless rt_cancel came first (then they keep the
+ * cancelled one). */
+static void portable_start(void)
+{
+    struct gt__thread *self = gt__self();
+    const struct rt_waker *none = NULL;
+    __atomic_compare_exchange_n(&self->portable_waker, &none, &self->waker,
+                                false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+int rt_cancel(struct rt_join *join)
+{
+    struct gt__worker *wk = gt__here();
+    if (!wk)
+        return -EPERM;
+    int64_t id = join ? __atomic_load_n(&join->id, __ATOMIC_ACQUIRE) : 0;
+    if (id <= 0)
+        return -ESRCH;
+    if (!atomic_load_explicit(&rt__cancel_check, memory_order_relaxed))
+        atomic_store_explicit(&rt__cancel_check, cancel_check,
+                              memory_order_relaxed);
+    struct gt__sched *s = wk->s;
+    bool mt = s->ws != NULL;
+    /* The id holds a reference until joined: under ids_lock the thread
+     * cannot go. A wake under it keeps the lock order (ids_lock, then a
+     * run queue's), as a thread's end waking its joiner does. */
+    if (mt)
+        rt_spin_lock_always(&s->ids_lock);
+    struct gt__slot *slot = gt__thread_find(s, id);
+    int rc = -ESRCH;
+    if (slot) {
+        struct gt__thread *t = slot->t;
+        rc = 0;
+        unsigned st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+        if ((st & GT__STATE) != GT__DONE) {
+            __atomic_store_n(&t->portable_waker, &cancelled_waker,
+                             __ATOMIC_RELEASE);
+            /* t->waker is fixed from the spawn on. */
+            rt_waker_wake_by_ref(&t->waker);
+        }
+    }
+    if (mt)
+        rt_spin_unlock(&s->ids_lock, true);
+    return rc;
+}
+
+int rt_cancelled(void)
+{
+    return rt_stackful_waker() == &cancelled_waker;
+}
+
 /* The root's and every spawned task's whose frame is not on the heap
  * (its cancel hook, cancel_frame, is given at the spawn). rt_run frees the
  * root's frame; a spawned one is on its stack. */
 static void *frame_entry(void *arg)
 {
     struct rt_frame *h = arg;
+    portable_start();
     (void)h->fn(h);
     return (void *)h->ret;
 }
@@ -57,6 +178,7 @@ static void *frame_entry(void *arg)
 static void *heap_entry(void *arg)
 {
     struct rt_frame *h = arg;
+    portable_start();
     (void)h->fn(h);
     intptr_t v = h->ret;
     free(h);
@@ -166,6 +288,11 @@ int rt_stackful_join(struct rt_join *join)
     int64_t id = join ? __atomic_load_n(&join->id, __ATOMIC_ACQUIRE) : 0;
     if (id <= 0)
         return -ESRCH;
+    /* A cancelled task's join is refused too; the handle stays. A join
+     * already waiting when the cancel comes ends with the joined task:
+     * gt_join is the scheduler's, and its park no poll function's. */
+    if (rt_stackful_waker() == &cancelled_waker)
+        return -ECANCELED;
     void *v = NULL;
     int rc = gt_join(id, &v);
     __atomic_store_n(&join->id, 0, __ATOMIC_RELEASE);

@@ -3,6 +3,7 @@
 #include <greenfut/rt.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,127 @@ static _Thread_local struct rt_cx *polling_cx;
 struct rt_cx *rt_stackless_cx(void)
 {
     return polling_cx;
+}
+
+/* ---- Cancellation (rt_cancel) ------------------------------------------
+ * rt_cancel swaps the frame's fn for cancelled_task, which runs the real
+ * function with cancelled_cx as the context of every await: each poll
+ * function refuses it, its refusal path calls cancel_check (the wait the
+ * frame was suspended in leaves its object), and the await returns
+ * -ECANCELED.
+ * portable_poll reads fn at every poll anyway, so a cancellable task
+ * costs a poll nothing more. rt_cancel writes fn only while no poll can
+ * read it: on the task's one worker, or with the task borrowed
+ * (fut__task_borrow); one that runs or is queued when the cancel comes
+ * gets it from a small task that tries again after each yield. The real
+ * fn is kept in a record of the process-wide list below. */
+
+/* The record of a cancelled frame. */
+struct cancelled {
+    struct rt_frame *h;
+    rt_task_fn fn;           /* the frame's own task function */
+    struct fut_executor *ex; /* whose rt_run frees the record at its end */
+    struct cancelled *next;
+};
+
+/* Every record; the lock is taken whatever rt_mt() says, as runs on other
+ * OS threads (one scheduler per thread) share the list. */
+static struct cancelled *cancelled_list;
+static struct rt_spin cancelled_lock = RT_SPIN_INIT;
+
+/* The record's fn, or NULL. Lock held. */
+static struct cancelled **record_of(const struct rt_frame *h)
+{
+    struct cancelled **at = &cancelled_list;
+    while (*at && (*at)->h != h)
+        at = &(*at)->next;
+    return at;
+}
+
+static rt_task_fn real_fn(const struct rt_frame *h)
+{
+    rt_spin_lock_always(&cancelled_lock);
+    struct cancelled *c = *record_of(h);
+    rt_task_fn fn = c ? c->fn : NULL;
+    rt_spin_unlock(&cancelled_lock, true);
+    return fn;
+}
+
+/* The cancelled frame being polled on this thread (cancelled_task sets
+ * it), for withdraw. */
+static _Thread_local struct rt_frame *polling_cancelled;
+/* The real context of that poll, whose waker withdraw_io compares. */
+static _Thread_local struct rt_cx *polling_real_cx;
+
+static struct rt_frame *innermost(struct rt_frame *h)
+{
+    while (h->op == RT__OP_CHILD && h->u.child)
+        h = h->u.child;
+    return h;
+}
+
+static void cancel_join(struct rt_frame *h);
+
+/* As stackful/portable.c's: an IO wait's waker leaves its fd. */
+static void withdraw_io(struct rt_reactor *r, struct rt_frame *h,
+                        const struct rt_waker *w)
+{
+    unsigned bits = 0;
+    switch (h->op) {
+    case RT__OP_READ:
+    case RT__OP_READ_UNTIL:
+    case RT__OP_ACCEPT:
+        bits = RT_IO_READABLE;
+        break;
+    case RT__OP_WRITE:
+    case RT__OP_WRITE_UNTIL:
+    case RT__OP_CONNECT:
+        bits = RT_IO_WRITABLE;
+        break;
+    default:
+        return;
+    }
+    rt_reactor_io_cancel(r, (int)(intptr_t)h->obj, bits, w);
+}
+
+/* The empty waker of a cancelled task's context: rt_cx_ok refuses it. */
+static const struct rt_waker cancelled_waker = {NULL, NULL};
+static struct rt_cx cancelled_cx = {&cancelled_waker};
+
+/* rt__cancel_check (include/greenfut/rt_poll.h): for the cancelled frame
+ * being polled, takes its innermost frame's wait off its object. */
+static int cancel_check(void)
+{
+    struct rt_frame *h = polling_cancelled;
+    if (!h || polling_cx != &cancelled_cx)
+        return 1;
+    h = innermost(h);
+    if (polling_real_cx)
+        withdraw_io(fut_reactor(), h, polling_real_cx->waker);
+    return rt__frame_cancel(fut_reactor(), h, cancel_join) ? 0 : -ECANCELED;
+}
+
+/* A cancelled frame's fn: its real function under cancelled_cx. A task
+ * that is still pending (a yield, or an await its code retries) is woken
+ * again through its real waker, so it runs to its end. */
+static enum rt_poll cancelled_task(void *self)
+{
+    struct rt_frame *h = self;
+    rt_task_fn fn = real_fn(h);
+    RT_ASSERT(fn != NULL);
+    struct rt_cx *real = polling_cx;
+    struct rt_frame *outer = polling_cancelled;
+    struct rt_cx *outer_cx = polling_real_cx;
+    polling_cx = &cancelled_cx;
+    polling_cancelled = h;
+    polling_real_cx = real;
+    enum rt_poll p = fn(h);
+    polling_cx = real;
+    polling_cancelled = outer;
+    polling_real_cx = outer_cx;
+    if (p == RT_PENDING)
+        rt_waker_wake_by_ref(real->waker);
+    return p;
 }
 
 static enum rt_poll portable_poll(struct fut_future *self, struct rt_cx *cx,
@@ -51,12 +173,147 @@ static void cancel_join(struct rt_frame *h)
  * no timer, waiter or job is left pointing into the freed frame. */
 static void cancel_op(struct rt_frame *h)
 {
-    rt__frame_cancel(fut_reactor(), h, cancel_join);
+    (void)rt__frame_cancel(fut_reactor(), h, cancel_join);
+}
+
+/* Frees the record of a cancelled frame that is dropped. */
+static void forget(struct rt_frame *h)
+{
+    rt_spin_lock_always(&cancelled_lock);
+    struct cancelled **at = record_of(h);
+    struct cancelled *c = *at;
+    if (c)
+        *at = c->next;
+    rt_spin_unlock(&cancelled_lock, true);
+    free(c);
 }
 
 static void portable_drop(struct fut_future *self)
 {
-    cancel_op((struct rt_frame *)self);
+    struct rt_frame *h = (struct rt_frame *)self;
+    cancel_op(h);
+    if (h->fn == cancelled_task)
+        forget(h);
+}
+
+/* Installs cancelled_task in t's frame, with record c (freed when the
+ * frame was cancelled already). The caller owns t's frame for the moment:
+ * it runs on the task's only worker, or has borrowed it
+ * (fut__task_borrow), so no poll reads fn meanwhile and plain accesses
+ * do; the lock orders the record for the polls that look it up. */
+static void install(struct fut__task *t, struct cancelled *c)
+{
+    struct rt_frame *h = (struct rt_frame *)fut__task_frame(t);
+    rt_spin_lock_always(&cancelled_lock);
+    if (h->fn == cancelled_task) { /* cancelled before */
+        rt_spin_unlock(&cancelled_lock, true);
+        free(c);
+        return;
+    }
+    c->h = h;
+    c->fn = h->fn;
+    c->next = cancelled_list;
+    cancelled_list = c;
+    h->fn = cancelled_task;
+    rt_spin_unlock(&cancelled_lock, true);
+}
+
+/* Several workers: borrows t and installs the record. Returns false while
+ * t runs or is queued (then it is polled soon, and this is tried again);
+ * true once done, or when t completed (c is then freed). */
+static bool install_mt(struct fut__task *t, struct cancelled *c)
+{
+    if (!fut__task_borrow(t)) {
+        if (!(__atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & FUT__COMPLETE))
+            return false;
+        free(c);
+        return true;
+    }
+    install(t, c);
+    fut__task_give_back(t);
+    /* Polled again: its pending await is refused. */
+    rt_waker_wake_by_ref(&(struct rt_waker){&fut__task_waker_vt, t});
+    return true;
+}
+
+/* Several workers, the target busy when rt_cancel came: a task of our own
+ * that tries again after each yield, holding a reference to it. */
+struct cancel_later {
+    RT_FRAME;
+    struct fut__task *t;
+    struct cancelled *c;
+    struct rt_waker ref; /* a clone of t's waker: t's reference */
+};
+
+static enum rt_poll cancel_later(void *self)
+{
+    struct cancel_later *f = self;
+    RT_BEGIN(f);
+    while (!install_mt(f->t, f->c))
+        RT_AWAIT_YIELD(f);
+    rt_waker_drop(&f->ref);
+    RT_END(f);
+}
+
+static int spawn_at(rt_task_fn fn, const void *frame, size_t size,
+                    struct rt_join *join, uintptr_t site);
+
+int rt_cancel(struct rt_join *join)
+{
+    struct fut_executor *ex = fut_executor_current();
+    if (!ex)
+        return -EPERM;
+    if (!join || fut_dropped(&join->j.base) || !join->j.task)
+        return -ESRCH;
+    if (!atomic_load_explicit(&rt__cancel_check, memory_order_relaxed))
+        atomic_store_explicit(&rt__cancel_check, cancel_check,
+                              memory_order_relaxed);
+    struct fut__task *t = join->j.task; /* the handle's reference keeps it */
+    if (__atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & FUT__COMPLETE)
+        return 0;
+    struct cancelled *c = malloc(sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->ex = ex;
+    if (!t->tasks->ws) { /* one worker: t is not being polled now */
+        install(t, c);
+        rt_waker_wake_by_ref(&(struct rt_waker){&fut__task_waker_vt, t});
+        return 0;
+    }
+    if (install_mt(t, c))
+        return 0;
+    struct rt_waker w = {&fut__task_waker_vt, t};
+    struct cancel_later l = {.t = t, .c = c, .ref = rt_waker_clone(&w)};
+    int rc = spawn_at(cancel_later, &l, sizeof l, NULL,
+                      (uintptr_t)__builtin_return_address(0));
+    if (rc < 0) {
+        rt_waker_drop(&l.ref);
+        free(c);
+    }
+    return rc;
+}
+
+int rt_cancelled(void)
+{
+    return polling_cx == &cancelled_cx;
+}
+
+/* The records of executor ex's frames that completed before their cancel
+ * was seen (their drop saw the real fn): freed when its run ends. */
+static void forget_all(struct fut_executor *ex)
+{
+    rt_spin_lock_always(&cancelled_lock);
+    struct cancelled **at = &cancelled_list;
+    while (*at) {
+        struct cancelled *c = *at;
+        if (c->ex == ex) {
+            *at = c->next;
+            free(c);
+        } else {
+            at = &c->next;
+        }
+    }
+    rt_spin_unlock(&cancelled_lock, true);
 }
 
 static const struct fut_vtable portable_vt = {
@@ -70,10 +327,16 @@ static const struct fut_vtable portable_vt = {
  * the chain of child frames it awaits through with each one's resume line
  * (the frame's state is the __LINE__ of its await), and the op its
  * innermost child frame is suspended in. */
+/* The frame's task function, its real one when it was cancelled. */
+static rt_task_fn fn_of(const struct rt_frame *h)
+{
+    return h->fn == cancelled_task ? real_fn(h) : h->fn;
+}
+
 static uintptr_t entry_of(const struct fut_future *frame)
 {
     return frame->vt == &portable_vt
-               ? (uintptr_t)((const struct rt_frame *)frame)->fn
+               ? (uintptr_t)fn_of((const struct rt_frame *)frame)
                : 0;
 }
 
@@ -82,7 +345,7 @@ static bool about(const struct fut_future *frame, struct fut__about *out)
     if (frame->vt != &portable_vt)
         return false;
     const struct rt_frame *h = (const struct rt_frame *)frame;
-    out->fn = (uintptr_t)h->fn;
+    out->fn = (uintptr_t)fn_of(h);
     out->inner = 0;
     out->chain[0] = out->fn;
     out->files[0] = h->file;
@@ -123,6 +386,10 @@ enum rt_poll rt_stackless_poll_yield(struct rt_frame *h)
 
 enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
 {
+    if (!rt_cx_ok(polling_cx)) { /* cancelled: the handle is given up */
+        h->r.i = rt__cx_refusal();
+        return RT_READY;
+    }
     if (!join || fut_dropped(&join->j.base)) {
         h->r.i = -ESRCH;
         return RT_READY;
@@ -236,6 +503,7 @@ int rt_run_opts(const struct rt_opts *opts, rt_task_fn fn, const void *frame,
         rc = fut_run(); /* the tasks the root left behind */
     fut_drop(&root.j.base);
     fut_executor_free(ex);
+    forget_all(ex);
     if (rc == 0 && ret)
         *ret = v;
     return rc;

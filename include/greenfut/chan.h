@@ -12,6 +12,11 @@
  * the message pointer must stay valid while the op is pending. Queues are
  * FIFO.
  *
+ * Select: a waiting sender whose op's msg is NULL is a send case of a
+ * select (include/greenfut/rt_select.h); a receiver takes its message
+ * (from the case) only after winning that select's choice word, so that
+ * one case of a select completes, whatever the workers do.
+ *
  * Cancellation: an op that will not be polled again (a dropped future, a
  * select loser) must be given to rt_chan_op_cancel, which unlinks it and, if
  * it had been woken to receive, passes that wake on to the next receiver so
@@ -103,6 +108,19 @@ enum rt_poll rt_chan_poll_recv_until(struct rt_chan *ch, struct rt_chan_op *op,
                                      void *out, struct rt_reactor *r,
                                      struct rt_timer *t, uint64_t deadline,
                                      struct rt_cx *cx, int *res);
+
+/* The sends and receives of a select's cases (include/greenfut/
+ * rt_select.h; for common/select.c only): as rt_chan_poll_send and
+ * rt_chan_poll_recv, but a queued send keeps its message in its case (its
+ * op's msg is NULL, which marks it a select's), and a receive never takes
+ * the message of a send of its own select, whose word is `own`. They take
+ * no unit of the cooperative budget (the select takes one for all). */
+enum rt_poll rt__chan_poll_send_sel(struct rt_chan *ch, struct rt_chan_op *op,
+                                    const void *msg, struct rt_cx *cx,
+                                    int *res);
+enum rt_poll rt__chan_poll_recv_sel(struct rt_chan *ch, struct rt_chan_op *op,
+                                    void *out, const atomic_uint *own,
+                                    struct rt_cx *cx, int *res);
 
 /* Gives up a pending op (a no-op for an idle one). Returns true when the
  * operation had in fact completed: a send whose message a receiver already

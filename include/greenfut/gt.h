@@ -53,6 +53,7 @@
 #include "mt.h"
 #include "rt_poll.h"
 #include "reactor.h"
+#include "rt_select.h"
 #include "waker.h"
 
 /* Default usable stack per thread (the control block, about 256 bytes,
@@ -265,6 +266,16 @@ int gt_accept(int fd, struct sockaddr *addr, socklen_t *alen);
 /* Connects registered socket `fd`, parking until done. Returns 0 or -errno
  * (e.g. -ECONNREFUSED). May switch stacks. */
 int gt_connect(int fd, const struct sockaddr *addr, socklen_t alen);
+
+/* Waits for the first of cases[0..n) to complete (include/greenfut/
+ * rt_select.h: fill the cases with rt_sel_recv, rt_sel_send, ...), parking
+ * meanwhile. Returns the index of the case that won, its result in
+ * cases[index].res, every other case withdrawn (it received, sent, read or
+ * wrote nothing); of cases ready at once one is drawn at random, or the
+ * first with flags RT_SELECT_BIASED. Returns -EINVAL (bad cases or flags,
+ * rt_select_init) or -EPERM. The cases live on the caller's stack as they
+ * like. May switch stacks. */
+int gt_select(struct rt_sel_case *cases, size_t n, unsigned flags);
 
 /* Bytes of thread `id`'s stack that are in use or were, page-granular: the
  * distance from the stack's top down to its lowest resident page (mincore,

@@ -69,6 +69,7 @@
 #include "io.h"
 #include "rt_poll.h"
 #include "reactor.h"
+#include "rt_select.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -100,6 +101,7 @@ enum rt__op {
     RT__OP_ACCEPT,
     RT__OP_CONNECT,
     RT__OP_WRITE_UNTIL,
+    RT__OP_SELECT,
 };
 
 #if defined(RT_BACKEND_STACKFUL) && RT_BACKEND_STACKFUL
@@ -144,6 +146,7 @@ struct rt_frame {
         struct rt_blocking *job;
         struct rt_frame *child;
         struct rt_join *join;
+        struct rt_select sel;
         int yielded;
     } u;
 };
@@ -371,6 +374,37 @@ struct rt_frame {
         (res) = rt__h->r.p;                                                  \
     } while (0)
 
+/* Waits for the first of the cases cases_[0..n_) to complete
+ * (include/greenfut/rt_select.h): res = the index of the case that won,
+ * whose own result is in cases_[res].res; every other case was withdrawn
+ * (nothing received, sent, read or written by it). When several are ready
+ * at once the winner is drawn at random, each ready case alike. res =
+ * -EINVAL for a bad case array (rt_select_init). The cases, and the
+ * buffers they name, live in the frame (rules 3 and 4); fill them with
+ * rt_sel_recv, rt_sel_send, ... before the await. Dropping or cancelling
+ * the task withdraws every case. */
+#define RT_AWAIT_SELECT(f, res, cases_, n_) \
+    RT__AWAIT_SELECT(f, res, cases_, n_, 0u)
+
+/* RT_AWAIT_SELECT, but the cases are polled in index order: of the cases
+ * ready at once, the first wins (tokio's `biased;`). */
+#define RT_AWAIT_SELECT_BIASED(f, res, cases_, n_) \
+    RT__AWAIT_SELECT(f, res, cases_, n_, RT_SELECT_BIASED)
+
+#define RT__AWAIT_SELECT(f, res, cases_, n_, flags_)                          \
+    do {                                                                      \
+        rt__h->r.i = rt_select_init(&rt__h->u.sel, (cases_), (n_), (flags_)); \
+        if (rt__h->r.i == 0) {                                                \
+            rt__h->obj = &rt__h->u.sel;                                       \
+            rt__h->op = RT__OP_SELECT;                                        \
+            RT__AWAIT(rt_select_poll(&rt__h->u.sel, rt__reactor(), rt__cx(),  \
+                                     &rt__h->r.i),                            \
+                      "select");                                              \
+            rt__h->op = RT__OP_NONE;                                          \
+        }                                                                     \
+        (res) = rt__h->r.i;                                                   \
+    } while (0)
+
 /* Ends the task with result `v` (what join returns). */
 #define RT_RETURN(f, v)             \
     do {                            \
@@ -433,6 +467,37 @@ int rt_worker_index(void);
  * (not inside rt_run). Never suspends the caller. */
 int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
              struct rt_join *join);
+
+/* Asks the task of `join` to stop (docs/portable.md, "Cancellation"): the
+ * await it is suspended in returns -ECANCELED, and so does every await it
+ * starts from then on, until it ends; its code goes on, so it runs its own
+ * cleanup (closing fds, unlocking, RT_RETURN) on the way out, without ever
+ * waiting again. The wait it was in is withdrawn first (nothing is taken
+ * from a channel, a lock or permit it had been handed is passed on); a
+ * wait that had completed already keeps its result (a send whose message
+ * was taken returns 0, a select one of whose sends was taken returns that
+ * case). A child it awaits (RT_AWAIT_CALL) is cancelled with it: the
+ * child's awaits are the ones refused. RT_AWAIT_JOIN on the handle then
+ * returns 0 with the task's own result, whatever it returned.
+ * Awaits without a result (sleep, lock, semaphore, condition, wait group,
+ * yield) return early: after RT_AWAIT_LOCK, RT_AWAIT_SEM or RT_AWAIT_COND
+ * in a cancelled task the lock or permit is NOT held (rt_cancelled tells).
+ * On stackful a task already waiting in RT_AWAIT_JOIN when cancelled
+ * waits on until the joined task ends (its later awaits are refused). On
+ * stackless with several workers, a task that is being polled or queued
+ * when the cancel comes sees it from its next suspension on (the cancel
+ * waits until no worker polls it; a small task of the runtime retries
+ * meanwhile). Cancelling a task that has not run yet refuses all its
+ * awaits; one that has ended, or a second cancel, changes nothing. Not
+ * concurrently with an RT_AWAIT_JOIN of the same handle in another task.
+ * Returns 0, -ESRCH (empty, joined or detached handle), -ENOMEM
+ * (stackless: the cancel's record) or -EPERM (not inside rt_run). Never
+ * suspends the caller. */
+int rt_cancel(struct rt_join *join);
+
+/* True when the calling task has been cancelled (rt_cancel): its awaits
+ * are refused from now on. False outside a task. */
+int rt_cancelled(void);
 
 /* Registers fd with the current scheduler's reactor (rt_reactor_register).
  * Needed once before reads and writes (accepted fds come registered). */

@@ -28,15 +28,25 @@ struct rt_join {
 
 #define RT__FRAME_BASE
 
-/* The calling green thread's context: a compound literal that lives for
- * the enclosing await statement. gt_waker() rather than the scheduler's
+/* The waker the calling portable task's awaits poll with: its green
+ * thread's waker, or, once the task is cancelled (rt_cancel), a waker with
+ * no vtable that every poll function refuses with -ECANCELED after
+ * withdrawing the task's wait (include/greenfut/rt_poll.h). One load where
+ * gt_waker() computes an address, so cancellation adds nothing to an
+ * await. NULL outside a portable task. What rt__cx() expands to (part of
+ * the library's ABI). Never runs user code. */
+const struct rt_waker *rt_stackful_waker(void);
+
+/* The calling task's context: a compound literal that lives for the
+ * enclosing await statement. A function rather than the scheduler's
  * thread-local, so that users' object files name no library-internal
  * symbol. */
-#define rt__cx()      (&(struct rt_cx){gt_waker()})
+#define rt__cx()      (&(struct rt_cx){rt_stackful_waker()})
 #define rt__reactor() gt_reactor()
 
 /* RT_AWAIT_JOIN's body: gt_join of the handle's thread, its result into
- * join->ret. Returns 0 or -ESRCH (empty or already joined handle). What the
+ * join->ret. Returns 0, -ESRCH (empty or already joined handle) or
+ * -ECANCELED (the caller was cancelled before the join began). What the
  * macro expands to (part of the library's ABI); call the macro. May switch
  * stacks. */
 int rt_stackful_join(struct rt_join *join);

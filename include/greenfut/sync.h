@@ -198,6 +198,10 @@ static inline enum rt_poll rt__notify_wait(struct rt_notify *n,
     return RT_PENDING;
 }
 
+/* rt_notify_poll_wait's refusal (rt__cx_refusal into *res, RT_READY),
+ * out of line: the handoff path inlines the rest. Internal. */
+enum rt_poll rt__notify_refuse(int *res);
+
 /* rt__notify_wait under n's lock: rt_notify_poll_wait while a
  * multi-worker scheduler runs. Internal. */
 enum rt_poll rt__notify_wait_locked(struct rt_notify *n, struct rt_waiter *w,
@@ -216,10 +220,8 @@ static inline enum rt_poll rt_notify_poll_wait(struct rt_notify *n,
 {
     if (!res)
         return RT_READY;
-    if (!n || !w || !rt_cx_ok(cx)) {
-        *res = -EINVAL;
-        return RT_READY;
-    }
+    if (!n || !w || !rt_cx_ok(cx))
+        return rt__notify_refuse(res);
     if (rt_mt())
         return rt__notify_wait_locked(n, w, cx, res);
     return rt__notify_wait(n, w, cx, res);

@@ -38,6 +38,7 @@ static struct {
     unsigned sent, received;  /* channel messages */
     unsigned reads, timeouts; /* deadline reads: data first, deadline first */
     unsigned select_message, select_deadline; /* which side a select won */
+    unsigned multi[3]; /* K_MULTI's select: recv, read, deadline won */
 } g;
 
 static uint64_t next_rand(uint64_t *s)
@@ -139,7 +140,16 @@ static enum rt_poll consumer(void *self)
     RT_END(f);
 }
 
-enum kind { K_SLEEP, K_SEND, K_IO, K_CHILD, K_TIMEOUT, K_SELECT, K_KINDS };
+enum kind {
+    K_SLEEP,
+    K_SEND,
+    K_IO,
+    K_CHILD,
+    K_TIMEOUT,
+    K_SELECT,
+    K_MULTI,
+    K_KINDS
+};
 
 struct worker {
     RT_FRAME;
@@ -161,6 +171,12 @@ struct worker {
     struct rt_timer t;
     uint64_t deadline;
     unsigned variant;
+    /* K_MULTI: its select's cases, a second child, the read's word. */
+    struct rt_sel_case cs[3];
+    struct writer w2;
+    struct rt_join j2;
+    unsigned in2;
+    int res;
 };
 
 static enum rt_poll worker(void *self)
@@ -210,6 +226,51 @@ static enum rt_poll worker(void *self)
         CHECK_EQ(f->rc, 0);
         CHECK_EQ(f->j.ret, 1);
         g.joined++;
+        rt_chan_fini(&f->ch);
+    } else if (f->kind == K_MULTI) {
+        /* RT_AWAIT_SELECT over a receive (a child sends after a random
+         * sleep), a read (another child writes) and a random deadline.
+         * Whichever wins, the losers took nothing: the other sources are
+         * drained with plain awaits after, and each value comes once. */
+        CHECK_OK(rt_chan_init(&f->ch, sizeof(unsigned), 0));
+        CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv));
+        CHECK_OK(rt_register(f->sv[0]));
+        CHECK_OK(rt_register(f->sv[1]));
+        f->child.s = (struct sender){
+            .ch = &f->ch, .v = f->idx, .ns = next_rand(&f->rnd) % 100000u};
+        CHECK_OK(rt_spawn(sender, &f->child.s, sizeof f->child.s, &f->j));
+        f->w2 = (struct writer){
+            .fd = f->sv[0], .v = f->idx, .ns = next_rand(&f->rnd) % 100000u};
+        CHECK_OK(rt_spawn(writer, &f->w2, sizeof f->w2, &f->j2));
+        rt_sel_recv(&f->cs[0], &f->ch, &f->in);
+        rt_sel_read(&f->cs[1], f->sv[1], &f->in2, sizeof f->in2);
+        rt_sel_deadline(&f->cs[2], rt_now_ns() + next_rand(&f->rnd) % 4000000u);
+        RT_AWAIT_SELECT(f, f->res, f->cs, 3);
+        CHECK(f->res >= 0 && f->res < 3);
+        g.multi[f->res]++;
+        if (f->res == 0) {
+            CHECK_EQ(f->cs[0].res, 1);
+        } else {
+            RT_AWAIT_RECV(f, f->rc, &f->ch, &f->in);
+            CHECK_EQ(f->rc, 1);
+        }
+        CHECK_EQ(f->in, f->idx);
+        if (f->res == 1) {
+            CHECK_EQ(f->cs[1].res, (ssize_t)sizeof f->in2);
+        } else {
+            RT_AWAIT_READ(f, f->n, f->sv[1], &f->in2, sizeof f->in2);
+            CHECK_EQ(f->n, (ssize_t)sizeof f->in2);
+        }
+        CHECK_EQ(f->in2, f->idx);
+        RT_AWAIT_JOIN(f, f->rc, &f->j);
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(f->j.ret, 1);
+        RT_AWAIT_JOIN(f, f->rc, &f->j2);
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(f->j2.ret, 1);
+        g.joined += 2;
+        CHECK_OK(rt_close(f->sv[0]));
+        CHECK_OK(rt_close(f->sv[1]));
         rt_chan_fini(&f->ch);
     } else if (f->kind == K_CHILD) {
         f->child.l =
@@ -271,8 +332,8 @@ static enum rt_poll root(void *self)
     while (g.spawned + 1 < SOAK_TASKS && rt_now_ns() < f->stop_ns) {
         f->n = 0;
         f->nsend = 0;
-        /* Leave room for the consumer and any worker's one child. */
-        while (f->n < BATCH && g.spawned + 3 < SOAK_TASKS) {
+        /* Leave room for the consumer and any worker's two children. */
+        while (f->n < BATCH && g.spawned + 4 < SOAK_TASKS) {
             struct worker w = {.idx = f->next_idx++,
                                .kind = (unsigned)(next_rand(&f->rnd) % K_KINDS),
                                .rnd = next_rand(&f->rnd) | 1u};
@@ -283,6 +344,8 @@ static enum rt_poll root(void *self)
             g.spawned++;
             if (w.kind == K_CHILD || w.kind == K_IO || w.kind == K_SELECT)
                 g.spawned++; /* counted here: its child */
+            if (w.kind == K_MULTI)
+                g.spawned += 2; /* its two children */
         }
         { /* the template's scope ends before the awaits (rt.h, rule 3) */
             struct consumer c = {.count = f->nsend};
@@ -354,11 +417,13 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "soak: %u tasks (%ld workers) in %.1f s; %u messages, %u reads "
             "beat their deadline, %u deadlines fired; selects won by the "
-            "message %u, by the deadline %u; RSS %ld -> %ld KiB; "
+            "message %u, by the deadline %u; three-case selects won by the "
+            "receive %u, the read %u, the deadline %u; RSS %ld -> %ld KiB; "
             "fds %d -> %d\n",
             g.spawned + 1, (long)workers, (double)(rt_now_ns() - t0) / 1e9,
             g.received, g.reads, g.timeouts, g.select_message,
-            g.select_deadline, rss0, rss1, fds0, fds1);
+            g.select_deadline, g.multi[0], g.multi[1], g.multi[2], rss0, rss1,
+            fds0, fds1);
     /* Both sides of the select won (the decided thirds make sure). */
     CHECK_GT(g.select_message, 0);
     CHECK_GT(g.select_deadline, 0);
