@@ -232,7 +232,8 @@ static bool install_mt(struct fut__task *t, struct cancelled *c)
     install(t, c);
     fut__task_give_back(t);
     /* Polled again: its pending await is refused. */
-    rt_waker_wake_by_ref(&(struct rt_waker){&fut__task_waker_vt, t});
+    struct rt_waker w = fut__task_waker(t);
+    rt_waker_wake_by_ref(&w);
     return true;
 }
 
@@ -277,12 +278,13 @@ int rt_cancel(struct rt_join *join)
     c->ex = ex;
     if (!t->tasks->ws) { /* one worker: t is not being polled now */
         install(t, c);
-        rt_waker_wake_by_ref(&(struct rt_waker){&fut__task_waker_vt, t});
+        struct rt_waker w = fut__task_waker(t);
+        rt_waker_wake_by_ref(&w);
         return 0;
     }
     if (install_mt(t, c))
         return 0;
-    struct rt_waker w = {&fut__task_waker_vt, t};
+    struct rt_waker w = fut__task_waker(t);
     struct cancel_later l = {.t = t, .c = c, .ref = rt_waker_clone(&w)};
     int rc = spawn_at(cancel_later, &l, sizeof l, NULL,
                       (uintptr_t)__builtin_return_address(0));

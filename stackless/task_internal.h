@@ -241,6 +241,14 @@ void fut__task_give_back(struct fut__task *t);
 extern const struct rt_waker_vtable fut__task_waker_vt;
 extern const struct rt_waker_vtable fut__task_waker_vt_mt;
 
+/* A borrowed waker of `t` (no reference taken), with the vtable of its
+ * executor's protocol: for code outside task.c that wakes or clones it. */
+static inline struct rt_waker fut__task_waker(struct fut__task *t)
+{
+    return (struct rt_waker){
+        t->tasks->ws ? &fut__task_waker_vt_mt : &fut__task_waker_vt, t};
+}
+
 /* fut_frame_alloc for a frame that holds its own output: the output slot
  * is the `out_size` bytes at `out_at` inside the frame (the future writes
  * it last, when it returns RT_READY, and the drop leaves it alone), so the
