@@ -85,11 +85,10 @@ static void save(struct gt__copy_run *run, struct gt__thread *t)
     char *sp = t->ctx;
     RT_ASSERT(sp >= run->run.lo && sp < top);
     size_t len = (size_t)(top - sp);
-    struct gt__stack *st = &t->stack;
-    if (len > st->cap || len < st->cap / 2) {
-        free(st->save);
-        st->save = malloc(len);
-        if (!st->save) {
+    if (len > t->cap || len < t->cap / 2) {
+        free(t->save);
+        t->save = malloc(len);
+        if (!t->save) {
             char who[192];
             gt__describe(t, who, sizeof(who));
             fprintf(stderr,
@@ -98,21 +97,21 @@ static void save(struct gt__copy_run *run, struct gt__thread *t)
                     len, who);
             abort();
         }
-        st->cap = (uint32_t)len;
+        t->cap = (uint32_t)len;
     }
     tools_copy_out(sp, len);
-    memcpy(st->save, sp, len);
-    st->saved = (uint32_t)len;
+    memcpy(t->save, sp, len);
+    t->saved = (uint32_t)len;
     run->saves++;
 }
 
 /* Copies the saved bytes of `t` back to where they were. */
 static void restore(struct gt__copy_run *run, struct gt__thread *t)
 {
-    char *dst = run->run.lo + run->run.size - t->stack.saved;
+    char *dst = run->run.lo + run->run.size - t->saved;
     RT_ASSERT(dst == (char *)t->ctx);
-    tools_copy_in(dst, t->stack.saved);
-    memcpy(dst, t->stack.save, t->stack.saved);
+    tools_copy_in(dst, t->saved);
+    memcpy(dst, t->save, t->saved);
     run->restores++;
 }
 
@@ -190,8 +189,7 @@ gt__switch_copy(struct gt__worker *wk, struct gt__thread *from,
     }
     /* A copy-stack thread is either the owner (its frames are in place: a
      * plain jump) or goes through the copier. */
-    struct gt__thread *via =
-        to->stack.copy && run->owner != to ? &run->copier : to;
+    struct gt__thread *via = to->copy && run->owner != to ? &run->copier : to;
     bool gone = (GT__ASAN || GT__TSAN) &&
                 (__atomic_load_n(&from->state, __ATOMIC_RELAXED) & GT__STATE) ==
                     GT__DONE;

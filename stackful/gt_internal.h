@@ -124,10 +124,19 @@ struct gt__thread {
     const struct gt__thread *joining; /* gt_join: the thread joined */
     uint64_t waiting_deadline;        /* gt_sleep: its deadline */
     /* The waker a portable task's awaits poll with (rt_stackful_waker):
-     * NULL until the task's entry makes it &waker, the cancelled context's
-     * waker once rt_cancel ran (stackful/portable.c). Atomics: rt_cancel
-     * may store it from any worker. */
+     * &waker from the spawn on (stored before the thread is published),
+     * the cancelled context's waker once rt_cancel ran
+     * (stackful/portable.c). Atomics: rt_cancel may store it from any
+     * worker. */
     const struct rt_waker *portable_waker;
+    /* Copy-stack mode (copy.c), kept out of struct gt__stack so that the
+     * stacks of every other thread stay as small to copy as before: this
+     * thread runs on its home worker's shared run stack, and between runs
+     * its frames are `saved` bytes of the `cap` at `save`. Fixed at spawn
+     * (copy); the rest written by the home worker's copier only. */
+    bool copy;
+    uint32_t saved, cap;
+    char *save;
 };
 
 /* Entry of the id table (common/idtable.h): thread id -> thread. */

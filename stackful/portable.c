@@ -110,17 +110,6 @@ const struct rt_waker *rt_stackful_waker(void)
                 : NULL;
 }
 
-/* A portable task's first step on its thread: its awaits poll with its own
- * waker from now on, unless rt_cancel came first (then they keep the
- * cancelled one). */
-static void portable_start(void)
-{
-    struct gt__thread *self = gt__self();
-    const struct rt_waker *none = NULL;
-    __atomic_compare_exchange_n(&self->portable_waker, &none, &self->waker,
-                                false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
-
 int rt_cancel(struct rt_join *join)
 {
     struct gt__worker *wk = gt__here();
@@ -168,7 +157,6 @@ int rt_cancelled(void)
 static void *frame_entry(void *arg)
 {
     struct rt_frame *h = arg;
-    portable_start();
     (void)h->fn(h);
     return (void *)h->ret;
 }
@@ -178,7 +166,6 @@ static void *frame_entry(void *arg)
 static void *heap_entry(void *arg)
 {
     struct rt_frame *h = arg;
-    portable_start();
     (void)h->fn(h);
     intptr_t v = h->ret;
     free(h);

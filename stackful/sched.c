@@ -149,7 +149,7 @@ int gt_sleep(uint64_t ns)
     /* The timer heap writes into a queued node: a copy-stack thread's
      * stack is not where it was while it is parked (copy.h). */
     struct rt_timer own, *tm = &own;
-    if (self->stack.copy && !(tm = malloc(sizeof(*tm))))
+    if (self->copy && !(tm = malloc(sizeof(*tm))))
         return -ENOMEM;
     rt_timer_init(tm);
     /* now + ns must not wrap into the past (UINT64_MAX would return at
@@ -256,6 +256,18 @@ struct rt_cx gt_cx(void)
 
 /* ---- stats */
 
+/* The bytes of `t`'s stack in use, and resident: for a copy-stack thread
+ * its save buffer's (what it holds while parked). */
+static size_t stack_used(struct gt__sched *s, const struct gt__thread *t)
+{
+    return t->copy ? t->saved : gt__stack_used(&s->stacks, &t->stack);
+}
+
+static size_t stack_resident(struct gt__sched *s, const struct gt__thread *t)
+{
+    return t->copy ? t->cap : gt__stack_resident(&s->stacks, &t->stack);
+}
+
 int64_t gt_stack_used(int64_t id)
 {
     struct gt__sched *s = gt__sched_here();
@@ -264,8 +276,7 @@ int64_t gt_stack_used(int64_t id)
     if (s->ws)
         rt_spin_lock_always(&s->ids_lock);
     struct gt__slot *slot = gt__thread_find(s, id);
-    int64_t used =
-        slot ? (int64_t)gt__stack_used(&s->stacks, &slot->t->stack) : -ESRCH;
+    int64_t used = slot ? (int64_t)stack_used(s, slot->t) : -ESRCH;
     if (s->ws)
         rt_spin_unlock(&s->ids_lock, true);
     return used;
@@ -308,8 +319,8 @@ int gt_stats(struct gt_stats *st)
         struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, all);
         if ((load_state(t) & GT__STATE) == GT__DONE)
             continue;
-        st->stack_bytes_touched += gt__stack_resident(&s->stacks, &t->stack);
-        size_t used = gt__stack_used(&s->stacks, &t->stack);
+        st->stack_bytes_touched += stack_resident(s, t);
+        size_t used = stack_used(s, t);
         if (used > st->stack_high_water)
             st->stack_high_water = used;
     }
@@ -419,7 +430,7 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .state = states[st <= GT__PARKING ? st : GT__RUNNING],
         .wait = parked ? (t->waiting ? t->waiting : "?") : NULL,
         .fd = parked ? t->waiting_fd : -1,
-        .stack = (int64_t)gt__stack_used(&s->stacks, &t->stack),
+        .stack = (int64_t)stack_used(s, t),
         .key = t,
     };
     if (w && st == GT__RUNNING) {

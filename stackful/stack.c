@@ -351,10 +351,6 @@ static void check_gap(const struct gt__stacks *a, const struct gt__stack *s,
 void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
                     const char *name, uintptr_t entry)
 {
-    if (s->copy) { /* no stack of its own: the save buffer only */
-        free(s->save);
-        return;
-    }
     struct gt__stack copy = *s; /* s may live in the stack we give back */
     check_gap(a, &copy, id, name, entry); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
@@ -415,14 +411,10 @@ static size_t scan(const struct gt__stacks *a, const struct gt__stack *s,
 
 size_t gt__stack_used(const struct gt__stacks *a, const struct gt__stack *s)
 {
-    if (s->copy)
-        return s->saved;
     return scan(a, s, true);
 }
 
 size_t gt__stack_resident(const struct gt__stacks *a, const struct gt__stack *s)
 {
-    if (s->copy)
-        return s->cap;
     return scan(a, s, false);
 }

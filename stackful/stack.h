@@ -57,15 +57,8 @@ struct gt__stack {
     struct gt__slab *slab; /* NULL: guarded mode (own mapping) */
     unsigned slot;         /* index in the slab */
     unsigned vg_id;        /* Valgrind stack id */
-    /* Copy mode (copy != 0): lo..slab describe the home worker's run stack
-     * (zero until the first run); save holds `saved` bytes of cap, the
-     * frames from the saved stack pointer up to the run stack's top. All
-     * written by the home worker's copier (copy.c) only. */
-    bool copy;
-    uint32_t saved;
-    uint32_t cap;
-    char *save;
-};
+}; /* a copy-stack thread's (struct gt__thread's copy): lo..slab describe its
+      home worker's run stack, zero until the first run */
 
 struct gt__stacks {
     size_t page;        /* system page size */
@@ -112,9 +105,7 @@ void gt__stacks_fini(struct gt__stacks *a);
 
 /* Hands out a stack of `size` usable bytes (a multiple of the page size):
  * from the pool, else guarded while under budget, else from a slab. The
- * memory is zero or left by a previous owner. *out must come zeroed (its
- * copy-mode fields are left as they are, and pooled stacks have them zero:
- * copy stacks never go to the pool). Returns 0 or -ENOMEM. */
+ * memory is zero or left by a previous owner. Returns 0 or -ENOMEM. */
 int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out);
 
 /* Takes back a stack: to the pool when there is room, else unmapped or

@@ -70,8 +70,8 @@ void gt__thread_free(struct gt__thread *t)
     gt__tsan_free(&t->san_fake);
     if (rt__watchdog_noting())
         rt__watchdog_forget(t);
-    if (t->stack.copy) { /* its save buffer, then the heap block */
-        gt__stack_free(&s->stacks, &t->stack, t->id, NULL, 0);
+    if (t->copy) { /* its save buffer, then the heap block */
+        free(t->save);
         free(t);
         return;
     }
@@ -111,7 +111,7 @@ _Noreturn void gt__thread_entry(transfer_t tr)
     struct gt__thread *self = wk->current;
     self->result = self->fn(self->arg);
     wk = gt__here(); /* fn may have parked: another worker, maybe */
-    if (self->stack.copy)
+    if (self->copy)
         wk->copy->owner = NULL;
     if (wk->rw) {
         finish_mt(self);
@@ -314,7 +314,7 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
             return rc;
         id = s->next_id++;
     }
-    struct gt__stack st = {.copy = copy};
+    struct gt__stack st = {0};
     struct gt__thread *t;
     char *top;
     if (copy) {
@@ -350,6 +350,7 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     }
     memset(t, 0, sizeof(*t));
     t->stack = st;
+    t->copy = copy;
     t->s = s;
     t->id = id;
     t->fn = fn;
@@ -357,6 +358,7 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     t->arg = arg;
     t->waiting_fd = -1;
     t->waker = (struct rt_waker){s->ws ? &waker_vt_mt : &waker_vt, t};
+    t->portable_waker = &t->waker; /* until an rt_cancel */
     t->refs = 2; /* the scheduler's and the id's */
     rt_remote_init(&t->remote, remote_run);
     rt_list_init(&t->link);
