@@ -158,18 +158,20 @@ struct gt__worker {
     unsigned budget;              /* direct handoffs left before a reactor
                                      look; reset by the worker's loop */
     uint64_t switches;            /* jumps made on this worker */
+    struct rt_worker *rw;         /* several workers: the queues' worker;
+                                     NULL with one */
+    struct gt__copy_run *copy;    /* copy stacks (copy.h): NULL until the
+                                     first copy-stack spawn publishes it;
+                                     read at every switch, so among the
+                                     fields every switch reads */
+    struct rt_watchdog *watchdog; /* this worker's blocking detector */
+    void *altstack;               /* this OS thread's overflow altstack */
     int64_t queued;               /* several workers: threads this worker
                                      queued minus those it took (so no
                                      count is shared by all the workers'
                                      handoffs); the owner writes it with
                                      relaxed atomics, gt__runnable sums */
-    struct rt_worker *rw;         /* several workers: the queues' worker;
-                                     NULL with one */
-    struct rt_watchdog *watchdog; /* this worker's blocking detector */
-    void *altstack;               /* this OS thread's overflow altstack */
     struct gt__thread main;       /* the worker's own context (its loop) */
-    struct gt__copy_run *copy;    /* copy stacks (copy.h): NULL until the
-                                     first copy-stack spawn publishes it */
 };
 
 struct gt__sched {
