@@ -13,6 +13,32 @@
 
 #include <greenfut/rt.h>
 
+/* Withdraws an IO wait's waker `w` from its fd (in h->obj once the await
+ * parked), on reactor r: rt__frame_cancel leaves it, as a dropped IO
+ * future does, but a cancelled task that goes on must not leave a waiter
+ * that the reactor counts. Nothing for other waits. */
+static inline void rt__frame_withdraw_io(struct rt_reactor *r,
+                                         const struct rt_frame *h,
+                                         const struct rt_waker *w)
+{
+    unsigned bits = 0;
+    switch (h->op) {
+    case RT__OP_READ:
+    case RT__OP_READ_UNTIL:
+    case RT__OP_ACCEPT:
+        bits = RT_IO_READABLE;
+        break;
+    case RT__OP_WRITE:
+    case RT__OP_WRITE_UNTIL:
+    case RT__OP_CONNECT:
+        bits = RT_IO_WRITABLE;
+        break;
+    default:
+        return;
+    }
+    rt_reactor_io_cancel(r, (int)(intptr_t)h->obj, bits, w);
+}
+
 /* Cancels the wait h is suspended in, the child chain first, on reactor r.
  * A join is the backend's own state: cancel_join (may be NULL when a
  * join needs nothing) takes it off. Leaves h->op at RT__OP_NONE. Returns

@@ -61,31 +61,6 @@ static struct rt_frame *innermost(struct rt_frame *h)
     return h;
 }
 
-/* Withdraws an IO wait's waker from its fd (the fd is in obj once the
- * await parked): the teardown's rt__frame_cancel leaves it, as a dropped
- * IO future does, but a task that goes on must not leave a waiter that
- * the reactor counts. */
-static void withdraw_io(struct rt_reactor *r, struct rt_frame *h,
-                        const struct rt_waker *w)
-{
-    unsigned bits = 0;
-    switch (h->op) {
-    case RT__OP_READ:
-    case RT__OP_READ_UNTIL:
-    case RT__OP_ACCEPT:
-        bits = RT_IO_READABLE;
-        break;
-    case RT__OP_WRITE:
-    case RT__OP_WRITE_UNTIL:
-    case RT__OP_CONNECT:
-        bits = RT_IO_WRITABLE;
-        break;
-    default:
-        return;
-    }
-    rt_reactor_io_cancel(r, (int)(intptr_t)h->obj, bits, w);
-}
-
 /* The empty waker of a cancelled task's context: rt_cx_ok refuses it. */
 static const struct rt_waker cancelled_waker = {NULL, NULL};
 
@@ -99,7 +74,7 @@ static int cancel_check(void)
             &cancelled_waker)
         return 1;
     struct rt_frame *h = innermost(self->arg);
-    withdraw_io(gt_reactor(), h, &self->waker);
+    rt__frame_withdraw_io(gt_reactor(), h, &self->waker);
     return rt__frame_cancel(gt_reactor(), h, NULL) ? 0 : -ECANCELED;
 }
 

@@ -74,7 +74,8 @@ static rt_task_fn real_fn(const struct rt_frame *h)
 /* The cancelled frame being polled on this thread (cancelled_task sets
  * it), for withdraw. */
 static _Thread_local struct rt_frame *polling_cancelled;
-/* The real context of that poll, whose waker withdraw_io compares. */
+/* The real context of that poll, whose waker rt__frame_withdraw_io
+ * compares. */
 static _Thread_local struct rt_cx *polling_real_cx;
 
 static struct rt_frame *innermost(struct rt_frame *h)
@@ -85,28 +86,6 @@ static struct rt_frame *innermost(struct rt_frame *h)
 }
 
 static void cancel_join(struct rt_frame *h);
-
-/* As stackful/portable.c's: an IO wait's waker leaves its fd. */
-static void withdraw_io(struct rt_reactor *r, struct rt_frame *h,
-                        const struct rt_waker *w)
-{
-    unsigned bits = 0;
-    switch (h->op) {
-    case RT__OP_READ:
-    case RT__OP_READ_UNTIL:
-    case RT__OP_ACCEPT:
-        bits = RT_IO_READABLE;
-        break;
-    case RT__OP_WRITE:
-    case RT__OP_WRITE_UNTIL:
-    case RT__OP_CONNECT:
-        bits = RT_IO_WRITABLE;
-        break;
-    default:
-        return;
-    }
-    rt_reactor_io_cancel(r, (int)(intptr_t)h->obj, bits, w);
-}
 
 /* The empty waker of a cancelled task's context: rt_cx_ok refuses it. */
 static const struct rt_waker cancelled_waker = {NULL, NULL};
@@ -121,7 +100,7 @@ static int cancel_check(void)
         return 1;
     h = innermost(h);
     if (polling_real_cx)
-        withdraw_io(fut_reactor(), h, polling_real_cx->waker);
+        rt__frame_withdraw_io(fut_reactor(), h, polling_real_cx->waker);
     return rt__frame_cancel(fut_reactor(), h, cancel_join) ? 0 : -ECANCELED;
 }
 
