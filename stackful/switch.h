@@ -103,6 +103,15 @@ static inline struct gt__worker *land(transfer_t tr)
  * (x32 too: Boost packs the result into rax there), and with
  * -DRT_STACKFUL_PLAIN_CALL=ON, it is the plain call; bench_sf_switch
  * measures both (docs/stackful.md). */
+/* What a jump clobbers, declared by every asm that enters jump_fcontext
+ * (here and copy.c's): the caller-saved registers; the callee-saved ones
+ * survive the switch. */
+#define GT__JUMP_CLOBBERS                                                    \
+    "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", \
+        "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",     \
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", \
+        "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
+
 #ifndef GT_PLAIN_CALL
 #define GT_PLAIN_CALL 0
 #endif
@@ -120,11 +129,7 @@ static inline transfer_t jump_balanced(fcontext_t to, void *data)
                      "lea 128(%%rsp), %%rsp"
                      : "=a"(fctx), "=d"(vp), "+D"(rdi), "+S"(rsi)
                      :
-                     : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0",
-                       "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
-                       "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
-                       "st(4)", "st(5)", "st(6)", "st(7)");
+                     : GT__JUMP_CLOBBERS);
     return (transfer_t){fctx, vp};
 #else
     return jump_fcontext(to, data);
