@@ -351,7 +351,7 @@ worker_current(const struct gt__worker *wk)
  * instructions (`lea -0x38(%rsp),%rsp`, then `mov %rbp,0x30(%rsp)`; an
  * endbr64 may come first), so that a Boost that saves otherwise gives no
  * backtrace rather than a wrong one. Returns false when they could not be
- * read (another layout; not x86-64; an address that is a PLT stub, as in
+ * read (another layout; not x86-64; an address that is a PLT entry, as in
  * a non-PIE program). Any thread; computed again by a racing first call,
  * to the same values. */
 static bool fcontext_slots(unsigned *ra, unsigned *fp)

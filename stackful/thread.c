@@ -359,7 +359,7 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
     t->waiting_fd = -1;
     t->waker = (struct rt_waker){s->ws ? &waker_vt_mt : &waker_vt, t};
     t->portable_waker = &t->waker; /* until an rt_cancel */
-    t->refs = 2; /* the scheduler's and the id's */
+    t->refs = 2;                   /* the scheduler's and the id's */
     rt_remote_init(&t->remote, remote_run);
     rt_list_init(&t->link);
     if (opts && opts->name) {
