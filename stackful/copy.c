@@ -32,18 +32,8 @@
  * stack pointer nothing is live when the return address is pushed. */
 static inline transfer_t jump_copy(fcontext_t to, void *data)
 {
-#if defined(__x86_64__) && !defined(__ILP32__) && !GT_PLAIN_CALL
-    register void *rdi __asm__("rdi") = to;
-    register void *rsi __asm__("rsi") = data;
-    void *fctx, *vp;
-    __asm__ volatile("lea 1f(%%rip), %%rax\n\t"
-                     "push %%rax\n\t"
-                     "jmp jump_fcontext@PLT\n"
-                     "1:"
-                     : "=a"(fctx), "=d"(vp), "+D"(rdi), "+S"(rsi)
-                     :
-                     : GT__JUMP_CLOBBERS);
-    return (transfer_t){fctx, vp};
+#if GT__JUMP_ASM
+    GT__JUMP_BODY(to, data, "", "");
 #else
     return jump_fcontext(to, data);
 #endif

@@ -115,22 +115,37 @@ static inline struct gt__worker *land(transfer_t tr)
 #ifndef GT_PLAIN_CALL
 #define GT_PLAIN_CALL 0
 #endif
+#if defined(__x86_64__) && !defined(__ILP32__) && !GT_PLAIN_CALL
+#define GT__JUMP_ASM 1
+#else
+#define GT__JUMP_ASM 0
+#endif
+
+/* The body of a jump entered by `jmp` (GT__JUMP_ASM only), returning its
+ * transfer_t: `skip` is asm run before the return address is pushed and
+ * `back` after the landing ("" and "" for copy.c's jump, which must not
+ * skip the red zone). One body for both, so the two cannot drift apart. */
+#define GT__JUMP_BODY(to, data, skip, back)                           \
+    register void *rdi_ __asm__("rdi") = (to);                        \
+    register void *rsi_ __asm__("rsi") = (data);                      \
+    void *fctx_, *vp_;                                                \
+    __asm__ volatile(skip "lea 1f(%%rip), %%rax\n\t"                  \
+                          "push %%rax\n\t"                            \
+                          "jmp jump_fcontext@PLT\n"                   \
+                          "1:" back                                   \
+                     : "=a"(fctx_), "=d"(vp_), "+D"(rdi_), "+S"(rsi_) \
+                     :                                                \
+                     : GT__JUMP_CLOBBERS);                            \
+    return (transfer_t)                                               \
+    {                                                                 \
+        fctx_, vp_                                                    \
+    }
+
 static inline transfer_t jump_balanced(fcontext_t to, void *data)
 {
-#if defined(__x86_64__) && !defined(__ILP32__) && !GT_PLAIN_CALL
-    register void *rdi __asm__("rdi") = to;
-    register void *rsi __asm__("rsi") = data;
-    void *fctx, *vp;
-    __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
-                     "lea 1f(%%rip), %%rax\n\t"
-                     "push %%rax\n\t"
-                     "jmp jump_fcontext@PLT\n"
-                     "1:\n\t"
-                     "lea 128(%%rsp), %%rsp"
-                     : "=a"(fctx), "=d"(vp), "+D"(rdi), "+S"(rsi)
-                     :
-                     : GT__JUMP_CLOBBERS);
-    return (transfer_t){fctx, vp};
+#if GT__JUMP_ASM
+    GT__JUMP_BODY(to, data, "lea -128(%%rsp), %%rsp\n\t",
+                  "\n\tlea 128(%%rsp), %%rsp");
 #else
     return jump_fcontext(to, data);
 #endif
