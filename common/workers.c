@@ -374,7 +374,8 @@ struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
 got:
     w->lifo_run = 0;
 got_lifo:
-    w->taken++;
+    /* A relaxed store (a plain mov): fut_stats may read it mid-run. */
+    __atomic_store_n(&w->taken, w->taken + 1, __ATOMIC_RELAXED);
     return n;
 }
 

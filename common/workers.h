@@ -75,8 +75,9 @@ struct rt_worker {
     struct rt_list inbox;
     atomic_size_t inbox_len;
     atomic_bool kicked;
-    /* Counters, owner only (read after the run). */
-    uint64_t taken;  /* items this worker ran */
+    /* Counters, written by the owner only. */
+    uint64_t taken;  /* items this worker ran (relaxed atomic: the stats
+                        read it from any worker) */
     uint64_t stolen; /* items it stole from others */
 };
 

@@ -41,7 +41,8 @@ struct fut_executor {
                                 workers) */
     uint64_t spawned;        /* tasks ever spawned (atomic with workers) */
     uint64_t yields;         /* times the budget made the loop turn (worker
-                                0's, with workers) */
+                                0's, with workers; written by one thread,
+                                relaxed atomic for fut_stats) */
     /* With workers (tasks.ws): the run's root future and output, polled on
      * worker 0 only; root_done is written there and read by every worker
      * through live_tasks (atomic). */
@@ -195,13 +196,14 @@ int fut_stats(struct fut_stats *st)
     st->task_bytes = ex->tasks.bytes;
     rt_spin_unlock(&ex->tasks.slab_lock, k);
     st->spawned = __atomic_load_n(&ex->spawned, __ATOMIC_RELAXED);
-    st->polls = ex->tasks.polls;
-    if (ex->tasks.ws) /* each worker counts its own; read after a run */
+    st->polls = ex->tasks.polls; /* one worker: this thread's own */
+    if (ex->tasks.ws) /* each worker counts its own */
         for (unsigned i = 0; i < ex->tasks.ws->n; i++)
-            st->polls += ex->tasks.ws->w[i].taken;
+            st->polls +=
+                __atomic_load_n(&ex->tasks.ws->w[i].taken, __ATOMIC_RELAXED);
     st->remote_wakes =
         __atomic_load_n(&ex->tasks.remote_wakes, __ATOMIC_RELAXED);
-    st->yields = ex->yields;
+    st->yields = __atomic_load_n(&ex->yields, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -561,8 +563,9 @@ static void worker_main(struct rt_worker *w)
         if (live_tasks(ex) == 0)
             rt_workers_stop(ws, 0);
         if (n == FUT_BUDGET) {
-            if (w->index == 0)
-                ex->yields++;
+            if (w->index == 0) /* single writer; fut_stats reads it */
+                __atomic_store_n(&ex->yields, ex->yields + 1,
+                                 __ATOMIC_RELAXED);
             if (rt_reactor_has_waiters(reactor_of(ex))) {
                 int rc = rt_worker_poll_reactor(w);
                 if (rc < 0)
