@@ -205,7 +205,9 @@ static bool ring_overflow(struct rt_worker *w, unsigned h, struct rt_list *node)
     return true;
 }
 
-/* Owner: appends `node`. */
+/* Owner: appends `node`. The tail's store is seq_cst: with the read of
+ * the idle count in rt_workers_notify after it, it is one half of a
+ * Dekker pair whose other half is park's (its comment). */
 static void ring_push(struct rt_worker *w, struct rt_list *node)
 {
     unsigned t = atomic_load_explicit(&w->tail, memory_order_relaxed);
@@ -366,6 +368,9 @@ struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
         /* The cap is reached (or a yield asked): the slot's item goes
          * behind the ring's, which take their turn first. */
         ring_push(w, n);
+        /* Stealable now: if this worker next runs something long (or
+         * blocking), an idle one must come for it. */
+        rt_workers_notify(w->ws);
     }
     w->lifo_run = 0;
     if ((n = ring_pop(w)) || (n = inject_pop(w->ws)) || (n = steal_any(w)))

@@ -80,6 +80,9 @@ struct gt__thread {
     bool detached;       /* nobody will join it (a portable spawn without
                             a handle): its end drops the id's reference
                             itself; set at spawn */
+    bool yielded;        /* several workers: a yield's switch is under way
+                            (state stays RUNNING); set by the thread, read
+                            and cleared by land on the same OS thread */
     unsigned pin;        /* several workers: 0, or the index + 1 of the
                             worker it is pinned to; written by the thread
                             itself, read by wakers (atomics) */

@@ -138,12 +138,13 @@ static __attribute__((noinline, unused)) void wake_mt(struct gt__thread *t)
 }
 
 /* A thread taken from a queue is about to run: RUNNABLE -> RUNNING (0),
- * keeping NOTIFIED. */
+ * keeping NOTIFIED; a yielder is RUNNING already (no write). */
 static inline struct gt__thread *take_mt(struct gt__worker *wk,
                                          struct rt_list *n)
 {
     struct gt__thread *t = RT_CONTAINER_OF(n, struct gt__thread, link);
-    __atomic_fetch_and(&t->state, GT__NOTIFIED, __ATOMIC_ACQ_REL);
+    if (load_state(t) & GT__STATE)
+        __atomic_fetch_and(&t->state, GT__NOTIFIED, __ATOMIC_ACQ_REL);
     queued_add(wk, -1);
     return t;
 }

@@ -57,7 +57,9 @@ __attribute__((noinline)) struct gt__worker *gt__here_call(void)
 
 /* gt_yield with several workers: the next queued thread (not the LIFO
  * slot's), else the worker's loop when the budget is spent or the reactor
- * has waiters; the yielder is queued by land, once saved. */
+ * has waiters; the yielder is queued by land, once saved. Its state stays
+ * RUNNING (a wake meanwhile adds NOTIFIED, as for any RUNNING thread), so
+ * a yield writes no shared word but the ring's: `yielded` tells land. */
 static __attribute__((noinline)) void yield_mt(struct gt__worker *wk,
                                                struct gt__thread *self)
 {
@@ -65,7 +67,7 @@ static __attribute__((noinline)) void yield_mt(struct gt__worker *wk,
     if (to == &wk->main && wk->budget != 0 &&
         !rt_reactor_has_waiters(wk->s->reactor))
         return; /* nobody else could run here */
-    __atomic_fetch_or(&self->state, GT__RUNNABLE, __ATOMIC_ACQ_REL);
+    self->yielded = true;
     switch_to(wk, self, to);
 }
 
@@ -422,6 +424,9 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
                                          "done", "parking"};
     unsigned st = load_state(t) & GT__STATE;
     bool parked = st == GT__PARKED;
+    int on = w && st == GT__RUNNING ? rt__dump_worker_of(w, n, t) : -1;
+    if (w && st == GT__RUNNING && on < 0)
+        st = GT__RUNNABLE; /* a yielder queued again keeps RUNNING */
     *d = (struct rt__dump_task){
         .kind = "green thread",
         .id = t->id,
@@ -433,10 +438,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .stack = (int64_t)stack_used(s, t),
         .key = t,
     };
-    if (w && st == GT__RUNNING) {
-        int i = rt__dump_worker_of(w, n, t);
-        d->worker = i >= 0 ? (unsigned)i + 1 : 0;
-    }
+    if (w && st == GT__RUNNING)
+        d->worker = (unsigned)on + 1;
     if (q && st == GT__RUNNABLE) {
         int i = rt__dump_queued_on(q, &t->link);
         d->queued = i >= 0 ? (unsigned)i + 1 : 0;

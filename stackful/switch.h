@@ -57,7 +57,13 @@ static __attribute__((noinline, unused)) void land_mt(struct gt__thread *prev)
     case GT__DONE:
         gt__thread_unref(prev);
         return;
-    default: /* a worker's own context */
+    case GT__RUNNING: /* a yield (gt__worker's own context: nothing) */
+        if (prev->yielded) {
+            prev->yielded = false;
+            queue_mt(prev, false);
+        }
+        return;
+    default:
         return;
     }
 }

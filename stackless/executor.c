@@ -197,7 +197,7 @@ int fut_stats(struct fut_stats *st)
     rt_spin_unlock(&ex->tasks.slab_lock, k);
     st->spawned = __atomic_load_n(&ex->spawned, __ATOMIC_RELAXED);
     st->polls = ex->tasks.polls; /* one worker: this thread's own */
-    if (ex->tasks.ws) /* each worker counts its own */
+    if (ex->tasks.ws)            /* each worker counts its own */
         for (unsigned i = 0; i < ex->tasks.ws->n; i++)
             st->polls +=
                 __atomic_load_n(&ex->tasks.ws->w[i].taken, __ATOMIC_RELAXED);
@@ -269,10 +269,18 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
     struct fut_future *frame = fut__task_frame(t);
     const struct fut_vtable *vt = frame->vt;
     unsigned flags = fut__flags(t);
-    bool running = ts->ws ? (flags & FUT__RUNNING) != 0 : ts->cur == t;
+    /* With workers, RUNNING and polled by none: it yielded and is queued
+     * again (task.c's protocol). */
+    int on = ts->ws && dump_workers
+                 ? rt__dump_worker_of(dump_workers, dump_nworkers, t)
+                 : -1;
+    bool running = ts->ws ? (flags & FUT__RUNNING) && (!dump_workers || on >= 0)
+                          : ts->cur == t;
     const char *state = running                                   ? "running"
                         : flags & (FUT__IN_READY | FUT__NOTIFIED) ? "runnable"
                                                                   : "parked";
+    if (!running && ts->ws && (flags & FUT__RUNNING))
+        state = "runnable";
     *d = (struct rt__dump_task){
         .kind = "task",
         .id = t->id,
@@ -283,9 +291,9 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
         .key = frame,
     };
     if (running && dump_workers) {
-        int i = rt__dump_worker_of(dump_workers, dump_nworkers, t);
-        d->worker = i >= 0 ? (unsigned)i + 1 : 0;
-    } else if (!running && dump_queues && (flags & FUT__NOTIFIED)) {
+        d->worker = on >= 0 ? (unsigned)on + 1 : 0;
+    } else if (!running && dump_queues &&
+               (flags & (FUT__NOTIFIED | FUT__RUNNING))) {
         int i = rt__dump_queued_on(dump_queues, &t->ready);
         d->queued = i >= 0 ? (unsigned)i + 1 : 0;
     }
@@ -564,8 +572,7 @@ static void worker_main(struct rt_worker *w)
             rt_workers_stop(ws, 0);
         if (n == FUT_BUDGET) {
             if (w->index == 0) /* single writer; fut_stats reads it */
-                __atomic_store_n(&ex->yields, ex->yields + 1,
-                                 __ATOMIC_RELAXED);
+                __atomic_store_n(&ex->yields, ex->yields + 1, __ATOMIC_RELAXED);
             if (rt_reactor_has_waiters(reactor_of(ex))) {
                 int rc = rt_worker_poll_reactor(w);
                 if (rc < 0)

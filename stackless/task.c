@@ -175,10 +175,22 @@ static void remote_run(struct rt_remote *node)
  *   RUNNING in one step, polls, then clears RUNNING, queuing the task again
  *   if NOTIFIED came meanwhile;
  * - the end sets COMPLETE and NOTIFIED (pinned: no wake queues it again)
- *   under the join lock, while RUNNING, so a finished task is in no queue.
+ *   under the join lock, while RUNNING, so a finished task is in no queue;
+ * - a task that wakes itself while polled (a yield, a spent cooperative
+ *   budget) does not touch the flags: the wake is noted in the polling
+ *   thread's fut__self_woke, and after the poll the task goes back to the
+ *   ring with RUNNING still set. Other wakes meanwhile only add NOTIFIED,
+ *   as for any RUNNING task, and queue nothing. The worker that takes it
+ *   next sees RUNNING and clears only a NOTIFIED that came, so a yield
+ *   costs no locked instruction on the flags (a RUNNING task in a queue is
+ *   "runnable" to the dump: it is polled by no worker).
  * A queued task is pending, so the scheduler's reference keeps it alive. */
 
 _Thread_local struct fut__task *fut__polling;
+
+/* The task polled on this thread that woke itself during its poll, or
+ * NULL (see above). */
+static _Thread_local struct fut__task *fut__self_woke;
 
 static struct rt_spin join_stripes[64];
 
@@ -202,7 +214,8 @@ static unsigned pin_of(struct fut__task *t)
     return __atomic_load_n(&t->remote.taken, __ATOMIC_ACQUIRE);
 }
 
-/* Queues `t` (NOTIFIED, not RUNNING) where the caller is: a pinned task on
+/* Queues `t` (NOTIFIED and not RUNNING, or after its poll a task that
+ * woke itself, RUNNING kept) where the caller is: a pinned task on
  * its own worker's inbox; on a worker of the executor, that worker's ring,
  * or its LIFO slot when a task being polled there woke it; elsewhere the
  * inject queue. */
@@ -225,6 +238,10 @@ static void schedule_mt(struct fut__task *t, bool requeue)
 
 void fut__task_wake_mt(struct fut__task *t)
 {
+    if (t == fut__polling) { /* itself: queued after its poll */
+        fut__self_woke = t;
+        return;
+    }
     uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
     do {
         if (f & (FUT__COMPLETE | FUT__NOTIFIED))
@@ -383,17 +400,28 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t)
 void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
 {
     uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
-    RT_DEBUG_ASSERT((f & FUT__NOTIFIED) && !(f & FUT__RUNNING));
-    while (!__atomic_compare_exchange_n(
-        &t->flags, &f, (uint8_t)((f & ~FUT__NOTIFIED) | FUT__RUNNING), true,
-        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        continue;
+    if (f & FUT__RUNNING) { /* it woke itself: consume what came since */
+        if (f & FUT__NOTIFIED)
+            __atomic_fetch_and(&t->flags, (uint8_t)~FUT__NOTIFIED,
+                               __ATOMIC_ACQ_REL);
+    } else {
+        RT_DEBUG_ASSERT(f & FUT__NOTIFIED);
+        while (!__atomic_compare_exchange_n(
+            &t->flags, &f, (uint8_t)((f & ~FUT__NOTIFIED) | FUT__RUNNING), true,
+            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue;
+    }
     struct rt_waker w = {&fut__task_waker_vt_mt, t}; /* borrowed, no ref */
     struct rt_cx cx = {&w};
+    /* Saved and restored: a poll may run another executor's tasks. */
+    struct fut__task *outer = fut__polling, *outer_woke = fut__self_woke;
     fut__polling = t;
+    fut__self_woke = NULL;
     fut__wait_note = NULL;
     enum rt_poll r = fut_poll(fut__task_frame(t), &cx, fut__task_out(t));
-    fut__polling = NULL;
+    bool again = fut__self_woke == t;
+    fut__polling = outer;
+    fut__self_woke = outer_woke;
     if (r == RT_READY) {
         finish_mt(ts, t);
         return;
@@ -401,6 +429,10 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
 #if defined(RT_DEBUG) && RT_DEBUG
     t->wait_on = fut__wait_note;
 #endif
+    if (again) { /* RUNNING stays set: see the protocol above */
+        schedule_mt(t, true);
+        return;
+    }
     f = __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
     if (f & FUT__NOTIFIED) /* woken during its poll: once more, later */
         schedule_mt(t, true);

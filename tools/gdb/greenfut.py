@@ -312,8 +312,14 @@ def workers_of(s):
             for i in range(int(s["n"]))]
 
 
-def thread_state(t):
-    return int(t["state"]) & GT_STATE
+def thread_state(t, on=None):
+    """t's state; given `on` (running_on's map), a thread RUNNING on no
+    worker is a yielder queued again (its state stays RUNNING with several
+    workers): runnable."""
+    st = int(t["state"]) & GT_STATE
+    if st == 0 and on is not None and int(t) not in on:
+        return 1
+    return st
 
 
 def running_on(s):
@@ -374,10 +380,10 @@ def op_value(name):
     return -1
 
 
-def thread_stack(t):
+def thread_stack(t, on=None):
     """Bytes between the top of the stack and its saved pointer (parked)."""
     top = int(t["stack"]["lo"]) + int(t["stack"]["size"])
-    if thread_state(t) == 0:
+    if thread_state(t, on) == 0:
         return None
     return top - int(t["ctx"])
 
@@ -398,14 +404,14 @@ class InfoGreenThreads(gdb.Command):
             print("scheduler %#x on thread %d (LWP %d): %d live, %d parked"
                   % (int(s), th.num, th.ptid[1], int(s["live"]),
                      int(s["parked"])))
-            on = running_on(s) if int(s["n"]) > 1 else {}
+            on = running_on(s)
             print("  %4s %-10s %-20s %-19s %-30s %s" % (
                 "id", "name", "function", "state", "waits on", "stack"))
             for t in ts:
-                state = STATES.get(thread_state(t), "?")
-                if int(t) in on:
+                state = STATES.get(thread_state(t, on), "?")
+                if int(t) in on and int(s["n"]) > 1:
                     state += " on worker %d" % on[int(t)]
-                used = thread_stack(t)
+                used = thread_stack(t, on)
                 print("  %4d %-10s %-20s %-19s %-30s %s" % (
                     int(t["id"]), t["name"].string() or "-",
                     name_of(t["entry"]), state,
@@ -434,7 +440,8 @@ class GreenThread(gdb.Command):
             for t in ts:
                 if int(t["id"]) != want:
                     continue
-                if thread_state(t) == 0:
+                on = running_on(s)
+                if thread_state(t, on) == 0:
                     for _, wth, w in workers_of(s):
                         if int(w["current"]) == int(t) and wth is not None:
                             th = wth  # the worker's OS thread runs it
@@ -455,7 +462,7 @@ class GreenThread(gdb.Command):
                 gdb.invalidate_cached_frames()
                 print("green thread %d (%s), %s: frames from #1 are its own"
                       % (want, name_of(t["entry"]),
-                         STATES.get(thread_state(t), "?")))
+                         STATES.get(thread_state(t, on), "?")))
                 return
         raise gdb.GdbError("no green thread %d" % want)
 
@@ -562,12 +569,15 @@ def polled_on(ts):
 
 def task_state(ts, t, on=None):
     """The C dump's state of task t: with workers the IN_READY bit is
-    RUNNING (a worker polls it), and `on` says which worker."""
+    RUNNING (a worker polls it, or it yielded and waits in a queue with
+    the bit kept), and `on` says which worker polls it."""
     fl = int(t["flags"])
     if int(ts["ws"]):
         if fl & FUT_IN_READY:
             w = (on or {}).get(int(t))
-            return "running" if w is None else "running on worker %d" % w
+            if w is None:
+                return "running" if on is None else "runnable"
+            return "running on worker %d" % w
         return "runnable" if fl & FUT_NOTIFIED else "parked"
     if int(ts["cur"]) == int(t):
         return "running"
