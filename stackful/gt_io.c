@@ -12,9 +12,9 @@
 /* Parks on an IO wait, recording it for deadlock reports. */
 static void park_io(struct gt__thread *self, const char *what, int fd)
 {
-    self->waiting_fd = fd;
+    __atomic_store_n(&self->waiting_fd, fd, __ATOMIC_RELAXED); /* the dump */
     gt_park(what);
-    self->waiting_fd = -1;
+    __atomic_store_n(&self->waiting_fd, -1, __ATOMIC_RELAXED);
 }
 
 int gt_register(int fd)

@@ -79,21 +79,23 @@ __attribute__((noinline)) void gt__park_mt(struct gt__worker *wk,
                                            const char *what, const void *frame)
 {
     unsigned st = GT__RUNNING;
-    self->waiting = what;
-    self->waiting_frame = frame;
+    /* The wait notes in relaxed atomics (plain moves): a dump on another
+     * worker may read them while this thread changes them. */
+    __atomic_store_n(&self->waiting, what, __ATOMIC_RELAXED);
+    __atomic_store_n(&self->waiting_frame, frame, __ATOMIC_RELAXED);
     if (!__atomic_compare_exchange_n(&self->state, &st, GT__PARKING, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* RUNNING | NOTIFIED: no waker writes the state while NOTIFIED. */
         __atomic_store_n(&self->state, GT__RUNNING, __ATOMIC_RELEASE);
-        self->waiting = NULL;
-        self->waiting_frame = NULL;
+        __atomic_store_n(&self->waiting, NULL, __ATOMIC_RELAXED);
+        __atomic_store_n(&self->waiting_frame, NULL, __ATOMIC_RELAXED);
         if (rt__coop_take_refusal())
             yield_mt(wk, self);
         return;
     }
     switch_to(wk, self, pick_mt(wk, true));
-    self->waiting = NULL;
-    self->waiting_frame = NULL;
+    __atomic_store_n(&self->waiting, NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&self->waiting_frame, NULL, __ATOMIC_RELAXED);
 }
 
 void gt_park(const char *what)
@@ -162,10 +164,11 @@ int gt_sleep(uint64_t ns)
     int res = 0;
     while (rt_poll_sleep_until(self->s->reactor, tm, deadline, &cx, &res) ==
            RT_PENDING) {
-        self->waiting_deadline = deadline; /* for the dump's time left */
+        /* For the dump's time left (relaxed: it may read it meanwhile). */
+        __atomic_store_n(&self->waiting_deadline, deadline, __ATOMIC_RELAXED);
         gt_park("sleep");
     }
-    self->waiting_deadline = 0;
+    __atomic_store_n(&self->waiting_deadline, 0, __ATOMIC_RELAXED);
     if (tm != &own)
         free(tm);
     return res;
@@ -412,6 +415,16 @@ backtrace_of(const struct gt__thread *t, struct rt__dump_task *d)
     d->bt_depth = n > 1 ? n : 0;
 }
 
+/* What parked `t` waits on, "?" when it has no note. The dump's reads of
+ * a thread's wait notes are relaxed atomics: with several workers the
+ * thread may be woken and change them while the dump is written (its line
+ * is then a snapshot of a moment ago). */
+static const char *wait_note(const struct gt__thread *t)
+{
+    const char *w = __atomic_load_n(&t->waiting, __ATOMIC_RELAXED);
+    return w ? w : "?";
+}
+
 /* Fills the dump line of `t` (rt__dump_task_write's shape); a portable
  * task's wait names its object, fd and deadline (gt__frame_wait), a join
  * the thread joined, a sleep its deadline. `w` (n of them, NULL with one
@@ -433,8 +446,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .name = t->name,
         .fn = t->entry,
         .state = states[st <= GT__PARKING ? st : GT__RUNNING],
-        .wait = parked ? (t->waiting ? t->waiting : "?") : NULL,
-        .fd = parked ? t->waiting_fd : -1,
+        .wait = parked ? wait_note(t) : NULL,
+        .fd = parked ? __atomic_load_n(&t->waiting_fd, __ATOMIC_RELAXED) : -1,
         .stack = (int64_t)stack_used(s, t),
         .key = t,
     };
@@ -446,8 +459,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     }
     if (!parked)
         return;
-    d->deadline = t->waiting_deadline;
-    const struct gt__thread *j = t->joining;
+    d->deadline = __atomic_load_n(&t->waiting_deadline, __ATOMIC_RELAXED);
+    const struct gt__thread *j = __atomic_load_n(&t->joining, __ATOMIC_RELAXED);
     if (j) { /* alive: the joiner holds its id's reference */
         d->join_id = j->id;
         d->join_name = j->name;
@@ -455,8 +468,9 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     }
     gt__frame_wait_fn fw =
         atomic_load_explicit(&gt__frame_wait, memory_order_relaxed);
-    if (t->waiting_frame && fw)
-        fw(t->waiting_frame, d);
+    const void *frame = __atomic_load_n(&t->waiting_frame, __ATOMIC_RELAXED);
+    if (frame && fw)
+        fw(frame, d);
     backtrace_of(t, d);
 }
 
