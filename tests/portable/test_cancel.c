@@ -5,12 +5,13 @@
  * asserts it; a notify, a permit or a lock goes to the next one asking),
  * no message taken or sent, no byte read, the lock free when the task
  * released it on the way out. Also a cancel before the task first runs,
- * after it ended, twice, of a task awaiting a child, and the errors. */
+ * after it ended, twice, of a task awaiting a child, and the errors; and,
+ * on two workers, a cancel of a task running on the other worker, which
+ * takes effect at its next await, the one it parks in. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,7 +50,8 @@ struct shared {
     int sv[2];
     int pipe[2];
     struct rt_join sleeper;
-    atomic_int at_wait; /* the victim is about to wait */
+    atomic_int at_wait;      /* the victim is about to wait */
+    atomic_int sleeper_done; /* the sleeper has been notified */
     /* The blocking job: 0 not started, 1 reading, 2 done, 3 never to
      * start (the parent closes the pipe; a cancelled job still queued
      * never runs, one already running reads the parent's byte). */
@@ -60,6 +62,7 @@ struct shared {
 struct sleeper {
     RT_FRAME;
     struct rt_notify *n;
+    atomic_int *done;
     int rc;
 };
 
@@ -68,6 +71,7 @@ static enum rt_poll sleeper(void *self)
     struct sleeper *f = self;
     RT_BEGIN(f);
     RT_AWAIT_NOTIFIED(f, f->rc, f->n);
+    atomic_store(f->done, 1);
     RT_RETURN(f, 5);
     RT_END(f);
 }
@@ -183,12 +187,7 @@ static enum rt_poll victim(void *self)
     RT_AWAIT_RECV(f, f->second, &sh->ready, &f->in);
     CHECK_EQ(f->second, -ECANCELED);
     CHECK(rt_cancelled());
-    /* A stackful join already waiting ends with the joined task (when the
-     * cancel came before the join began, it is refused too). */
-    if (f->kind == K_JOIN && strcmp(rt_backend_name(), "stackful") == 0)
-        CHECK(f->first == 0 || f->first == -ECANCELED);
-    else
-        CHECK_EQ(f->first, -ECANCELED);
+    CHECK_EQ(f->first, -ECANCELED);
     RT_RETURN(f, 100);
     RT_END(f);
 }
@@ -231,7 +230,7 @@ static enum rt_poll one(void *self)
     if (f->kind == K_LOCK)
         CHECK(rt_mutex_try_lock(&sh->m));
     {
-        struct sleeper s = {.n = &sh->other};
+        struct sleeper s = {.n = &sh->other, .done = &sh->sleeper_done};
         CHECK_OK(rt_spawn(sleeper, &s, sizeof s, &sh->sleeper));
     }
     {
@@ -246,10 +245,7 @@ static enum rt_poll one(void *self)
     RT_AWAIT_YIELD(f);
     CHECK_EQ(rt_cancel(&f->vj), 0);
     /* Nothing the victim waits for happens until it has ended, so only
-     * the cancel can end its wait. But a stackful join already waiting
-     * goes on until the joined task ends: let that one end. */
-    if (strcmp(rt_backend_name(), "stackful") == 0)
-        rt_notify_one(&sh->other);
+     * the cancel can end its wait. */
     RT_AWAIT_JOIN(f, f->rc, &f->vj);
     CHECK_EQ(f->rc, 0);
     CHECK_EQ(f->vj.ret, 100);
@@ -281,11 +277,22 @@ static enum rt_poll one(void *self)
         CHECK_EQ(f->n, 1);
         CHECK_EQ(f->c, 'y');
     }
+    /* The victim's cancelled join gave the handle up: the sleeper runs on
+     * detached, and the handle is empty. */
+    if (f->kind == K_JOIN)
+        CHECK_EQ(rt_cancel(&sh->sleeper), -ESRCH);
     /* What the blocking job and the joined task wait for. */
     CHECK_EQ(write(sh->pipe[1], "x", 1), 1);
     rt_notify_one(&sh->other);
-    RT_AWAIT_JOIN(f, f->rc, &sh->sleeper); /* stackless: given up */
-    CHECK(f->rc == 0 || f->rc == -ESRCH);
+    RT_AWAIT_JOIN(f, f->rc, &sh->sleeper);
+    if (f->kind == K_JOIN) {
+        CHECK_EQ(f->rc, -ESRCH);
+        while (!atomic_load(&sh->sleeper_done)) /* it still runs to its end */
+            RT_AWAIT_YIELD(f);
+    } else {
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(sh->sleeper.ret, 5);
+    }
     /* The pipe goes once the job is done, or sure never to start. */
     f->i = 0;
     if (!atomic_compare_exchange_strong(&sh->job, &f->i, 3))
@@ -371,6 +378,96 @@ static enum rt_poll edges(void *self)
     RT_END(f);
 }
 
+/* ---- a task running on another worker -------------------------------- */
+
+/* What the root and the runner share (in the root's frame). */
+struct run_shared {
+    struct rt_chan empty, ready; /* ready holds one message */
+    atomic_int started;          /* the runner is in its loop */
+    atomic_int go;               /* the runner may leave its loop */
+    atomic_int worker;           /* the worker it spins on */
+};
+
+struct runner {
+    RT_FRAME;
+    struct run_shared *sh;
+    intptr_t first, second;
+    int in;
+};
+
+/* Spins with no await until `go`, then waits on `empty` (which nothing
+ * fills: only the cancel ends that wait) and receives from `ready`. Both
+ * are refused, whether the cancel came while it spun or while it went into
+ * its park. Returns 9. */
+static enum rt_poll runner(void *self)
+{
+    struct runner *f = self;
+    RT_BEGIN(f);
+    atomic_store(&f->sh->worker, rt_worker_index());
+    atomic_store(&f->sh->started, 1);
+    while (!atomic_load(&f->sh->go))
+        continue;
+    RT_AWAIT_RECV(f, f->first, &f->sh->empty, &f->in);
+    CHECK_EQ(f->first, -ECANCELED);
+    RT_AWAIT_RECV(f, f->second, &f->sh->ready, &f->in);
+    CHECK_EQ(f->second, -ECANCELED);
+    CHECK(rt_cancelled());
+    RT_RETURN(f, 9);
+    RT_END(f);
+}
+
+#define RUNS 100
+
+struct running {
+    RT_FRAME;
+    struct run_shared sh;
+    struct rt_join j;
+    int i, rc, msg;
+};
+
+/* On two workers: a runner spins on one while this task, on the other,
+ * cancels it; even runs cancel it before letting it go on to its await,
+ * odd ones let it go first, so that the cancel meets it anywhere on its
+ * way into the park. */
+static enum rt_poll running(void *self)
+{
+    struct running *f = self;
+    RT_BEGIN(f);
+    CHECK_OK(rt_chan_init(&f->sh.empty, sizeof(int), 1));
+    CHECK_OK(rt_chan_init(&f->sh.ready, sizeof(int), 1));
+    f->msg = 8;
+    RT_AWAIT_SEND(f, f->rc, &f->sh.ready, &f->msg);
+    CHECK_OK(f->rc);
+    for (f->i = 0; f->i < RUNS; f->i++) {
+        atomic_store(&f->sh.started, 0);
+        atomic_store(&f->sh.go, 0);
+        {
+            struct runner r = {.sh = &f->sh};
+            CHECK_OK(rt_spawn(runner, &r, sizeof r, &f->j));
+        }
+        /* Until it spins: then it is on the other worker, as this task
+         * runs too. */
+        while (!atomic_load(&f->sh.started))
+            RT_AWAIT_YIELD(f);
+        CHECK(atomic_load(&f->sh.worker) != rt_worker_index());
+        if (f->i % 2 == 0) {
+            CHECK_OK(rt_cancel(&f->j));
+            atomic_store(&f->sh.go, 1);
+        } else {
+            atomic_store(&f->sh.go, 1);
+            CHECK_OK(rt_cancel(&f->j));
+        }
+        RT_AWAIT_JOIN(f, f->rc, &f->j);
+        CHECK_OK(f->rc);
+        CHECK_EQ(f->j.ret, 9);
+        CHECK_EQ(rt_chan_len(&f->sh.ready), 1); /* the refused receive */
+    }
+    rt_chan_fini(&f->sh.empty); /* asserts that no waiter is left */
+    rt_chan_fini(&f->sh.ready);
+    RT_RETURN(f, 1);
+    RT_END(f);
+}
+
 int main(void)
 {
     struct rt_join j = {0};
@@ -392,5 +489,12 @@ int main(void)
     intptr_t v = 0;
     CHECK_OK(rt_run(edges, &e, sizeof e, &v));
     CHECK_EQ(v, 1);
+    struct running *r = calloc(1, sizeof *r);
+    CHECK(r != NULL);
+    v = 0;
+    CHECK_OK(rt_run_opts(&(struct rt_opts){.workers = 2}, running, r, sizeof *r,
+                         &v));
+    CHECK_EQ(v, 1);
+    free(r);
     return 0;
 }
