@@ -169,9 +169,9 @@ int gt_sleep(uint64_t ns)
     return res;
 }
 
-/* A join's caller is a portable task that rt_cancel stopped: rt_cancel
- * replaces the waker its awaits poll with (stackful/portable.c), and wakes
- * it. A native thread's stays its own waker. */
+/* Whether a join's caller is a portable task that rt_cancel stopped:
+ * rt_cancel replaces the waker its awaits poll with (stackful/portable.c),
+ * then wakes it. A native thread's stays its own waker. */
 static bool join_cancelled(const struct gt__thread *self)
 {
     return __atomic_load_n(&self->portable_waker, __ATOMIC_ACQUIRE) !=
@@ -213,7 +213,8 @@ join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
 {
     rt_spin_lock_always(&s->ids_lock);
     struct gt__slot *slot = gt__thread_find(s, id);
-    struct gt__thread *t = slot ? slot->t : NULL;
+    /* A detached thread is nobody's to join: its end drops the id. */
+    struct gt__thread *t = slot && !slot->t->detached ? slot->t : NULL;
     int rc = !t ? -ESRCH : t->joiner ? -EBUSY : 0;
     bool drop = false;
     if (t && join_cancelled(self)) {
@@ -259,7 +260,7 @@ int gt_join(int64_t id, void **result)
     if (s->ws)
         return join_mt(s, self, id, result);
     struct gt__slot *slot = gt__thread_find(s, id);
-    if (!slot)
+    if (!slot || slot->t->detached) /* a detached one's end drops the id */
         return -ESRCH;
     struct gt__thread *t = slot->t;
     /* Cancelled (before the join or while it waits): the join is given up

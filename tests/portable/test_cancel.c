@@ -7,7 +7,8 @@
  * released it on the way out. Also a cancel before the task first runs,
  * after it ended, twice, of a task awaiting a child, and the errors; and,
  * on two workers, a cancel of a task running on the other worker, which
- * takes effect at its next await, the one it parks in. */
+ * takes effect at its next await, the one it parks in, and of a join
+ * whose task ends at the same moment. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -430,7 +431,40 @@ struct run_shared {
     atomic_int started;          /* the runner is in its loop */
     atomic_int go;               /* the runner may leave its loop */
     atomic_int worker;           /* the worker it spins on */
+    atomic_int end;              /* the ender may end */
 };
+
+/* Yields until `end`, then returns 7: the task a race_joiner joins. */
+struct ender {
+    RT_FRAME;
+    struct run_shared *sh;
+};
+
+static enum rt_poll ender(void *self)
+{
+    struct ender *f = self;
+    RT_BEGIN(f);
+    while (!atomic_load(&f->sh->end))
+        RT_AWAIT_YIELD(f);
+    RT_RETURN(f, 7);
+    RT_END(f);
+}
+
+/* Joins *j: returns the joined task's result, or the join's error. */
+struct race_joiner {
+    RT_FRAME;
+    struct rt_join *j;
+    int rc;
+};
+
+static enum rt_poll race_joiner(void *self)
+{
+    struct race_joiner *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_JOIN(f, f->rc, f->j);
+    RT_RETURN(f, f->rc == 0 ? f->j->ret : f->rc);
+    RT_END(f);
+}
 
 struct runner {
     RT_FRAME;
@@ -465,8 +499,9 @@ static enum rt_poll runner(void *self)
 struct running {
     RT_FRAME;
     struct run_shared sh;
-    struct rt_join j;
+    struct rt_join j, t;
     int i, rc, msg;
+    int joined; /* race joins that got the result, not -ECANCELED */
 };
 
 /* On two workers: a runner spins on one while this task, on the other,
@@ -506,6 +541,31 @@ static enum rt_poll running(void *self)
         CHECK_EQ(f->j.ret, 9);
         CHECK_EQ(rt_chan_len(&f->sh.ready), 1); /* the refused receive */
     }
+    /* A join cancelled as the task it joins ends, on the other worker or
+     * this one: it returns that task's result or -ECANCELED, and either
+     * way the handle is done with (joined, or given up and the task freed
+     * at its end). */
+    for (f->i = 0; f->i < RUNS; f->i++) {
+        atomic_store(&f->sh.end, 0);
+        {
+            struct ender e = {.sh = &f->sh};
+            CHECK_OK(rt_spawn(ender, &e, sizeof e, &f->t));
+            struct race_joiner rj = {.j = &f->t};
+            CHECK_OK(rt_spawn(race_joiner, &rj, sizeof rj, &f->j));
+        }
+        if (f->i % 2)
+            RT_AWAIT_YIELD(f);
+        atomic_store(&f->sh.end, 1);
+        CHECK_OK(rt_cancel(&f->j));
+        RT_AWAIT_JOIN(f, f->rc, &f->j);
+        CHECK_OK(f->rc);
+        CHECK(f->j.ret == 7 || f->j.ret == -ECANCELED);
+        f->joined += f->j.ret == 7;
+        RT_AWAIT_JOIN(f, f->rc, &f->t);
+        CHECK_EQ(f->rc, -ESRCH);
+    }
+    fprintf(stderr, "join races: %d of %d joined, the rest cancelled\n",
+            f->joined, RUNS);
     rt_chan_fini(&f->sh.empty); /* asserts that no waiter is left */
     rt_chan_fini(&f->sh.ready);
     RT_RETURN(f, 1);
