@@ -431,21 +431,22 @@ struct run_shared {
     atomic_int started;          /* the runner is in its loop */
     atomic_int go;               /* the runner may leave its loop */
     atomic_int worker;           /* the worker it spins on */
-    atomic_int end;              /* the ender may end */
+    struct rt_notify end;        /* the ender may end */
 };
 
-/* Yields until `end`, then returns 7: the task a race_joiner joins. */
+/* Waits for `end`, then returns 7: the task a race_joiner joins. */
 struct ender {
     RT_FRAME;
     struct run_shared *sh;
+    int rc;
 };
 
 static enum rt_poll ender(void *self)
 {
     struct ender *f = self;
     RT_BEGIN(f);
-    while (!atomic_load(&f->sh->end))
-        RT_AWAIT_YIELD(f);
+    RT_AWAIT_NOTIFIED(f, f->rc, &f->sh->end);
+    CHECK_OK(f->rc);
     RT_RETURN(f, 7);
     RT_END(f);
 }
@@ -514,6 +515,7 @@ static enum rt_poll running(void *self)
     RT_BEGIN(f);
     CHECK_OK(rt_chan_init(&f->sh.empty, sizeof(int), 1));
     CHECK_OK(rt_chan_init(&f->sh.ready, sizeof(int), 1));
+    rt_notify_init(&f->sh.end);
     f->msg = 8;
     RT_AWAIT_SEND(f, f->rc, &f->sh.ready, &f->msg);
     CHECK_OK(f->rc);
@@ -546,7 +548,6 @@ static enum rt_poll running(void *self)
      * way the handle is done with (joined, or given up and the task freed
      * at its end). */
     for (f->i = 0; f->i < RUNS; f->i++) {
-        atomic_store(&f->sh.end, 0);
         {
             struct ender e = {.sh = &f->sh};
             CHECK_OK(rt_spawn(ender, &e, sizeof e, &f->t));
@@ -555,7 +556,7 @@ static enum rt_poll running(void *self)
         }
         if (f->i % 2)
             RT_AWAIT_YIELD(f);
-        atomic_store(&f->sh.end, 1);
+        rt_notify_one(&f->sh.end);
         CHECK_OK(rt_cancel(&f->j));
         RT_AWAIT_JOIN(f, f->rc, &f->j);
         CHECK_OK(f->rc);
