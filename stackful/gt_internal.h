@@ -78,8 +78,12 @@ struct gt__thread {
                             GT__NOTIFIED (see the file comment) */
     bool notified;       /* one worker: a wake came while not parked */
     bool detached;       /* nobody will join it (a portable spawn without
-                            a handle): its end drops the id's reference
-                            itself; set at spawn */
+                            a handle, or a join given up by a cancelled
+                            joiner): its end drops the id's reference
+                            itself; set at spawn, or by sched.c's
+                            join_give_up before the end (several
+                            workers: under ids_lock, as the end reads
+                            it) */
     bool yielded;        /* several workers: a yield's switch is under way
                             (state stays RUNNING); set by the thread, read
                             and cleared by land on the same OS thread */

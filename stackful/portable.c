@@ -50,6 +50,8 @@ static void cancel_heap_frame(void *arg)
  * task's own stack, which takes the innermost frame's wait off its
  * object, and the await returns -ECANCELED. The park itself is untouched: the
  * wake rt_cancel sends makes the thread poll again, and that poll is refused.
+ * A join polls nothing: gt_join looks at the same waker after every wake,
+ * and gives the join up (sched.c's join_give_up).
  */
 
 /* The frame of the chain under h that is suspended in a leaf operation
@@ -249,17 +251,16 @@ int rt_stackful_join(struct rt_join *join)
      * once (the second gets -ESRCH, as gt_join refuses it). */
     int64_t id = join ? __atomic_load_n(&join->id, __ATOMIC_ACQUIRE) : 0;
     if (id <= 0)
-        return -ESRCH;
-    /* A cancelled task's join is refused too; the handle stays. A join
-     * already waiting when the cancel comes ends with the joined task:
-     * gt_join is the scheduler's, and its park no poll function's. */
-    if (rt_stackful_waker() == &cancelled_waker)
-        return -ECANCELED;
+        return rt_cancelled() ? -ECANCELED : -ESRCH;
+    /* A cancelled task's join, whether the cancel came before it began or
+     * while it waited, is given up in gt_join: the joined task runs on
+     * detached, and the handle is empty, as stackless drops its join
+     * future. */
     void *v = NULL;
     int rc = gt_join(id, &v);
     __atomic_store_n(&join->id, 0, __ATOMIC_RELEASE);
     if (rc < 0)
-        return -ESRCH;
+        return rt_cancelled() ? -ECANCELED : -ESRCH;
     join->ret = (intptr_t)v;
     return 0;
 }

@@ -174,34 +174,84 @@ int gt_sleep(uint64_t ns)
     return res;
 }
 
+/* Whether a join's caller is a portable task that rt_cancel stopped:
+ * rt_cancel replaces the waker its awaits poll with (stackful/portable.c),
+ * then wakes it. A native thread's stays its own waker. */
+static bool join_cancelled(const struct gt__thread *self)
+{
+    return __atomic_load_n(&self->portable_waker, __ATOMIC_ACQUIRE) !=
+           &self->waker;
+}
+
+/* The caller gives its join of t (id `id`) up, as a cancelled stackless
+ * join drops its join future: it is no longer t's joiner, and the id's
+ * reference goes to t's end (t is detached: its end ends the id, as for a
+ * thread spawned detached) or, when t has ended, is ours to drop. Returns
+ * whether it is: the caller unrefs t, after the id lock. A thread another
+ * task joins stays theirs. Several workers: under ids_lock, which the end
+ * takes to store DONE and read `joiner` and `detached`, so the end sees
+ * either the join as it was or none. */
+static bool join_give_up(struct gt__sched *s, struct gt__thread *self,
+                         struct gt__thread *t, int64_t id)
+{
+    if (t->joiner && t->joiner != self)
+        return false;
+    t->joiner = NULL;
+    if ((load_state(t) & GT__STATE) != GT__DONE) {
+        t->detached = true;
+        return false;
+    }
+    rt_idtable_delete(&s->ids, gt__thread_find(s, id));
+    return true;
+}
+
 /* gt_join with several workers. The handshake with the thread's end
  * (thread.c's finish_mt) is under s->ids_lock: the end stores DONE and
  * wakes a joiner it finds there; the joiner registers there and takes the
  * lock again after it saw DONE, so the end's wake has returned before the
- * joiner can go on (and end, and be freed). */
+ * joiner can go on (and end, and be freed). A cancelled joiner takes the
+ * lock again too, and gives the join up there (join_give_up) unless the end
+ * came first; a wake the end sent it meanwhile only makes a later park of
+ * it return early, which every park loop allows. */
 static __attribute__((noinline)) int
 join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
 {
     rt_spin_lock_always(&s->ids_lock);
     struct gt__slot *slot = gt__thread_find(s, id);
-    struct gt__thread *t = slot ? slot->t : NULL;
+    /* A detached thread is nobody's to join: its end drops the id. */
+    struct gt__thread *t = slot && !slot->t->detached ? slot->t : NULL;
     int rc = !t ? -ESRCH : t->joiner ? -EBUSY : 0;
-    if (rc == 0)
+    bool drop = false;
+    if (t && join_cancelled(self)) {
+        rc = -ECANCELED;
+        drop = join_give_up(s, self, t, id);
+    } else if (rc == 0) {
         t->joiner = self;
+    }
     rt_spin_unlock(&s->ids_lock, true);
-    if (rc)
+    if (rc) {
+        if (drop)
+            gt__thread_unref(t);
         return rc;
+    }
     self->joining = t; /* for the dump: who we wait for */
-    while ((load_state(t) & GT__STATE) != GT__DONE)
+    while ((load_state(t) & GT__STATE) != GT__DONE && !join_cancelled(self))
         gt_park("join");
     self->joining = NULL;
     rt_spin_lock_always(&s->ids_lock);
-    rt_idtable_delete(&s->ids, gt__thread_find(s, id));
+    if (join_cancelled(self)) {
+        rc = -ECANCELED;
+        drop = join_give_up(s, self, t, id);
+    } else {
+        rt_idtable_delete(&s->ids, gt__thread_find(s, id));
+        drop = true;
+    }
     rt_spin_unlock(&s->ids_lock, true);
-    if (result)
+    if (rc == 0 && result)
         *result = t->result;
-    gt__thread_unref(t);
-    return 0;
+    if (drop)
+        gt__thread_unref(t);
+    return rc;
 }
 
 int gt_join(int64_t id, void **result)
@@ -215,16 +265,26 @@ int gt_join(int64_t id, void **result)
     if (s->ws)
         return join_mt(s, self, id, result);
     struct gt__slot *slot = gt__thread_find(s, id);
-    if (!slot)
+    if (!slot || slot->t->detached) /* a detached one's end drops the id */
         return -ESRCH;
     struct gt__thread *t = slot->t;
-    if (t->joiner) /* one joiner per thread (docs/architecture.md's table) */
-        return -EBUSY;
-    t->joiner = self;
-    self->joining = t; /* for the dump: who we wait for */
-    while (t->state != GT__DONE)
-        gt_park("join");
-    self->joining = NULL;
+    /* Cancelled (before the join or while it waits): the join is given up
+     * whether or not t has ended, as on stackless, where a cancelled task's
+     * join future is dropped without a poll. */
+    if (!join_cancelled(self)) {
+        if (t->joiner) /* one joiner per thread (docs/architecture.md) */
+            return -EBUSY;
+        t->joiner = self;
+        self->joining = t; /* for the dump: who we wait for */
+        while (t->state != GT__DONE && !join_cancelled(self))
+            gt_park("join");
+        self->joining = NULL;
+    }
+    if (join_cancelled(self)) {
+        if (join_give_up(s, self, t, id))
+            gt__thread_unref(t);
+        return -ECANCELED;
+    }
     if (result)
         *result = t->result;
     rt_idtable_delete(&s->ids, gt__thread_find(s, id)); /* it may have moved */

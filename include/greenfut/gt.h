@@ -189,9 +189,13 @@ int gt_run(const struct gt_config *cfg, void *(*fn)(void *), void *arg,
 int64_t gt_spawn(void *(*fn)(void *), void *arg, const struct gt_opts *opts);
 
 /* Waits for thread `id` to end, stores its result in *result (if not NULL)
- * and ends the id. Returns 0, -ESRCH (no such thread: never spawned, or
- * already joined), -EDEADLK (id is the caller itself), -EBUSY (another
- * thread already waits to join it), -EPERM. May switch stacks. */
+ * and ends the id. Returns 0, -ESRCH (no such thread: never spawned,
+ * already joined, or its join given up as below), -EDEADLK (id is the
+ * caller itself), -EBUSY (another thread already waits to join it),
+ * -EPERM, or -ECANCELED when the caller is a portable task stopped by
+ * rt_cancel (before or during the wait): then the join is given up, and
+ * thread `id` goes on detached (its end frees it) or, when it has ended,
+ * is freed. May switch stacks. */
 int gt_join(int64_t id, void **result);
 
 /* Lets every other runnable thread run once (round robin), then returns.

@@ -482,13 +482,15 @@ int rt_spawn(rt_task_fn fn, const void *frame, size_t size,
  * Awaits without a result (sleep, lock, semaphore, condition, wait group,
  * yield) return early: after RT_AWAIT_LOCK, RT_AWAIT_SEM or RT_AWAIT_COND
  * in a cancelled task the lock or permit is NOT held (rt_cancelled tells).
- * On stackful a task already waiting in RT_AWAIT_JOIN when cancelled
- * waits on until the joined task ends (its later awaits are refused). On
+ * An RT_AWAIT_JOIN of the cancelled task itself (waiting, or started
+ * after) returns -ECANCELED and gives its handle up: the task it joined
+ * runs on detached, and a later join of that handle returns -ESRCH. On
  * stackless with several workers, a task that is being polled or queued
  * when the cancel comes sees it from its next suspension on (the cancel
  * waits until no worker polls it; a small task of the runtime retries
- * meanwhile). Cancelling a task that has not run yet refuses all its
- * awaits; one that has ended, or a second cancel, changes nothing. Not
+ * meanwhile; one queued before it first ran is such a task). Cancelling
+ * a task that has not run yet refuses all its awaits (but for that case);
+ * one that has ended, or a second cancel, changes nothing. Not
  * concurrently with an RT_AWAIT_JOIN of the same handle in another task.
  * Returns 0, -ESRCH (empty, joined or detached handle), -ENOMEM
  * (stackless: the cancel's record) or -EPERM (not inside rt_run). Never

@@ -46,7 +46,8 @@ const struct rt_waker *rt_stackful_waker(void);
 
 /* RT_AWAIT_JOIN's body: gt_join of the handle's thread, its result into
  * join->ret. Returns 0, -ESRCH (empty or already joined handle) or
- * -ECANCELED (the caller was cancelled before the join began). What the
+ * -ECANCELED (the caller was cancelled, before the join began or while it
+ * waited: the join is given up, the handle emptied). What the
  * macro expands to (part of the library's ABI); call the macro. May switch
  * stacks. */
 int rt_stackful_join(struct rt_join *join);
