@@ -234,10 +234,10 @@ join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
             gt__thread_unref(t);
         return rc;
     }
-    self->joining = t; /* for the dump: who we wait for */
+    __atomic_store_n(&self->joining, t, __ATOMIC_RELAXED); /* the dump */
     while ((load_state(t) & GT__STATE) != GT__DONE && !join_cancelled(self))
         gt_park("join");
-    self->joining = NULL;
+    __atomic_store_n(&self->joining, NULL, __ATOMIC_RELAXED);
     rt_spin_lock_always(&s->ids_lock);
     if (join_cancelled(self)) {
         rc = -ECANCELED;
@@ -275,10 +275,10 @@ int gt_join(int64_t id, void **result)
         if (t->joiner) /* one joiner per thread (docs/architecture.md) */
             return -EBUSY;
         t->joiner = self;
-        self->joining = t; /* for the dump: who we wait for */
+        __atomic_store_n(&self->joining, t, __ATOMIC_RELAXED); /* the dump */
         while (t->state != GT__DONE && !join_cancelled(self))
             gt_park("join");
-        self->joining = NULL;
+        __atomic_store_n(&self->joining, NULL, __ATOMIC_RELAXED);
     }
     if (join_cancelled(self)) {
         if (join_give_up(s, self, t, id))
