@@ -9,6 +9,8 @@
  *                                futex: ns per handoff
  *   bench_baseline call [N]      an indirect call of a poll function: the
  *                                floor of any poll-based design
+ *   bench_baseline cas [N]       an uncontended compare-and-swap: what a
+ *                                multi-worker queue operation pays at least
  *   bench_baseline park [N ...]  N OS threads with 64 KiB stacks blocked on
  *                                a futex: RSS delta / N, in a child process
  * All take --runs R. Rows are reported as the workload they bound
@@ -162,6 +164,28 @@ static double run_call(long n)
     return ns;
 }
 
+/* ---- one uncontended compare-and-swap ---- */
+
+/* The price of a locked instruction on a line no other core touches: what
+ * each push to and take from a multi-worker run queue pays at least (the
+ * ring's tail is published with a seq_cst store, its head taken with a
+ * CAS), against the one-worker queues, which take none. */
+static _Alignas(64) atomic_ulong cas_word;
+
+static double run_cas(long n)
+{
+    uint64_t t0 = bh_now_ns();
+    for (long i = 0; i < n; i++) {
+        unsigned long e = (unsigned long)i;
+        atomic_compare_exchange_strong(&cas_word, &e, e + 1);
+    }
+    double ns = (double)(bh_now_ns() - t0) / (double)n;
+    if (atomic_load(&cas_word) != (unsigned long)n)
+        bh_fail("cas: a compare-and-swap failed");
+    atomic_store(&cas_word, 0);
+    return ns;
+}
+
 /* ---- bytes per parked OS thread ---- */
 
 static atomic_int release_all;
@@ -208,7 +232,7 @@ static void park_bytes(long long n, double *out)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        bh_fail("usage: bench_baseline fcontext|ucontext|pthread|call|park "
+        bh_fail("usage: bench_baseline fcontext|ucontext|pthread|call|cas|park "
                 "[--runs R] [N ...]");
     const char *what = argv[1];
     struct bh_args a;
@@ -241,8 +265,11 @@ int main(int argc, char **argv)
         fn = run_pthread, def = 50000;
     else if (strcmp(what, "call") == 0)
         fn = run_call, def = 100000000;
+    else if (strcmp(what, "cas") == 0)
+        fn = run_cas, def = 100000000;
     else
-        bh_fail("unknown baseline (fcontext, ucontext, pthread, call, park)");
+        bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, "
+                "park)");
     const long long defaults[] = {def, -1};
     bh_parse(argc - 1, argv + 1, defaults, &a);
     char backend[32] = "baseline:";
@@ -251,7 +278,9 @@ int main(int argc, char **argv)
         for (int r = 0; r < a.runs; r++)
             s[r] = fn((long)a.params[p]);
         bh_row("handoff", backend, a.params[p],
-               strcmp(what, "call") == 0 ? "ns_per_call" : "ns_per_handoff",
+               strcmp(what, "call") == 0  ? "ns_per_call"
+               : strcmp(what, "cas") == 0 ? "ns_per_cas"
+                                          : "ns_per_handoff",
                "ns", s, a.runs);
     }
     return 0;
