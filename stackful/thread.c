@@ -268,6 +268,16 @@ void gt__thread_unref(struct gt__thread *t)
 
 /* ---- spawn */
 
+/* The colour of a stack (below): from its address, not from the thread,
+ * so that a pooled stack taken again by the next spawn puts the block on
+ * the same lines as before, still in cache; the pages' numbers are mixed
+ * because stacks lie at a fixed stride. */
+static inline size_t stack_colour(const struct gt__stack *st)
+{
+    uintptr_t p = (uintptr_t)st->lo >> 12;
+    return (size_t)((p ^ (p >> 4) ^ (p >> 8) ^ (p >> 12)) % GT_COLOURS);
+}
+
 /* A new thread's block, every field set once in declaration order: no
  * memset, whose 312-byte `rep stos` (a microcoded loop with a start-up
  * cost) was a tenth of a spawn + join at one worker. A field added to
@@ -382,17 +392,21 @@ int64_t gt__thread_spawn(struct gt__sched *s, void *(*fn)(void *), void *arg,
         if (rc)
             return rc;
         /* The block takes the top of the stack, lowered by 0..GT_COLOURS-1
-         * cache lines in turn; frames start below it. Every stack top has
-         * the same offset within its page, so without the colour every
+         * cache lines by the stack's colour; frames start below it. Every stack
+         * top has the same offset within its page, so without the colour every
          * thread's block and hottest frames would compete for the same few
          * cache sets when many threads take turns. bench_yield at N =
          * 1000: 22.5 ns without, 20.0 ns with (three runs of 3, middle
          * medians); none at N = 2 or in bench_park. Colouring whole pages
          * as well (extra guard pages below each stack) made N = 10000
          * slower (55 vs 35 ns) and was dropped. The bytes above the block
-         * are never touched. */
+         * are never touched. The colour once came from the thread's id:
+         * then a pooled stack's next block fell on lines that had never
+         * been touched, a cache miss per spawn (bench_spawn 1e6, the two
+         * builds interleaved, fastest run of two rounds: 1.02x and 1.11x
+         * the time with the address's colour). */
         size_t cb = (sizeof(struct gt__thread) + 63) & ~(size_t)63;
-        size_t colour = (size_t)((uint64_t)id % GT_COLOURS) * 64u;
+        size_t colour = stack_colour(&st) * 64u;
         t = (struct gt__thread *)(void *)(st.lo + size - cb - colour);
         top = (char *)t;
     }
