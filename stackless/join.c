@@ -103,6 +103,18 @@ static void join_drop(struct fut_future *self)
 
 const struct fut_vtable fut__join_vt = {join_poll, join_drop, "join"};
 
+int fut_task_abort(struct fut_join *join)
+{
+    if (!join || join->base.vt != &fut__join_vt)
+        return -EINVAL;
+    struct fut__task *t = join->task;
+    if (!t)
+        return -ESRCH;
+    if (!fut__current || t->tasks != fut__current)
+        return -EPERM;
+    return fut__task_abort(t);
+}
+
 void fut_join_init(struct fut_join *join)
 {
     join->base.vt = &fut__join_vt;

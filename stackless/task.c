@@ -411,6 +411,11 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
     }
+    if (__builtin_expect(f & FUT__CANCELLED, 0) &&
+        (__atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & FUT__CANCELLED)) {
+        finish_mt(ts, t); /* aborted (fut__task_abort): dropped, not polled */
+        return;
+    }
     struct rt_waker w = {&fut__task_waker_vt_mt, t}; /* borrowed, no ref */
     struct rt_cx cx = {&w};
     /* Saved and restored: a poll may run another executor's tasks. */
@@ -423,6 +428,10 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
     fut__polling = outer;
     fut__self_woke = outer_woke;
     if (r == RT_READY) {
+        /* An abort that came during this poll lost: the task ended. */
+        if (__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & FUT__CANCELLED)
+            __atomic_fetch_and(&t->flags, (uint8_t)~FUT__CANCELLED,
+                               __ATOMIC_ACQ_REL);
         finish_mt(ts, t);
         return;
     }
@@ -462,6 +471,41 @@ void fut__task_cancel(struct fut__tasks *ts, struct fut__task *t)
 {
     fut__flags_or(t, FUT__CANCELLED);
     finish(ts, t);
+}
+
+/* An abort with several workers marks the task CANCELLED under its join
+ * lock (where its end sets COMPLETE, so the two cannot cross unseen), then
+ * drops it here if no worker has it (borrowed: not polled, not queued),
+ * else wakes it: the worker that next takes it from a queue drops it
+ * instead of polling it (fut__task_run_mt). A poll that ends the task
+ * meanwhile wins: the end clears the mark, the output stands. */
+int fut__task_abort(struct fut__task *t)
+{
+    struct fut__tasks *ts = t->tasks;
+    if (!ts->ws) {
+        if (t->flags & FUT__COMPLETE)
+            return -EALREADY;
+        if (ts->cur == t)
+            return -EDEADLK;
+        t->flags |= FUT__CANCELLED;
+        finish(ts, t);
+        return 0;
+    }
+    if (t == fut__polling)
+        return -EDEADLK;
+    fut__join_lock_mt(t);
+    uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+    bool done = f & (FUT__COMPLETE | FUT__CANCELLED);
+    if (!done)
+        __atomic_fetch_or(&t->flags, FUT__CANCELLED, __ATOMIC_ACQ_REL);
+    fut__join_unlock_mt(t);
+    if (done)
+        return -EALREADY;
+    if (fut__task_borrow(t))
+        finish_mt(ts, t);
+    else
+        fut__task_wake_mt(t);
+    return 0;
 }
 
 /* ---- Allocation ---- */

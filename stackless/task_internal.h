@@ -263,6 +263,10 @@ void fut__task_run(struct fut__tasks *ts, struct fut__task *t);
 /* Drops the frame of an unfinished task without output (executor free). */
 void fut__task_cancel(struct fut__tasks *ts, struct fut__task *t);
 
+/* fut_task_abort's work on task `t` of the calling thread's executor:
+ * the same results. */
+int fut__task_abort(struct fut__task *t);
+
 /* Calls fn(ts, t) for every task whose flags under `mask` are `want`, by
  * walking the slab chunks. fn may finish tasks (free slots) but not spawn. */
 void fut__for_each_task(struct fut__tasks *ts, unsigned mask, unsigned want,

@@ -191,6 +191,25 @@ static inline int fut_join_error(const struct fut_join *join)
     return join->err;
 }
 
+/* Cancellation by drop (Rust's JoinHandle::abort): drops the frame of the
+ * task behind `join` where it is suspended, so none of its code runs any
+ * more and its leaf operations are cancelled with it (a parked receive
+ * takes no message, an armed timer is disarmed, an fd wait is withdrawn).
+ * Awaiting the handle then gives -ECANCELED (fut_join_error); the handle
+ * is still the caller's to await or drop. What the task's code would have
+ * done on its way out (an unlock, a close) does not happen: that is the
+ * portable rt_cancel's job, which lets the task unwind itself.
+ * With one worker the frame is dropped before this returns. With several,
+ * a task that another worker polls or has queued right now is dropped by
+ * that worker instead of being polled again; if the poll under way ends
+ * the task, its output stands and the handle gives it.
+ * Call it on a thread of the task's executor (a task's poll or the
+ * executor's caller). Returns 0, -EINVAL (join NULL or not a handle),
+ * -ESRCH (an empty or joined handle), -EALREADY (the task had ended, or
+ * was aborted before), -EDEADLK (the task itself is calling) or -EPERM
+ * (not on a thread of the task's executor). */
+int fut_task_abort(struct fut_join *join);
+
 /* A handle that refers to no task (its poll reports -EINVAL). */
 void fut_join_init(struct fut_join *join);
 
