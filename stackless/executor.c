@@ -31,15 +31,20 @@
 #define FUT_BUDGET 128
 #endif
 
+/* Spawn numbers a worker takes from the executor's counter at once. */
+#define ID_BLOCK 256u
+
 /* One per thread. The task set comes first: the thread's current task set
  * (fut__current) is the executor's, and RT_CONTAINER_OF gets it back. */
 struct fut_executor {
     struct fut__tasks tasks; /* the ready queue, the slab, the counts */
     atomic_int root_woken;   /* the block_on root's waker fired */
     int running;             /* inside fut_block_on / fut_run */
-    uint32_t next_id;        /* the last spawn number given (atomic with
-                                workers) */
-    uint64_t spawned;        /* tasks ever spawned (atomic with workers) */
+    uint32_t next_id;        /* the last spawn number given (with workers:
+                                atomic, taken ID_BLOCK at a time by each
+                                worker, one at a time by other threads) */
+    uint64_t spawned;        /* tasks ever spawned (with workers: atomic,
+                                by other threads; see fut__worker) */
     uint64_t yields;         /* times the budget made the loop turn (worker
                                 0's, with workers; written by one thread,
                                 relaxed atomic for fut_stats) */
@@ -49,19 +54,9 @@ struct fut_executor {
     struct fut_future *root;
     void *out;
     atomic_int root_done;
-    /* With workers: what each one polls now, for the dump (n of them,
-     * rt_worker.ctx points at each). NULL with one worker. */
-    struct fut__worker_now *now;
-};
-
-/* What one worker of a multi-worker executor polls now: the task (or the
- * root future), NULL between polls. Written by that worker only, around
- * each poll (relaxed stores); read by the dump on any worker, which only
- * compares it with the tasks it walks under the slab lock. Padded to a
- * cache line of its own, so that two workers' stores never share one. */
-struct fut__worker_now {
-    _Atomic(const void *) polled;
-    char pad[64 - sizeof(void *)];
+    /* With workers: each one's state (n of them, rt_worker.ctx points at
+     * each, tasks.workers too). NULL with one worker. */
+    struct fut__worker *now;
 };
 
 /* The calling thread's executor, or NULL. */
@@ -132,6 +127,7 @@ int fut_executor_new_with(struct fut_executor **out,
     struct rt_workers *ws = ex->tasks.ws;
     fut__tasks_init(&ex->tasks, r);
     ex->tasks.ws = ws;
+    ex->tasks.workers = ex->now;
     rt_spin_init(&ex->tasks.slab_lock);
     atomic_init(&ex->root_woken, 0);
     *out = ex;
@@ -157,7 +153,12 @@ void fut_executor_free(struct fut_executor *ex)
     (void)rt_reactor_turn(reactor_of(ex), 0);
     rt_reactor_free(reactor_of(ex));
     ex->tasks.reactor = NULL;
-    size_t left = ex->tasks.allocated;
+    /* The workers' counts go to the shared ones before the workers go. */
+    size_t left, bytes;
+    fut__tasks_held(&ex->tasks, &left, &bytes);
+    ex->tasks.allocated = left;
+    ex->tasks.bytes = bytes;
+    ex->tasks.workers = NULL;
     rt_workers_free(ex->tasks.ws);
     ex->tasks.ws = NULL;
     free(ex->now);
@@ -192,10 +193,11 @@ int fut_stats(struct fut_stats *st)
     bool k = ex->tasks.ws != NULL;
     if (k)
         rt_spin_lock_always(&ex->tasks.slab_lock);
-    st->tasks_allocated = ex->tasks.allocated;
-    st->task_bytes = ex->tasks.bytes;
+    fut__tasks_held(&ex->tasks, &st->tasks_allocated, &st->task_bytes);
     rt_spin_unlock(&ex->tasks.slab_lock, k);
     st->spawned = __atomic_load_n(&ex->spawned, __ATOMIC_RELAXED);
+    for (unsigned i = 0; ex->tasks.ws && i < ex->tasks.ws->n; i++)
+        st->spawned += __atomic_load_n(&ex->now[i].spawned, __ATOMIC_RELAXED);
     st->polls = ex->tasks.polls; /* one worker: this thread's own */
     if (ex->tasks.ws)            /* each worker counts its own */
         for (unsigned i = 0; i < ex->tasks.ws->n; i++)
@@ -526,7 +528,7 @@ static void worker_main(struct rt_worker *w)
     struct fut_executor *ex = ws->ctx;
     struct rt_waker rw = {&root_vt, ex};
     struct rt_cx rcx = {&rw};
-    struct fut__worker_now *now = w->ctx;
+    struct fut__worker *now = w->ctx;
     bool mine = fut__current == NULL; /* workers 1.. are new threads */
     if (mine)
         fut__current = &ex->tasks;
@@ -744,15 +746,26 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
     /* Until the wake below publishes it, the task is the caller's alone:
      * plain writes to it are safe with workers too. */
     if (ex->tasks.ws) {
-        t->id = __atomic_add_fetch(&ex->next_id, 1, __ATOMIC_RELAXED);
+        struct fut__worker *me = fut__worker_here(&ex->tasks);
+        if (me) { /* numbers by blocks: unique, in order per worker */
+            if (me->id_next == me->id_end) {
+                me->id_next = __atomic_fetch_add(&ex->next_id, ID_BLOCK,
+                                                 __ATOMIC_RELAXED);
+                me->id_end = me->id_next + ID_BLOCK;
+            }
+            t->id = ++me->id_next;
+            __atomic_store_n(&me->spawned, me->spawned + 1, __ATOMIC_RELAXED);
+        } else {
+            t->id = __atomic_add_fetch(&ex->next_id, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
+        }
         __atomic_fetch_add(&ex->tasks.pending, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
     } else {
         t->id = ++ex->next_id;
         ex->tasks.pending++;
         ex->spawned++;
     }
-    t->flags |= FUT__SPAWNED;
+    fut__flags_or(t, FUT__SPAWNED); /* atomic with workers: a dump walks */
     if (join)
         fut__join_attach(join, t);
     fut__task_wake(t); /* a new task is not NOTIFIED yet */

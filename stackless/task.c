@@ -81,14 +81,47 @@ static inline void task_release(struct fut__tasks *ts, struct fut__task *t)
     fut__slab_free(&ts->slab, t, slot);
 }
 
-/* With workers the slab and its counts are under slab_lock. Out of line,
- * so the one-worker path stays as it was (bench_spawn). */
+/* Worker `me` gives FUT__CACHE_MOVE slots of class `cls` back to the
+ * slab. */
+static void cache_spill(struct fut__tasks *ts, struct fut__worker *me,
+                        size_t cls)
+{
+    size_t slot = (cls + 1) * FUT__SLOT_STEP;
+    rt_spin_lock_always(&ts->slab_lock);
+    for (unsigned i = 0; i < FUT__CACHE_MOVE; i++) {
+        void *p = me->cache[cls];
+        memcpy(&me->cache[cls], p, sizeof(void *));
+        fut__slab_free(&ts->slab, p, slot);
+    }
+    rt_spin_unlock(&ts->slab_lock, true);
+    me->cached[cls] -= FUT__CACHE_MOVE;
+}
+
+/* With workers the slab and its counts are under slab_lock; a worker's
+ * own slots go to its cache instead. Out of line, so the one-worker path
+ * stays as it was (bench_spawn). */
 __attribute__((noinline)) static void task_free_mt(struct fut__tasks *ts,
                                                    struct fut__task *t)
 {
-    rt_spin_lock_always(&ts->slab_lock);
-    task_release(ts, t);
-    rt_spin_unlock(&ts->slab_lock, true);
+    struct fut__worker *me = fut__worker_here(ts);
+    if (!me || (t->flags & FUT__OWN_CHUNK)) {
+        rt_spin_lock_always(&ts->slab_lock);
+        task_release(ts, t);
+        rt_spin_unlock(&ts->slab_lock, true);
+        return;
+    }
+    size_t slot = ((size_t)t->units + 1) * FUT__SLOT_STEP;
+    size_t cls = slot / FUT__SLOT_STEP - 1;
+    __atomic_store_n(&me->allocated, me->allocated - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->bytes, me->bytes - (int64_t)slot, __ATOMIC_RELAXED);
+    if (rt__watchdog_noting())
+        rt__watchdog_forget(fut__task_frame(t));
+    /* A free slot (a walk skips it); atomic: a dump may walk meanwhile. */
+    __atomic_store_n(&t->flags, 0, __ATOMIC_RELEASE);
+    memcpy(t, &me->cache[cls], sizeof(void *));
+    me->cache[cls] = t;
+    if (++me->cached[cls] > FUT__CACHE_MAX)
+        cache_spill(ts, me, cls);
 }
 
 static void task_free(struct fut__task *t)
@@ -510,10 +543,47 @@ int fut__task_abort(struct fut__task *t)
 
 /* ---- Allocation ---- */
 
-/* A slot from the slab of a multi-worker executor, counted. */
+/* Worker `me` takes up to FUT__CACHE_MOVE slots of `slot` bytes from the
+ * slab into its cache. A slot carved here is marked free (flags 0) before
+ * the lock goes: the chunk walk visits every carved slot. */
+static void cache_fill(struct fut__tasks *ts, struct fut__worker *me,
+                       size_t slot)
+{
+    size_t cls = slot / FUT__SLOT_STEP - 1;
+    rt_spin_lock_always(&ts->slab_lock);
+    for (unsigned i = 0; i < FUT__CACHE_MOVE; i++) {
+        struct fut__task *p = fut__slab_alloc(&ts->slab, slot);
+        if (!p)
+            break;
+        __atomic_store_n(&p->flags, 0, __ATOMIC_RELAXED);
+        memcpy(p, &me->cache[cls], sizeof(void *));
+        me->cache[cls] = p;
+        me->cached[cls]++;
+    }
+    rt_spin_unlock(&ts->slab_lock, true);
+}
+
+/* A slot from the slab of a multi-worker executor, counted: from the
+ * calling worker's cache when it is one (filled from the slab when
+ * empty), else from the slab under its lock. */
 __attribute__((noinline)) static struct fut__task *
 slab_alloc_mt(struct fut__tasks *ts, size_t slot)
 {
+    struct fut__worker *me = fut__worker_here(ts);
+    if (me && !fut__slab_own_chunk(slot)) {
+        size_t cls = slot / FUT__SLOT_STEP - 1;
+        if (!me->cache[cls])
+            cache_fill(ts, me, slot);
+        struct fut__task *t = me->cache[cls];
+        if (!t)
+            return NULL;
+        memcpy(&me->cache[cls], t, sizeof(void *));
+        me->cached[cls]--;
+        __atomic_store_n(&me->allocated, me->allocated + 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&me->bytes, me->bytes + (int64_t)slot,
+                         __ATOMIC_RELAXED);
+        return t;
+    }
     rt_spin_lock_always(&ts->slab_lock);
     struct fut__task *t = fut__slab_alloc(&ts->slab, slot);
     if (t) {
@@ -540,7 +610,9 @@ static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
     t->join = RT_WAKER_NONE;
     t->refs = 1;
     t->units = (uint8_t)(slot / FUT__SLOT_STEP - 1); /* slab slots only */
-    t->flags = fut__slab_own_chunk(slot) ? FUT__OWN_CHUNK : 0;
+    /* Atomic: with workers a dump may walk the chunks meanwhile. */
+    __atomic_store_n(&t->flags, fut__slab_own_chunk(slot) ? FUT__OWN_CHUNK : 0,
+                     __ATOMIC_RELAXED);
     t->out_size = (uint16_t)out_size;
     t->id = 0;
     t->out_off = (uint32_t)out_off;

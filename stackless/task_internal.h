@@ -69,7 +69,62 @@ struct fut__tasks {
     size_t bytes;          /* their slot sizes */
     uint64_t polls;        /* fut__task_run calls */
     uint64_t remote_wakes; /* wakes applied from other threads */
+    /* With workers: each worker's own state (n of them, fixed), see
+     * struct fut__worker. NULL with one worker. */
+    struct fut__worker *workers;
 };
+
+/* Slots of one size a worker keeps for itself before it gives
+ * FUT__CACHE_MOVE of them back to the slab, and how many it takes from the
+ * slab at once when it has none. */
+#define FUT__CACHE_MAX  64u
+#define FUT__CACHE_MOVE 32u
+
+/* One worker of a multi-worker executor (rt_worker.ctx points at it).
+ * Written by that worker only; the others read `polled` (the dump) and the
+ * counts (the stats), so those are relaxed atomics (plain moves).
+ * - polled: the task (or root future) it polls now, NULL between polls;
+ * - the cache: free slots per size class, linked through their first word,
+ *   handed out and taken back without the slab lock (a slot in a cache has
+ *   flags 0, so a walk of the chunks skips it);
+ * - allocated/bytes: slots handed to tasks on this worker less those it
+ *   took back (either may be negative: a task may end on another worker);
+ *   fut__tasks.allocated and bytes count the rest, under the slab lock;
+ * - spawned (relaxed atomic) and the block of spawn numbers it hands out,
+ *   so that a spawn touches no counter another worker writes but
+ *   `pending`. */
+struct fut__worker {
+    char pad_[64]; /* the previous worker's cache tail stays off our line */
+    _Atomic(const void *) polled;
+    int64_t allocated, bytes;
+    uint64_t spawned;         /* tasks spawned on this worker */
+    uint32_t id_next, id_end; /* spawn numbers taken from the executor's
+                                 counter in blocks, handed out here */
+    uint16_t cached[FUT__SLOT_CLASSES];
+    void *cache[FUT__SLOT_CLASSES];
+};
+
+/* The calling thread's state as a worker of `ts`'s executor, or NULL (one
+ * worker, or a thread that is none of its workers). */
+static inline struct fut__worker *fut__worker_here(struct fut__tasks *ts)
+{
+    struct rt_worker *w = ts->ws ? rt_worker_self() : NULL;
+    return w && w->ws == ts->ws ? (struct fut__worker *)w->ctx : NULL;
+}
+
+/* The task slots and bytes the executor's tasks hold, summed over the
+ * workers' counts: exact when no worker runs, a snapshot meanwhile. */
+static inline void fut__tasks_held(const struct fut__tasks *ts, size_t *slots,
+                                   size_t *bytes)
+{
+    int64_t n = (int64_t)ts->allocated, b = (int64_t)ts->bytes;
+    for (unsigned i = 0; ts->ws && i < ts->ws->n; i++) {
+        n += __atomic_load_n(&ts->workers[i].allocated, __ATOMIC_RELAXED);
+        b += __atomic_load_n(&ts->workers[i].bytes, __ATOMIC_RELAXED);
+    }
+    *slots = n > 0 ? (size_t)n : 0;
+    *bytes = b > 0 ? (size_t)b : 0;
+}
 
 /* Layout of one task (x86-64, release build), a slot of a slab chunk:
  *
