@@ -365,13 +365,29 @@ enum rt_poll rt_stackless_poll_yield(struct rt_frame *h)
     return fut_poll_yield(&h->u.yielded, polling_cx);
 }
 
+static enum rt_poll poll_join(struct rt_frame *h, struct rt_join *join);
+
 enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
 {
     if (!rt_cx_ok(polling_cx)) { /* cancelled: the handle is given up */
         h->r.i = rt__cx_refusal();
         return RT_READY;
     }
-    if (!join || fut_dropped(&join->j.base)) {
+    if (!join) {
+        h->r.i = -ESRCH;
+        return RT_READY;
+    }
+    /* With workers two tasks may join one handle at once: its test, poll,
+     * error and drop are one step under the handle's lock. */
+    bool k = fut__join_hold(&join->j);
+    enum rt_poll r = poll_join(h, join);
+    fut__join_release(&join->j, k);
+    return r;
+}
+
+static enum rt_poll poll_join(struct rt_frame *h, struct rt_join *join)
+{
+    if (fut_dropped(&join->j.base)) {
         h->r.i = -ESRCH;
         return RT_READY;
     }
