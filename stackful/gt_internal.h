@@ -58,6 +58,10 @@ enum gt__state {
  * the thread was not PARKED (one worker keeps the `notified` bool). */
 #define GT__NOTIFIED 8u
 #define GT__STATE    7u
+/* Several workers: a PARKED thread held by a dump on another worker while
+ * it reads the thread (sched.c's dump_hold): a wake adds NOTIFIED and the
+ * dump's release queues it. */
+#define GT__HELD 16u
 
 struct gt__sched;
 struct gt__worker;

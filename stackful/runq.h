@@ -123,7 +123,7 @@ static __attribute__((noinline, unused)) void wake_mt(struct gt__thread *t)
         unsigned next;
         if ((st & GT__STATE) == GT__DONE || (st & GT__NOTIFIED))
             return;
-        if ((st & GT__STATE) == GT__PARKED)
+        if (st == GT__PARKED) /* not held by a dump */
             next = GT__RUNNABLE;
         else
             next = st | GT__NOTIFIED;
@@ -131,7 +131,7 @@ static __attribute__((noinline, unused)) void wake_mt(struct gt__thread *t)
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             break;
     }
-    if ((st & GT__STATE) == GT__PARKED) {
+    if (st == GT__PARKED) {
         count_add(&t->s->parked, -1);
         queue_mt(t, true);
     }

@@ -475,6 +475,32 @@ backtrace_of(const struct gt__thread *t, struct rt__dump_task *d)
     d->bt_depth = n > 1 ? n : 0;
 }
 
+/* With several workers: holds PARKED thread `t` for the dump, so that no
+ * worker runs it while its line is written: PARKED -> PARKED | GT__HELD.
+ * A wake meanwhile only adds NOTIFIED (runq.h's wake_mt), and
+ * dump_release queues the thread then. False when `t` is no longer plainly
+ * PARKED (a wake is under way). */
+static bool dump_hold(struct gt__thread *t)
+{
+    unsigned st = GT__PARKED;
+    return __atomic_compare_exchange_n(&t->state, &st, GT__PARKED | GT__HELD,
+                                       false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+static void dump_release(struct gt__thread *t)
+{
+    unsigned st = load_state(t), next;
+    do
+        next = st & GT__NOTIFIED ? GT__RUNNABLE : GT__PARKED;
+    while (!__atomic_compare_exchange_n(&t->state, &st, next, true,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    if (next == GT__RUNNABLE) { /* the wake that came: as wake_mt does */
+        count_add(&t->s->parked, -1);
+        queue_mt(t, false);
+    }
+}
+
 /* What parked `t` waits on, "?" when it has no note. The dump's reads of
  * a thread's wait notes are relaxed atomics: with several workers the
  * thread may be woken and change them while the dump is written (its line
@@ -497,6 +523,17 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
                                          "done", "parking"};
     unsigned st = load_state(t) & GT__STATE;
     bool parked = st == GT__PARKED;
+    /* With workers a parked thread is held for the line (dump_hold): its
+     * notes, frame and stack stay as they are while they are read. One
+     * that cannot be held is being woken: described as runnable. */
+    bool held = false;
+    if (w && parked) {
+        held = dump_hold(t);
+        if (!held) {
+            parked = false;
+            st = GT__RUNNABLE;
+        }
+    }
     int on = w && st == GT__RUNNING ? rt__dump_worker_of(w, n, t) : -1;
     if (w && st == GT__RUNNING && on < 0)
         st = GT__RUNNABLE; /* a yielder queued again keeps RUNNING */
@@ -532,6 +569,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     if (frame && fw)
         fw(frame, d);
     backtrace_of(t, d);
+    if (held)
+        dump_release(t);
 }
 
 /* rt_dump's source: with several workers each worker's line, then every
