@@ -760,12 +760,14 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
             __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
         }
         __atomic_fetch_add(&ex->tasks.pending, 1, __ATOMIC_RELAXED);
+        /* Atomic: a dump on another worker may walk the slots. */
+        __atomic_fetch_or(&t->flags, FUT__SPAWNED, __ATOMIC_RELEASE);
     } else {
         t->id = ++ex->next_id;
         ex->tasks.pending++;
         ex->spawned++;
+        t->flags |= FUT__SPAWNED;
     }
-    fut__flags_or(t, FUT__SPAWNED); /* atomic with workers: a dump walks */
     if (join)
         fut__join_attach(join, t);
     fut__task_wake(t); /* a new task is not NOTIFIED yet */

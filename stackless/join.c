@@ -38,58 +38,34 @@ join_poll_mt(struct fut__task *t, struct rt_cx *cx)
     return seen;
 }
 
-/* With workers, two tasks may poll or drop one handle at once (a misuse
- * the handle answers with -EBUSY or -ESRCH): the handle's own fields
- * (vt, task, err) are then read and written under a lock striped by the
- * handle's address, taken before the task's join lock. A thread that holds
- * it already (the portable join, around its poll and drop) does not take
- * it again. */
+/* With workers, two portable tasks may join one handle at once (a misuse
+ * the second is told of with -ESRCH): the portable join reads and writes
+ * the handle's own fields (vt, task, err), by its poll, its error and its
+ * drop, under a lock striped by the handle's address, taken before the
+ * task's join lock. A native handle has one awaiter (fut_join's
+ * contract) and takes no lock. */
 static struct rt_spin handle_stripes[64];
 static _Thread_local const struct fut_join *handle_held;
 
-bool fut__join_hold(struct fut_join *j)
+bool fut__join_hold_mt(struct fut_join *j)
 {
-    if (!fut__current || !fut__current->ws || handle_held == j)
+    if (handle_held == j)
         return false;
     rt_spin_lock_always(&handle_stripes[((uintptr_t)j >> 6) % 64]);
     handle_held = j;
     return true;
 }
 
-void fut__join_release(struct fut_join *j, bool k)
+void fut__join_release_mt(struct fut_join *j)
 {
-    if (!k)
-        return;
     handle_held = NULL;
     rt_spin_unlock(&handle_stripes[((uintptr_t)j >> 6) % 64], true);
 }
-
-static bool handle_lock(struct fut_join *j)
-{
-    return fut__join_hold(j);
-}
-
-static void handle_unlock(struct fut_join *j, bool k)
-{
-    fut__join_release(j, k);
-}
-
-static enum rt_poll join_poll_locked(struct fut_join *j, struct rt_cx *cx,
-                                     void *out);
 
 static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
                               void *out)
 {
     struct fut_join *j = (struct fut_join *)self;
-    bool k = handle_lock(j);
-    enum rt_poll r = join_poll_locked(j, cx, out);
-    handle_unlock(j, k);
-    return r;
-}
-
-static enum rt_poll join_poll_locked(struct fut_join *j, struct rt_cx *cx,
-                                     void *out)
-{
     struct fut__task *t = j->task;
     if (!t) {
         if (j->err == 0)
@@ -136,12 +112,10 @@ static enum rt_poll join_poll_locked(struct fut_join *j, struct rt_cx *cx,
 static void join_drop(struct fut_future *self)
 {
     struct fut_join *j = (struct fut_join *)self;
-    bool h = handle_lock(j);
     struct fut__task *t = j->task;
-    j->task = NULL;
-    handle_unlock(j, h);
     if (!t)
         return;
+    j->task = NULL;
     bool k = fut__join_lock(t);
     fut__flags_clear(t, FUT__JOIN);
     struct rt_waker w = t->join;

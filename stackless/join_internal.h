@@ -31,12 +31,11 @@ static inline void fut__join_end_at_free(struct fut_join *join)
     fut__flags_or(join->task, FUT__JOIN_AT_FREE);
 }
 
-/* With workers: takes the lock of handle `j` (join.c) unless the calling
- * thread holds it already, for a caller that reads the handle around its
- * poll (its error, whether it was dropped). Returns whether it took it;
- * give that to fut__join_release. No-op with one worker. */
-bool fut__join_hold(struct fut_join *j);
-void fut__join_release(struct fut_join *j, bool k);
+/* With workers: the lock of handle `j` (join.c), for the portable join,
+ * which polls, reads and drops the handle as one step. fut__join_hold_mt
+ * returns whether it took the lock (false: this thread holds it). */
+bool fut__join_hold_mt(struct fut_join *j);
+void fut__join_release_mt(struct fut_join *j);
 
 /* The executor's teardown, after every pending task was cancelled: ends
  * the join handles of FUT__JOIN_AT_FREE tasks that nobody awaited, without

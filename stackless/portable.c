@@ -365,7 +365,8 @@ enum rt_poll rt_stackless_poll_yield(struct rt_frame *h)
     return fut_poll_yield(&h->u.yielded, polling_cx);
 }
 
-static enum rt_poll poll_join(struct rt_frame *h, struct rt_join *join);
+static inline __attribute__((always_inline)) enum rt_poll
+poll_join(struct rt_frame *h, struct rt_join *join);
 
 enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
 {
@@ -379,13 +380,17 @@ enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
     }
     /* With workers two tasks may join one handle at once: its test, poll,
      * error and drop are one step under the handle's lock. */
-    bool k = fut__join_hold(&join->j);
+    if (!fut__current->ws)
+        return poll_join(h, join);
+    bool k = fut__join_hold_mt(&join->j);
     enum rt_poll r = poll_join(h, join);
-    fut__join_release(&join->j, k);
+    if (k)
+        fut__join_release_mt(&join->j);
     return r;
 }
 
-static enum rt_poll poll_join(struct rt_frame *h, struct rt_join *join)
+static inline __attribute__((always_inline)) enum rt_poll
+poll_join(struct rt_frame *h, struct rt_join *join)
 {
     if (fut_dropped(&join->j.base)) {
         h->r.i = -ESRCH;
