@@ -760,8 +760,11 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
             __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
         }
         __atomic_fetch_add(&ex->tasks.pending, 1, __ATOMIC_RELAXED);
-        /* Atomic: a dump on another worker may walk the slots. */
-        __atomic_fetch_or(&t->flags, FUT__SPAWNED, __ATOMIC_RELEASE);
+        /* A store, not a locked OR: nobody else writes the flags of a
+         * task not yet queued, but a dump on another worker may read them
+         * (the walk of the slots), so it is an atomic one. */
+        __atomic_store_n(&t->flags, (uint8_t)(t->flags | FUT__SPAWNED),
+                         __ATOMIC_RELEASE);
     } else {
         t->id = ++ex->next_id;
         ex->tasks.pending++;
