@@ -64,8 +64,7 @@ static void victim_drop(struct fut_future *self)
         fut_drop(f->in);
 }
 
-static const struct fut_vtable victim_vt = {victim_poll, victim_drop,
-                                            "victim"};
+static const struct fut_vtable victim_vt = {victim_poll, victim_drop, "victim"};
 
 /* Yields until dropped; counts its polls. */
 static atomic_long spins;
