@@ -128,10 +128,10 @@ struct gt__thread {
     char name[GT_NAME_MAX + 1];
     /* What a native wait is on, for the dump, beyond `waiting`: written by
      * the thread itself before it parks and cleared once it runs again
-     * (gt_join, gt_sleep); read by the dump, maybe on another worker, a
-     * snapshot that does not follow the pointer unless the thread is
-     * PARKED (the joined block outlives its joiner's wait: the id's
-     * reference holds it). */
+     * (gt_join, gt_sleep); read by the dump only while the thread is
+     * PARKED, and with several workers only while the dump holds it
+     * (GT__HELD: it cannot run, so plain accesses do). The joined block
+     * outlives its joiner's wait: the id's reference holds it. */
     const struct gt__thread *joining; /* gt_join: the thread joined */
     uint64_t waiting_deadline;        /* gt_sleep: its deadline */
     /* The waker a portable task's awaits poll with (rt_stackful_waker):

@@ -12,9 +12,9 @@
 /* Parks on an IO wait, recording it for deadlock reports. */
 static void park_io(struct gt__thread *self, const char *what, int fd)
 {
-    __atomic_store_n(&self->waiting_fd, fd, __ATOMIC_RELAXED); /* the dump */
+    self->waiting_fd = fd;
     gt_park(what);
-    __atomic_store_n(&self->waiting_fd, -1, __ATOMIC_RELAXED);
+    self->waiting_fd = -1;
 }
 
 int gt_register(int fd)

@@ -113,6 +113,15 @@ static __attribute__((noinline, unused)) void queue_mt(struct gt__thread *t,
     rt_workers_inject(s->ws, &t->link);
 }
 
+/* A PARKED thread made RUNNABLE by the caller (wake_mt, or a dump's
+ * release of a wake that came while it held the thread): no longer counted
+ * parked, and queued (queue_mt's `lifo`). */
+static inline void unpark_mt(struct gt__thread *t, bool lifo)
+{
+    count_add(&t->s->parked, -1);
+    queue_mt(t, lifo);
+}
+
 /* A wake, from any thread, with several workers: PARKED -> RUNNABLE and
  * queued; RUNNING, PARKING, RUNNABLE: NOTIFIED is set (land or the next
  * park sees it); DONE: nothing. */
@@ -131,10 +140,8 @@ static __attribute__((noinline, unused)) void wake_mt(struct gt__thread *t)
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             break;
     }
-    if (st == GT__PARKED) {
-        count_add(&t->s->parked, -1);
-        queue_mt(t, true);
-    }
+    if (st == GT__PARKED)
+        unpark_mt(t, true);
 }
 
 /* A thread taken from a queue is about to run: RUNNABLE -> RUNNING (0),

@@ -79,23 +79,21 @@ __attribute__((noinline)) void gt__park_mt(struct gt__worker *wk,
                                            const char *what, const void *frame)
 {
     unsigned st = GT__RUNNING;
-    /* The wait notes in relaxed atomics (plain moves): a dump on another
-     * worker may read them while this thread changes them. */
-    __atomic_store_n(&self->waiting, what, __ATOMIC_RELAXED);
-    __atomic_store_n(&self->waiting_frame, frame, __ATOMIC_RELAXED);
+    self->waiting = what; /* read by a dump only while it holds us */
+    self->waiting_frame = frame;
     if (!__atomic_compare_exchange_n(&self->state, &st, GT__PARKING, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* RUNNING | NOTIFIED: no waker writes the state while NOTIFIED. */
         __atomic_store_n(&self->state, GT__RUNNING, __ATOMIC_RELEASE);
-        __atomic_store_n(&self->waiting, NULL, __ATOMIC_RELAXED);
-        __atomic_store_n(&self->waiting_frame, NULL, __ATOMIC_RELAXED);
+        self->waiting = NULL;
+        self->waiting_frame = NULL;
         if (rt__coop_take_refusal())
             yield_mt(wk, self);
         return;
     }
     switch_to(wk, self, pick_mt(wk, true));
-    __atomic_store_n(&self->waiting, NULL, __ATOMIC_RELAXED);
-    __atomic_store_n(&self->waiting_frame, NULL, __ATOMIC_RELAXED);
+    self->waiting = NULL;
+    self->waiting_frame = NULL;
 }
 
 void gt_park(const char *what)
@@ -164,11 +162,10 @@ int gt_sleep(uint64_t ns)
     int res = 0;
     while (rt_poll_sleep_until(self->s->reactor, tm, deadline, &cx, &res) ==
            RT_PENDING) {
-        /* For the dump's time left (relaxed: it may read it meanwhile). */
-        __atomic_store_n(&self->waiting_deadline, deadline, __ATOMIC_RELAXED);
+        self->waiting_deadline = deadline; /* for the dump's time left */
         gt_park("sleep");
     }
-    __atomic_store_n(&self->waiting_deadline, 0, __ATOMIC_RELAXED);
+    self->waiting_deadline = 0;
     if (tm != &own)
         free(tm);
     return res;
@@ -234,10 +231,10 @@ join_mt(struct gt__sched *s, struct gt__thread *self, int64_t id, void **result)
             gt__thread_unref(t);
         return rc;
     }
-    __atomic_store_n(&self->joining, t, __ATOMIC_RELAXED); /* the dump */
+    self->joining = t; /* for the dump: who we wait for */
     while ((load_state(t) & GT__STATE) != GT__DONE && !join_cancelled(self))
         gt_park("join");
-    __atomic_store_n(&self->joining, NULL, __ATOMIC_RELAXED);
+    self->joining = NULL;
     rt_spin_lock_always(&s->ids_lock);
     if (join_cancelled(self)) {
         rc = -ECANCELED;
@@ -275,10 +272,10 @@ int gt_join(int64_t id, void **result)
         if (t->joiner) /* one joiner per thread (docs/architecture.md) */
             return -EBUSY;
         t->joiner = self;
-        __atomic_store_n(&self->joining, t, __ATOMIC_RELAXED); /* the dump */
+        self->joining = t; /* for the dump: who we wait for */
         while (t->state != GT__DONE && !join_cancelled(self))
             gt_park("join");
-        __atomic_store_n(&self->joining, NULL, __ATOMIC_RELAXED);
+        self->joining = NULL;
     }
     if (join_cancelled(self)) {
         if (join_give_up(s, self, t, id))
@@ -495,20 +492,8 @@ static void dump_release(struct gt__thread *t)
         next = st & GT__NOTIFIED ? GT__RUNNABLE : GT__PARKED;
     while (!__atomic_compare_exchange_n(&t->state, &st, next, true,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
-    if (next == GT__RUNNABLE) { /* the wake that came: as wake_mt does */
-        count_add(&t->s->parked, -1);
-        queue_mt(t, false);
-    }
-}
-
-/* What parked `t` waits on, "?" when it has no note. The dump's reads of
- * a thread's wait notes are relaxed atomics: with several workers the
- * thread may be woken and change them while the dump is written (its line
- * is then a snapshot of a moment ago). */
-static const char *wait_note(const struct gt__thread *t)
-{
-    const char *w = __atomic_load_n(&t->waiting, __ATOMIC_RELAXED);
-    return w ? w : "?";
+    if (next == GT__RUNNABLE) /* the wake that came meanwhile */
+        unpark_mt(t, false);
 }
 
 /* Fills the dump line of `t` (rt__dump_task_write's shape); a portable
@@ -524,8 +509,10 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     unsigned st = load_state(t) & GT__STATE;
     bool parked = st == GT__PARKED;
     /* With workers a parked thread is held for the line (dump_hold): its
-     * notes, frame and stack stay as they are while they are read. One
-     * that cannot be held is being woken: described as runnable. */
+     * wait notes, frame and stack stay as they are while they are read
+     * (they are written by the thread itself, which cannot run meanwhile,
+     * so plain accesses do). One that cannot be held is being woken:
+     * described as runnable. */
     bool held = false;
     if (w && parked) {
         held = dump_hold(t);
@@ -543,8 +530,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
         .name = t->name,
         .fn = t->entry,
         .state = states[st <= GT__PARKING ? st : GT__RUNNING],
-        .wait = parked ? wait_note(t) : NULL,
-        .fd = parked ? __atomic_load_n(&t->waiting_fd, __ATOMIC_RELAXED) : -1,
+        .wait = parked ? (t->waiting ? t->waiting : "?") : NULL,
+        .fd = parked ? t->waiting_fd : -1,
         .stack = (int64_t)stack_used(s, t),
         .key = t,
     };
@@ -556,8 +543,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     }
     if (!parked)
         return;
-    d->deadline = __atomic_load_n(&t->waiting_deadline, __ATOMIC_RELAXED);
-    const struct gt__thread *j = __atomic_load_n(&t->joining, __ATOMIC_RELAXED);
+    d->deadline = t->waiting_deadline;
+    const struct gt__thread *j = t->joining;
     if (j) { /* alive: the joiner holds its id's reference */
         d->join_id = j->id;
         d->join_name = j->name;
@@ -565,9 +552,8 @@ static void describe(struct gt__sched *s, struct gt__thread *t,
     }
     gt__frame_wait_fn fw =
         atomic_load_explicit(&gt__frame_wait, memory_order_relaxed);
-    const void *frame = __atomic_load_n(&t->waiting_frame, __ATOMIC_RELAXED);
-    if (frame && fw)
-        fw(frame, d);
+    if (t->waiting_frame && fw)
+        fw(t->waiting_frame, d);
     backtrace_of(t, d);
     if (held)
         dump_release(t);
