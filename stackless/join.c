@@ -44,22 +44,16 @@ join_poll_mt(struct fut__task *t, struct rt_cx *cx)
  * drop, under a lock striped by the handle's address, taken before the
  * task's join lock. A native handle has one awaiter (fut_join's
  * contract) and takes no lock. */
-static struct rt_spin handle_stripes[64];
-static _Thread_local const struct fut_join *handle_held;
+static struct rt_spin handle_stripes[FUT__STRIPES];
 
-bool fut__join_hold_mt(struct fut_join *j)
+void fut__join_hold_mt(struct fut_join *j)
 {
-    if (handle_held == j)
-        return false;
-    rt_spin_lock_always(&handle_stripes[((uintptr_t)j >> 6) % 64]);
-    handle_held = j;
-    return true;
+    rt_spin_lock_always(fut__stripe(handle_stripes, j));
 }
 
 void fut__join_release_mt(struct fut_join *j)
 {
-    handle_held = NULL;
-    rt_spin_unlock(&handle_stripes[((uintptr_t)j >> 6) % 64], true);
+    rt_spin_unlock(fut__stripe(handle_stripes, j), true);
 }
 
 static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,

@@ -32,9 +32,8 @@ static inline void fut__join_end_at_free(struct fut_join *join)
 }
 
 /* With workers: the lock of handle `j` (join.c), for the portable join,
- * which polls, reads and drops the handle as one step. fut__join_hold_mt
- * returns whether it took the lock (false: this thread holds it). */
-bool fut__join_hold_mt(struct fut_join *j);
+ * which polls, reads and drops the handle as one step. */
+void fut__join_hold_mt(struct fut_join *j);
 void fut__join_release_mt(struct fut_join *j);
 
 /* The executor's teardown, after every pending task was cancelled: ends

@@ -382,10 +382,9 @@ enum rt_poll rt_stackless_poll_join(struct rt_frame *h, struct rt_join *join)
      * error and drop are one step under the handle's lock. */
     if (!fut__current->ws)
         return poll_join(h, join);
-    bool k = fut__join_hold_mt(&join->j);
+    fut__join_hold_mt(&join->j);
     enum rt_poll r = poll_join(h, join);
-    if (k)
-        fut__join_release_mt(&join->j);
+    fut__join_release_mt(&join->j);
     return r;
 }
 

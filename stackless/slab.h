@@ -87,17 +87,31 @@ void *fut__slab_alloc_slow(struct fut__slab *s, size_t slot);
 /* The slow half of fut__slab_free: own chunks. */
 void fut__slab_free_own(struct fut__slab *s, void *p);
 
+/* A list of free slots linked through their first word: the slab's per
+ * size, and a stackless worker's own cache (task.c). Pop returns NULL when
+ * the list is empty. */
+static inline void *fut__slot_pop(void **head)
+{
+    void *p = *head;
+    if (p)
+        memcpy(head, p, sizeof(void *));
+    return p;
+}
+
+static inline void fut__slot_push(void **head, void *p)
+{
+    memcpy(p, head, sizeof(void *));
+    *head = p;
+}
+
 /* A slot of `slot` bytes (a fut__slab_slot_size), max_align_t aligned, or
  * NULL when out of memory. Inline: a spawn's allocation is a pop. */
 static inline void *fut__slab_alloc(struct fut__slab *s, size_t slot)
 {
     if (!fut__slab_own_chunk(slot)) {
-        size_t cls = slot / FUT__SLOT_STEP - 1;
-        void *p = s->free_slots[cls];
-        if (p) {
-            memcpy(&s->free_slots[cls], p, sizeof(void *));
+        void *p = fut__slot_pop(&s->free_slots[slot / FUT__SLOT_STEP - 1]);
+        if (p)
             return p;
-        }
     }
     return fut__slab_alloc_slow(s, slot);
 }
@@ -109,9 +123,7 @@ static inline void fut__slab_free(struct fut__slab *s, void *p, size_t slot)
         fut__slab_free_own(s, p);
         return;
     }
-    size_t cls = slot / FUT__SLOT_STEP - 1;
-    memcpy(p, &s->free_slots[cls], sizeof(void *));
-    s->free_slots[cls] = p;
+    fut__slot_push(&s->free_slots[slot / FUT__SLOT_STEP - 1], p);
 }
 
 /* Calls fn(slot, arg) for every slot ever carved, freed ones included (the

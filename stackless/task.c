@@ -68,16 +68,25 @@ void fut__for_each_pending(struct fut__tasks *ts,
     fut__for_each_task(ts, FUT__SPAWNED | FUT__COMPLETE, FUT__SPAWNED, fn);
 }
 
-static inline void task_release(struct fut__tasks *ts, struct fut__task *t)
+/* Ends task `t`'s hold on its slot, which becomes a free one (flags 0:
+ * the chunk walk skips it; an atomic store, as with workers a dump may
+ * walk meanwhile). Returns the slot's size. */
+static inline size_t slot_retire(struct fut__task *t)
 {
     size_t slot = t->flags & FUT__OWN_CHUNK
                       ? fut__slab_own_size(t)
                       : ((size_t)t->units + 1) * FUT__SLOT_STEP;
-    ts->allocated--;
-    ts->bytes -= slot;
     if (rt__watchdog_noting())
         rt__watchdog_forget(fut__task_frame(t));
-    t->flags = 0; /* a free slot: the chunk walk skips it */
+    __atomic_store_n(&t->flags, 0, __ATOMIC_RELEASE);
+    return slot;
+}
+
+static inline void task_release(struct fut__tasks *ts, struct fut__task *t)
+{
+    size_t slot = slot_retire(t);
+    ts->allocated--;
+    ts->bytes -= slot;
     fut__slab_free(&ts->slab, t, slot);
 }
 
@@ -88,11 +97,8 @@ static void cache_spill(struct fut__tasks *ts, struct fut__worker *me,
 {
     size_t slot = (cls + 1) * FUT__SLOT_STEP;
     rt_spin_lock_always(&ts->slab_lock);
-    for (unsigned i = 0; i < FUT__CACHE_MOVE; i++) {
-        void *p = me->cache[cls];
-        memcpy(&me->cache[cls], p, sizeof(void *));
-        fut__slab_free(&ts->slab, p, slot);
-    }
+    for (unsigned i = 0; i < FUT__CACHE_MOVE; i++)
+        fut__slab_free(&ts->slab, fut__slot_pop(&me->cache[cls]), slot);
     rt_spin_unlock(&ts->slab_lock, true);
     me->cached[cls] -= FUT__CACHE_MOVE;
 }
@@ -110,16 +116,11 @@ __attribute__((noinline)) static void task_free_mt(struct fut__tasks *ts,
         rt_spin_unlock(&ts->slab_lock, true);
         return;
     }
-    size_t slot = ((size_t)t->units + 1) * FUT__SLOT_STEP;
+    size_t slot = slot_retire(t);
     size_t cls = slot / FUT__SLOT_STEP - 1;
     __atomic_store_n(&me->allocated, me->allocated - 1, __ATOMIC_RELAXED);
     __atomic_store_n(&me->bytes, me->bytes - (int64_t)slot, __ATOMIC_RELAXED);
-    if (rt__watchdog_noting())
-        rt__watchdog_forget(fut__task_frame(t));
-    /* A free slot (a walk skips it); atomic: a dump may walk meanwhile. */
-    __atomic_store_n(&t->flags, 0, __ATOMIC_RELEASE);
-    memcpy(t, &me->cache[cls], sizeof(void *));
-    me->cache[cls] = t;
+    fut__slot_push(&me->cache[cls], t);
     if (++me->cached[cls] > FUT__CACHE_MAX)
         cache_spill(ts, me, cls);
 }
@@ -225,11 +226,11 @@ _Thread_local struct fut__task *fut__polling;
  * NULL (see above). */
 static _Thread_local struct fut__task *fut__self_woke;
 
-static struct rt_spin join_stripes[64];
+static struct rt_spin join_stripes[FUT__STRIPES];
 
 static struct rt_spin *join_stripe(struct fut__task *t)
 {
-    return &join_stripes[((uintptr_t)t >> 6) % 64];
+    return fut__stripe(join_stripes, t);
 }
 
 void fut__join_lock_mt(struct fut__task *t)
@@ -444,8 +445,7 @@ void fut__task_run_mt(struct fut__tasks *ts, struct fut__task *t)
             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
     }
-    if (__builtin_expect(f & FUT__CANCELLED, 0) &&
-        (__atomic_load_n(&t->flags, __ATOMIC_ACQUIRE) & FUT__CANCELLED)) {
+    if (__builtin_expect(f & FUT__CANCELLED, 0)) { /* only the end clears it */
         finish_mt(ts, t); /* aborted (fut__task_abort): dropped, not polled */
         return;
     }
@@ -556,8 +556,7 @@ static void cache_fill(struct fut__tasks *ts, struct fut__worker *me,
         if (!p)
             break;
         __atomic_store_n(&p->flags, 0, __ATOMIC_RELAXED);
-        memcpy(p, &me->cache[cls], sizeof(void *));
-        me->cache[cls] = p;
+        fut__slot_push(&me->cache[cls], p);
         me->cached[cls]++;
     }
     rt_spin_unlock(&ts->slab_lock, true);
@@ -574,10 +573,9 @@ slab_alloc_mt(struct fut__tasks *ts, size_t slot)
         size_t cls = slot / FUT__SLOT_STEP - 1;
         if (!me->cache[cls])
             cache_fill(ts, me, slot);
-        struct fut__task *t = me->cache[cls];
+        struct fut__task *t = fut__slot_pop(&me->cache[cls]);
         if (!t)
             return NULL;
-        memcpy(&me->cache[cls], t, sizeof(void *));
         me->cached[cls]--;
         __atomic_store_n(&me->allocated, me->allocated + 1, __ATOMIC_RELAXED);
         __atomic_store_n(&me->bytes, me->bytes + (int64_t)slot,

@@ -74,6 +74,16 @@ struct fut__tasks {
     struct fut__worker *workers;
 };
 
+/* Locks striped by an object's address (a task's join lock, a join
+ * handle's lock in join.c): FUT__STRIPES of them per set, each object on
+ * one by its address. */
+#define FUT__STRIPES 64u
+
+static inline struct rt_spin *fut__stripe(struct rt_spin *set, const void *p)
+{
+    return &set[((uintptr_t)p >> 6) % FUT__STRIPES];
+}
+
 /* Slots of one size a worker keeps for itself before it gives
  * FUT__CACHE_MOVE of them back to the slab, and how many it takes from the
  * slab at once when it has none. */
