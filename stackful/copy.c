@@ -165,24 +165,10 @@ gt__switch_copy(struct gt__worker *wk, struct gt__thread *from,
                 struct gt__thread *to)
 {
     struct gt__copy_run *run = __atomic_load_n(&wk->copy, __ATOMIC_ACQUIRE);
-    wk->current = to;
-    __atomic_store_n(&wk->switches, wk->switches + 1, __ATOMIC_RELAXED);
-    if (wk->watchdog) {
-        if (to == &wk->main)
-            rt__watchdog_idle(wk->watchdog);
-        else
-            rt__watchdog_resume(wk->watchdog, to->id, to->name, to->entry, to);
-    }
     /* A copy-stack thread is either the owner (its frames are in place: a
      * plain jump) or goes through the copier. */
     struct gt__thread *via = to->copy && run->owner != to ? &run->copier : to;
-    bool gone = (GT__ASAN || GT__TSAN) &&
-                (__atomic_load_n(&from->state, __ATOMIC_RELAXED) & GT__STATE) ==
-                    GT__DONE;
-    gt__san_start(gone ? NULL : &from->san_fake,
-                  via == &wk->main ? wk->main.san_bottom : via->stack.lo,
-                  via == &wk->main ? wk->main.san_size : via->stack.size);
-    gt__tsan_switch(gone ? NULL : &from->san_fake, &via->san_fake);
+    switch_notes(wk, from, to, via);
     return land(jump_copy(via->ctx, from));
 }
 

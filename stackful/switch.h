@@ -157,20 +157,15 @@ static inline transfer_t jump_balanced(fcontext_t to, void *data)
 #endif
 }
 
-/* Suspends `from` (the running context) and resumes `to`, on worker `wk`
- * (the caller's). Allocates nothing; returns when someone switches back to
- * `from`, which has landed by then, with the worker it runs on now (with
- * several workers, maybe another). A context that has never run starts in
- * thread.c's entry(), which lands first; every other one was suspended
- * right here. */
-static inline __attribute__((always_inline)) struct gt__worker *
-switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
+/* What every switch does before its jump, on worker `wk` from `from` to
+ * `to`; `via` is the context jumped to: `to` itself, or in copy-stack mode
+ * maybe the worker's copier (copy.c). `to` becomes current, the switch is
+ * counted, the watchdog told, and the sanitizers told of the stack that
+ * runs next. */
+static inline __attribute__((always_inline)) void
+switch_notes(struct gt__worker *wk, struct gt__thread *from,
+             struct gt__thread *to, struct gt__thread *via)
 {
-    /* The one test copy stacks add here: never true on a worker that has
-     * run no copy-stack thread (a relaxed load is a plain mov). */
-    if (__builtin_expect(__atomic_load_n(&wk->copy, __ATOMIC_RELAXED) != NULL,
-                         0))
-        return gt__switch_copy(wk, from, to);
     wk->current = to;
     /* One writer; gt_stats may read it from another worker. It is also
      * the cooperative budget's clock (include/greenfut/coop.h): `to`'s run
@@ -188,9 +183,26 @@ switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
                 (__atomic_load_n(&from->state, __ATOMIC_RELAXED) & GT__STATE) ==
                     GT__DONE;
     gt__san_start(gone ? NULL : &from->san_fake,
-                  to == &wk->main ? wk->main.san_bottom : to->stack.lo,
-                  to == &wk->main ? wk->main.san_size : to->stack.size);
-    gt__tsan_switch(gone ? NULL : &from->san_fake, &to->san_fake);
+                  via == &wk->main ? wk->main.san_bottom : via->stack.lo,
+                  via == &wk->main ? wk->main.san_size : via->stack.size);
+    gt__tsan_switch(gone ? NULL : &from->san_fake, &via->san_fake);
+}
+
+/* Suspends `from` (the running context) and resumes `to`, on worker `wk`
+ * (the caller's). Allocates nothing; returns when someone switches back to
+ * `from`, which has landed by then, with the worker it runs on now (with
+ * several workers, maybe another). A context that has never run starts in
+ * thread.c's entry(), which lands first; every other one was suspended
+ * right here. */
+static inline __attribute__((always_inline)) struct gt__worker *
+switch_to(struct gt__worker *wk, struct gt__thread *from, struct gt__thread *to)
+{
+    /* The one test copy stacks add here: never true on a worker that has
+     * run no copy-stack thread (a relaxed load is a plain mov). */
+    if (__builtin_expect(__atomic_load_n(&wk->copy, __ATOMIC_RELAXED) != NULL,
+                         0))
+        return gt__switch_copy(wk, from, to);
+    switch_notes(wk, from, to, to);
     return land(jump_balanced(to->ctx, from));
 }
 
