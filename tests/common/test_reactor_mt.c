@@ -65,6 +65,15 @@ static void wait_until(bool (*done)(void *), void *arg)
         if (done(arg))
             return;
         if (pthread_mutex_trylock(&token) == 0) {
+            /* Looked at again with the token held: the last turner may
+             * have delivered the wake between the look above and the
+             * trylock, and then no later turn would (a turn that blocks
+             * forever for nothing). Every wake comes from a turn, so with
+             * the token held none can arrive unseen. */
+            if (done(arg)) {
+                pthread_mutex_unlock(&token);
+                return;
+            }
             int n = rt_reactor_turn(r, -1);
             pthread_mutex_unlock(&token);
             CHECK(n >= 0);
