@@ -365,6 +365,18 @@ struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
             w->lifo_run++;
             goto got_lifo;
         }
+        /* The cap keeps the ring's items from starving behind the slot.
+         * With nothing in the ring or the inject queue there is nobody to
+         * starve, and the slot's item would come straight back out of the
+         * ring, only stealable (and a notify) on the way: a chain of
+         * spawns or a ping-pong pair would move to another core at every
+         * cap. So it runs here, and the count starts again. */
+        if (lifo_ok && ring_len(w) == 0 &&
+            atomic_load_explicit(&w->ws->inject_len, memory_order_relaxed) ==
+                0) {
+            w->lifo_run = 1;
+            goto got_lifo;
+        }
         /* The cap is reached (or a yield asked): the slot's item goes
          * behind the ring's, which take their turn first. */
         ring_push(w, n);

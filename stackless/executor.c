@@ -760,20 +760,24 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
             __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
         }
         __atomic_fetch_add(&ex->tasks.pending, 1, __ATOMIC_RELAXED);
-        /* A store, not a locked OR: nobody else writes the flags of a
-         * task not yet queued, but a dump on another worker may read them
-         * (the walk of the slots), so it is an atomic one. */
-        __atomic_store_n(&t->flags, (uint8_t)(t->flags | FUT__SPAWNED),
+        if (join)
+            fut__join_attach(join, t);
+        /* A store, not a locked OR or the wake's CAS: nobody else writes
+         * the flags of a task not yet queued, but a dump on another worker
+         * may read them (the walk of the slots), so it is an atomic one. */
+        __atomic_store_n(&t->flags,
+                         (uint8_t)(t->flags | FUT__SPAWNED | FUT__NOTIFIED),
                          __ATOMIC_RELEASE);
-    } else {
-        t->id = ++ex->next_id;
-        ex->tasks.pending++;
-        ex->spawned++;
-        t->flags |= FUT__SPAWNED;
+        fut__task_launch_mt(t);
+        return 0;
     }
+    t->id = ++ex->next_id;
+    ex->tasks.pending++;
+    ex->spawned++;
+    t->flags |= FUT__SPAWNED;
     if (join)
         fut__join_attach(join, t);
-    fut__task_wake(t); /* a new task is not NOTIFIED yet */
+    fut__task_wake_local(t); /* a new task is not NOTIFIED yet */
     return 0;
 }
 

@@ -270,6 +270,11 @@ static void schedule_mt(struct fut__task *t, bool requeue)
     rt_workers_inject(ts->ws, &t->ready);
 }
 
+void fut__task_launch_mt(struct fut__task *t)
+{
+    schedule_mt(t, false);
+}
+
 void fut__task_wake_mt(struct fut__task *t)
 {
     if (t == fut__polling) { /* itself: queued after its poll */
@@ -378,13 +383,25 @@ const struct rt_waker_vtable fut__task_waker_vt_mt = {
 static void finish_mt(struct fut__tasks *ts, struct fut__task *t)
 {
     fut_drop(fut__task_frame(t));
-    bool k = fut__join_lock(t);
-    __atomic_fetch_or(&t->flags, FUT__COMPLETE | FUT__NOTIFIED,
-                      __ATOMIC_ACQ_REL);
-    __atomic_fetch_and(&t->flags, (uint8_t)~FUT__RUNNING, __ATOMIC_ACQ_REL);
-    struct rt_waker j = t->join;
-    t->join = RT_WAKER_NONE;
-    fut__join_unlock(t, k);
+    /* The join lock orders COMPLETE against a handle's poll storing its
+     * waker. With no handle (never one, or join_drop cleared FUT__JOIN
+     * under the lock, after which nobody stores a join waker again) there
+     * is nothing to order: a detached task ends without the lock. */
+    uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
+    bool k = (f & FUT__JOIN) && fut__join_lock(t);
+    /* One CAS sets COMPLETE and NOTIFIED and clears RUNNING together: a
+     * wake never sees the task neither running nor complete. */
+    while (!__atomic_compare_exchange_n(
+        &t->flags, &f,
+        (uint8_t)((f | FUT__COMPLETE | FUT__NOTIFIED) & ~FUT__RUNNING), true,
+        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+    struct rt_waker j = RT_WAKER_NONE;
+    if (k) {
+        j = t->join;
+        t->join = RT_WAKER_NONE;
+        fut__join_unlock(t, k);
+    }
     rt_waker_wake(&j);
     __atomic_fetch_sub(&ts->pending, 1, __ATOMIC_ACQ_REL);
     unref_mt(t); /* the scheduler's reference */

@@ -220,6 +220,11 @@ static inline void fut__task_wake_local(struct fut__task *t)
  * queuing the task where the waker runs. */
 void fut__task_wake_mt(struct fut__task *t);
 
+/* Multi-worker executors (task.c): queues a new task, whose flags its
+ * spawner has set to SPAWNED | NOTIFIED with one store while nobody else
+ * could see it (a spawn needs no CAS). */
+void fut__task_launch_mt(struct fut__task *t);
+
 /* The NOTIFIED transition of a new or woken task, whatever the executor. */
 static inline void fut__task_wake(struct fut__task *t)
 {
