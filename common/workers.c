@@ -291,6 +291,11 @@ void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo)
     rt_workers_notify(w->ws);
 }
 
+bool rt_worker_empty(struct rt_worker *w)
+{
+    return !w->lifo && ring_len(w) == 0;
+}
+
 static uint64_t next_rand(struct rt_worker *w)
 {
     w->rng ^= w->rng << 13;

@@ -150,6 +150,10 @@ void rt__worker_set(struct rt_worker *w);
  * none is searching. */
 void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo);
 
+/* Whether worker `w` (the caller's own) has nothing queued where it
+ * could run it next: its LIFO slot free and its ring empty. */
+bool rt_worker_empty(struct rt_worker *w);
+
 /* Queues `node` for worker `to` alone (a pinned task): it is never
  * stolen. Wakes `to`. Any thread. */
 void rt_worker_send(struct rt_worker *to, struct rt_list *node);

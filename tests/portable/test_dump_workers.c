@@ -129,6 +129,16 @@ static void expect_running_on(const char *dump, const char *fn, int w)
     CHECK(strstr(line, ": running ") != NULL && strcmp(end, want) == 0);
 }
 
+/* Whether the dump shows the receiver parked (it may still be queued). */
+static int receiver_parked(void)
+{
+    char *text = dump_text(), line[512];
+    int parked = line_of(text, " (workers_receiver)", line, sizeof line) &&
+                 strstr(line, "[parked") != NULL;
+    free(text);
+    return parked;
+}
+
 /* Whether worker `w`'s line says it is idle: parked or in the reactor. */
 static int idle_in(const char *dump, int w)
 {
@@ -147,8 +157,11 @@ enum rt_poll workers_root(void *self)
     CHECK_OK(rt_spawn(workers_spinner, &(struct task){0}, sizeof(struct task),
                       &f->spinner));
     /* Whichever worker the spinner takes, the other one steals the root
-     * (or had it): wait until the spinner runs. */
-    for (f->i = 0; f->i < 10000000 && atomic_load(&spinner_on) < 0; f->i++)
+     * (or had it): wait until the spinner runs and the receiver, which
+     * may still be queued behind the root's yields, has parked. */
+    for (f->i = 0; f->i < 1000000 &&
+                   !(atomic_load(&spinner_on) >= 0 && receiver_parked());
+         f->i++)
         RT_AWAIT_YIELD(f);
     CHECK(atomic_load(&spinner_on) >= 0);
     f->text = dump_text();
