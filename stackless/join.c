@@ -91,7 +91,10 @@ static enum rt_poll join_poll(struct fut_future *self, struct rt_cx *cx,
         return RT_PENDING;
     }
     j->err = 0; /* a refused second awaiter may have left -EBUSY */
-    if (t->flags & FUT__CANCELLED) /* set before COMPLETE, seen above */
+    /* Set before COMPLETE, seen above. An atomic load: with workers a late
+     * wake may still be trying its CAS on the flags (it fails on
+     * COMPLETE, but TSan counts a CAS as a write). */
+    if (fut__flags(t) & FUT__CANCELLED)
         j->err = -ECANCELED;
     else if (out && t->out_size)
         memcpy(out, fut__task_out(t), t->out_size);
