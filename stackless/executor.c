@@ -189,7 +189,7 @@ int fut_stats(struct fut_stats *st)
     struct fut_executor *ex = current();
     if (!ex)
         return -EPERM;
-    st->tasks_pending = __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED);
+    st->tasks_pending = fut__pending(&ex->tasks);
     bool k = ex->tasks.ws != NULL;
     if (k)
         rt_spin_lock_always(&ex->tasks.slab_lock);
@@ -438,8 +438,7 @@ static void dump(void *ctx, FILE *out)
 {
     struct fut_executor *ex = ctx;
     struct fut_future *root = ex->tasks.ws ? ex->root : dump_root;
-    fprintf(out, "stackless: %zu task(s) pending%s",
-            __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
+    fprintf(out, "stackless: %zu task(s) pending%s", fut__pending(&ex->tasks),
             root ? " and the root future" : "");
     if (ex->tasks.ws)
         fprintf(out, "; %u workers", ex->tasks.ws->n);
@@ -457,8 +456,7 @@ static void report_deadlock(struct fut_executor *ex, struct fut_future *root)
         stderr,
         "stackless: deadlock: nothing is runnable and the reactor has nobody "
         "to wake, but %zu task(s)%s still pending:\n",
-        __atomic_load_n(&ex->tasks.pending, __ATOMIC_RELAXED),
-        root ? " and the root future are" : " are");
+        fut__pending(&ex->tasks), root ? " and the root future are" : " are");
     report_root(stderr, root);
     walk_pending(ex, stderr);
 }
@@ -503,6 +501,8 @@ static void watch_idle(void)
  * without a root, when no task is pending), on a deadlock or on a reactor
  * error. */
 
+/* Tasks not done, or the credit of a worker still running tasks
+ * (FUT__CREDIT): zero only when neither is left. */
 static size_t live_tasks(void *ctx)
 {
     struct fut_executor *ex = ctx;
@@ -570,6 +570,8 @@ static void worker_main(struct rt_worker *w)
                 n = FUT_BUDGET;
             }
         }
+        if (n < FUT_BUDGET) /* out of tasks: see FUT__CREDIT */
+            fut__worker_settle(&ex->tasks, now);
         if (live_tasks(ex) == 0)
             rt_workers_stop(ws, 0);
         if (n == FUT_BUDGET) {
@@ -590,6 +592,7 @@ static void worker_main(struct rt_worker *w)
             break;
         rt__dump_check(); /* whichever worker the signal's notify woke */
     }
+    fut__worker_settle(&ex->tasks, now);
     rt__coop_leave(coop_was);
     if (w->index != 0) {
         rt__dump_end();
@@ -759,7 +762,7 @@ int fut__frame_spawn_at(struct fut_future *frame, struct fut_join *join,
             t->id = __atomic_add_fetch(&ex->next_id, 1, __ATOMIC_RELAXED);
             __atomic_fetch_add(&ex->spawned, 1, __ATOMIC_RELAXED);
         }
-        __atomic_fetch_add(&ex->tasks.pending, 1, __ATOMIC_RELAXED);
+        fut__pending_add(&ex->tasks, me);
         if (join)
             fut__join_attach(join, t);
         /* A store, not a locked OR or the wake's CAS: nobody else writes

@@ -403,7 +403,7 @@ static void finish_mt(struct fut__tasks *ts, struct fut__task *t)
         fut__join_unlock(t, k);
     }
     rt_waker_wake(&j);
-    __atomic_fetch_sub(&ts->pending, 1, __ATOMIC_ACQ_REL);
+    fut__pending_sub(ts, fut__worker_here(ts));
     unref_mt(t); /* the scheduler's reference */
 }
 

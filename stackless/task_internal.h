@@ -64,7 +64,8 @@ struct fut__tasks {
     struct rt_list ready;  /* FIFO of runnable tasks (fut__task.ready) */
     struct fut__slab slab; /* every task's slot */
     struct fut__task *cur; /* the task being polled, or NULL */
-    size_t pending;        /* spawned tasks whose future is not done */
+    size_t pending;        /* spawned tasks whose future is not done; with
+                            * workers also the workers' unspent credit (below) */
     size_t allocated;      /* task allocations not yet freed */
     size_t bytes;          /* their slot sizes */
     uint64_t polls;        /* fut__task_run calls */
@@ -83,6 +84,16 @@ static inline struct rt_spin *fut__stripe(struct rt_spin *set, const void *p)
 {
     return &set[((uintptr_t)p >> 6) % FUT__STRIPES];
 }
+
+/* With workers, `pending` is taken and given back by each worker in
+ * blocks of FUT__CREDIT, so that a spawn and an end touch no line another
+ * worker writes: pending = tasks not done + every worker's credit, never
+ * less than the tasks not done. A worker spends its credit at its spawns,
+ * earns one back at every end it runs, and gives back all of it
+ * (fut__worker_settle) whenever it runs out of tasks, before it looks
+ * whether any are left: so only a worker that still runs tasks holds
+ * credit, and the last one to run out sees pending reach zero. */
+#define FUT__CREDIT 32u
 
 /* Slots of one size a worker keeps for itself before it gives
  * FUT__CACHE_MOVE of them back to the slab, and how many it takes from the
@@ -112,6 +123,8 @@ struct fut__worker {
                                  counter in blocks, handed out here */
     uint16_t cached[FUT__SLOT_CLASSES];
     void *cache[FUT__SLOT_CLASSES];
+    size_t credit; /* counted in tasks.pending, no task's yet (above);
+                    * relaxed stores, the stats read it */
 };
 
 /* The calling thread's state as a worker of `ts`'s executor, or NULL (one
@@ -120,6 +133,63 @@ static inline struct fut__worker *fut__worker_here(struct fut__tasks *ts)
 {
     struct rt_worker *w = ts->ws ? rt_worker_self() : NULL;
     return w && w->ws == ts->ws ? (struct fut__worker *)w->ctx : NULL;
+}
+
+/* A spawn's count in tasks.pending, on worker `me` (NULL: none of the
+ * executor's workers) of an executor with workers. */
+static inline void fut__pending_add(struct fut__tasks *ts,
+                                    struct fut__worker *me)
+{
+    if (!me) {
+        __atomic_fetch_add(&ts->pending, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    size_t c = me->credit;
+    if (c == 0) {
+        __atomic_fetch_add(&ts->pending, FUT__CREDIT, __ATOMIC_RELAXED);
+        c = FUT__CREDIT;
+    }
+    __atomic_store_n(&me->credit, c - 1, __ATOMIC_RELAXED);
+}
+
+/* A task's end, the reverse of fut__pending_add: past two blocks of
+ * credit, one goes back. */
+static inline void fut__pending_sub(struct fut__tasks *ts,
+                                    struct fut__worker *me)
+{
+    if (!me) {
+        __atomic_fetch_sub(&ts->pending, 1, __ATOMIC_ACQ_REL);
+        return;
+    }
+    size_t c = me->credit + 1;
+    if (c > 2 * FUT__CREDIT) {
+        __atomic_fetch_sub(&ts->pending, FUT__CREDIT, __ATOMIC_ACQ_REL);
+        c -= FUT__CREDIT;
+    }
+    __atomic_store_n(&me->credit, c, __ATOMIC_RELAXED);
+}
+
+/* Worker `me` gives all its credit back to tasks.pending: when it has run
+ * out of tasks (before it looks whether any are left) and when it ends. */
+static inline void fut__worker_settle(struct fut__tasks *ts,
+                                      struct fut__worker *me)
+{
+    if (me->credit) {
+        __atomic_fetch_sub(&ts->pending, me->credit, __ATOMIC_ACQ_REL);
+        __atomic_store_n(&me->credit, 0, __ATOMIC_RELAXED);
+    }
+}
+
+/* Tasks not done, for the stats and the dump: tasks.pending less the
+ * workers' credit (a snapshot while workers run). */
+static inline size_t fut__pending(const struct fut__tasks *ts)
+{
+    size_t n = __atomic_load_n(&ts->pending, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; ts->ws && ts->workers && i < ts->ws->n; i++) {
+        size_t c = __atomic_load_n(&ts->workers[i].credit, __ATOMIC_RELAXED);
+        n = n > c ? n - c : 0;
+    }
+    return n;
 }
 
 /* The task slots and bytes the executor's tasks hold, summed over the
