@@ -47,6 +47,7 @@ static _Atomic(struct rt_reactor *) signal_reactor;
 static atomic_int pending;           /* a SIGQUIT came; the next check dumps */
 static atomic_int api_on;            /* rt_dump_signal */
 static atomic_int owned;             /* a run holds the handler */
+static atomic_ulong written;         /* SIGQUIT dumps written out */
 static _Thread_local bool installed; /* this thread's run holds it */
 static struct sigaction previous;    /* written by the holder only */
 
@@ -136,6 +137,12 @@ void rt__dump_check(void)
         !atomic_exchange_explicit(&pending, 0, memory_order_relaxed))
         return;
     (void)rt_dump(stderr);
+    atomic_fetch_add_explicit(&written, 1, memory_order_release);
+}
+
+unsigned long rt_dump_signal_count(void)
+{
+    return atomic_load_explicit(&written, memory_order_acquire);
 }
 
 int rt_dump(FILE *out)

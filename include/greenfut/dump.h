@@ -37,4 +37,11 @@ int rt_dump(FILE *out);
  * restored at its end. */
 void rt_dump_signal(int on);
 
+/* How many SIGQUIT dumps this process has written to stderr so far (each
+ * counted once it is complete and flushed). A dump is written by one of
+ * the run's workers, not by the thread the signal interrupted, so a
+ * program that raises SIGQUIT itself and must not end before the dump is
+ * out (a test) waits for this count to move. Any thread; never fails. */
+unsigned long rt_dump_signal_count(void);
+
 #endif

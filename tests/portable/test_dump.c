@@ -23,6 +23,7 @@ static int use_signal;
 struct root {
     RT_FRAME;
     int i;
+    unsigned long written; /* rt_dump_signal_count before the signal */
 };
 
 /* Whether every task but the root is parked, as a dump shows it. With
@@ -59,11 +60,18 @@ enum rt_poll dump_root(void *self)
     for (f->i = 0; f->i < 1000000 && !settled(); f->i++)
         RT_AWAIT_YIELD(f);
     if (use_signal) {
+        f->written = rt_dump_signal_count();
         CHECK_OK(raise(SIGQUIT));
         /* The handler ran inside raise(): the notify is pending, so the
-         * first reactor turn after this park returns at once and the loop
-         * dumps before the root runs again. */
+         * first reactor turn after this park returns at once and a worker
+         * dumps. With one worker that is before the root runs again; with
+         * two the other worker may still be writing when the root wakes,
+         * so the root waits for the dump to be out before it exits. */
         RT_AWAIT_SLEEP(f, 1000000u);
+        for (f->i = 0; f->i < 1000000 && rt_dump_signal_count() == f->written;
+             f->i++)
+            RT_AWAIT_YIELD(f);
+        CHECK(rt_dump_signal_count() > f->written);
     } else {
         CHECK_OK(rt_dump(stderr));
     }
