@@ -388,7 +388,9 @@ static void finish_mt(struct fut__tasks *ts, struct fut__task *t)
      * under the lock, after which nobody stores a join waker again) there
      * is nothing to order: a detached task ends without the lock. */
     uint8_t f = __atomic_load_n(&t->flags, __ATOMIC_ACQUIRE);
-    bool k = (f & FUT__JOIN) && fut__join_lock(t);
+    bool joined = f & FUT__JOIN;
+    if (joined)
+        fut__join_lock_mt(t);
     /* One CAS sets COMPLETE and NOTIFIED and clears RUNNING together: a
      * wake never sees the task neither running nor complete. */
     while (!__atomic_compare_exchange_n(
@@ -397,10 +399,10 @@ static void finish_mt(struct fut__tasks *ts, struct fut__task *t)
         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         ;
     struct rt_waker j = RT_WAKER_NONE;
-    if (k) {
+    if (joined) {
         j = t->join;
         t->join = RT_WAKER_NONE;
-        fut__join_unlock(t, k);
+        fut__join_unlock_mt(t);
     }
     rt_waker_wake(&j);
     fut__pending_sub(ts, fut__worker_here(ts));
