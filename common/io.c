@@ -122,6 +122,20 @@ static bool start_shared(struct rt_reactor *r, int fd, unsigned bit,
     return true;
 }
 
+/* The one syscall of a transfer: recv(2) and send(2) on a socket (they
+ * skip the file layer that read(2) and write(2) pass through on their way
+ * to the socket, a few per cent of a small request's CPU; send also gets
+ * MSG_NOSIGNAL, so a peer's reset is -EPIPE, not SIGPIPE), read(2) and
+ * write(2) on anything else. */
+static ssize_t rw(int fd, void *buf, size_t len, unsigned bit, bool socket)
+{
+    if (bit == RT_IO_READABLE)
+        return socket ? rt_sys_recv(fd, buf, len, 0)
+                      : rt_sys_read(fd, buf, len);
+    return socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
+                  : rt_sys_write(fd, buf, len);
+}
+
 /* transfer on a shared reactor (arguments already checked). */
 static enum rt_poll transfer_shared(struct rt_reactor *r, int fd, void *buf,
                                     size_t len, unsigned bit, struct rt_cx *cx,
@@ -136,9 +150,7 @@ static enum rt_poll transfer_shared(struct rt_reactor *r, int fd, void *buf,
         return RT_READY;
     }
     for (;;) {
-        ssize_t n = bit == RT_IO_READABLE ? rt_sys_read(fd, buf, len)
-                    : sn.socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
-                                : rt_sys_write(fd, buf, len);
+        ssize_t n = rw(fd, buf, len, bit, sn.socket);
         if (n >= 0) {
             RT_DEBUG_ASSERT((size_t)n <= len); /* the kernel's contract */
             /* The short-transfer clear of transfer() below, under the same
@@ -171,8 +183,8 @@ static enum rt_poll transfer_shared(struct rt_reactor *r, int fd, void *buf,
     }
 }
 
-/* read(2) or write(2) (send with MSG_NOSIGNAL on a socket), whichever
- * readiness bit `bit` names: the one loop both leaf operations share. */
+/* A read or a write (rw above), whichever readiness bit `bit` names: the
+ * one loop both leaf operations share. */
 static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
                              size_t len, unsigned bit, struct rt_cx *cx,
                              ssize_t *res)
@@ -195,9 +207,7 @@ static enum rt_poll transfer(struct rt_reactor *r, int fd, void *buf,
     if (!(io->ready & bit))
         return park(r, io, bit, cx);
     for (;;) {
-        ssize_t n = bit == RT_IO_READABLE ? rt_sys_read(fd, buf, len)
-                    : io->socket ? rt_sys_send(fd, buf, len, MSG_NOSIGNAL)
-                                 : rt_sys_write(fd, buf, len);
+        ssize_t n = rw(fd, buf, len, bit, io->socket);
         if (n >= 0) {
             RT_DEBUG_ASSERT((size_t)n <= len); /* the kernel's contract */
             /* A short transfer on a stream socket used up the edge, as an

@@ -228,6 +228,12 @@ ssize_t rt_sys_read(int fd, void *buf, size_t len)
     return note_eagain(RT_SYS_READ, read(fd, buf, len));
 }
 
+ssize_t rt_sys_recv(int fd, void *buf, size_t len, int flags)
+{
+    HIT(RT_SYS_READ, -1);
+    return note_eagain(RT_SYS_READ, recv(fd, buf, len, flags));
+}
+
 ssize_t rt_sys_write(int fd, const void *buf, size_t len)
 {
     HIT(RT_SYS_WRITE, -1);

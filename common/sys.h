@@ -42,7 +42,7 @@ enum rt_sys_site {
     RT_SYS_EVENTFD,       /* eventfd */
     RT_SYS_EVENTFD_READ,  /* draining the reactor's eventfd */
     RT_SYS_EVENTFD_WRITE, /* rt_reactor_notify's write */
-    RT_SYS_READ,          /* read on a user fd */
+    RT_SYS_READ,          /* read on a user fd (recv on a socket) */
     RT_SYS_WRITE,         /* write on a user fd that is not a socket */
     RT_SYS_SEND,          /* send on a user socket */
     RT_SYS_ACCEPT,        /* accept4 */
@@ -127,6 +127,9 @@ ssize_t rt_sys_eventfd_read(int fd, uint64_t *v);
 ssize_t rt_sys_eventfd_write(int fd, uint64_t v);
 /* read(2). */
 ssize_t rt_sys_read(int fd, void *buf, size_t len);
+/* recv(2), counted and injected as RT_SYS_READ: the read of a socket (it
+ * skips the file layer that read(2) goes through to reach the socket). */
+ssize_t rt_sys_recv(int fd, void *buf, size_t len, int flags);
 /* write(2). */
 ssize_t rt_sys_write(int fd, const void *buf, size_t len);
 /* send(2). */
