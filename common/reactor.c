@@ -481,6 +481,17 @@ int rt_reactor_stats(const struct rt_reactor *r, struct rt_reactor_stats *st)
     return 0;
 }
 
+uint64_t rt_reactor_turns(const struct rt_reactor *r)
+{
+    if (!r)
+        return 0;
+    struct rt_reactor *m = unconst(r);
+    bool locked = rt__reactor_lock(m);
+    uint64_t turns = r->turns;
+    rt__reactor_unlock(m, locked);
+    return turns;
+}
+
 int rt_reactor_has_waiters(const struct rt_reactor *r)
 {
     struct rt_reactor *m = unconst(r);

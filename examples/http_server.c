@@ -259,12 +259,11 @@ uint64_t http_server_now(struct http_server *s)
         w->clock_reads++;
         return rt_now_ns();
     }
-    struct rt_reactor_stats st;
-    if (rt_reactor_stats(rt_reactor_current(), &st) < 0)
-        st.turns = w->now_turn + 1; /* outside a scheduler: always read */
-    if (st.turns != w->now_turn || w->now_ns == 0) {
+    struct rt_reactor *r = rt_reactor_current();
+    uint64_t turns = r ? rt_reactor_turns(r) : w->now_turn + 1;
+    if (turns != w->now_turn || w->now_ns == 0) { /* no r: always read */
         w->now_ns = rt_now_ns();
-        w->now_turn = st.turns;
+        w->now_turn = turns;
         w->clock_reads++;
     }
     return w->now_ns;
@@ -746,7 +745,8 @@ static enum rt_poll conn_task(void *self)
                 break; /* short file or peer gone: the length is a lie */
         }
         /* Discard a body that was not fully buffered. */
-        f->deadline = http_server_now(f->s) + f->s->cfg.header_timeout_ns;
+        if (f->body_left > 0)
+            f->deadline = http_server_now(f->s) + f->s->cfg.header_timeout_ns;
         while (f->body_left > 0 && !f->close_after) {
             f->want = f->body_left < HTTP_MAX_HEAD ? (size_t)f->body_left
                                                    : HTTP_MAX_HEAD;

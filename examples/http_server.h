@@ -85,7 +85,7 @@ struct http_worker {
                      first word (see conn_task) */
     size_t nbufs; /* how many are on it */
     /* The clock as this worker last read it, and the reactor turn it was
-     * read in (rt_reactor_stats' `turns`); see http_server_now. */
+     * read in (rt_reactor_turns); see http_server_now. */
     uint64_t now_ns;
     uint64_t now_turn;
     uint64_t requests, timeouts, clock_reads; /* into stats at the end */

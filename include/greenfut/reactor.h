@@ -214,6 +214,12 @@ void rt_reactor_timer_cancel(struct rt_reactor *r, struct rt_timer *t);
  * snapshot of the counters (holds read just after it). */
 int rt_reactor_stats(const struct rt_reactor *r, struct rt_reactor_stats *st);
 
+/* The `turns` counter of rt_reactor_stats alone, without the rest of the
+ * snapshot: cheap enough to ask once per request (a task that was woken
+ * has seen a turn since it last asked). 0 for r NULL. Shared: any worker,
+ * under the reactor's lock like the snapshot. */
+uint64_t rt_reactor_turns(const struct rt_reactor *r);
+
 /* True when the reactor could still wake someone: an armed timer, a stored
  * IO waker, a queued remote node or an outstanding hold, or (shared) a
  * turn still waking what it found due. A scheduler with parked tasks and
