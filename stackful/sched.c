@@ -665,6 +665,7 @@ static int loop(struct gt__sched *s)
             report_deadlock(s);
             return -EDEADLK;
         }
+        gt__stacks_trim(&s->stacks); /* idle: give a burst's stacks back */
         int rc = rt_reactor_turn(s->reactor, -1);
         if (rc < 0)
             return rc;
@@ -713,6 +714,10 @@ static void run_worker(struct gt__worker *wk)
             switch_to(wk, &wk->main, take_mt(wk, n));
             continue;
         }
+        /* Out of work: give a burst's stacks back (not a hot path). */
+        rt_spin_lock_always(&s->stacks_lock);
+        gt__stacks_trim(&s->stacks);
+        rt_spin_unlock(&s->stacks_lock, true);
         if (rt_worker_idle(rw) == RT_IDLE_STOP)
             break;
         rt__dump_check();

@@ -51,6 +51,30 @@ struct gt__slab {
     unsigned *free_slots; /* returned slots, LIFO */
 };
 
+/* A pooled stack's record, written into the stack's own top bytes (where
+ * its control block was): the pool is a LIFO list through the pooled
+ * stacks themselves, so it needs no memory of its own however large a
+ * burst makes it, and giving a stack back allocates nothing. */
+struct gt__pooled {
+    struct gt__stack st;
+    struct gt__pooled *next;
+};
+
+static struct gt__pooled *pooled_at(const struct gt__stack *s)
+{
+    return (struct gt__pooled *)(void *)(s->lo + s->size -
+                                         sizeof(struct gt__pooled));
+}
+
+/* Takes the pool's first stack. */
+static struct gt__stack pool_pop(struct gt__stacks *a)
+{
+    struct gt__pooled *p = a->pool;
+    a->pool = p->next;
+    a->pooled--;
+    return p->st;
+}
+
 /* vm.max_map_count, or the kernel default when it cannot be read. */
 static size_t max_map_count(void)
 {
@@ -78,11 +102,6 @@ int gt__stacks_init(struct gt__stacks *a, size_t pool_max, size_t guarded_max,
     a->slab_only = slab_only;
     rt_list_init(&a->partial);
     rt_list_init(&a->full);
-    if (pool_max) {
-        a->pool = rt_sys_malloc(pool_max * sizeof(*a->pool));
-        if (!a->pool)
-            return -ENOMEM;
-    }
     return 0;
 }
 
@@ -118,10 +137,10 @@ static void release(struct gt__stacks *a, const struct gt__stack *s);
 
 void gt__stacks_fini(struct gt__stacks *a)
 {
-    while (a->pooled)
-        release(a, &a->pool[--a->pooled]);
-    free(a->pool);
-    a->pool = NULL;
+    while (a->pooled) {
+        struct gt__stack st = pool_pop(a);
+        release(a, &st);
+    }
     while (a->nkept) {
         struct gt__stack *k = &a->kept[--a->nkept];
         gt__vg_deregister(k->vg_id);
@@ -258,10 +277,13 @@ static int alloc_slab(struct gt__stacks *a, size_t size, struct gt__stack *out)
 int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
 {
     int rc = -ENOMEM;
-    for (size_t i = a->pooled; i-- > 0;) {
-        if (a->pool[i].size == size) {
-            *out = a->pool[i];
-            a->pool[i] = a->pool[--a->pooled];
+    /* The first of the right size: at the head, unless sizes are mixed. */
+    for (struct gt__pooled **pp = &a->pool; *pp; pp = &(*pp)->next) {
+        if ((*pp)->st.size == size) {
+            struct gt__pooled *p = *pp;
+            *out = p->st;
+            *pp = p->next;
+            a->pooled--;
             rc = 0;
             break;
         }
@@ -272,6 +294,8 @@ int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
         rc = alloc_slab(a, size, out);
     if (rc != 0)
         return rc;
+    if (++a->out > a->out_peak)
+        a->out_peak = a->out;
     gt__san_unpoison(out->lo, out->size);
     out->vg_id = gt__vg_register(out->lo, out->lo + out->size);
     return 0;
@@ -288,12 +312,14 @@ int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
         a->kept = k;
         a->kept_max = n;
     }
-    size_t pooled = a->pooled;
-    a->pooled = 0; /* a fresh mapping: no pooled stack of a thread's */
+    struct gt__pooled *pool = a->pool;
+    a->pool = NULL; /* a fresh mapping: no pooled stack of a thread's */
     int rc = gt__stack_alloc(a, size, out);
-    a->pooled = pooled;
-    if (rc == 0)
+    a->pool = pool;
+    if (rc == 0) {
+        a->out--; /* not the pool's: given back only by gt__stacks_fini */
         a->kept[a->nkept++] = *out;
+    }
     return rc;
 }
 
@@ -354,11 +380,25 @@ void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
     struct gt__stack copy = *s; /* s may live in the stack we give back */
     check_gap(a, &copy, id, name, entry); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
-    if (a->pooled < a->pool_max) {
-        a->pool[a->pooled++] = copy;
+    a->out--;
+    if (a->pool_max && a->pooled < a->out_peak) {
+        struct gt__pooled *p = pooled_at(&copy);
+        gt__san_unpoison(p, sizeof(*p));
+        p->st = copy;
+        p->next = a->pool;
+        a->pool = p;
+        a->pooled++;
         return;
     }
     release(a, &copy);
+}
+
+void gt__stacks_trim(struct gt__stacks *a)
+{
+    while (a->pooled > a->pool_max) {
+        struct gt__stack st = pool_pop(a);
+        release(a, &st);
+    }
 }
 
 void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,

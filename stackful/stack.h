@@ -30,9 +30,15 @@
  * than that page reaches the neighbour slot unseen until the check: there
  * slab mode detects after the fact.
  *
- * Freed stacks go to a bounded pool (reused by spawns of the same size); past
- * the pool a guarded stack is unmapped and a slab slot is given back with
- * MADV_DONTNEED, the slab being unmapped when its last slot is free.
+ * Freed stacks go to a pool (reused by spawns of the same size) that holds
+ * at most as many as were ever handed out at once, so the stacks of a burst
+ * serve the next one with no mapping made and no page touched for the
+ * first time (a page fault is microseconds, a pooled stack's reuse none);
+ * when the scheduler is about to block, gt__stacks_trim gives back all but
+ * pool_max of them. A stack given back is unmapped (guarded) or its slot
+ * returned with MADV_DONTNEED, the slab being unmapped when its last slot
+ * is free. The stackless backend's frames behave alike: the allocator
+ * keeps what a burst freed.
  *
  * copy (stackful/copy.h): a thread owns no stack; its descriptor names its
  * worker's shared run stack (a kept stack: allocated like any, given back
@@ -49,6 +55,7 @@
 #include <greenfut/list.h>
 
 struct gt__slab;
+struct gt__pooled;
 
 /* One stack, as the control block at its top records it. */
 struct gt__stack {
@@ -63,7 +70,8 @@ struct gt__stack {
 struct gt__stacks {
     size_t page;        /* system page size */
     size_t guard;       /* guard bytes of a guarded stack */
-    size_t pool_max;    /* pool capacity */
+    size_t pool_max;    /* what the pool keeps across an idle moment
+                           (gt__stacks_trim); 0: no pool */
     size_t guarded_max; /* guarded stacks allowed at once */
     size_t slab_bytes;  /* target mapping size of one slab */
     bool slab_only;
@@ -75,10 +83,12 @@ struct gt__stacks {
     size_t reserved;          /* bytes mapped for stacks, guards, slabs */
     struct rt_list partial;   /* slabs with a free slot */
     struct rt_list full;      /* slabs without one */
-    struct gt__stack *pool;   /* pool_max entries, [0, pooled) in use */
-    size_t pooled;
-    bool copy_default;      /* spawns without a mode get copy stacks;
-                               fixed before the first spawn */
+    struct gt__pooled *pool;  /* the pooled stacks, a list through them */
+    size_t pooled;            /* its length */
+    size_t out;               /* stacks handed out now (not pooled, not kept) */
+    size_t out_peak;   /* the most ever handed out at once: the pool's bound */
+    bool copy_default; /* spawns without a mode get copy stacks;
+                          fixed before the first spawn */
     struct gt__stack *kept; /* stacks freed only by gt__stacks_fini */
     size_t nkept, kept_max;
 };
@@ -98,6 +108,11 @@ int gt__stacks_mode(struct gt__stacks *a, int mode);
  * -ENOMEM. */
 int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
                          struct gt__stack *out);
+
+/* Gives back the pooled stacks beyond pool_max: the scheduler calls it
+ * before it blocks for lack of work, so that a burst's stacks stay pooled
+ * while work goes on and are returned once it has stopped. */
+void gt__stacks_trim(struct gt__stacks *a);
 
 /* Unmaps the pool, the kept stacks and every slab; stacks still handed out
  * become invalid. */

@@ -116,8 +116,15 @@ struct gt_opts {
 
 /* Per-scheduler configuration for gt_run; NULL means all defaults. */
 struct gt_config {
-    size_t pool_max;    /* freed stacks kept for reuse (default 64; the
-                           pool holds at most this many) */
+    size_t pool_max;    /* freed stacks kept for reuse across an idle
+                           moment (default 64): while the scheduler has
+                           work the pool keeps every freed stack, up to the
+                           most ever live at once, so a burst's stacks
+                           serve the next burst with no new mapping and no
+                           page faults; when it is about to block for lack
+                           of work it gives back all but pool_max. 0: no
+                           pool, every stack given back as its thread
+                           ends */
     size_t guarded_max; /* stacks that get their own mapping and guard
                            before spawns switch to slab mode; 0: default
                            (vm.max_map_count / 4), SIZE_MAX: never slabs */
