@@ -13,8 +13,12 @@
  *                                multi-worker queue operation pays at least
  *   bench_baseline park [N ...]  N OS threads with 64 KiB stacks blocked on
  *                                a futex: RSS delta / N, in a child process
+ *   bench_baseline fault [N ...] the first write to each of N fresh pages,
+ *                                one per 64 KiB as stacks lie, in a child
+ *                                process: ns per page fault, the floor of
+ *                                any stack that was never used before
  * All take --runs R. Rows are reported as the workload they bound
- * (handoff or park) with backend baseline:<name>. */
+ * (handoff, park or timers) with backend baseline:<name>. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -229,11 +233,33 @@ static void park_bytes(long long n, double *out)
     out[1] = kgrown / (double)n;
 }
 
+/* ---- fault ---- */
+
+/* In a child (a fresh address space, no page of this mapping ever
+ * touched): maps n stacks' worth of address space and writes one byte
+ * near the top of each 64 KiB, where a new green thread's control block
+ * and first frame go. Each write is one page fault: the kernel allocates a
+ * zeroed page and maps it. */
+static double fault_ns(long long n)
+{
+    char *p = mmap(NULL, (size_t)n * STACK, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        bh_fail("fault: mmap failed");
+    uint64_t t0 = bh_now_ns();
+    for (long long i = 0; i < n; i++)
+        ((volatile char *)p)[(size_t)(i + 1) * STACK - 64] = 1;
+    uint64_t t1 = bh_now_ns();
+    munmap(p, (size_t)n * STACK);
+    return (double)(t1 - t0) / (double)n;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        bh_fail("usage: bench_baseline fcontext|ucontext|pthread|call|cas|park "
-                "[--runs R] [N ...]");
+        bh_fail("usage: bench_baseline "
+                "fcontext|ucontext|pthread|call|cas|park|fault [--runs R] "
+                "[N ...]");
     const char *what = argv[1];
     struct bh_args a;
     double s[BH_MAX_RUNS];
@@ -255,6 +281,17 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (strcmp(what, "fault") == 0) {
+        static const long long defaults[] = {100000, -1};
+        bh_parse(argc - 1, argv + 1, defaults, &a);
+        for (int p = 0; p < a.nparams; p++) {
+            for (int r = 0; r < a.runs; r++)
+                s[r] = bh_in_child(fault_ns, a.params[p]);
+            bh_row("timers", "baseline:fault", a.params[p], "ns_per_fault",
+                   "ns", s, a.runs);
+        }
+        return 0;
+    }
     double (*fn)(long) = NULL;
     long long def = 10000000;
     if (strcmp(what, "fcontext") == 0)
@@ -269,7 +306,7 @@ int main(int argc, char **argv)
         fn = run_cas, def = 100000000;
     else
         bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, "
-                "park)");
+                "park, fault)");
     const long long defaults[] = {def, -1};
     bh_parse(argc - 1, argv + 1, defaults, &a);
     char backend[32] = "baseline:";

@@ -114,7 +114,11 @@ NOTES = {
     "depth": "a task suspended D nested frames deep: resume cost, and RSS "
              "per task of 10,000 parked at depth D",
     "timers": "N tasks sleep random 0-20 ms: process CPU time per timer, "
-              "spawn and join included",
+              "spawn and join included; baseline:fault (ns_per_fault, "
+              "`bench/bench_baseline.c`): the first write to each of N "
+              "never-touched pages 64 KiB apart, in a fresh child process, "
+              "the page fault that a stack used for the first time costs "
+              "at least",
     "channel": "one producer, one consumer, 2e6 messages; param = capacity",
     "http": "examples/http.c under wrk, GET / keep-alive; param = "
             "connections; baseline: nginx, 1 worker, same body; "
@@ -393,6 +397,12 @@ def jobs(size, trees):
         out.append(("baseline " + name, [base, name] + runs))
     out.append(("baseline park",
                 [base, "park"] + runs + [str(p) for p in s["baseline_park"]]))
+    # The fresh-page floor of the timers rows (every sleeping task there
+    # has a stack of its own that was never used), at their sizes up to
+    # 1e5: a million faults would take longer than the rest of the row.
+    out.append(("baseline fault",
+                [base, "fault"] + runs +
+                [str(p) for p in s["timers"] if p <= 100000]))
     return out
 
 

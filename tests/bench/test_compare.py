@@ -76,6 +76,20 @@ class Table(unittest.TestCase):
         md = compare.markdown_table(self.table)
         self.assertEqual(md.count("\n"), len(self.table) + 1)
 
+    def test_fault_baseline_row_goes_to_the_baseline_table(self):
+        rows, _ = compare.parse_rows(
+            SAMPLE + "timers,stackful,100000,ns_per_timer,6000,ns,3,5900,6100\n"
+            "timers,baseline:fault,100000,ns_per_fault,1900,ns,3,1800,2000\n")
+        table = compare.build_table(rows)
+        timers = [t for t in table if t["workload"] == "timers"]
+        self.assertEqual([t["metric"] for t in timers], ["ns_per_timer"])
+        self.assertIsNone(timers[0]["base"])  # another metric: no ratio
+        self.assertIn("| fault | 100000 | ns_per_fault | 1,900 | 1,800 | "
+                      "2,000 |", compare.baseline_table(rows))
+        self.assertTrue(any(j[0] == "baseline fault" and "fault" in j[1]
+                            for j in compare.jobs("quick", {
+                                "stackful": "sf", "stackless": "sl"})))
+
     def test_csv_has_exactly_the_columns(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "r", "results.csv")
