@@ -11,6 +11,10 @@
  *                                floor of any poll-based design
  *   bench_baseline cas [N]       an uncontended compare-and-swap: what a
  *                                multi-worker queue operation pays at least
+ *   bench_baseline sm [N]        two C state machines passing a turn back
+ *                                and forth through an intrusive waiter:
+ *                                ns per handoff, the floor of any poll
+ *                                design
  *   bench_baseline park [N ...]  N OS threads with 64 KiB stacks blocked on
  *                                a futex: RSS delta / N, in a child process
  *   bench_baseline fault [N ...] the first write to each of N fresh pages,
@@ -168,6 +172,79 @@ static double run_call(long n)
     return ns;
 }
 
+/* ---- a C state-machine ping-pong ---- */
+
+/* The floor under the waker protocol: two hand-written state machines
+ * hand a turn back and forth through an intrusive waiter, on a run queue
+ * of their own, with nothing the portable protocol adds (no waker vtable,
+ * no reference counts, no task header, no budget). A machine that finds
+ * no turn for it marks itself waiting and returns; a notify sets its flag
+ * and, when it waits, queues it. Each poll is an indirect call, as an
+ * executor's is. */
+struct sm {
+    struct sm *next; /* in the run queue */
+    bool (*poll)(struct sm *self);
+    struct sm *peer;
+    long left;     /* turns still to pass on */
+    bool notified; /* a turn came while it was not waiting */
+    bool waiting;  /* parked: a notify queues it */
+};
+
+static struct sm *sm_head, **sm_tail = &sm_head;
+
+static void sm_notify(struct sm *m)
+{
+    m->notified = true;
+    if (!m->waiting)
+        return;
+    m->waiting = false;
+    m->next = NULL;
+    *sm_tail = m;
+    sm_tail = &m->next;
+}
+
+/* Waits for a turn, then passes it on: true once its turns are done. */
+static bool sm_poll(struct sm *m)
+{
+    for (;;) {
+        if (!m->notified) {
+            m->waiting = true;
+            return false;
+        }
+        m->notified = false;
+        if (m->left-- == 0)
+            return true;
+        sm_notify(m->peer);
+    }
+}
+
+static double run_sm(long n)
+{
+    struct sm a = {.poll = sm_poll, .left = n, .notified = true};
+    struct sm b = {.poll = sm_poll, .left = n, .waiting = true};
+    a.peer = &b;
+    b.peer = &a;
+    sm_head = &a;
+    sm_tail = &a.next;
+    a.next = NULL;
+    long polls = 0;
+    uint64_t t0 = bh_now_ns();
+    while (sm_head) {
+        struct sm *m = sm_head;
+        sm_head = m->next;
+        if (!sm_head)
+            sm_tail = &sm_head;
+        m->poll(m);
+        polls++;
+    }
+    double ns = (double)(bh_now_ns() - t0) / (2.0 * (double)n);
+    /* Every turn came back: a and b passed n turns each, a ended at the
+     * turn after its last, and every poll after a's first was a wake. */
+    if (a.left != -1 || b.left != 0 || polls != 2 * n + 1)
+        bh_fail("sm: turns went missing");
+    return ns;
+}
+
 /* ---- one uncontended compare-and-swap ---- */
 
 /* The price of a locked instruction on a line no other core touches: what
@@ -258,7 +335,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         bh_fail("usage: bench_baseline "
-                "fcontext|ucontext|pthread|call|cas|park|fault [--runs R] "
+                "fcontext|ucontext|pthread|call|cas|sm|park|fault [--runs R] "
                 "[N ...]");
     const char *what = argv[1];
     struct bh_args a;
@@ -304,8 +381,10 @@ int main(int argc, char **argv)
         fn = run_call, def = 100000000;
     else if (strcmp(what, "cas") == 0)
         fn = run_cas, def = 100000000;
+    else if (strcmp(what, "sm") == 0)
+        fn = run_sm, def = 50000000;
     else
-        bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, "
+        bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, sm, "
                 "park, fault)");
     const long long defaults[] = {def, -1};
     bh_parse(argc - 1, argv + 1, defaults, &a);

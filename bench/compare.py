@@ -102,9 +102,11 @@ NOTES = {
     "handoff": "ping-pong over two notifications (rt_notify); its baselines, "
                "in `bench/bench_baseline.c`: raw jump_fcontext and "
                "swapcontext one-way switches, an OS-thread futex handoff, an "
-               "indirect call of a poll function, and (baseline:cas) one "
+               "indirect call of a poll function, (baseline:cas) one "
                "uncontended compare-and-swap, the least a multi-worker queue "
-               "operation pays",
+               "operation pays, and (baseline:sm) two C state machines "
+               "passing a turn through an intrusive waiter on a run queue "
+               "of their own, the floor under the waker protocol",
     "yield": "N tasks each yield 4e6/N times",
     "spawn": "spawn 32 empty tasks, join them, repeat",
     "park": "N tasks parked on a channel at once: RSS delta / N, and the "
@@ -393,7 +395,7 @@ def jobs(size, trees):
                         [exe] + runs + [str(p) for p in s[w]]))
     out += mc_jobs(size, trees)
     base = os.path.join(trees["stackful"], "bench", "bench_baseline")
-    for name in ("fcontext", "ucontext", "pthread", "call", "cas"):
+    for name in ("fcontext", "ucontext", "pthread", "call", "cas", "sm"):
         out.append(("baseline " + name, [base, name] + runs))
     out.append(("baseline park",
                 [base, "park"] + runs + [str(p) for p in s["baseline_park"]]))
