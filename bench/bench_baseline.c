@@ -15,6 +15,10 @@
  *                                and forth through an intrusive waiter:
  *                                ns per handoff, the floor of any poll
  *                                design
+ *   bench_baseline pool [N]      spawn + join of N fcontext tasks on
+ *                                pooled stacks, in batches of 32
+ *   bench_baseline sm_spawn [N]  the same with C state machines on a free
+ *                                list of frames
  *   bench_baseline park [N ...]  N OS threads with 64 KiB stacks blocked on
  *                                a futex: RSS delta / N, in a child process
  *   bench_baseline fault [N ...] the first write to each of N fresh pages,
@@ -22,7 +26,7 @@
  *                                process: ns per page fault, the floor of
  *                                any stack that was never used before
  * All take --runs R. Rows are reported as the workload they bound
- * (handoff, park or timers) with backend baseline:<name>. */
+ * (handoff, spawn, park or timers) with backend baseline:<name>. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -245,6 +249,120 @@ static double run_sm(long n)
     return ns;
 }
 
+/* ---- spawn + join floors ---- */
+
+/* Batches of SPAWN_BATCH, as bench_spawn runs them: spawn them all, then
+ * join them all. */
+#define SPAWN_BATCH 32
+
+/* With raw fcontext over a pool of stacks: a spawn takes a pooled stack
+ * and makes a context on it, runs it at once (the task stores its result
+ * and jumps back, never to be resumed), and the join reads the result and
+ * puts the stack back. What a green thread's spawn and join cost at least
+ * when its stack is already mapped and touched. */
+static void pool_entry(transfer_t t)
+{
+    long *out = t.data;
+    *out = 1;
+    jump_fcontext(t.fctx, NULL);
+    bh_fail("pool: a finished context was resumed");
+}
+
+static double run_pool(long n)
+{
+    char *stacks[SPAWN_BATCH];
+    long out[SPAWN_BATCH];
+    for (int k = 0; k < SPAWN_BATCH; k++)
+        if (!(stacks[k] = malloc(STACK)))
+            bh_fail("pool: out of memory");
+    char *pool[SPAWN_BATCH];
+    int pooled = SPAWN_BATCH;
+    memcpy(pool, stacks, sizeof pool);
+    long joined = 0;
+    uint64_t t0 = bh_now_ns();
+    for (long i = 0; i < n; i += SPAWN_BATCH) {
+        char *mine[SPAWN_BATCH];
+        for (int k = 0; k < SPAWN_BATCH; k++) {
+            mine[k] = pool[--pooled];
+            out[k] = 0;
+            fcontext_t c = make_fcontext(mine[k] + STACK, STACK, pool_entry);
+            jump_fcontext(c, &out[k]);
+        }
+        for (int k = 0; k < SPAWN_BATCH; k++) {
+            joined += out[k];
+            pool[pooled++] = mine[k];
+        }
+    }
+    long spawned = (n + SPAWN_BATCH - 1) / SPAWN_BATCH * SPAWN_BATCH;
+    double ns = (double)(bh_now_ns() - t0) / (double)spawned;
+    if (joined != spawned)
+        bh_fail("pool: a task did not run");
+    for (int k = 0; k < SPAWN_BATCH; k++)
+        free(stacks[k]);
+    return ns;
+}
+
+/* With C state machines: a spawn takes a frame from a free list, sets it
+ * up and queues it; the batch's polls run from the queue (each task ends
+ * in its first poll, storing its result); the join reads the result and
+ * gives the frame back. What a future's spawn and join cost at least,
+ * with no task header, reference count or waker. */
+struct sm_task {
+    struct sm_task *next; /* in the run queue or the free list */
+    void (*poll)(struct sm_task *self);
+    long out;
+    bool done;
+};
+
+static void sm_task_poll(struct sm_task *t)
+{
+    t->out = 1;
+    t->done = true;
+}
+
+static double run_sm_spawn(long n)
+{
+    static struct sm_task frames[SPAWN_BATCH];
+    struct sm_task *free_list = NULL;
+    for (int k = 0; k < SPAWN_BATCH; k++) {
+        frames[k].next = free_list;
+        free_list = &frames[k];
+    }
+    void (*volatile poll)(struct sm_task *) = sm_task_poll;
+    long joined = 0;
+    uint64_t t0 = bh_now_ns();
+    for (long i = 0; i < n; i += SPAWN_BATCH) {
+        struct sm_task *mine[SPAWN_BATCH], *head = NULL, **tail = &head;
+        for (int k = 0; k < SPAWN_BATCH; k++) {
+            struct sm_task *t = free_list;
+            free_list = t->next;
+            t->poll = poll;
+            t->done = false;
+            t->next = NULL;
+            *tail = t;
+            tail = &t->next;
+            mine[k] = t;
+        }
+        while (head) {
+            struct sm_task *t = head;
+            head = t->next;
+            t->poll(t);
+        }
+        for (int k = 0; k < SPAWN_BATCH; k++) {
+            struct sm_task *t = mine[k];
+            if (t->done)
+                joined += t->out;
+            t->next = free_list;
+            free_list = t;
+        }
+    }
+    long spawned = (n + SPAWN_BATCH - 1) / SPAWN_BATCH * SPAWN_BATCH;
+    double ns = (double)(bh_now_ns() - t0) / (double)spawned;
+    if (joined != spawned)
+        bh_fail("sm_spawn: a task did not run");
+    return ns;
+}
+
 /* ---- one uncontended compare-and-swap ---- */
 
 /* The price of a locked instruction on a line no other core touches: what
@@ -334,9 +452,11 @@ static double fault_ns(long long n)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        bh_fail("usage: bench_baseline "
-                "fcontext|ucontext|pthread|call|cas|sm|park|fault [--runs R] "
-                "[N ...]");
+        bh_fail(
+            "usage: bench_baseline "
+            "fcontext|ucontext|pthread|call|cas|sm|pool|sm_spawn|park|fault "
+            "[--runs R] "
+            "[N ...]");
     const char *what = argv[1];
     struct bh_args a;
     double s[BH_MAX_RUNS];
@@ -383,9 +503,13 @@ int main(int argc, char **argv)
         fn = run_cas, def = 100000000;
     else if (strcmp(what, "sm") == 0)
         fn = run_sm, def = 50000000;
+    else if (strcmp(what, "pool") == 0)
+        fn = run_pool, def = 10000000;
+    else if (strcmp(what, "sm_spawn") == 0)
+        fn = run_sm_spawn, def = 50000000;
     else
         bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, sm, "
-                "park, fault)");
+                "pool, sm_spawn, park, fault)");
     const long long defaults[] = {def, -1};
     bh_parse(argc - 1, argv + 1, defaults, &a);
     char backend[32] = "baseline:";
@@ -393,9 +517,13 @@ int main(int argc, char **argv)
     for (int p = 0; p < a.nparams; p++) {
         for (int r = 0; r < a.runs; r++)
             s[r] = fn((long)a.params[p]);
-        bh_row("handoff", backend, a.params[p],
+        bool spawn = fn == run_pool || fn == run_sm_spawn;
+        if (fn == run_sm_spawn)
+            strcpy(backend, "baseline:sm");
+        bh_row(spawn ? "spawn" : "handoff", backend, a.params[p],
                strcmp(what, "call") == 0  ? "ns_per_call"
                : strcmp(what, "cas") == 0 ? "ns_per_cas"
+               : spawn                    ? "ns_per_spawn_join"
                                           : "ns_per_handoff",
                "ns", s, a.runs);
     }

@@ -108,7 +108,10 @@ NOTES = {
                "passing a turn through an intrusive waiter on a run queue "
                "of their own, the floor under the waker protocol",
     "yield": "N tasks each yield 4e6/N times",
-    "spawn": "spawn 32 empty tasks, join them, repeat",
+    "spawn": "spawn 32 empty tasks, join them, repeat; its floors, in "
+             "`bench/bench_baseline.c`, batched the same way: "
+             "(baseline:pool) raw fcontext tasks on a pool of stacks, and "
+             "(baseline:sm) C state machines on a free list of frames",
     "park": "N tasks parked on a channel at once: RSS delta / N, and the "
             "kernel's page tables and kernel stacks delta / N "
             "(kernel_bytes_per_task); baseline: OS threads with 64 KiB "
@@ -395,7 +398,8 @@ def jobs(size, trees):
                         [exe] + runs + [str(p) for p in s[w]]))
     out += mc_jobs(size, trees)
     base = os.path.join(trees["stackful"], "bench", "bench_baseline")
-    for name in ("fcontext", "ucontext", "pthread", "call", "cas", "sm"):
+    for name in ("fcontext", "ucontext", "pthread", "call", "cas", "sm",
+                 "pool", "sm_spawn"):
         out.append(("baseline " + name, [base, name] + runs))
     out.append(("baseline park",
                 [base, "park"] + runs + [str(p) for p in s["baseline_park"]]))

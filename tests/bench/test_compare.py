@@ -89,7 +89,8 @@ class Table(unittest.TestCase):
         labels = [j[0] for j in compare.jobs(
             "quick", {"stackful": "sf", "stackless": "sl"})]
         self.assertIn("baseline fault", labels)
-        self.assertIn("baseline sm", labels)
+        for name in ("sm", "pool", "sm_spawn"):
+            self.assertIn("baseline " + name, labels)
 
     def test_csv_has_exactly_the_columns(self):
         with tempfile.TemporaryDirectory() as d:
