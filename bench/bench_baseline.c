@@ -449,14 +449,38 @@ static double fault_ns(long long n)
     return (double)(t1 - t0) / (double)n;
 }
 
+/* The baselines that report one figure per run: the row each one bounds,
+ * and its default size. `child` ones run in a fresh child process. */
+static const struct baseline {
+    const char *name;
+    double (*fn)(long n);
+    double (*child)(long long n);
+    long long def;
+    const char *workload, *backend, *metric;
+} baselines[] = {
+    {"fcontext", run_fcontext, NULL, 10000000, "handoff", "baseline:fcontext",
+     "ns_per_handoff"},
+    {"ucontext", run_ucontext, NULL, 2000000, "handoff", "baseline:ucontext",
+     "ns_per_handoff"},
+    {"pthread", run_pthread, NULL, 50000, "handoff", "baseline:pthread",
+     "ns_per_handoff"},
+    {"call", run_call, NULL, 100000000, "handoff", "baseline:call",
+     "ns_per_call"},
+    {"cas", run_cas, NULL, 100000000, "handoff", "baseline:cas", "ns_per_cas"},
+    {"sm", run_sm, NULL, 50000000, "handoff", "baseline:sm", "ns_per_handoff"},
+    {"pool", run_pool, NULL, 10000000, "spawn", "baseline:pool",
+     "ns_per_spawn_join"},
+    {"sm_spawn", run_sm_spawn, NULL, 50000000, "spawn", "baseline:sm",
+     "ns_per_spawn_join"},
+    {"fault", NULL, fault_ns, 100000, "timers", "baseline:fault",
+     "ns_per_fault"},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        bh_fail(
-            "usage: bench_baseline "
-            "fcontext|ucontext|pthread|call|cas|sm|pool|sm_spawn|park|fault "
-            "[--runs R] "
-            "[N ...]");
+        bh_fail("usage: bench_baseline fcontext|ucontext|pthread|call|cas|sm|"
+                "pool|sm_spawn|fault|park [--runs R] [N ...]");
     const char *what = argv[1];
     struct bh_args a;
     double s[BH_MAX_RUNS];
@@ -478,54 +502,21 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    if (strcmp(what, "fault") == 0) {
-        static const long long defaults[] = {100000, -1};
-        bh_parse(argc - 1, argv + 1, defaults, &a);
-        for (int p = 0; p < a.nparams; p++) {
-            for (int r = 0; r < a.runs; r++)
-                s[r] = bh_in_child(fault_ns, a.params[p]);
-            bh_row("timers", "baseline:fault", a.params[p], "ns_per_fault",
-                   "ns", s, a.runs);
-        }
-        return 0;
-    }
-    double (*fn)(long) = NULL;
-    long long def = 10000000;
-    if (strcmp(what, "fcontext") == 0)
-        fn = run_fcontext;
-    else if (strcmp(what, "ucontext") == 0)
-        fn = run_ucontext, def = 2000000;
-    else if (strcmp(what, "pthread") == 0)
-        fn = run_pthread, def = 50000;
-    else if (strcmp(what, "call") == 0)
-        fn = run_call, def = 100000000;
-    else if (strcmp(what, "cas") == 0)
-        fn = run_cas, def = 100000000;
-    else if (strcmp(what, "sm") == 0)
-        fn = run_sm, def = 50000000;
-    else if (strcmp(what, "pool") == 0)
-        fn = run_pool, def = 10000000;
-    else if (strcmp(what, "sm_spawn") == 0)
-        fn = run_sm_spawn, def = 50000000;
-    else
+    const struct baseline *b = NULL;
+    for (size_t i = 0; i < sizeof baselines / sizeof baselines[0]; i++)
+        if (strcmp(what, baselines[i].name) == 0)
+            b = &baselines[i];
+    if (!b)
         bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, sm, "
-                "pool, sm_spawn, park, fault)");
-    const long long defaults[] = {def, -1};
+                "pool, sm_spawn, fault, park)");
+    const long long defaults[] = {b->def, -1};
     bh_parse(argc - 1, argv + 1, defaults, &a);
-    char backend[32] = "baseline:";
-    strncat(backend, what, sizeof backend - strlen(backend) - 1);
     for (int p = 0; p < a.nparams; p++) {
         for (int r = 0; r < a.runs; r++)
-            s[r] = fn((long)a.params[p]);
-        bool spawn = fn == run_pool || fn == run_sm_spawn;
-        if (fn == run_sm_spawn)
-            strcpy(backend, "baseline:sm");
-        bh_row(spawn ? "spawn" : "handoff", backend, a.params[p],
-               strcmp(what, "call") == 0  ? "ns_per_call"
-               : strcmp(what, "cas") == 0 ? "ns_per_cas"
-               : spawn                    ? "ns_per_spawn_join"
-                                          : "ns_per_handoff",
-               "ns", s, a.runs);
+            s[r] = b->child ? bh_in_child(b->child, a.params[p])
+                            : b->fn((long)a.params[p]);
+        bh_row(b->workload, b->backend, a.params[p], b->metric, "ns", s,
+               a.runs);
     }
     return 0;
 }
