@@ -274,31 +274,51 @@ static int alloc_slab(struct gt__stacks *a, size_t size, struct gt__stack *out)
     return 0;
 }
 
-int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
+/* Stacks handed out now: the live ones that are neither pooled nor kept. */
+static size_t handed_out(const struct gt__stacks *a)
 {
-    int rc = -ENOMEM;
-    /* The first of the right size: at the head, unless sizes are mixed. */
+    return a->guarded_live + a->slab_live - a->pooled - a->nkept;
+}
+
+/* Takes a pooled stack of `size` usable bytes: the first of that size,
+ * at the head unless sizes are mixed. False when there is none. */
+static bool pool_take(struct gt__stacks *a, size_t size, struct gt__stack *out)
+{
     for (struct gt__pooled **pp = &a->pool; *pp; pp = &(*pp)->next) {
         if ((*pp)->st.size == size) {
             struct gt__pooled *p = *pp;
             *out = p->st;
             *pp = p->next;
             a->pooled--;
-            rc = 0;
-            break;
+            return true;
         }
     }
+    return false;
+}
+
+/* gt__stack_alloc's work: from the pool (when `from_pool`), else a new
+ * guarded stack while under budget, else a slab slot. */
+static int take(struct gt__stacks *a, size_t size, struct gt__stack *out,
+                bool from_pool)
+{
+    int rc = from_pool && pool_take(a, size, out) ? 0 : -ENOMEM;
     if (rc != 0 && !a->slab_only && a->guarded_live < a->guarded_max)
         rc = alloc_guarded(a, size, out);
     if (rc != 0) /* over budget, or the guarded mapping failed */
         rc = alloc_slab(a, size, out);
     if (rc != 0)
         return rc;
-    if (++a->out > a->out_peak)
-        a->out_peak = a->out;
     gt__san_unpoison(out->lo, out->size);
     out->vg_id = gt__vg_register(out->lo, out->lo + out->size);
     return 0;
+}
+
+int gt__stack_alloc(struct gt__stacks *a, size_t size, struct gt__stack *out)
+{
+    int rc = take(a, size, out, true);
+    if (rc == 0 && handed_out(a) > a->out_peak)
+        a->out_peak = handed_out(a);
+    return rc;
 }
 
 int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
@@ -312,14 +332,11 @@ int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
         a->kept = k;
         a->kept_max = n;
     }
-    struct gt__pooled *pool = a->pool;
-    a->pool = NULL; /* a fresh mapping: no pooled stack of a thread's */
-    int rc = gt__stack_alloc(a, size, out);
-    a->pool = pool;
-    if (rc == 0) {
-        a->out--; /* not the pool's: given back only by gt__stacks_fini */
+    /* A fresh mapping, not a pooled stack of a thread's; not counted in
+     * the pool's bound, since gt__stacks_fini alone gives it back. */
+    int rc = take(a, size, out, false);
+    if (rc == 0)
         a->kept[a->nkept++] = *out;
-    }
     return rc;
 }
 
@@ -380,7 +397,6 @@ void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
     struct gt__stack copy = *s; /* s may live in the stack we give back */
     check_gap(a, &copy, id, name, entry); /* before the stack (and name) go */
     gt__vg_deregister(copy.vg_id);
-    a->out--;
     if (a->pool_max && a->pooled < a->out_peak) {
         struct gt__pooled *p = pooled_at(&copy);
         gt__san_unpoison(p, sizeof(*p));

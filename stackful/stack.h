@@ -85,8 +85,8 @@ struct gt__stacks {
     struct rt_list full;      /* slabs without one */
     struct gt__pooled *pool;  /* the pooled stacks, a list through them */
     size_t pooled;            /* its length */
-    size_t out;               /* stacks handed out now (not pooled, not kept) */
-    size_t out_peak;   /* the most ever handed out at once: the pool's bound */
+    size_t out_peak;   /* the most stacks ever handed out at once (live, not
+                          pooled, not kept): the pool's bound */
     bool copy_default; /* spawns without a mode get copy stacks;
                           fixed before the first spawn */
     struct gt__stack *kept; /* stacks freed only by gt__stacks_fini */
