@@ -25,7 +25,12 @@ static struct fut__chunk *chunk_new(struct fut__slab *s, size_t slot)
         return NULL;
     c->slot = (uint32_t)slot;
     c->used = 0;
-    c->cap = (uint32_t)(data / slot);
+    c->first = 0;
+    if (!fut__slab_own_chunk(slot) && slot % FUT__SLOT_LINE == 0)
+        c->first = (uint32_t)((FUT__SLOT_LINE -
+                               (uintptr_t)c->data % FUT__SLOT_LINE) %
+                              FUT__SLOT_LINE);
+    c->cap = (uint32_t)((data - c->first) / slot);
     rt_list_push_back(&s->chunks, &c->link);
     return c;
 }
@@ -47,7 +52,7 @@ void *fut__slab_alloc_slow(struct fut__slab *s, size_t slot)
             return NULL;
         s->carving[cls] = c;
     }
-    return (char *)c->data + (size_t)c->used++ * slot;
+    return (char *)c->data + c->first + (size_t)c->used++ * slot;
 }
 
 void fut__slab_free_own(struct fut__slab *s, void *p)
@@ -69,7 +74,7 @@ void fut__slab_walk(struct fut__slab *s, void (*fn)(void *slot, void *arg),
     for (struct rt_list *n = s->chunks.next; n != &s->chunks; n = n->next) {
         struct fut__chunk *c = RT_CONTAINER_OF(n, struct fut__chunk, link);
         for (uint32_t i = 0; i < c->used; i++)
-            fn((char *)c->data + (size_t)i * c->slot, arg);
+            fn((char *)c->data + c->first + (size_t)i * c->slot, arg);
     }
     s->walking = 0;
     /* Sweep the own chunks whose slot was freed during the walk. */

@@ -25,6 +25,9 @@
 #define FUT__SLOT_MAX     4096u
 #define FUT__SLOT_CLASSES (FUT__SLOT_MAX / FUT__SLOT_STEP)
 #define FUT__CHUNK_BYTES  (256u * 1024u)
+/* A slot whose size is a multiple of this starts on a cache line of its
+ * own (chunk_new): several workers' tasks then never share a line. */
+#define FUT__SLOT_LINE 64u
 
 /* Under AddressSanitizer every slot gets a chunk of its own, so that ASan
  * sees each task as one malloc block and catches a use after free. */
@@ -44,7 +47,7 @@ struct fut__chunk {
     uint32_t slot;       /* slot size */
     uint32_t used;       /* slots carved so far (bump pointer) */
     uint32_t cap;        /* slots that fit */
-    uint32_t pad_;
+    uint32_t first;      /* bytes of data[] before the first slot */
     max_align_t data[];
 };
 

@@ -618,6 +618,11 @@ static struct fut_future *frame_alloc(size_t out_off, size_t out_size,
 {
     struct fut__tasks *ts = fut__current;
     size_t slot = fut__slab_slot_size(bytes);
+    /* Several workers: whole cache lines, so that a task never shares one
+     * with a task another worker runs (each poll writes its task's flags
+     * and frame). tokio aligns its task cells for the same reason. */
+    if (ts->ws && !fut__slab_own_chunk(slot))
+        slot = (slot + FUT__SLOT_LINE - 1) / FUT__SLOT_LINE * FUT__SLOT_LINE;
     struct fut__task *t =
         ts->ws ? slab_alloc_mt(ts, slot) : fut__slab_alloc(&ts->slab, slot);
     if (!t)

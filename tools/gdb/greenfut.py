@@ -528,7 +528,7 @@ def executors():
         tasks = []
         for n in list_nodes(ts["slab"]["chunks"]):
             c = container_of(n, "struct fut__chunk", "link")
-            base = int(c["data"].address)
+            base = int(c["data"].address) + int(c["first"])
             for i in range(int(c["used"])):
                 t = gdb.Value(base + i * int(c["slot"])).cast(task_t)
                 fl = int(t["flags"])
