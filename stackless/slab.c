@@ -27,9 +27,9 @@ static struct fut__chunk *chunk_new(struct fut__slab *s, size_t slot)
     c->used = 0;
     c->first = 0;
     if (!fut__slab_own_chunk(slot) && slot % FUT__SLOT_LINE == 0)
-        c->first = (uint32_t)((FUT__SLOT_LINE -
-                               (uintptr_t)c->data % FUT__SLOT_LINE) %
-                              FUT__SLOT_LINE);
+        c->first =
+            (uint32_t)((FUT__SLOT_LINE - (uintptr_t)c->data % FUT__SLOT_LINE) %
+                       FUT__SLOT_LINE);
     c->cap = (uint32_t)((data - c->first) / slot);
     rt_list_push_back(&s->chunks, &c->link);
     return c;
