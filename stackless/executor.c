@@ -269,7 +269,8 @@ static void describe(struct fut__tasks *ts, struct fut__task *t,
                      struct rt__dump_task *d, struct fut__about *a)
 {
     struct fut_future *frame = fut__task_frame(t);
-    const struct fut_vtable *vt = frame->vt;
+    /* Atomic: a task that ends on another worker meanwhile clears it. */
+    const struct fut_vtable *vt = __atomic_load_n(&frame->vt, __ATOMIC_RELAXED);
     unsigned flags = fut__flags(t);
     /* With workers, RUNNING and polled by none: it yielded and is queued
      * again (task.c's protocol). */

@@ -316,7 +316,9 @@ static rt_task_fn fn_of(const struct rt_frame *h)
 
 static uintptr_t entry_of(const struct fut_future *frame)
 {
-    return frame->vt == &portable_vt
+    /* Atomic: the dump calls this for a task that another worker may be
+     * ending (fut_drop clears the vtable). */
+    return __atomic_load_n(&frame->vt, __ATOMIC_RELAXED) == &portable_vt
                ? (uintptr_t)fn_of((const struct rt_frame *)frame)
                : 0;
 }

@@ -71,7 +71,9 @@ static inline void fut_drop(struct fut_future *f)
     if (!f || !f->vt)
         return;
     const struct fut_vtable *vt = f->vt;
-    f->vt = NULL;
+    /* A relaxed atomic store (a plain move): with several workers a dump
+     * may read the vtable of a task that ends meanwhile. */
+    __atomic_store_n(&f->vt, NULL, __ATOMIC_RELAXED);
     if (vt->drop)
         vt->drop(f);
 }
