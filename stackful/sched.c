@@ -714,10 +714,17 @@ static void run_worker(struct gt__worker *wk)
             switch_to(wk, &wk->main, take_mt(wk, n));
             continue;
         }
-        /* Out of work: give a burst's stacks back (not a hot path). */
-        rt_spin_lock_always(&s->stacks_lock);
-        gt__stacks_trim(&s->stacks);
-        rt_spin_unlock(&s->stacks_lock, true);
+        /* Out of work: give a burst's stacks back (not a hot path), the
+         * unmapping outside the lock, which spawns and ends on the other
+         * workers take meanwhile. */
+        struct gt__unmap u[16];
+        size_t k;
+        do {
+            rt_spin_lock_always(&s->stacks_lock);
+            k = gt__stacks_trim_some(&s->stacks, u, 16);
+            rt_spin_unlock(&s->stacks_lock, true);
+            gt__unmap(u, k);
+        } while (k > 0);
         if (rt_worker_idle(rw) == RT_IDLE_STOP)
             break;
         rt__dump_check();

@@ -133,18 +133,19 @@ static void slab_unmap(struct gt__stacks *a, struct gt__slab *sl)
     free(sl);
 }
 
-static void release(struct gt__stacks *a, const struct gt__stack *s);
+static void release(struct gt__stacks *a, const struct gt__stack *s,
+                    struct gt__unmap *defer);
 
 void gt__stacks_fini(struct gt__stacks *a)
 {
     while (a->pooled) {
         struct gt__stack st = pool_pop(a);
-        release(a, &st);
+        release(a, &st, NULL);
     }
     while (a->nkept) {
         struct gt__stack *k = &a->kept[--a->nkept];
         gt__vg_deregister(k->vg_id);
-        release(a, k);
+        release(a, k, NULL);
     }
     free(a->kept);
     a->kept = NULL;
@@ -340,17 +341,26 @@ int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
     return rc;
 }
 
-/* Gives the memory back for good (no pool). */
-static void release(struct gt__stacks *a, const struct gt__stack *s)
+/* Gives the memory back for good (no pool). A guarded stack's mapping is
+ * unmapped here, or with `defer` described there for the caller to unmap
+ * with gt__unmap once it has dropped its lock; the counts change here. */
+static void release(struct gt__stacks *a, const struct gt__stack *s,
+                    struct gt__unmap *defer)
 {
     struct gt__slab *sl = s->slab;
     gt__san_unpoison(s->lo, s->size);
     if (!sl) {
-        munmap(s->lo - a->guard, a->guard + s->size);
-        a->reserved -= a->guard + s->size;
+        struct gt__unmap u = {s->lo - a->guard, a->guard + s->size};
+        if (defer)
+            *defer = u;
+        else
+            gt__unmap(&u, 1);
+        a->reserved -= u.len;
         a->guarded_live--;
         return;
     }
+    if (defer)
+        defer->len = 0; /* nothing left to unmap */
     a->slab_live--;
     if (sl->guards || s->slot == 0)
         a->slab_guarded_live--;
@@ -406,15 +416,34 @@ void gt__stack_free(struct gt__stacks *a, const struct gt__stack *s, int64_t id,
         a->pooled++;
         return;
     }
-    release(a, &copy);
+    release(a, &copy, NULL);
+}
+
+size_t gt__stacks_trim_some(struct gt__stacks *a, struct gt__unmap *out,
+                            size_t max)
+{
+    size_t n = 0;
+    while (n < max && a->pooled > a->pool_max) {
+        struct gt__stack st = pool_pop(a);
+        release(a, &st, &out[n]);
+        if (out[n].len)
+            n++;
+    }
+    return n;
+}
+
+void gt__unmap(const struct gt__unmap *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        munmap(u[i].p, u[i].len);
 }
 
 void gt__stacks_trim(struct gt__stacks *a)
 {
-    while (a->pooled > a->pool_max) {
-        struct gt__stack st = pool_pop(a);
-        release(a, &st);
-    }
+    struct gt__unmap u[16];
+    size_t n;
+    while ((n = gt__stacks_trim_some(a, u, 16)) > 0)
+        gt__unmap(u, n);
 }
 
 void gt__stack_guard(const struct gt__stacks *a, const struct gt__stack *s,

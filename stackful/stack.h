@@ -114,6 +114,23 @@ int gt__stack_alloc_kept(struct gt__stacks *a, size_t size,
  * while work goes on and are returned once it has stopped. */
 void gt__stacks_trim(struct gt__stacks *a);
 
+/* A mapping to give back with munmap(2). */
+struct gt__unmap {
+    void *p;
+    size_t len;
+};
+
+/* gt__stacks_trim in two halves, for a caller that holds a lock around
+ * `a`: takes up to `max` of the stacks beyond pool_max out of the pool,
+ * their counts given back, and writes the mappings that are left to unmap
+ * to out[] (a slab stack's slot is returned at once), returning how many;
+ * gt__unmap then unmaps them, without the lock (munmap(2) is the slow
+ * part, and with several workers each one makes the kernel flush the
+ * other CPUs' TLBs). Call again until it returns 0. */
+size_t gt__stacks_trim_some(struct gt__stacks *a, struct gt__unmap *out,
+                            size_t max);
+void gt__unmap(const struct gt__unmap *u, size_t n);
+
 /* Unmaps the pool, the kept stacks and every slab; stacks still handed out
  * become invalid. */
 void gt__stacks_fini(struct gt__stacks *a);
