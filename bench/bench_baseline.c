@@ -25,9 +25,17 @@
  *                                one per 64 KiB as stacks lie, in a child
  *                                process: ns per page fault, the floor of
  *                                any stack that was never used before
+ *   bench_baseline cpus [N]      the sm handoff on each online CPU in turn
+ *                                (the thread pinned there), one row per
+ *                                CPU: on a virtual machine the CPUs need
+ *                                not be equally fast, which bounds what a
+ *                                second worker can add
  * All take --runs R. Rows are reported as the workload they bound
- * (handoff, spawn, park or timers) with backend baseline:<name>. */
+ * (handoff, spawn, park or timers; cpus for the last) with backend
+ * baseline:<name>. */
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +457,49 @@ static double fault_ns(long long n)
     return (double)(t1 - t0) / (double)n;
 }
 
+/* The sm handoff with the calling thread pinned to `cpu`: ns per handoff,
+ * or a negative number when the thread cannot run there. */
+static double sm_on(int cpu, long n)
+{
+    cpu_set_t was, one;
+    if (sched_getaffinity(0, sizeof was, &was) != 0)
+        bh_fail("cpus: sched_getaffinity failed");
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0)
+        return -1;
+    double ns = run_sm(n);
+    if (sched_setaffinity(0, sizeof was, &was) != 0)
+        bh_fail("cpus: cannot restore the affinity");
+    return ns;
+}
+
+/* Each run measures every CPU once, in turn, so that the CPUs are
+ * compared within the same moments of the machine's load. */
+static void cpus(const struct bh_args *a)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 1 || ncpu > CPU_SETSIZE)
+        bh_fail("cpus: cannot count the online CPUs");
+    double *s = calloc((size_t)ncpu * BH_MAX_RUNS, sizeof(*s));
+    if (!s)
+        bh_fail("cpus: out of memory");
+    for (int p = 0; p < a->nparams; p++) {
+        for (int r = 0; r < a->runs; r++)
+            for (long c = 0; c < ncpu; c++)
+                s[c * BH_MAX_RUNS + r] = sm_on((int)c, (long)a->params[p]);
+        for (long c = 0; c < ncpu; c++) {
+            if (s[c * BH_MAX_RUNS] < 0)
+                continue; /* not ours to run on (a cpuset) */
+            char name[32];
+            snprintf(name, sizeof name, "baseline:cpu%ld", c);
+            bh_row("cpus", name, a->params[p], "ns_per_handoff", "ns",
+                   &s[c * BH_MAX_RUNS], a->runs);
+        }
+    }
+    free(s);
+}
+
 /* The baselines that report one figure per run: the row each one bounds,
  * and its default size. `child` ones run in a fresh child process. */
 static const struct baseline {
@@ -480,7 +531,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         bh_fail("usage: bench_baseline fcontext|ucontext|pthread|call|cas|sm|"
-                "pool|sm_spawn|fault|park [--runs R] [N ...]");
+                "pool|sm_spawn|fault|park|cpus [--runs R] [N ...]");
     const char *what = argv[1];
     struct bh_args a;
     double s[BH_MAX_RUNS];
@@ -502,13 +553,19 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (strcmp(what, "cpus") == 0) {
+        static const long long defaults[] = {50000000, -1};
+        bh_parse(argc - 1, argv + 1, defaults, &a);
+        cpus(&a);
+        return 0;
+    }
     const struct baseline *b = NULL;
     for (size_t i = 0; i < sizeof baselines / sizeof baselines[0]; i++)
         if (strcmp(what, baselines[i].name) == 0)
             b = &baselines[i];
     if (!b)
         bh_fail("unknown baseline (fcontext, ucontext, pthread, call, cas, sm, "
-                "pool, sm_spawn, fault, park)");
+                "pool, sm_spawn, fault, park, cpus)");
     const long long defaults[] = {b->def, -1};
     bh_parse(argc - 1, argv + 1, defaults, &a);
     for (int p = 0; p < a.nparams; p++) {

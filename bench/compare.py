@@ -409,6 +409,9 @@ def jobs(size, trees):
     out.append(("baseline fault",
                 [base, "fault"] + runs +
                 [str(p) for p in s["timers"] if p <= 100000]))
+    # How fast each CPU runs the same code (a virtual machine's need not
+    # be equal): what bounds the multi-core rows' scaling.
+    out.append(("baseline cpus", [base, "cpus"] + runs))
     return out
 
 

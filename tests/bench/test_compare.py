@@ -89,8 +89,19 @@ class Table(unittest.TestCase):
         labels = [j[0] for j in compare.jobs(
             "quick", {"stackful": "sf", "stackless": "sl"})]
         self.assertIn("baseline fault", labels)
-        for name in ("sm", "pool", "sm_spawn"):
+        for name in ("sm", "pool", "sm_spawn", "cpus"):
             self.assertIn("baseline " + name, labels)
+
+    def test_cpu_rows_go_to_the_baseline_table(self):
+        rows, _ = compare.parse_rows(
+            SAMPLE +
+            "cpus,baseline:cpu0,50000000,ns_per_handoff,2.4,ns,3,2.3,2.5\n"
+            "cpus,baseline:cpu1,50000000,ns_per_handoff,3.7,ns,3,3.6,3.8\n")
+        self.assertNotIn("cpus", [t["workload"]
+                                  for t in compare.build_table(rows)])
+        base = compare.baseline_table(rows)
+        self.assertIn("| cpu0 | 50000000 | ns_per_handoff |", base)
+        self.assertIn("| cpu1 | 50000000 | ns_per_handoff |", base)
 
     def test_csv_has_exactly_the_columns(self):
         with tempfile.TemporaryDirectory() as d:
