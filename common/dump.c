@@ -342,8 +342,16 @@ struct rt__dump_queues *rt__dump_queues_take(struct rt_workers *ws)
     struct rt__dump_queues *q = calloc(1, sizeof(*q));
     if (!q)
         return NULL;
-    q->at = calloc((size_t)ws->n * (RT_RING + 1), sizeof(*q->at));
-    if (!q->at) {
+    /* Room for every ring and LIFO slot, and the yield queues as long as
+     * they are now; one that grew since is listed as far as room goes. */
+    size_t room = (size_t)ws->n * (RT_RING + 1);
+    for (unsigned i = 0; i < ws->n; i++)
+        room += atomic_load_explicit(&ws->w[i].yq_len, memory_order_relaxed);
+    q->at = calloc(room, sizeof(*q->at));
+    const struct rt_list **yq = calloc(room, sizeof(*yq));
+    if (!q->at || !yq) {
+        free(yq);
+        free(q->at);
         free(q);
         return NULL;
     }
@@ -360,7 +368,11 @@ struct rt__dump_queues *rt__dump_queues_take(struct rt_workers *ws)
             if (node)
                 q->at[q->n++] = (struct rt__dump_queued){node, i};
         }
+        unsigned m = rt_worker_yq_snapshot(w, yq, (unsigned)(room - q->n));
+        for (unsigned k = 0; k < m; k++)
+            q->at[q->n++] = (struct rt__dump_queued){yq[k], i};
     }
+    free(yq);
     qsort(q->at, q->n, sizeof(*q->at), by_node);
     return q;
 }

@@ -41,8 +41,9 @@ struct rt__dump_task {
     /* Several workers: the index + 1 of the worker running it (state
      * "running"); 0 when not known, or with one worker. */
     unsigned worker;
-    /* Several workers, runnable: the index + 1 of the worker whose ring or
-     * LIFO slot holds it (rt__dump_queued_on); 0 when not seen there (the
+    /* Several workers, runnable: the index + 1 of the worker whose ring,
+     * LIFO slot or yield queue holds it (rt__dump_queued_on); 0 when not
+     * seen there (the
      * inject queue, a pinned task's inbox, or in transit). */
     unsigned queued;
     /* Stackful, parked: return addresses of its own calls, innermost

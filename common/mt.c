@@ -9,13 +9,12 @@ void rt__mt_count(int delta)
     atomic_fetch_add_explicit(&rt__mt_live, delta, memory_order_relaxed);
 }
 
-void rt__spin_wait(struct rt_spin *l)
+void rt__wait_zero(atomic_uint *a)
 {
-    /* Spin on plain loads (the line stays shared until the holder's
-     * release), then give the CPU away: with two cores and a preempted
-     * holder, spinning on would only burn the time slice the holder needs. */
-    for (unsigned i = 0; atomic_load_explicit(&l->held, memory_order_relaxed);
-         i++) {
+    /* Spin on plain loads (the line stays shared until the writer's
+     * store), then give the CPU away: with two cores and a preempted
+     * writer, spinning on would only burn the time slice the writer needs. */
+    for (unsigned i = 0; atomic_load_explicit(a, memory_order_acquire); i++) {
         if (i >= 64)
             sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,4 +22,9 @@ void rt__spin_wait(struct rt_spin *l)
             __builtin_ia32_pause();
 #endif
     }
+}
+
+void rt__spin_wait(struct rt_spin *l)
+{
+    rt__wait_zero(&l->held);
 }

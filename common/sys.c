@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 atomic_int rt__sys_active;
 
@@ -44,6 +45,7 @@ static const char *const names[RT_SYS_NSITES] = {
     [RT_SYS_CONNECT] = "connect",
     [RT_SYS_THREAD] = "pthread_create",
     [RT_SYS_SIGALTSTACK] = "sigaltstack",
+    [RT_SYS_MEMBARRIER] = "membarrier",
 };
 
 const char *rt_sys_site_name(enum rt_sys_site site)
@@ -299,4 +301,10 @@ int rt_sys_sigaltstack(const void *ss, void *old)
 {
     HIT(RT_SYS_SIGALTSTACK, -1);
     return sigaltstack(ss, old);
+}
+
+int rt_sys_membarrier(int cmd)
+{
+    HIT(RT_SYS_MEMBARRIER, -1);
+    return (int)syscall(SYS_membarrier, cmd, 0u);
 }

@@ -49,6 +49,7 @@ enum rt_sys_site {
     RT_SYS_CONNECT,       /* connect */
     RT_SYS_THREAD,        /* pthread_create (pool workers, watchdog) */
     RT_SYS_SIGALTSTACK,   /* sigaltstack (the stackful overflow reporter) */
+    RT_SYS_MEMBARRIER,    /* membarrier's registration (the yield queues) */
     RT_SYS_NSITES
 };
 
@@ -151,5 +152,9 @@ int rt_sys_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
 /* sigaltstack(2); `ss` and `old` are stack_t * (void * keeps <signal.h> out
  * of this header). */
 int rt_sys_sigaltstack(const void *ss, void *old);
+/* membarrier(2) with `cmd` and no flags: the registration of the
+ * process for MEMBARRIER_CMD_PRIVATE_EXPEDITED (common/workers.c's yield
+ * queues). Returns what the syscall returns, -1 with errno on failure. */
+int rt_sys_membarrier(int cmd);
 
 #endif

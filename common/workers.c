@@ -22,11 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 
 #include <greenfut/check.h>
 #include "sys.h"
 
 static _Thread_local struct rt_worker *self_worker;
+
+static bool yq_register(void); /* the yield queue's, below */
 
 /* Out of line with an empty asm inside, so that the compiler treats every
  * call as reading memory anew: the value is never carried across a switch,
@@ -98,7 +102,10 @@ int rt_workers_new(struct rt_workers **out, unsigned n, struct rt_reactor *r,
         pthread_cond_init(&w->cond, NULL);
         rt_spin_init(&w->inbox_lock);
         rt_list_init(&w->inbox);
+        rt_list_init(&w->yq);
+        rt_spin_init(&w->yq_thief);
     }
+    ws->yq_on = yq_register();
     *out = ws;
     return 0;
 }
@@ -173,6 +180,8 @@ void rt_workers_clear(struct rt_workers *ws)
         struct rt_worker *w = &ws->w[i];
         w->lifo = NULL;
         atomic_store(&w->head, atomic_load(&w->tail));
+        rt_list_init(&w->yq);
+        atomic_store(&w->yq_len, 0);
         rt_list_init(&w->inbox);
         atomic_store(&w->inbox_len, 0);
     }
@@ -273,6 +282,187 @@ static struct rt_list *steal(struct rt_worker *w, struct rt_worker *v)
     }
 }
 
+/* ---- the yield queue
+ *
+ * A task that its own worker queues again right after running it (a
+ * yield) brings no new work, and through the ring each such turn costs
+ * two locked instructions, the tail's seq_cst store and the head's CAS:
+ * with a few nanoseconds of work per yield, at two workers they were most
+ * of its time, and two workers took longer than one. So a yield goes to
+ * a list of the worker's own instead, which its owner pushes to and takes
+ * from with plain loads and stores, and which another worker takes from
+ * only when it has nothing else to run (the owner may be stuck in a long
+ * task, or blocked in a system call, with yielders queued behind it).
+ *
+ * The owner and a thief exclude each other by an asymmetric Dekker pair.
+ * The owner writes yq_busy = 1, then reads yq_revoke, with only a compiler
+ * barrier between the two; a thief writes yq_revoke = 1, then runs
+ * membarrier(2)'s private expedited barrier, which makes every running
+ * thread of the process execute a full memory barrier before it returns,
+ * then waits for yq_busy to read 0. Either the owner's yq_busy = 1 came
+ * before that barrier on its CPU, and the thief sees it and waits, or it
+ * came after, and so does the owner's read of yq_revoke, which then sees 1:
+ * the owner backs off until the thief is done. The owner's operations are
+ * a few loads and stores and never span a task, so a thief waits for
+ * nanoseconds; the owner pays for the exclusion only the two plain stores.
+ * membarrier(2) was made for this pattern; without it (a kernel before
+ * 4.14, a seccomp filter that refuses it) yields go to the ring.
+ *
+ * Waking: a push that makes the queue non-empty publishes the length, then
+ * a seq_cst fence, then reads the idle count (rt_workers_notify), the same
+ * pair as the ring's tail store with park's announcement: a worker about
+ * to park sees the queue non-empty, or the pusher sees it idle and wakes
+ * it. A push onto a non-empty queue needs neither: a parking worker's
+ * seq_cst read of the length, after its announcement, returns that of the
+ * last push that made the queue non-empty or a later one, so it is zero
+ * only when the queue really was empty at some point since, and the next
+ * push after that is one that makes it non-empty. */
+
+/* Owner, slow path of yq_enter: a thief holds the queue; waits until it
+ * is done, then enters again. */
+static __attribute__((noinline, cold)) void yq_wait_thief(struct rt_worker *w)
+{
+    do {
+        atomic_store_explicit(&w->yq_busy, 0, memory_order_release);
+        rt__wait_zero(&w->yq_revoke);
+        atomic_store_explicit(&w->yq_busy, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+    } while (atomic_load_explicit(&w->yq_revoke, memory_order_acquire));
+}
+
+/* Owner: enters its yield queue (above). */
+static inline void yq_enter(struct rt_worker *w)
+{
+    atomic_store_explicit(&w->yq_busy, 1, memory_order_relaxed);
+    /* The compiler's half of the pair; the thief's membarrier is the
+     * CPU's. */
+    atomic_signal_fence(memory_order_seq_cst);
+    if (__builtin_expect(
+            atomic_load_explicit(&w->yq_revoke, memory_order_acquire), 0))
+        yq_wait_thief(w);
+}
+
+static void yq_leave(struct rt_worker *w)
+{
+    atomic_store_explicit(&w->yq_busy, 0, memory_order_release);
+}
+
+/* Registers the process for the thieves' barrier; false when the kernel
+ * refuses it (then the yield queues stay off). */
+static bool yq_register(void)
+{
+    int cmds = rt_sys_membarrier(MEMBARRIER_CMD_QUERY);
+    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+        return false;
+    return rt_sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
+
+/* The thieves' barrier. It cannot fail once the process is registered
+ * (membarrier(2)); if it did, taking from the queue would not be safe. */
+static void yq_barrier(void)
+{
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0u) != 0)
+        rt_panic(__FILE__, __LINE__, "membarrier failed after registration");
+}
+
+/* A thief (or the dump): takes worker v's yield queue from its owner
+ * (above), and gives it back. */
+static void yq_take(struct rt_worker *v)
+{
+    rt_spin_lock_always(&v->yq_thief);
+    atomic_store_explicit(&v->yq_revoke, 1, memory_order_relaxed);
+    yq_barrier();
+    rt__wait_zero(&v->yq_busy);
+}
+
+static void yq_give_back(struct rt_worker *v)
+{
+    atomic_store_explicit(&v->yq_revoke, 0, memory_order_release);
+    rt_spin_unlock(&v->yq_thief, true);
+}
+
+void rt_worker_requeue(struct rt_worker *w, struct rt_list *node)
+{
+    if (!w->ws->yq_on) {
+        rt_worker_push(w, node, false);
+        return;
+    }
+    yq_enter(w);
+    unsigned n = atomic_load_explicit(&w->yq_len, memory_order_relaxed);
+    rt_list_push_back(&w->yq, node);
+    atomic_store_explicit(&w->yq_len, n + 1, memory_order_relaxed);
+    yq_leave(w);
+    if (n == 0) {
+        atomic_thread_fence(memory_order_seq_cst);
+        rt_workers_notify(w->ws);
+    }
+}
+
+/* Owner: takes the yield queue's first item, or NULL. */
+static inline struct rt_list *yq_pop(struct rt_worker *w)
+{
+    /* Only a thief lowers the length behind the owner's back: a 0 here is
+     * an empty queue. */
+    if (atomic_load_explicit(&w->yq_len, memory_order_relaxed) == 0)
+        return NULL;
+    yq_enter(w);
+    unsigned n = atomic_load_explicit(&w->yq_len, memory_order_relaxed);
+    struct rt_list *l = NULL;
+    if (n) {
+        l = rt_list_pop_front(&w->yq);
+        atomic_store_explicit(&w->yq_len, n - 1, memory_order_relaxed);
+    }
+    yq_leave(w);
+    return l;
+}
+
+/* Thief `w` (its ring empty) takes half of `v`'s yield queue, rounded up
+ * and at most half a ring: the first item taken is returned, the others
+ * go to w's ring. */
+static struct rt_list *yq_steal(struct rt_worker *w, struct rt_worker *v)
+{
+    if (atomic_load_explicit(&v->yq_len, memory_order_relaxed) == 0)
+        return NULL;
+    yq_take(v);
+    unsigned len = atomic_load_explicit(&v->yq_len, memory_order_relaxed);
+    unsigned k = len - len / 2;
+    if (k > RT_RING / 2)
+        k = RT_RING / 2;
+    struct rt_list *first = NULL;
+    for (unsigned i = 0; i < k; i++) {
+        struct rt_list *l = rt_list_pop_front(&v->yq);
+        if (!first)
+            first = l;
+        else
+            ring_push(w, l);
+    }
+    atomic_store_explicit(&v->yq_len, len - k, memory_order_relaxed);
+    yq_give_back(v);
+    w->stolen += k;
+    return first;
+}
+
+unsigned rt_worker_yq_snapshot(struct rt_worker *w, const struct rt_list **out,
+                               unsigned max)
+{
+    bool own = rt_worker_self() == w;
+    if (atomic_load_explicit(&w->yq_len, memory_order_relaxed) == 0)
+        return 0;
+    if (own)
+        yq_enter(w);
+    else
+        yq_take(w);
+    unsigned n = 0;
+    for (const struct rt_list *l = w->yq.next; l != &w->yq && n < max;
+         l = l->next)
+        out[n++] = l;
+    if (own)
+        yq_leave(w);
+    else
+        yq_give_back(w);
+    return n;
+}
+
 /* ---- pushing and taking */
 
 void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo)
@@ -293,7 +483,8 @@ void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo)
 
 bool rt_worker_empty(struct rt_worker *w)
 {
-    return !w->lifo && ring_len(w) == 0;
+    return !w->lifo && ring_len(w) == 0 &&
+           atomic_load_explicit(&w->yq_len, memory_order_relaxed) == 0;
 }
 
 static uint64_t next_rand(struct rt_worker *w)
@@ -350,14 +541,45 @@ static struct rt_list *steal_any(struct rt_worker *w)
         }
     }
     struct rt_list *n = inject_pop(ws);
+    for (unsigned i = 0; !n && i < ws->n; i++) {
+        struct rt_worker *v = &ws->w[(start + i) % ws->n];
+        if (v != w)
+            n = yq_steal(w, v);
+    }
     stop_searching(w, n != NULL);
     return n;
 }
 
-struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
+/* The ring and the yield queue, which take turns while both have items,
+ * so that neither starves behind the other. */
+static inline struct rt_list *take_local(struct rt_worker *w)
 {
     struct rt_list *n;
-    atomic_store_explicit(&w->kicked, false, memory_order_relaxed);
+    if (w->yq_first && (n = yq_pop(w))) {
+        w->yq_first = false;
+        return n;
+    }
+    if ((n = ring_pop(w))) {
+        w->yq_first = true;
+        return n;
+    }
+    if ((n = yq_pop(w)))
+        w->yq_first = false;
+    return n;
+}
+
+static inline struct rt_list *took(struct rt_worker *w, struct rt_list *n)
+{
+    /* A relaxed store (a plain mov): fut_stats may read it mid-run. */
+    __atomic_store_n(&w->taken, w->taken + 1, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* rt_worker_next when its fast path does not apply: the whole order. */
+static __attribute__((noinline)) struct rt_list *next_slow(struct rt_worker *w,
+                                                           bool lifo_ok)
+{
+    struct rt_list *n;
     if ((n = inbox_pop(w)))
         goto got;
     w->tick++;
@@ -368,7 +590,7 @@ struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
         w->lifo = NULL;
         if (lifo_ok && w->lifo_run < RT_LIFO_MAX) {
             w->lifo_run++;
-            goto got_lifo;
+            return took(w, n);
         }
         /* The cap keeps the ring's items from starving behind the slot.
          * With nothing in the ring or the inject queue there is nobody to
@@ -380,7 +602,7 @@ struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
             atomic_load_explicit(&w->ws->inject_len, memory_order_relaxed) ==
                 0) {
             w->lifo_run = 1;
-            goto got_lifo;
+            return took(w, n);
         }
         /* The cap is reached (or a yield asked): the slot's item goes
          * behind the ring's, which take their turn first. */
@@ -389,16 +611,28 @@ struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
          * blocking), an idle one must come for it. */
         rt_workers_notify(w->ws);
     }
-    w->lifo_run = 0;
-    if ((n = ring_pop(w)) || (n = inject_pop(w->ws)) || (n = steal_any(w)))
+    if ((n = take_local(w)) || (n = inject_pop(w->ws)) || (n = steal_any(w)))
         goto got;
     return NULL;
 got:
     w->lifo_run = 0;
-got_lifo:
-    /* A relaxed store (a plain mov): fut_stats may read it mid-run. */
-    __atomic_store_n(&w->taken, w->taken + 1, __ATOMIC_RELAXED);
-    return n;
+    return took(w, n);
+}
+
+struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok)
+{
+    atomic_store_explicit(&w->kicked, false, memory_order_relaxed);
+    /* The fast path: nothing in the inbox or the LIFO slot, not the turn
+     * of the inject queue, and an item in the ring or the yield queue. */
+    if (atomic_load_explicit(&w->inbox_len, memory_order_relaxed) ||
+        (w->tick + 1) % RT_INJECT_EVERY == 0 || w->lifo)
+        return next_slow(w, lifo_ok);
+    struct rt_list *n = take_local(w);
+    if (!n)
+        return next_slow(w, lifo_ok);
+    w->tick++;
+    w->lifo_run = 0;
+    return took(w, n);
 }
 
 /* ---- waking and parking */
@@ -409,7 +643,8 @@ static bool any_work(struct rt_workers *ws)
     if (atomic_load_explicit(&ws->inject_len, memory_order_seq_cst))
         return true;
     for (unsigned i = 0; i < ws->n; i++)
-        if (ring_len(&ws->w[i]))
+        if (ring_len(&ws->w[i]) ||
+            atomic_load_explicit(&ws->w[i].yq_len, memory_order_seq_cst))
             return true;
     return false;
 }

@@ -64,6 +64,18 @@ struct rt_worker {
     _Alignas(64) atomic_uint head;
     atomic_uint tail;
     _Atomic(struct rt_list *) ring[RT_RING];
+    /* The yield queue (workers.c, "The yield queue"): the tasks this
+     * worker queued again right after running them. `yq` and yq_len are
+     * written under that protocol: by the owner between yq_busy = 1 and
+     * yq_busy = 0 having read yq_revoke 0, or by a thief that holds
+     * yq_thief, has set yq_revoke and has then read yq_busy 0. yq_len is
+     * read by any worker. */
+    _Alignas(64) struct rt_list yq;
+    atomic_uint yq_len;
+    atomic_uint yq_busy;     /* written by the owner only */
+    atomic_uint yq_revoke;   /* written by the thief holding yq_thief */
+    struct rt_spin yq_thief; /* one thief at a time */
+    bool yq_first;           /* owner only: the next take tries it first */
     /* Parking: `parked` under `lock`; a notifier clears it and signals. */
     _Alignas(64) pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -91,7 +103,10 @@ struct rt_workers_ops {
 };
 
 struct rt_workers {
-    unsigned n;                       /* fixed */
+    unsigned n; /* fixed */
+    /* Fixed: yields use the yield queues (membarrier(2)'s expedited
+     * barrier is registered), else the rings. */
+    bool yq_on;
     struct rt_reactor *reactor;       /* fixed: the scheduler's one reactor */
     const struct rt_workers_ops *ops; /* fixed */
     void *ctx;                        /* fixed: the backend's scheduler */
@@ -150,8 +165,25 @@ void rt__worker_set(struct rt_worker *w);
  * none is searching. */
 void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo);
 
+/* Queues `node` on worker `w`, the caller's own, for a task that this
+ * worker has just run and that is ready again without anything new to do
+ * (a yield): it goes to the worker's yield queue, which its owner pushes
+ * to and takes from with no locked instruction while the queue is not
+ * empty, and which another worker takes from only when it would otherwise
+ * idle. Wakes an idle worker when the queue was empty. Without the yield
+ * queues (rt_workers.yq_on false) it is rt_worker_push without `lifo`. */
+void rt_worker_requeue(struct rt_worker *w, struct rt_list *node);
+
+/* Writes the items of worker `w`'s yield queue, first to last, to out[]
+ * (at most `max`) and returns how many it wrote: a consistent list,
+ * taken by the thieves' protocol when `w` is not the caller's worker. For
+ * the dump. Any thread. */
+unsigned rt_worker_yq_snapshot(struct rt_worker *w, const struct rt_list **out,
+                               unsigned max);
+
 /* Whether worker `w` (the caller's own) has nothing queued where it
- * could run it next: its LIFO slot free and its ring empty. */
+ * could run it next: its LIFO slot free, its ring and its yield queue
+ * empty. */
 bool rt_worker_empty(struct rt_worker *w);
 
 /* Queues `node` for worker `to` alone (a pinned task): it is never
@@ -181,7 +213,9 @@ void rt_workers_inject(struct rt_workers *ws, struct rt_list *node);
 
 /* The next item for worker `w` (its own thread): the LIFO slot (at most
  * RT_LIFO_MAX in a row), every RT_INJECT_EVERY items the inject queue
- * first, the ring, the inject queue, then half of another worker's ring.
+ * first, the ring and the yield queue (by turns while both have items),
+ * the inject queue, then half of another worker's ring, then half of
+ * another worker's yield queue.
  * NULL when there is none anywhere. `lifo_ok` false skips the LIFO slot
  * (a yield must not come back first). */
 struct rt_list *rt_worker_next(struct rt_worker *w, bool lifo_ok);

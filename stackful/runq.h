@@ -113,6 +113,19 @@ static __attribute__((noinline, unused)) void queue_mt(struct gt__thread *t,
     rt_workers_inject(s->ws, &t->link);
 }
 
+/* Queues `t`, which yielded on the caller's worker (land_mt), on that
+ * worker's yield queue (workers.h); a pinned thread as queue_mt does. */
+static __attribute__((noinline, unused)) void requeue_mt(struct gt__thread *t)
+{
+    struct gt__worker *wk = gt__here();
+    if (__atomic_load_n(&t->pin, __ATOMIC_ACQUIRE) || !wk || wk->s != t->s) {
+        queue_mt(t, false);
+        return;
+    }
+    queued_add(wk, 1);
+    rt_worker_requeue(wk->rw, &t->link);
+}
+
 /* A PARKED thread made RUNNABLE by the caller (wake_mt, or a dump's
  * release of a wake that came while it held the thread): no longer counted
  * parked, and queued (queue_mt's `lifo`). */

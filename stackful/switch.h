@@ -60,7 +60,7 @@ static __attribute__((noinline, unused)) void land_mt(struct gt__thread *prev)
     case GT__RUNNING: /* a yield (gt__worker's own context: nothing) */
         if (prev->yielded) {
             prev->yielded = false;
-            queue_mt(prev, false);
+            requeue_mt(prev);
         }
         return;
     default:

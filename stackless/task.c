@@ -249,10 +249,11 @@ static unsigned pin_of(struct fut__task *t)
 }
 
 /* Queues `t` (NOTIFIED and not RUNNING, or after its poll a task that
- * woke itself, RUNNING kept) where the caller is: a pinned task on
- * its own worker's inbox; on a worker of the executor, that worker's ring,
- * or its LIFO slot when a task being polled there woke it; elsewhere the
- * inject queue. */
+ * woke itself, RUNNING kept: `requeue`) where the caller is: a pinned task
+ * on its own worker's inbox; on a worker of the executor, a task that
+ * woke itself on that worker's yield queue, another on its ring, or its
+ * LIFO slot when a task being polled there woke it; elsewhere the inject
+ * queue. */
 static void schedule_mt(struct fut__task *t, bool requeue)
 {
     struct fut__tasks *ts = t->tasks;
@@ -263,7 +264,10 @@ static void schedule_mt(struct fut__task *t, bool requeue)
     }
     struct rt_worker *w = rt_worker_self();
     if (w && w->ws == ts->ws) {
-        rt_worker_push(w, &t->ready, !requeue && fut__polling != NULL);
+        if (requeue)
+            rt_worker_requeue(w, &t->ready);
+        else
+            rt_worker_push(w, &t->ready, fut__polling != NULL);
         return;
     }
     __atomic_fetch_add(&ts->remote_wakes, 1, __ATOMIC_RELAXED);

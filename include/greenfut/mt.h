@@ -58,7 +58,12 @@ static inline void rt_spin_init(struct rt_spin *l)
     atomic_init(&l->held, 0);
 }
 
-/* The contended path of rt_spin_lock: spins on loads, then yields. */
+/* Returns once *a reads 0 (acquire): spins on loads, then yields the CPU.
+ * The contended path of rt_spin_lock, and the runtime's other waits on a
+ * word another thread clears within a few instructions. */
+void rt__wait_zero(atomic_uint *a);
+
+/* The contended path of rt_spin_lock: rt__wait_zero on its word. */
 void rt__spin_wait(struct rt_spin *l);
 
 /* Takes `l` when a multi-worker scheduler runs. Returns whether it took it:
