@@ -381,16 +381,43 @@ static void yq_give_back(struct rt_worker *v)
     rt_spin_unlock(&v->yq_thief, true);
 }
 
+/* Owner: claims every item of its ring with one CAS of the head, or
+ * none; returns the old head and sets *k to the count. The claimed slots
+ * stay as they are until the owner pushes past them, so it reads them
+ * after the CAS. */
+static unsigned ring_claim_all(struct rt_worker *w, unsigned *k)
+{
+    unsigned h = atomic_load_explicit(&w->head, memory_order_acquire);
+    for (;;) {
+        unsigned t = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        *k = t - h;
+        if (*k == 0 ||
+            atomic_compare_exchange_weak_explicit(
+                &w->head, &h, t, memory_order_acq_rel, memory_order_acquire))
+            return h;
+    }
+}
+
 void rt_worker_requeue(struct rt_worker *w, struct rt_list *node)
 {
     if (!w->ws->yq_on) {
         rt_worker_push(w, node, false);
         return;
     }
+    /* A yield lets every task that was ready on this worker run first:
+     * the ring's items (none in the steady state of a yield loop) move to
+     * the yield queue ahead of it, in order, where an idle worker can
+     * still take them. */
+    unsigned k;
+    unsigned h = ring_claim_all(w, &k);
     yq_enter(w);
     unsigned n = atomic_load_explicit(&w->yq_len, memory_order_relaxed);
+    for (unsigned i = 0; i < k; i++)
+        rt_list_push_back(&w->yq,
+                          atomic_load_explicit(&w->ring[(h + i) % RT_RING],
+                                               memory_order_relaxed));
     rt_list_push_back(&w->yq, node);
-    atomic_store_explicit(&w->yq_len, n + 1, memory_order_relaxed);
+    atomic_store_explicit(&w->yq_len, n + k + 1, memory_order_relaxed);
     yq_leave(w);
     if (n == 0) {
         atomic_thread_fence(memory_order_seq_cst);
@@ -593,12 +620,13 @@ static __attribute__((noinline)) struct rt_list *next_slow(struct rt_worker *w,
             return took(w, n);
         }
         /* The cap keeps the ring's items from starving behind the slot.
-         * With nothing in the ring or the inject queue there is nobody to
-         * starve, and the slot's item would come straight back out of the
-         * ring, only stealable (and a notify) on the way: a chain of
-         * spawns or a ping-pong pair would move to another core at every
-         * cap. So it runs here, and the count starts again. */
+         * With nothing in the ring, the yield queue or the inject queue
+         * there is nobody to starve, and the slot's item would come straight
+         * back out of the ring, only stealable (and a notify) on the way: a
+         * chain of spawns or a ping-pong pair would move to another core at
+         * every cap. So it runs here, and the count starts again. */
         if (lifo_ok && ring_len(w) == 0 &&
+            atomic_load_explicit(&w->yq_len, memory_order_relaxed) == 0 &&
             atomic_load_explicit(&w->ws->inject_len, memory_order_relaxed) ==
                 0) {
             w->lifo_run = 1;

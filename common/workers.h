@@ -170,8 +170,10 @@ void rt_worker_push(struct rt_worker *w, struct rt_list *node, bool lifo);
  * (a yield): it goes to the worker's yield queue, which its owner pushes
  * to and takes from with no locked instruction while the queue is not
  * empty, and which another worker takes from only when it would otherwise
- * idle. Wakes an idle worker when the queue was empty. Without the yield
- * queues (rt_workers.yq_on false) it is rt_worker_push without `lifo`. */
+ * idle; the items of w's ring, ready before it, move there first, ahead
+ * of it (one compare-and-swap, when there are any). Wakes an idle worker
+ * when the queue was empty. Without the yield queues (rt_workers.yq_on
+ * false) it is rt_worker_push without `lifo`. */
 void rt_worker_requeue(struct rt_worker *w, struct rt_list *node);
 
 /* Writes the items of worker `w`'s yield queue, first to last, to out[]

@@ -15,7 +15,13 @@
  * the other worker. Then many yielders, with holders one after another
  * among them and rt_dump walking the queues (the yield queues among them)
  * between holders: every yield happened, exactly.
- * The rounds run again with the yield queues off (their membarrier(2)
+ * With one worker held by a blocker, on the other: a yield lets a task
+ * that was ready there before it run first (the yield goes behind the
+ * ring's items); and a yielder is not starved by two tasks that keep
+ * waking each other through the LIFO slot (the slot's run cap counts the
+ * yield queue as something waiting).
+ *
+ * Everything runs again with the yield queues off (their membarrier(2)
  * registration made to fail through common/sys.h), where yields go to
  * the ring. */
 #include <errno.h>
@@ -122,6 +128,114 @@ static enum rt_poll many(void *self)
     RT_END(f);
 }
 
+/* Holds a worker until `release` is set (or fails the test after
+ * HOLD_LIMIT_S). */
+static atomic_int release, blocker_on;
+
+struct blocker {
+    RT_FRAME;
+};
+
+static enum rt_poll blocker(void *self)
+{
+    struct blocker *f = self;
+    RT_BEGIN(f);
+    atomic_store(&blocker_on, rt_worker_index());
+    {
+        double start = now_s();
+        while (!atomic_load(&release))
+            if (now_s() - start > HOLD_LIMIT_S)
+                CHECK(!"the worker beside the blocker made no progress");
+    }
+    RT_END(f);
+}
+
+/* Order: Y yields once while R, ready before it, waits in the ring. */
+static atomic_int r_ran, r_ran_before_y;
+
+struct ready_task {
+    RT_FRAME;
+};
+
+static enum rt_poll ready_task(void *self)
+{
+    struct ready_task *f = self;
+    RT_BEGIN(f);
+    atomic_fetch_add(&r_ran, 1);
+    RT_END(f);
+}
+
+struct nothing {
+    RT_FRAME;
+};
+
+static enum rt_poll nothing(void *self)
+{
+    struct nothing *f = self;
+    RT_BEGIN(f);
+    RT_END(f);
+}
+
+struct once_yielder {
+    RT_FRAME;
+};
+
+static enum rt_poll once_yielder(void *self)
+{
+    struct once_yielder *f = self;
+    RT_BEGIN(f);
+    RT_AWAIT_YIELD(f);
+    atomic_store(&r_ran_before_y, atomic_load(&r_ran));
+    RT_END(f);
+}
+
+/* Starvation: a pair that wakes each other until `pair_stop`, beside a
+ * yielder that must get its turns. */
+#define PAIR_YIELDS 1000
+static struct rt_notify to_a, to_b;
+static atomic_int pair_stop;
+
+struct pair {
+    RT_FRAME;
+    int first, rc;
+};
+
+static enum rt_poll pair(void *self)
+{
+    struct pair *f = self;
+    RT_BEGIN(f);
+    for (;;) {
+        if (f->first) {
+            rt_notify_one(&to_b);
+            if (atomic_load(&pair_stop))
+                break;
+            RT_AWAIT_NOTIFIED(f, f->rc, &to_a);
+        } else {
+            RT_AWAIT_NOTIFIED(f, f->rc, &to_b);
+            rt_notify_one(&to_a); /* on stop too: the other may wait */
+            if (atomic_load(&pair_stop))
+                break;
+        }
+        CHECK_EQ(f->rc, 0);
+    }
+    RT_END(f);
+}
+
+struct side_yielder {
+    RT_FRAME;
+    int i;
+};
+
+static enum rt_poll side_yielder(void *self)
+{
+    struct side_yielder *f = self;
+    RT_BEGIN(f);
+    for (f->i = 0; f->i < PAIR_YIELDS; f->i++)
+        RT_AWAIT_YIELD(f);
+    atomic_store(&pair_stop, 1);
+    RT_END(f);
+}
+
 struct root {
     RT_FRAME;
     int i, rc;
@@ -181,6 +295,60 @@ static enum rt_poll root(void *self)
         CHECK_EQ(f->rc, 0);
     }
     CHECK_EQ(atomic_load(&many_yields), (long)MANY * MANY_YIELDS);
+
+    /* Hold one worker; the root goes on on the other. */
+    atomic_store(&release, 0);
+    atomic_store(&blocker_on, -1);
+    {
+        struct blocker b = {0};
+        CHECK_EQ(rt_spawn(blocker, &b, sizeof b, &f->j[MANY]), 0);
+    }
+    while (atomic_load(&blocker_on) < 0 ||
+           atomic_load(&blocker_on) == rt_worker_index())
+        RT_AWAIT_YIELD(f);
+    /* The order: Y, then R, then a third task are spawned, so that Y and
+     * R wait in the ring (the third in the LIFO slot: a spawn takes it and
+     * moves the slot's task to the ring); Y runs first and yields once. */
+    atomic_store(&r_ran, 0);
+    atomic_store(&r_ran_before_y, -1);
+    {
+        struct once_yielder y = {0};
+        CHECK_EQ(rt_spawn(once_yielder, &y, sizeof y, &f->j[0]), 0);
+    }
+    {
+        struct ready_task r = {0};
+        CHECK_EQ(rt_spawn(ready_task, &r, sizeof r, &f->j[1]), 0);
+    }
+    {
+        struct nothing d = {0};
+        CHECK_EQ(rt_spawn(nothing, &d, sizeof d, &f->j[2]), 0);
+    }
+    for (f->i = 0; f->i < 3; f->i++) {
+        RT_AWAIT_JOIN(f, f->rc, &f->j[f->i]);
+        CHECK_EQ(f->rc, 0);
+    }
+    /* R, ready before Y yielded, ran before Y went on. */
+    CHECK_EQ(atomic_load(&r_ran_before_y), 1);
+    /* The pair and the yielder, on the one worker left. */
+    rt_notify_init(&to_a);
+    rt_notify_init(&to_b);
+    atomic_store(&pair_stop, 0);
+    for (f->i = 0; f->i < 3; f->i++) {
+        if (f->i < 2) {
+            struct pair p = {.first = f->i == 0};
+            CHECK_EQ(rt_spawn(pair, &p, sizeof p, &f->j[f->i]), 0);
+        } else {
+            struct side_yielder y = {0};
+            CHECK_EQ(rt_spawn(side_yielder, &y, sizeof y, &f->j[f->i]), 0);
+        }
+    }
+    for (f->i = 0; f->i < 3; f->i++) {
+        RT_AWAIT_JOIN(f, f->rc, &f->j[f->i]);
+        CHECK_EQ(f->rc, 0);
+    }
+    atomic_store(&release, 1);
+    RT_AWAIT_JOIN(f, f->rc, &f->j[MANY]);
+    CHECK_EQ(f->rc, 0);
     RT_END(f);
 }
 
